@@ -1,4 +1,21 @@
 //! fleetform compiles a declarative IoT fleet spec into Terraform for AWS and Azure.
 //!
-//! The crate is a pipeline of pure steps: load the YAML spec, validate it, lower it to a
-//! cloud-neutral model, plan each targeted cloud, and emit files. Only the `cli` module does I/O.
+//! The crate is a pipeline of pure steps: load the YAML spec ([`spec`]), validate it
+//! ([`validate`]), lower it to a cloud-neutral model ([`model`]), plan each targeted cloud
+//! ([`plan`]), and emit files ([`emit`]). Only the `cli` module does I/O, and only
+//! [`diagnostics`] decides how problems look.
+
+pub mod blueprint;
+pub mod capacity;
+pub mod cli;
+pub mod diagnostics;
+pub mod emit;
+pub mod model;
+pub mod plan;
+pub mod spec;
+pub mod validate;
+
+/// Plans every cloud the model targets.
+pub fn plan_modules(model: &model::Model) -> Result<Vec<plan::Module>, plan::PlanError> {
+    plan::plan_all(model, &[&plan::aws::AwsPlanner, &plan::azure::AzurePlanner])
+}

@@ -1,4 +1,4 @@
-//! The `fleetform` binary: a thin shell around the library's CLI.
+//! The `fleetform` binary: a thin shell around [`fleetform::cli`].
 fn main() -> std::process::ExitCode {
-    std::process::ExitCode::SUCCESS
+    fleetform::cli::run()
 }

@@ -1,0 +1,139 @@
+//! `fleetform build`: compile a spec into Terraform root modules, one per cloud.
+
+use std::fmt::Write as _;
+use std::io::Write;
+use std::path::PathBuf;
+
+use crate::diagnostics::{ExitStatus, Format};
+use crate::plan::{Cloud, Mapping, Module};
+
+/// Compile a spec into Terraform root modules, one per cloud.
+///
+/// Writes `<out>/aws/` and/or `<out>/azure/` (conventional files, a README per stack, and
+/// the artifacts they need) plus a manifest of what fleetform owns. The write is atomic and
+/// minimal: nothing changes on error, unchanged files keep their timestamps, and files you
+/// added to the folder are never touched.
+#[derive(Debug, clap::Args)]
+#[command(
+    after_help = "Examples:\n  fleetform build fleet.yaml --out terraform\n  fleetform build fleet.yaml --out terraform --format json"
+)]
+pub struct Args {
+    /// The spec file (`-` reads stdin).
+    pub spec: PathBuf,
+    /// Output folder.
+    #[arg(long, short)]
+    pub out: PathBuf,
+    /// Overwrite files in the output folder that fleetform did not write.
+    #[arg(long)]
+    pub force: bool,
+    /// Output format of the summary and diagnostics.
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+}
+
+pub(crate) fn run(args: &Args, ctx: &super::Ctx) -> anyhow::Result<ExitStatus> {
+    let outcome = super::load_spec(&args.spec)?;
+    let Some(validated) = &outcome.validated else {
+        super::report(&outcome.diagnostics, &outcome.sources, args.format, ctx)?;
+        return Ok(ExitStatus::Failure);
+    };
+    if args.format == Format::Human && !outcome.diagnostics.is_empty() {
+        super::report(&outcome.diagnostics, &outcome.sources, args.format, ctx)?;
+    }
+    let modules = crate::plan_modules(&validated.model)?;
+    let rendered = crate::emit::render(&modules)?;
+    let report = super::output::write(&args.out, &rendered, args.force)?;
+    let mut out = std::io::stdout();
+    match args.format {
+        Format::Human => {
+            let mut s = String::new();
+            for m in &modules {
+                let _ = writeln!(
+                    s,
+                    "{}: {} file(s) in {}",
+                    m.cloud.title(),
+                    m.files.len(),
+                    args.out.join(m.cloud.dir()).display()
+                );
+            }
+            let _ = writeln!(
+                s,
+                "{} created, {} updated, {} unchanged, {} removed",
+                report.created.len(),
+                report.updated.len(),
+                report.unchanged.len(),
+                report.deleted.len()
+            );
+            for k in &report.kept {
+                let _ = writeln!(
+                    s,
+                    "kept {k}: fleetform no longer generates it, but it was edited"
+                );
+            }
+            s.push_str(&parity_table(&modules));
+            out.write_all(s.as_bytes())?;
+        }
+        Format::Json => {
+            let summary = serde_json::json!({
+                "out": args.out.display().to_string(),
+                "modules": modules.iter().map(|m| serde_json::json!({
+                    "cloud": m.cloud,
+                    "files": m.files.keys().collect::<Vec<_>>(),
+                    "parity": m.parity,
+                })).collect::<Vec<_>>(),
+                "created": report.created,
+                "updated": report.updated,
+                "unchanged": report.unchanged,
+                "deleted": report.deleted,
+                "kept": report.kept,
+                "diagnostics": crate::diagnostics::json_report(&outcome.diagnostics, &outcome.sources),
+            });
+            writeln!(out, "{}", serde_json::to_string_pretty(&summary)?)?;
+        }
+    }
+    Ok(ExitStatus::Success)
+}
+
+/// The parity table: each requested feature, and what it became on each cloud.
+pub(crate) fn parity_table(modules: &[Module]) -> String {
+    if modules.is_empty() {
+        return String::new();
+    }
+    let mut features: Vec<&str> = Vec::new();
+    for m in modules {
+        for row in &m.parity {
+            if !features.contains(&row.feature) {
+                features.push(row.feature);
+            }
+        }
+    }
+    if features.is_empty() {
+        return String::new();
+    }
+    let cell = |m: &Module, f: &str| -> String {
+        match m.parity.iter().find(|r| r.feature == f).map(|r| &r.mapping) {
+            Some(Mapping::Mapped(s)) => s.clone(),
+            Some(Mapping::NotMapped(s)) => format!("not mapped: {s}"),
+            None => "-".to_owned(),
+        }
+    };
+    let mut s = String::from("\nfeature parity:\n");
+    let clouds: Vec<Cloud> = modules.iter().map(|m| m.cloud).collect();
+    let _ = write!(s, "| feature |");
+    for c in &clouds {
+        let _ = write!(s, " {} |", c.title());
+    }
+    let _ = write!(s, "\n|---|");
+    for _ in &clouds {
+        s.push_str("---|");
+    }
+    s.push('\n');
+    for f in features {
+        let _ = write!(s, "| {f} |");
+        for m in modules {
+            let _ = write!(s, " {} |", cell(m, f));
+        }
+        s.push('\n');
+    }
+    s
+}

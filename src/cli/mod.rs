@@ -1,0 +1,193 @@
+//! The command line: argument parsing and every side effect fleetform has.
+//!
+//! Each subcommand lives in its own file and follows one shape: read inputs, call the pure
+//! library, print data to stdout and diagnostics to stderr, and return an [`ExitStatus`].
+//! Exit codes are 0 (ok), 1 (invalid spec, drift, over budget) and 2 (usage, I/O, bug).
+
+mod build;
+mod init;
+pub mod output;
+mod schema;
+mod validate;
+
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::{CommandFactory, Parser, Subcommand};
+
+use crate::diagnostics::{self, Diagnostics, ExitStatus, Format, Sources};
+use crate::validate::{Files, Outcome};
+
+const AFTER_HELP: &str = "\
+Exit codes:
+  0  success
+  1  the spec is invalid, a check found drift, or an estimate is over budget
+  2  usage error, I/O error, or a bug in fleetform
+
+Examples:
+  fleetform init --example minimal my-fleet/
+  fleetform validate my-fleet/fleet.yaml
+  fleetform build my-fleet/fleet.yaml --out my-fleet/terraform";
+
+/// Compile a declarative IoT fleet spec into Terraform for AWS and Azure.
+#[derive(Debug, Parser)]
+#[command(name = "fleetform", version, about, after_help = AFTER_HELP, max_term_width = 100)]
+pub struct Cli {
+    /// When to color diagnostics.
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
+    color: ColorChoice,
+
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    Init(init::Args),
+    Validate(validate::Args),
+    Build(build::Args),
+    Schema(schema::Args),
+    Completions(CompletionsArgs),
+}
+
+/// Print a shell completion script.
+#[derive(Debug, clap::Args)]
+#[command(
+    after_help = "Example:\n  fleetform completions bash > ~/.local/share/bash-completion/completions/fleetform"
+)]
+struct CompletionsArgs {
+    /// The shell.
+    shell: clap_complete::Shell,
+}
+
+/// Runs the CLI with the process arguments.
+pub fn run() -> ExitCode {
+    run_with(std::env::args_os())
+}
+
+/// Runs the CLI with the given arguments (the first is the program name).
+pub fn run_with<I, T>(args: I) -> ExitCode
+where
+    I: IntoIterator<Item = T>,
+    T: Into<std::ffi::OsString> + Clone,
+{
+    let cli = match Cli::try_parse_from(args) {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return match e.kind() {
+                clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion => {
+                    ExitCode::SUCCESS
+                }
+                _ => ExitStatus::Error.into(),
+            };
+        }
+    };
+    let color = match cli.color {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => {
+            std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none()
+        }
+    };
+    let ctx = Ctx { color };
+    let result = match cli.command {
+        Command::Init(args) => init::run(&args, &ctx),
+        Command::Validate(args) => validate::run(&args, &ctx),
+        Command::Build(args) => build::run(&args, &ctx),
+        Command::Schema(args) => schema::run(&args),
+        Command::Completions(args) => {
+            let mut cmd = Cli::command();
+            clap_complete::generate(args.shell, &mut cmd, "fleetform", &mut std::io::stdout());
+            Ok(ExitStatus::Success)
+        }
+    };
+    match result {
+        Ok(status) => status.into(),
+        Err(e) => {
+            if is_broken_pipe(&e) {
+                return ExitCode::SUCCESS;
+            }
+            let _ = writeln!(std::io::stderr(), "error: {e:#}");
+            ExitStatus::Error.into()
+        }
+    }
+}
+
+fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        c.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}
+
+/// What every subcommand needs to know about the terminal.
+pub(crate) struct Ctx {
+    pub color: bool,
+}
+
+/// Reads files relative to a spec's folder.
+pub(crate) struct DiskFiles {
+    pub base: PathBuf,
+}
+
+impl Files for DiskFiles {
+    fn read(&self, path: &str) -> Result<String, String> {
+        let full = self.base.join(path);
+        let meta = std::fs::metadata(&full).map_err(|e| e.to_string())?;
+        if meta.len() > crate::spec::load::MAX_REGISTRY_BYTES as u64 {
+            return Err(format!("it is {} bytes, above the limit", meta.len()));
+        }
+        let bytes = std::fs::read(&full).map_err(|e| e.to_string())?;
+        String::from_utf8(bytes).map_err(|_| "it is not UTF-8 text".to_owned())
+    }
+}
+
+/// Reads and validates a spec file. `Err` is an I/O problem (exit 2), reported as such.
+pub(crate) fn load_spec(path: &Path) -> anyhow::Result<Outcome> {
+    let (text, name, base) = if path == Path::new("-") {
+        let mut text = String::new();
+        std::io::Read::read_to_string(&mut std::io::stdin(), &mut text)?;
+        (text, "<stdin>".to_owned(), PathBuf::from("."))
+    } else {
+        let meta = fs_err::metadata(path)?;
+        if meta.is_dir() {
+            anyhow::bail!(
+                "`{}` is a folder; give the spec file, e.g. `{}`",
+                path.display(),
+                path.join("fleet.yaml").display()
+            );
+        }
+        let bytes = fs_err::read(path)?;
+        let text = String::from_utf8(bytes)
+            .map_err(|_| anyhow::anyhow!("`{}` is not UTF-8 text", path.display()))?;
+        let base = path
+            .parent()
+            .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
+        (text, path.display().to_string(), base)
+    };
+    Ok(crate::validate::validate(&name, &text, &DiskFiles { base }))
+}
+
+/// Prints diagnostics to stderr in the chosen format (human) or stdout (JSON).
+pub(crate) fn report(
+    diags: &Diagnostics,
+    sources: &Sources,
+    format: Format,
+    ctx: &Ctx,
+) -> anyhow::Result<()> {
+    let text = diagnostics::render(diags, sources, format, ctx.color);
+    match format {
+        Format::Json => std::io::stdout().write_all(text.as_bytes())?,
+        Format::Human => std::io::stderr().write_all(text.as_bytes())?,
+    }
+    Ok(())
+}

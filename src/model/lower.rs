@@ -1,0 +1,655 @@
+//! Lowering: a validated spec becomes the cloud-neutral [`Model`].
+//!
+//! Defaults are resolved here, names derived, conditions and topics parsed, and capacity
+//! sized with the shared capacity math. Validation runs first and guarantees that the parses
+//! succeed; lowering still reports (never panics) if that promise is ever broken, and it adds
+//! the diagnostics that need computed figures (a fleet no hub tier can carry).
+
+use crate::capacity;
+use crate::diagnostics::{Diagnostic, Diagnostics};
+use crate::model::{self as m, Model, condition, names, topic};
+use crate::spec::node::SpecPath;
+use crate::spec::{self, FleetSpec, HubSku, HubTier};
+
+/// Converts a validated spec (and the devices read from its registry file) into the model.
+pub fn lower(spec: &FleetSpec, file_devices: Vec<m::Device>) -> (Model, Diagnostics) {
+    let mut diags = Diagnostics::new();
+    let stack = stack(&spec.stack);
+    let traffic = traffic(spec);
+    let messaging = messaging(&spec.messaging, &mut diags);
+    let aws = spec.clouds.aws.as_ref().map(|a| aws(a, &stack, &traffic));
+    let azure = spec
+        .clouds
+        .azure
+        .as_ref()
+        .map(|a| azure(a, spec, &traffic, &messaging, &mut diags));
+    let model = Model {
+        fleet: fleet(&spec.fleet, file_devices),
+        identity: identity(&spec.identity),
+        access: access(&spec.authorization, &messaging, &mut diags),
+        routes: routes(spec, &mut diags),
+        alerts: alerts(&spec.pipeline.alerts, &mut diags),
+        features: m::Features {
+            state_store: spec.pipeline.state_store.enabled,
+            ota: spec.pipeline.ota.enabled,
+            analytics: spec.pipeline.analytics.enabled,
+            web_api: spec.pipeline.web_api.enabled,
+        },
+        archive: spec
+            .storage
+            .archive
+            .enabled
+            .then(|| archive(&spec.storage.archive)),
+        monitoring: m::Monitoring {
+            log_retention_days: spec.monitoring.log_retention_days,
+            alarms: spec.monitoring.alarms,
+            emails: spec.monitoring.notify.email.clone(),
+        },
+        cost: m::CostControls {
+            monthly_budget_usd: spec.cost.monthly_budget_usd,
+            headroom_percent: spec.cost.headroom_percent,
+        },
+        stack,
+        aws,
+        azure,
+        messaging,
+        traffic,
+    };
+    (model, diags)
+}
+
+fn stack(s: &spec::Stack) -> m::Stack {
+    let mut tags = s.tags.clone();
+    tags.insert("stack".to_owned(), s.name.clone());
+    tags.insert("environment".to_owned(), s.environment.clone());
+    tags.insert("managed-by".to_owned(), "fleetform".to_owned());
+    if let Some(owner) = &s.owner {
+        tags.insert("owner".to_owned(), owner.clone());
+    }
+    m::Stack {
+        name: s.name.clone(),
+        environment: s.environment.clone(),
+        owner: s.owner.clone(),
+        description: s.description.clone(),
+        prefix: names::prefix(&s.name, &s.environment),
+        tags,
+    }
+}
+
+/// Fleet-wide traffic. Capacity is sized for the devices expected a year from now, at peak,
+/// with the spec's headroom.
+pub fn traffic(spec: &FleetSpec) -> m::Traffic {
+    let msg = &spec.messaging;
+    let devices = spec.fleet.devices;
+    let growth = 1.0 + f64::from(spec.fleet.growth_percent_per_year) / 100.0;
+    let planned_devices = (devices as f64 * growth).ceil() as u64;
+    let headroom = 1.0 + f64::from(spec.cost.headroom_percent) / 100.0;
+    let per_device_per_second = msg.messages_per_device_per_hour / 3600.0;
+    let peak_messages_per_second =
+        planned_devices as f64 * per_device_per_second * msg.peak_factor * headroom;
+    m::Traffic {
+        devices,
+        planned_devices,
+        messages_per_day: devices as f64
+            * msg.messages_per_device_per_hour
+            * msg.connected_hours_per_day,
+        peak_messages_per_second,
+        peak_bytes_per_second: peak_messages_per_second * msg.message_bytes as f64,
+        headroom,
+    }
+}
+
+fn aws(a: &spec::AwsCloud, stack: &m::Stack, traffic: &m::Traffic) -> m::Aws {
+    m::Aws {
+        region: a.region.clone(),
+        provisioning: m::AwsProvisioning {
+            method: a.provisioning.method,
+            certificate_mode: a.provisioning.certificate_mode,
+            pre_provisioning_hook: a.provisioning.pre_provisioning_hook,
+        },
+        fleet_indexing: a.iot.fleet_indexing,
+        basic_ingest: a.iot.basic_ingest,
+        log_level: a.iot.log_level,
+        stream: m::AwsStream {
+            service: a.stream.service,
+            kinesis_capacity: a.stream.kinesis_capacity,
+            kinesis_shards: capacity::kinesis_shards(
+                traffic.peak_bytes_per_second,
+                traffic.peak_messages_per_second,
+            ),
+            kinesis_retention_hours: a.stream.kinesis_retention_hours,
+            firehose_buffer_seconds: a.stream.firehose_buffer_seconds,
+            firehose_buffer_mib: a.stream.firehose_buffer_mib,
+        },
+        archive_bucket: a.names.archive_bucket.clone(),
+        archive_bucket_stem: names::archive_bucket_stem(&stack.name, &stack.environment),
+    }
+}
+
+/// Names derived for Azure resources, before explicit overrides.
+pub fn azure_names(a: &spec::AzureCloud, s: &spec::Stack) -> (String, m::AzureNames) {
+    let prefix = names::prefix(&s.name, &s.environment);
+    let compact = names::compact(&s.name, &s.environment);
+    let kv_default = {
+        let dashed = format!("kv-{prefix}");
+        if dashed.len() <= 24 {
+            dashed
+        } else {
+            format!("kv{compact}").chars().take(24).collect()
+        }
+    };
+    let hub = a
+        .names
+        .iot_hub
+        .clone()
+        .unwrap_or_else(|| format!("iot-{prefix}"));
+    (
+        hub,
+        m::AzureNames {
+            dps: a
+                .names
+                .dps
+                .clone()
+                .unwrap_or_else(|| format!("dps-{prefix}")),
+            storage_account: a
+                .names
+                .storage_account
+                .clone()
+                .unwrap_or_else(|| format!("st{compact}")),
+            eventhub_namespace: a
+                .names
+                .eventhub_namespace
+                .clone()
+                .unwrap_or_else(|| format!("evhns-{prefix}")),
+            key_vault: a.names.key_vault.clone().unwrap_or(kv_default),
+        },
+    )
+}
+
+/// Hubs to create: one per linked hub location, or one in the main location.
+pub fn hub_sites(a: &spec::AzureCloud, hub_base: &str) -> Vec<m::HubSite> {
+    let linked = a
+        .dps
+        .as_ref()
+        .map(|d| d.linked_hubs.as_slice())
+        .unwrap_or_default();
+    if linked.len() <= 1 {
+        let (location, weight) = linked.first().map_or((a.location.clone(), 1), |l| {
+            (l.location.clone(), l.allocation_weight)
+        });
+        return vec![m::HubSite {
+            name: hub_base.to_owned(),
+            location,
+            allocation_weight: weight,
+        }];
+    }
+    linked
+        .iter()
+        .map(|l| m::HubSite {
+            name: format!("{hub_base}-{}", l.location),
+            location: l.location.clone(),
+            allocation_weight: l.allocation_weight,
+        })
+        .collect()
+}
+
+/// Daily IoT Hub quota messages (4 KB blocks) the whole fleet sends, planned, with headroom.
+pub fn daily_quota_messages(spec: &FleetSpec, traffic: &m::Traffic) -> u64 {
+    let msg = &spec.messaging;
+    let per_device = msg.messages_per_device_per_hour
+        * msg.connected_hours_per_day
+        * capacity::azure_hub_quota_messages(msg.message_bytes) as f64
+        + if msg.state.enabled {
+            msg.state.updates_per_device_per_day
+                * capacity::azure_hub_quota_messages(msg.state.document_bytes) as f64
+        } else {
+            0.0
+        }
+        + if msg.cloud_to_device.commands { msg.cloud_to_device.commands_per_device_per_day } else { 0.0 }
+        // A direct method counts its request and its response.
+        + if msg.cloud_to_device.direct_methods {
+            2.0 * msg.cloud_to_device.method_calls_per_device_per_day
+        } else {
+            0.0
+        };
+    (per_device * traffic.planned_devices as f64 * traffic.headroom).ceil() as u64
+}
+
+/// Share of the fleet's traffic the busiest hub carries.
+fn busiest_hub_share(a: &spec::AzureCloud, hubs: usize) -> f64 {
+    let Some(dps) = &a.dps else { return 1.0 };
+    match dps.allocation {
+        spec::Allocation::Static => 1.0,
+        spec::Allocation::EvenlyWeighted => {
+            let total: u32 = dps.linked_hubs.iter().map(|l| l.allocation_weight).sum();
+            let max = dps
+                .linked_hubs
+                .iter()
+                .map(|l| l.allocation_weight)
+                .max()
+                .unwrap_or(1);
+            if total == 0 {
+                1.0
+            } else {
+                f64::from(max) / f64::from(total)
+            }
+        }
+        // Latency and custom allocation depend on where devices are: assume an even split.
+        spec::Allocation::LowestLatency | spec::Allocation::Custom => 1.0 / hubs.max(1) as f64,
+    }
+}
+
+/// SKUs a tier preference allows, given whether anything talks back to devices.
+pub fn allowed_skus(tier: HubTier, talks_back: bool) -> Vec<HubSku> {
+    let basic = [HubSku::B1, HubSku::B2, HubSku::B3];
+    let standard = [HubSku::S1, HubSku::S2, HubSku::S3];
+    match tier {
+        HubTier::Free => vec![HubSku::F1],
+        HubTier::Basic => basic.to_vec(),
+        HubTier::Standard => standard.to_vec(),
+        HubTier::Auto if talks_back => standard.to_vec(),
+        HubTier::Auto => basic.iter().chain(&standard).copied().collect(),
+    }
+}
+
+fn azure(
+    a: &spec::AzureCloud,
+    spec: &FleetSpec,
+    traffic: &m::Traffic,
+    messaging: &m::Messaging,
+    diags: &mut Diagnostics,
+) -> m::Azure {
+    let (hub_base, names) = azure_names(a, &spec.stack);
+    let hubs = hub_sites(a, &hub_base);
+    let total_daily = daily_quota_messages(spec, traffic);
+    let per_hub_daily = (total_daily as f64 * busiest_hub_share(a, hubs.len())).ceil() as u64;
+    let allowed = match a.iot_hub.sku {
+        Some(sku) => vec![sku],
+        None => allowed_skus(a.iot_hub.tier, messaging.cloud_talks_back()),
+    };
+    let sizing = capacity::iot_hub_sizing(per_hub_daily, &allowed);
+    let (sku, units, daily_quota) = match (sizing, a.iot_hub.units) {
+        (_, Some(units)) => {
+            let sku = a.iot_hub.sku.unwrap_or(allowed[0]);
+            (sku, units, capacity::hub_limits(sku).0 * u64::from(units))
+        }
+        (Some(s), None) => (s.sku, s.units, s.daily_capacity),
+        (None, None) => {
+            let sku = *allowed.last().unwrap_or(&HubSku::S3);
+            let (per_unit, max_units, _) = capacity::hub_limits(sku);
+            diags.push(
+                Diagnostic::error(
+                    "capacity-exceeded",
+                    format!(
+                        "each IoT hub would need {per_hub_daily} messages a day (4 KB blocks); the largest allowed size, {sku:?} x {max_units}, carries {}",
+                        per_unit * u64::from(max_units)
+                    ),
+                )
+                .at(SpecPath::parse("fleet.devices"))
+                .hint("link more hubs through the DPS (`clouds.azure.dps.linked_hubs`), allow a higher tier, or send fewer, larger messages"),
+            );
+            (sku, max_units, per_unit * u64::from(max_units))
+        }
+    };
+    if a.iot_hub.units.is_some() && daily_quota < per_hub_daily {
+        diags.push(
+            Diagnostic::warning(
+                "hub-undersized",
+                format!(
+                    "{sku:?} x {units} carries {daily_quota} messages a day per hub; the fleet is planned at {per_hub_daily}: devices will be throttled"
+                ),
+            )
+            .at(SpecPath::parse("clouds.azure.iot_hub.units"))
+            .hint("remove `units` to let fleetform size the hub"),
+        );
+    }
+    let eh = &a.event_hubs;
+    m::Azure {
+        location: a.location.clone(),
+        resource_group: a.resource_group.clone(),
+        create_resource_group: a.create_resource_group,
+        hub: m::IotHub {
+            sku,
+            units,
+            pinned: a.iot_hub.sku.is_some() || a.iot_hub.units.is_some(),
+            planned_daily_quota_messages: per_hub_daily,
+            daily_quota,
+            partitions: a.iot_hub.partitions,
+            retention_days: a.iot_hub.retention_days,
+            local_authentication: a.iot_hub.local_authentication,
+            public_network_access: a.iot_hub.public_network_access,
+            ip_filter: ip_rules(&a.iot_hub.ip_filter),
+        },
+        hubs,
+        dps: a.dps.as_ref().map(|d| m::Dps {
+            allocation: d.allocation,
+            enrollment_groups: d
+                .enrollment_groups
+                .iter()
+                .map(|g| m::EnrollmentGroup {
+                    name: g.name.clone(),
+                    device_type: g.device_type.clone(),
+                    attestation: g.attestation.unwrap_or(spec.identity.method),
+                    iot_edge: g.iot_edge,
+                })
+                .collect(),
+            reprovisioning: d.reprovisioning,
+            data_residency: d.data_residency,
+            ip_filter: ip_rules(&d.ip_filter),
+        }),
+        event_hubs: m::EventHubs {
+            tier: eh.tier,
+            partitions: eh.partitions,
+            retention_days: eh.retention_days,
+            capture: eh.capture,
+            capture_interval_seconds: eh.capture_interval_seconds,
+            capture_size_mib: eh.capture_size_mib,
+            throughput_units: capacity::event_hubs_throughput_units(
+                traffic.peak_bytes_per_second,
+                traffic.peak_messages_per_second,
+            ),
+            max_throughput_units: eh.max_throughput_units,
+        },
+        storage: m::AzureStorage {
+            replication: a.storage.replication,
+            infrastructure_encryption: a.storage.infrastructure_encryption,
+            hierarchical_namespace: a.storage.hierarchical_namespace,
+        },
+        alert_engine: a.alert_engine,
+        names,
+    }
+}
+
+fn ip_rules(rules: &[spec::IpRule]) -> Vec<m::IpRule> {
+    rules
+        .iter()
+        .map(|r| m::IpRule {
+            name: r.name.clone(),
+            ip_mask: r.ip_mask.clone(),
+            action: r.action,
+        })
+        .collect()
+}
+
+fn fleet(f: &spec::Fleet, file_devices: Vec<m::Device>) -> m::Fleet {
+    let mut registry = file_devices;
+    if let Some(reg) = &f.registry {
+        registry.extend(reg.devices.iter().map(|d| m::Device {
+            id: d.id.clone(),
+            device_type: d.device_type.clone(),
+            groups: d.groups.clone(),
+            attributes: d.attributes.clone(),
+        }));
+    }
+    m::Fleet {
+        devices: f.devices,
+        growth_percent_per_year: f.growth_percent_per_year,
+        device_types: f
+            .device_types
+            .iter()
+            .map(|t| m::DeviceType {
+                name: t.name.clone(),
+                description: t.description.clone(),
+                searchable_attributes: t.searchable_attributes.clone(),
+            })
+            .collect(),
+        groups: parents_first(&f.groups),
+        registry,
+    }
+}
+
+/// Orders groups so every parent comes before its children (validation rules out cycles).
+fn parents_first(groups: &[spec::DeviceGroup]) -> Vec<m::DeviceGroup> {
+    let mut placed: Vec<m::DeviceGroup> = Vec::with_capacity(groups.len());
+    let mut remaining: Vec<&spec::DeviceGroup> = groups.iter().collect();
+    while !remaining.is_empty() {
+        let before = remaining.len();
+        remaining.retain(|g| {
+            let ready = g
+                .parent
+                .as_ref()
+                .is_none_or(|p| placed.iter().any(|x| &x.name == p));
+            if ready {
+                placed.push(m::DeviceGroup {
+                    name: g.name.clone(),
+                    parent: g.parent.clone(),
+                    description: g.description.clone(),
+                });
+            }
+            !ready
+        });
+        if remaining.len() == before {
+            // A cycle or a missing parent; validation reports it. Keep them, unparented.
+            placed.extend(remaining.drain(..).map(|g| m::DeviceGroup {
+                name: g.name.clone(),
+                parent: None,
+                description: g.description.clone(),
+            }));
+        }
+    }
+    placed
+}
+
+fn identity(i: &spec::Identity) -> m::Identity {
+    m::Identity {
+        method: i.method,
+        ca: i.x509.ca,
+        ca_certificate_file: i
+            .x509
+            .ca_certificate_file
+            .clone()
+            .unwrap_or_else(|| "certs/signing-ca.pem".to_owned()),
+        key_algorithm: i.x509.key_algorithm,
+        subject: i.x509.subject.clone(),
+        validity: i.x509.validity.clone(),
+    }
+}
+
+fn parse_topic(
+    raw: &str,
+    usage: topic::Use,
+    path: SpecPath,
+    diags: &mut Diagnostics,
+) -> Option<topic::Topic> {
+    match topic::parse(raw, usage) {
+        Ok(t) => {
+            if t.max_bytes() > topic::MAX_BYTES {
+                diags.push(
+                    Diagnostic::warning(
+                        "long-topic",
+                        format!(
+                            "with 128-character ids this topic reaches {} bytes, over AWS IoT's {}",
+                            t.max_bytes(),
+                            topic::MAX_BYTES
+                        ),
+                    )
+                    .at(path)
+                    .hint("keep device ids and type names short, or use fewer placeholders"),
+                );
+            }
+            Some(t)
+        }
+        Err(e) => {
+            diags.push(
+                Diagnostic::error("bad-topic", format!("invalid topic: {}", e.message))
+                    .at(path)
+                    .inside(e.offset, 1)
+                    .hint("topics are levels of letters, digits and `-_.:=@` separated by `/`, with `{device_id}` for the device's own id"),
+            );
+            None
+        }
+    }
+}
+
+fn messaging(msg: &spec::Messaging, diags: &mut Diagnostics) -> m::Messaging {
+    let fallback = |raw: &str| topic::parse(raw, topic::Use::Publish).ok();
+    let telemetry = parse_topic(
+        &msg.topics.telemetry,
+        topic::Use::Publish,
+        SpecPath::parse("messaging.topics.telemetry"),
+        diags,
+    )
+    .or_else(|| fallback("dt/{device_id}/telemetry"));
+    let commands = parse_topic(
+        &msg.topics.commands,
+        topic::Use::Publish,
+        SpecPath::parse("messaging.topics.commands"),
+        diags,
+    )
+    .or_else(|| fallback("cmd/{device_id}/req"));
+    let (Some(telemetry_topic), Some(command_topic)) = (telemetry, commands) else {
+        unreachable!("the fallback topics are valid")
+    };
+    let c2d = &msg.cloud_to_device;
+    m::Messaging {
+        telemetry_topic,
+        command_topic,
+        messages_per_device_per_hour: msg.messages_per_device_per_hour,
+        message_bytes: msg.message_bytes,
+        connected_hours_per_day: msg.connected_hours_per_day,
+        commands: c2d.commands,
+        commands_per_device_per_day: c2d.commands_per_device_per_day,
+        direct_methods: c2d.direct_methods,
+        method_calls_per_device_per_day: c2d.method_calls_per_device_per_day,
+        state: msg.state.enabled,
+        state_updates_per_device_per_day: msg.state.updates_per_device_per_day,
+        state_document_bytes: msg.state.document_bytes,
+    }
+}
+
+fn access(a: &spec::Authorization, msg: &m::Messaging, diags: &mut Diagnostics) -> m::Access {
+    let mut publish = vec![msg.telemetry_topic.clone()];
+    for (i, raw) in a.device.publish.iter().enumerate() {
+        let path = SpecPath::parse("authorization.device.publish").index(i);
+        publish.extend(parse_topic(raw, topic::Use::Publish, path, diags));
+    }
+    let mut subscribe = Vec::new();
+    if msg.commands {
+        subscribe.push(msg.command_topic.clone());
+    }
+    for (i, raw) in a.device.subscribe.iter().enumerate() {
+        let path = SpecPath::parse("authorization.device.subscribe").index(i);
+        subscribe.extend(parse_topic(raw, topic::Use::Subscribe, path, diags));
+    }
+    publish.dedup();
+    subscribe.dedup();
+    m::Access {
+        publish,
+        subscribe,
+        services: a
+            .services
+            .iter()
+            .map(|s| {
+                let mut access = s.access.clone();
+                access.sort();
+                access.dedup();
+                m::Service {
+                    name: s.name.clone(),
+                    access,
+                }
+            })
+            .collect(),
+        cloud_credentials: a.cloud_credentials.as_ref().map(|c| {
+            let mut grants = c.grants.clone();
+            grants.sort();
+            grants.dedup();
+            m::CloudCredentials {
+                role_alias: c.role_alias.clone(),
+                duration_seconds: c.duration_seconds,
+                grants,
+            }
+        }),
+    }
+}
+
+fn parse_condition(text: &str, path: SpecPath, diags: &mut Diagnostics) -> Option<condition::Expr> {
+    match condition::parse(text) {
+        Ok(e) => Some(e),
+        Err(e) => {
+            diags.push(
+                Diagnostic::error("bad-condition", format!("invalid condition: {}", e.message))
+                    .at(path)
+                    .inside(e.offset, 1)
+                    .hint("example: `temperature > 80 and status = 'ok'` (fields of the JSON body, = != < <= > >=, and/or/not)"),
+            );
+            None
+        }
+    }
+}
+
+fn routes(spec: &FleetSpec, diags: &mut Diagnostics) -> Vec<m::Route> {
+    if spec.pipeline.routes.is_empty() {
+        let mut to = vec![spec::Destination::Stream];
+        if spec.storage.archive.enabled {
+            to.push(spec::Destination::Archive);
+        }
+        if spec.pipeline.state_store.enabled {
+            to.push(spec::Destination::StateStore);
+        }
+        return vec![m::Route {
+            name: "telemetry".to_owned(),
+            source: spec::RouteSource::Telemetry,
+            condition: None,
+            condition_text: None,
+            to,
+        }];
+    }
+    spec.pipeline
+        .routes
+        .iter()
+        .enumerate()
+        .map(|(i, r)| {
+            let path = SpecPath::parse("pipeline.routes").index(i).key("condition");
+            let condition = r
+                .condition
+                .as_deref()
+                .and_then(|c| parse_condition(c, path, diags));
+            let mut to = r.to.clone();
+            to.sort();
+            to.dedup();
+            m::Route {
+                name: r.name.clone(),
+                source: r.source,
+                condition,
+                condition_text: r.condition.clone(),
+                to,
+            }
+        })
+        .collect()
+}
+
+fn alerts(alerts: &[spec::Alert], diags: &mut Diagnostics) -> Vec<m::Alert> {
+    alerts
+        .iter()
+        .enumerate()
+        .filter_map(|(i, a)| {
+            let path = SpecPath::parse("pipeline.alerts").index(i).key("condition");
+            Some(m::Alert {
+                name: a.name.clone(),
+                condition: parse_condition(&a.condition, path, diags)?,
+                condition_text: a.condition.clone(),
+                function: a.function,
+                notify: a.notify,
+                expected_match_fraction: a.expected_match_fraction,
+            })
+        })
+        .collect()
+}
+
+fn archive(a: &spec::Archive) -> m::Archive {
+    m::Archive {
+        versioning: a.versioning,
+        encryption: a.encryption,
+        lifecycle: a
+            .lifecycle
+            .iter()
+            .map(|r| m::Transition {
+                tier: r.tier,
+                after_days: r.after_days,
+            })
+            .collect(),
+        expire_after_days: a.expire_after_days,
+        noncurrent_versions_expire_after_days: a.noncurrent_versions_expire_after_days,
+        prefixes: a.prefixes.clone(),
+    }
+}

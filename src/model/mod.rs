@@ -1,0 +1,390 @@
+//! The cloud-neutral model: a validated spec with every default resolved and every derived
+//! quantity computed.
+//!
+//! Planners read only this. Everything here has already passed validation, so planners never
+//! re-check input and never fail on it; they translate. Numbers that both the Terraform and
+//! the bill depend on (shards, throughput units, hub units) are computed once, in
+//! [`lower`], with the shared capacity math, so the generated Terraform and `fleetform cost`
+//! cannot disagree.
+
+pub mod condition;
+pub mod lower;
+pub mod names;
+pub mod topic;
+
+use std::collections::BTreeMap;
+
+pub use crate::spec::{
+    Allocation, AuthMethod, AwsLogLevel, AwsProvisioningMethod, AwsStreamService, AzureAlertEngine,
+    CaSource, CertificateMode, CredentialGrant, Destination, Encryption, EventHubsTier, HubSku,
+    IpAction, KeyAlgorithm, KinesisCapacity, Replication, Reprovisioning, RouteSource,
+    ServicePermission, StorageTier, Subject, Validity,
+};
+
+use condition::Expr;
+use topic::Topic;
+
+/// The whole fleet, ready to plan.
+#[derive(Debug, Clone)]
+pub struct Model {
+    pub stack: Stack,
+    pub aws: Option<Aws>,
+    pub azure: Option<Azure>,
+    pub fleet: Fleet,
+    pub identity: Identity,
+    pub access: Access,
+    pub messaging: Messaging,
+    pub traffic: Traffic,
+    pub routes: Vec<Route>,
+    pub alerts: Vec<Alert>,
+    pub features: Features,
+    pub archive: Option<Archive>,
+    pub monitoring: Monitoring,
+    pub cost: CostControls,
+}
+
+/// Stack identity.
+#[derive(Debug, Clone)]
+pub struct Stack {
+    pub name: String,
+    pub environment: String,
+    pub owner: Option<String>,
+    pub description: Option<String>,
+    /// `stack-environment`.
+    pub prefix: String,
+    /// Tags for every resource: the spec's, plus `stack`, `environment`, `owner` and
+    /// `managed-by`.
+    pub tags: BTreeMap<String, String>,
+}
+
+/// AWS target.
+#[derive(Debug, Clone)]
+pub struct Aws {
+    pub region: String,
+    pub provisioning: AwsProvisioning,
+    pub fleet_indexing: bool,
+    pub basic_ingest: bool,
+    pub log_level: AwsLogLevel,
+    pub stream: AwsStream,
+    /// Explicit archive bucket name; `None` means `<archive_bucket_stem>-<account id>`.
+    pub archive_bucket: Option<String>,
+    pub archive_bucket_stem: String,
+}
+
+/// AWS provisioning.
+#[derive(Debug, Clone)]
+pub struct AwsProvisioning {
+    pub method: AwsProvisioningMethod,
+    pub certificate_mode: CertificateMode,
+    pub pre_provisioning_hook: bool,
+}
+
+/// AWS streaming, sized.
+#[derive(Debug, Clone)]
+pub struct AwsStream {
+    pub service: AwsStreamService,
+    pub kinesis_capacity: KinesisCapacity,
+    /// Shards for provisioned mode, from the planned peak throughput plus headroom.
+    pub kinesis_shards: u32,
+    pub kinesis_retention_hours: u32,
+    pub firehose_buffer_seconds: u32,
+    pub firehose_buffer_mib: u32,
+}
+
+impl AwsStream {
+    pub fn uses_kinesis(&self) -> bool {
+        matches!(
+            self.service,
+            AwsStreamService::Kinesis | AwsStreamService::KinesisAndFirehose
+        )
+    }
+    pub fn uses_firehose(&self) -> bool {
+        matches!(
+            self.service,
+            AwsStreamService::Firehose | AwsStreamService::KinesisAndFirehose
+        )
+    }
+}
+
+/// Azure target.
+#[derive(Debug, Clone)]
+pub struct Azure {
+    pub location: String,
+    pub resource_group: String,
+    pub create_resource_group: bool,
+    pub hub: IotHub,
+    /// The hubs to create: one per linked location (the first is the primary).
+    pub hubs: Vec<HubSite>,
+    pub dps: Option<Dps>,
+    pub event_hubs: EventHubs,
+    pub storage: AzureStorage,
+    pub alert_engine: AzureAlertEngine,
+    pub names: AzureNames,
+}
+
+/// IoT Hub settings shared by every linked hub.
+#[derive(Debug, Clone)]
+pub struct IotHub {
+    pub sku: HubSku,
+    /// Units per hub.
+    pub units: u32,
+    /// Whether the sku/units came from the spec rather than the sizing.
+    pub pinned: bool,
+    /// Daily quota messages (4 KB blocks) per hub the sizing planned for.
+    pub planned_daily_quota_messages: u64,
+    /// Daily quota the chosen sku and units give per hub.
+    pub daily_quota: u64,
+    pub partitions: u32,
+    pub retention_days: u32,
+    pub local_authentication: bool,
+    pub public_network_access: bool,
+    pub ip_filter: Vec<IpRule>,
+}
+
+/// One IoT hub in one location.
+#[derive(Debug, Clone)]
+pub struct HubSite {
+    pub name: String,
+    pub location: String,
+    pub allocation_weight: u32,
+}
+
+/// An IP filter rule.
+#[derive(Debug, Clone)]
+pub struct IpRule {
+    pub name: String,
+    pub ip_mask: String,
+    pub action: IpAction,
+}
+
+/// Device Provisioning Service.
+#[derive(Debug, Clone)]
+pub struct Dps {
+    pub allocation: Allocation,
+    pub enrollment_groups: Vec<EnrollmentGroup>,
+    pub reprovisioning: Reprovisioning,
+    pub data_residency: bool,
+    pub ip_filter: Vec<IpRule>,
+}
+
+/// A DPS enrollment group.
+#[derive(Debug, Clone)]
+pub struct EnrollmentGroup {
+    pub name: String,
+    pub device_type: Option<String>,
+    pub attestation: AuthMethod,
+    pub iot_edge: bool,
+}
+
+/// Event Hubs, sized.
+#[derive(Debug, Clone)]
+pub struct EventHubs {
+    pub tier: EventHubsTier,
+    pub partitions: u32,
+    pub retention_days: u32,
+    pub capture: bool,
+    pub capture_interval_seconds: u32,
+    pub capture_size_mib: u32,
+    /// Throughput units from the planned peak plus headroom.
+    pub throughput_units: u32,
+    /// Auto-inflate ceiling.
+    pub max_throughput_units: Option<u32>,
+}
+
+/// Azure storage account options.
+#[derive(Debug, Clone)]
+pub struct AzureStorage {
+    pub replication: Replication,
+    pub infrastructure_encryption: bool,
+    pub hierarchical_namespace: bool,
+}
+
+/// Resolved Azure names.
+#[derive(Debug, Clone)]
+pub struct AzureNames {
+    pub dps: String,
+    pub storage_account: String,
+    pub eventhub_namespace: String,
+    pub key_vault: String,
+}
+
+/// The devices.
+#[derive(Debug, Clone)]
+pub struct Fleet {
+    pub devices: u64,
+    pub growth_percent_per_year: u32,
+    pub device_types: Vec<DeviceType>,
+    /// Parents before children.
+    pub groups: Vec<DeviceGroup>,
+    /// Pre-registered devices, in registry order.
+    pub registry: Vec<Device>,
+}
+
+/// A device type.
+#[derive(Debug, Clone)]
+pub struct DeviceType {
+    pub name: String,
+    pub description: Option<String>,
+    pub searchable_attributes: Vec<String>,
+}
+
+/// A device group.
+#[derive(Debug, Clone)]
+pub struct DeviceGroup {
+    pub name: String,
+    pub parent: Option<String>,
+    pub description: Option<String>,
+}
+
+/// A pre-registered device.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Device {
+    pub id: String,
+    pub device_type: Option<String>,
+    pub groups: Vec<String>,
+    pub attributes: BTreeMap<String, String>,
+}
+
+/// Device identity.
+#[derive(Debug, Clone)]
+pub struct Identity {
+    pub method: AuthMethod,
+    pub ca: CaSource,
+    /// Path of the signing CA certificate, relative to the spec file.
+    pub ca_certificate_file: String,
+    pub key_algorithm: KeyAlgorithm,
+    pub subject: Subject,
+    pub validity: Validity,
+}
+
+/// Authorization.
+#[derive(Debug, Clone)]
+pub struct Access {
+    /// Topics devices may publish to (telemetry first).
+    pub publish: Vec<Topic>,
+    /// Topic filters devices may subscribe to (commands first, when on).
+    pub subscribe: Vec<Topic>,
+    pub services: Vec<Service>,
+    pub cloud_credentials: Option<CloudCredentials>,
+}
+
+/// A back-end service.
+#[derive(Debug, Clone)]
+pub struct Service {
+    pub name: String,
+    pub access: Vec<ServicePermission>,
+}
+
+/// Device credentials for other cloud services.
+#[derive(Debug, Clone)]
+pub struct CloudCredentials {
+    pub role_alias: String,
+    pub duration_seconds: u32,
+    pub grants: Vec<CredentialGrant>,
+}
+
+/// Messaging behaviour per device.
+#[derive(Debug, Clone)]
+pub struct Messaging {
+    pub telemetry_topic: Topic,
+    pub command_topic: Topic,
+    pub messages_per_device_per_hour: f64,
+    pub message_bytes: u64,
+    pub connected_hours_per_day: f64,
+    pub commands: bool,
+    pub commands_per_device_per_day: f64,
+    pub direct_methods: bool,
+    pub method_calls_per_device_per_day: f64,
+    pub state: bool,
+    pub state_updates_per_device_per_day: f64,
+    pub state_document_bytes: u64,
+}
+
+impl Messaging {
+    /// Whether anything talks back to devices (rules out IoT Hub Basic).
+    pub fn cloud_talks_back(&self) -> bool {
+        self.commands || self.direct_methods || self.state
+    }
+}
+
+/// Fleet-wide traffic, derived from the per-device figures.
+#[derive(Debug, Clone, Copy)]
+pub struct Traffic {
+    /// Devices today.
+    pub devices: u64,
+    /// Devices one year ahead (growth applied): what capacity is sized for.
+    pub planned_devices: u64,
+    /// Telemetry messages per day, today.
+    pub messages_per_day: f64,
+    /// Telemetry messages per second at peak, planned, with headroom.
+    pub peak_messages_per_second: f64,
+    /// Telemetry bytes per second at peak, planned, with headroom.
+    pub peak_bytes_per_second: f64,
+    /// Multiplier from headroom (1.0 = none).
+    pub headroom: f64,
+}
+
+/// A route.
+#[derive(Debug, Clone)]
+pub struct Route {
+    pub name: String,
+    pub source: RouteSource,
+    pub condition: Option<Expr>,
+    /// The condition as written, for comments and READMEs.
+    pub condition_text: Option<String>,
+    pub to: Vec<Destination>,
+}
+
+/// An alert.
+#[derive(Debug, Clone)]
+pub struct Alert {
+    pub name: String,
+    pub condition: Expr,
+    pub condition_text: String,
+    pub function: bool,
+    pub notify: bool,
+    pub expected_match_fraction: f64,
+}
+
+/// Optional features.
+#[derive(Debug, Clone, Copy)]
+pub struct Features {
+    pub state_store: bool,
+    pub ota: bool,
+    pub analytics: bool,
+    pub web_api: bool,
+}
+
+/// The raw archive.
+#[derive(Debug, Clone)]
+pub struct Archive {
+    pub versioning: bool,
+    pub encryption: Encryption,
+    /// Transitions in order (tier, day).
+    pub lifecycle: Vec<Transition>,
+    pub expire_after_days: Option<u32>,
+    pub noncurrent_versions_expire_after_days: u32,
+    pub prefixes: Vec<String>,
+}
+
+/// A lifecycle transition.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Transition {
+    pub tier: StorageTier,
+    pub after_days: u32,
+}
+
+/// Monitoring.
+#[derive(Debug, Clone)]
+pub struct Monitoring {
+    pub log_retention_days: u32,
+    pub alarms: bool,
+    pub emails: Vec<String>,
+}
+
+/// Cost controls.
+#[derive(Debug, Clone, Copy)]
+pub struct CostControls {
+    pub monthly_budget_usd: Option<f64>,
+    pub headroom_percent: u32,
+}

@@ -1,0 +1,147 @@
+//! Planning: the cloud-neutral model becomes one Terraform root module per cloud.
+//!
+//! A planner is a pure function from [`Model`] to [`Module`]: HCL bodies built with hcl-rs
+//! (see [`tf`]) plus the non-HCL artifacts rendered from blueprints (function code,
+//! provisioning templates, scripts, the stack README). Planners never touch the disk and
+//! never fail on user input, which validation has already checked; an `Err` is a fleetform
+//! bug (a blueprint that does not render) and says so.
+
+pub mod aws;
+pub mod azure;
+pub mod package;
+pub mod tf;
+
+use std::collections::BTreeMap;
+
+use crate::model::Model;
+
+/// A cloud fleetform plans for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Cloud {
+    Aws,
+    Azure,
+}
+
+impl Cloud {
+    /// Folder name of the cloud's module in the output.
+    pub fn dir(self) -> &'static str {
+        match self {
+            Cloud::Aws => "aws",
+            Cloud::Azure => "azure",
+        }
+    }
+
+    /// Display name.
+    pub fn title(self) -> &'static str {
+        match self {
+            Cloud::Aws => "AWS",
+            Cloud::Azure => "Azure",
+        }
+    }
+}
+
+/// Content of one generated file.
+#[derive(Debug, Clone)]
+pub enum FileContent {
+    /// Terraform, rendered and formatted by the emitter.
+    Hcl(hcl::Body),
+    /// Text (README, JSON, scripts, function code).
+    Text(String),
+    /// Binary (deterministic zip packages).
+    Bytes(Vec<u8>),
+}
+
+/// How a requested feature maps onto a cloud, for the parity table of the build summary.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(tag = "status", content = "detail", rename_all = "snake_case")]
+pub enum Mapping {
+    /// Built with these resources or services.
+    Mapped(String),
+    /// Requested but not available on this cloud; the text says what happens instead.
+    NotMapped(String),
+}
+
+/// One row of the parity table.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct ParityRow {
+    /// Stable feature key, shared across clouds (`provisioning`, `stream`, ...).
+    pub feature: &'static str,
+    pub mapping: Mapping,
+}
+
+/// A generated Terraform root module and its artifacts.
+#[derive(Debug, Clone)]
+pub struct Module {
+    pub cloud: Cloud,
+    /// Files by path relative to the module folder (`iot.tf`, `functions/alert.zip`).
+    pub files: BTreeMap<String, FileContent>,
+    /// Requested features and what they became.
+    pub parity: Vec<ParityRow>,
+}
+
+impl Module {
+    pub fn new(cloud: Cloud) -> Self {
+        Self {
+            cloud,
+            files: BTreeMap::new(),
+            parity: Vec::new(),
+        }
+    }
+
+    /// Adds an HCL file; empty files are left out.
+    pub fn hcl(&mut self, path: &str, file: tf::TfFile) {
+        if !file.is_empty() {
+            self.files
+                .insert(path.to_owned(), FileContent::Hcl(file.into_body()));
+        }
+    }
+
+    pub fn text(&mut self, path: &str, text: String) {
+        self.files.insert(path.to_owned(), FileContent::Text(text));
+    }
+
+    pub fn bytes(&mut self, path: &str, bytes: Vec<u8>) {
+        self.files
+            .insert(path.to_owned(), FileContent::Bytes(bytes));
+    }
+
+    pub fn map(&mut self, feature: &'static str, mapping: Mapping) {
+        self.parity.push(ParityRow { feature, mapping });
+    }
+}
+
+/// A planner error: always a fleetform bug, never bad input.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum PlanError {
+    #[error("blueprint `{name}` failed to render: {source}")]
+    Blueprint {
+        name: String,
+        #[source]
+        source: minijinja::Error,
+    },
+    #[error("packaging `{name}` failed: {message}")]
+    Package { name: String, message: String },
+}
+
+/// Plans one cloud.
+pub trait Planner {
+    /// The cloud this planner targets.
+    fn cloud(&self) -> Cloud;
+
+    /// Builds the root module for `model`.
+    fn plan(&self, model: &Model) -> Result<Module, PlanError>;
+}
+
+/// Plans every cloud the model targets, in a fixed order (AWS, then Azure).
+pub fn plan_all(model: &Model, planners: &[&dyn Planner]) -> Result<Vec<Module>, PlanError> {
+    planners
+        .iter()
+        .filter(|p| match p.cloud() {
+            Cloud::Aws => model.aws.is_some(),
+            Cloud::Azure => model.azure.is_some(),
+        })
+        .map(|p| p.plan(model))
+        .collect()
+}

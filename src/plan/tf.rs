@@ -1,0 +1,251 @@
+//! Terraform vocabulary on top of hcl-rs's typed structures.
+//!
+//! Planners build HCL only through these helpers, never by formatting strings. The helpers
+//! make the safe thing the easy thing: spec values become [`lit`] string literals, which
+//! hcl-rs escapes (quotes, backslashes, newlines, `${` and `%{`), and interpolated strings
+//! ([`interp`]) accept only `&'static str` literal parts, so a value from the spec can never
+//! become HCL syntax.
+
+use hcl::expr::{Conditional, ForExpr, TemplateExpr};
+use hcl::{
+    Block, BlockBuilder, Body, Expression, FuncCall, Identifier, Object, ObjectKey, Traversal,
+    Variable,
+};
+
+/// Name of the attribute that stands for a `#` comment until the emitter rewrites it.
+pub const COMMENT_SENTINEL: &str = "__fleetform_comment__";
+
+/// A `# text` comment line inside a body. Control characters become spaces, so a comment can
+/// never spill onto a second line.
+pub fn comment(text: &str) -> hcl::Attribute {
+    let clean: String = text
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    hcl::Attribute::new(ident(COMMENT_SENTINEL), Expression::String(clean))
+}
+
+/// An identifier. Planners pass code constants or names the spec schema already restricted
+/// to identifier characters; anything else is sanitized rather than trusted.
+pub fn ident(name: &str) -> Identifier {
+    Identifier::sanitized(name)
+}
+
+/// A string literal (escaped on output).
+pub fn lit(s: impl Into<String>) -> Expression {
+    Expression::String(s.into())
+}
+
+/// A number literal.
+pub fn num<N: Into<hcl::Number>>(n: N) -> Expression {
+    Expression::Number(n.into())
+}
+
+/// A boolean literal.
+pub fn boolean(b: bool) -> Expression {
+    Expression::Bool(b)
+}
+
+/// `null`.
+pub fn null() -> Expression {
+    Expression::Null
+}
+
+/// A reference such as `aws_s3_bucket.archive.arn` or `var.region`. Numeric segments become
+/// index operations (`aws_iot_thing.this[0]`). `path` is built by the planner from code
+/// constants and identifier-safe names.
+pub fn r(path: &str) -> Expression {
+    let mut parts = path.split('.');
+    let root = parts.next().unwrap_or("null");
+    let mut builder = Traversal::builder(Variable::sanitized(root));
+    for part in parts {
+        builder = match part.parse::<u64>() {
+            Ok(i) => builder.index(Expression::Number(i.into())),
+            Err(_) => builder.attr(ident(part)),
+        };
+    }
+    builder.build().into()
+}
+
+/// A reference with a string index: `aws_iot_thing.device["sensor-1"].arn` is
+/// `r_index("aws_iot_thing.device", key, &["arn"])`.
+pub fn r_index(path: &str, key: Expression, then: &[&str]) -> Expression {
+    let mut parts = path.split('.');
+    let root = parts.next().unwrap_or("null");
+    let mut builder = Traversal::builder(Variable::sanitized(root));
+    for part in parts {
+        builder = builder.attr(ident(part));
+    }
+    builder = builder.index(key);
+    for part in then {
+        builder = builder.attr(ident(part));
+    }
+    builder.build().into()
+}
+
+/// A list.
+pub fn list(items: impl IntoIterator<Item = Expression>) -> Expression {
+    Expression::Array(items.into_iter().collect())
+}
+
+/// A list of string literals.
+pub fn strings<S: AsRef<str>>(items: impl IntoIterator<Item = S>) -> Expression {
+    list(items.into_iter().map(|s| lit(s.as_ref())))
+}
+
+/// An object. Keys that are identifiers are written bare, others quoted.
+pub fn obj<K: AsRef<str>>(pairs: impl IntoIterator<Item = (K, Expression)>) -> Expression {
+    let mut o = Object::new();
+    for (k, v) in pairs {
+        let k = k.as_ref();
+        let key = match Identifier::new(k) {
+            Ok(id) => ObjectKey::Identifier(id),
+            Err(_) => ObjectKey::Expression(Expression::String(k.to_owned())),
+        };
+        o.insert(key, v);
+    }
+    Expression::Object(o)
+}
+
+/// A function call.
+pub fn call(name: &str, args: impl IntoIterator<Item = Expression>) -> Expression {
+    let mut b = FuncCall::builder(ident(name));
+    for a in args {
+        b = b.arg(a);
+    }
+    Expression::FuncCall(Box::new(b.build()))
+}
+
+/// `cond ? a : b`.
+pub fn cond(c: Expression, a: Expression, b: Expression) -> Expression {
+    Expression::Conditional(Box::new(Conditional::new(c, a, b)))
+}
+
+/// `{ for key_var, value_var in collection : key => value }`.
+pub fn for_object(
+    key_var: &str,
+    value_var: &str,
+    collection: Expression,
+    key: Expression,
+    value: Expression,
+) -> Expression {
+    let fe = ForExpr::new(ident(value_var), collection, value)
+        .with_key_var(ident(key_var))
+        .with_key_expr(key);
+    Expression::ForExpr(Box::new(fe))
+}
+
+/// `[for value_var in collection : value]`.
+pub fn for_list(value_var: &str, collection: Expression, value: Expression) -> Expression {
+    Expression::ForExpr(Box::new(ForExpr::new(ident(value_var), collection, value)))
+}
+
+/// Part of an interpolated string.
+pub enum Part {
+    /// Literal text: only code constants, so spec values cannot reach template syntax.
+    Lit(&'static str),
+    /// An interpolated reference, such as `r("local.prefix")`.
+    Ref(Expression),
+}
+
+/// An interpolated string such as `"${local.prefix}-archive"`.
+pub fn interp(parts: impl IntoIterator<Item = Part>) -> Expression {
+    let mut s = String::new();
+    for part in parts {
+        match part {
+            Part::Lit(text) => {
+                debug_assert!(
+                    !text.contains(['"', '\\', '\n', '\r'])
+                        && !text.contains("${")
+                        && !text.contains("%{"),
+                    "interpolation literals are plain text"
+                );
+                s.push_str(text);
+            }
+            Part::Ref(expr) => {
+                s.push_str("${");
+                s.push_str(&hcl::format::to_string(&expr).unwrap_or_default());
+                s.push('}');
+            }
+        }
+    }
+    Expression::TemplateExpr(Box::new(TemplateExpr::QuotedString(s)))
+}
+
+/// `resource "TYPE" "NAME" { ... }` builder.
+pub fn resource(ty: &str, name: &str) -> BlockBuilder {
+    Block::builder("resource").add_label(ty).add_label(name)
+}
+
+/// `data "TYPE" "NAME" { ... }` builder.
+pub fn data(ty: &str, name: &str) -> BlockBuilder {
+    Block::builder("data").add_label(ty).add_label(name)
+}
+
+/// A nested block builder (`lifecycle { ... }`, `rule { ... }`).
+pub fn block(name: &str) -> BlockBuilder {
+    Block::builder(ident(name))
+}
+
+/// `variable "NAME" { ... }`.
+pub fn variable(name: &str) -> BlockBuilder {
+    Block::builder("variable").add_label(name)
+}
+
+/// `output "NAME" { ... }`.
+pub fn output(name: &str, description: &str, value: Expression) -> Block {
+    Block::builder("output")
+        .add_label(name)
+        .add_attribute(("description", lit(description)))
+        .add_attribute(("value", value))
+        .build()
+}
+
+/// A `lifecycle { precondition { condition = ...; error_message = ... } }`-style
+/// `validation` block for variables.
+pub fn validation(condition: Expression, error_message: &str) -> Block {
+    Block::builder("validation")
+        .add_attribute(("condition", condition))
+        .add_attribute(("error_message", lit(error_message)))
+        .build()
+}
+
+/// A raw type expression for `variable` blocks: `string`, `number`, `bool`,
+/// `list(string)`, `map(string)`.
+pub fn type_expr(t: &str) -> Expression {
+    match t.split_once('(') {
+        Some((outer, inner)) => call(outer, [type_expr(inner.trim_end_matches(')'))]),
+        None => r(t),
+    }
+}
+
+/// A file of top-level blocks.
+#[derive(Debug, Clone, Default)]
+pub struct TfFile {
+    pub body: Vec<hcl::Structure>,
+}
+
+impl TfFile {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn push(&mut self, block: Block) -> &mut Self {
+        self.body.push(hcl::Structure::Block(block));
+        self
+    }
+
+    /// Adds a comment line before the next block.
+    pub fn comment(&mut self, text: &str) -> &mut Self {
+        self.body.push(hcl::Structure::Attribute(comment(text)));
+        self
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.body.is_empty()
+    }
+
+    pub fn into_body(self) -> Body {
+        Body::from_iter(self.body)
+    }
+}

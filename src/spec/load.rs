@@ -1,0 +1,246 @@
+//! Reading YAML text into a spanned tree, safely.
+//!
+//! This is the only module that touches the YAML parser (serde-saphyr; see the README for why
+//! not `serde_yaml`). It enforces input budgets, so a hostile or accidental input (a 10 MB
+//! paste, an alias bomb, 10,000 levels of nesting) becomes a diagnostic instead of a hang or
+//! an out-of-memory kill, and it turns parser errors into located [`Diagnostic`]s.
+
+use crate::diagnostics::{Diagnostic, Diagnostics, SourceId, Sources};
+use crate::spec::node::{ByteSpan, Node, Value};
+
+/// Largest spec file accepted. Specs are hand-written; device lists belong in a registry file.
+pub const MAX_SPEC_BYTES: usize = 1024 * 1024;
+
+/// Largest registry file accepted (a million devices in CSV is about 40 MiB).
+pub const MAX_REGISTRY_BYTES: usize = 512 * 1024 * 1024;
+
+/// Deepest nesting accepted. The spec needs about 6 levels.
+const MAX_DEPTH: usize = 64;
+
+/// Which budget applies to a document.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DocKind {
+    Spec,
+    Registry,
+}
+
+impl DocKind {
+    fn max_bytes(self) -> usize {
+        match self {
+            DocKind::Spec => MAX_SPEC_BYTES,
+            DocKind::Registry => MAX_REGISTRY_BYTES,
+        }
+    }
+}
+
+/// Parses one YAML document into a spanned tree. The text must already be in `sources`.
+pub fn parse_yaml(sources: &Sources, id: SourceId, kind: DocKind) -> Result<Node, Diagnostics> {
+    let text = sources.get(id).text.clone();
+    let name = sources.get(id).name.clone();
+    if text.len() > kind.max_bytes() {
+        let mib = |n: usize| n as f64 / (1024.0 * 1024.0);
+        let mut d = Diagnostic::error(
+            "input-too-large",
+            format!(
+                "`{name}` is {:.1} MiB; fleetform reads at most {:.0} MiB here",
+                mib(text.len()),
+                mib(kind.max_bytes())
+            ),
+        )
+        .in_source(id, ByteSpan { start: 0, len: 0 });
+        if kind == DocKind::Spec {
+            d = d.hint(
+                "move long device lists into a registry file: `fleet.registry.file: devices.csv`",
+            );
+        }
+        return Err(d.into());
+    }
+    if text.trim_start_matches('\u{feff}').lines().all(|l| {
+        let l = l.trim();
+        l.is_empty() || l.starts_with('#') || l == "---" || l == "..."
+    }) {
+        let d = Diagnostic::error("empty-document", format!("`{name}` is empty"))
+            .in_source(id, ByteSpan { start: 0, len: 0 });
+        let d = if kind == DocKind::Spec {
+            d.hint("start from an example: `fleetform init --example minimal`")
+        } else {
+            d.hint("list at least one device, or remove the registry")
+        };
+        return Err(d.into());
+    }
+
+    let options = serde_saphyr::options! {
+        budget: serde_saphyr::budget! {
+            max_depth: MAX_DEPTH,
+            max_documents: 1,
+            max_aliases: 10_000,
+            max_anchors: 10_000,
+            max_total_scalar_bytes: kind.max_bytes(),
+        },
+        alias_limits: alias_limits(),
+        with_snippet: false,
+    };
+    match serde_saphyr::from_str_with_options::<Node>(&text, options) {
+        Ok(node) => {
+            if kind == DocKind::Spec && !matches!(node.value, Value::Map(_)) {
+                return Err(Diagnostic::error(
+                    "not-a-mapping",
+                    format!("the spec must be a mapping of keys, found {}", node.kind()),
+                )
+                .in_source(id, node.span)
+                .hint("a spec starts with `version: 1`, then `stack:`, `clouds:` and `fleet:`")
+                .into());
+            }
+            Ok(node)
+        }
+        Err(err) => Err(yaml_error(&text, id, &err).into()),
+    }
+}
+
+fn alias_limits() -> serde_saphyr::options::AliasLimits {
+    let mut limits = serde_saphyr::options::AliasLimits::default();
+    limits.max_total_replayed_events = 100_000;
+    limits.max_replay_stack_depth = 16;
+    limits.max_alias_expansions_per_anchor = 1_000;
+    limits
+}
+
+fn yaml_error(text: &str, id: SourceId, err: &serde_saphyr::Error) -> Diagnostic {
+    let inner = err.without_snippet();
+    let offset = inner
+        .location()
+        .map_or(0, |l| offset_of(text, l))
+        .min(text.len());
+    let (code, message, hint) = match inner {
+        serde_saphyr::Error::DuplicateMappingKey { key, .. } => (
+            "duplicate-key",
+            match key {
+                Some(k) => format!("the key `{k}` appears twice in this mapping"),
+                None => "a key appears twice in this mapping".to_owned(),
+            },
+            "each key may appear once per mapping; remove or rename one of them",
+        ),
+        other => {
+            let raw = other.to_string();
+            // The parser appends its own position ("at line 3, column 5"); ours is the snippet.
+            let message = raw
+                .split(" at line ")
+                .next()
+                .unwrap_or(&raw)
+                .trim_end_matches(['.', ':'])
+                .to_owned();
+            let lower = message.to_lowercase();
+            if lower.contains("documents") {
+                (
+                    "multiple-documents",
+                    "the file holds more than one YAML document".to_owned(),
+                    "a spec is one YAML document; remove the extra `---`",
+                )
+            } else if lower.contains("depth") || lower.contains("recursion") {
+                (
+                    "input-budget",
+                    format!("the document nests more than {MAX_DEPTH} levels deep"),
+                    "no fleet spec needs more than a few levels; write it out plainly",
+                )
+            } else if lower.contains("alias")
+                || lower.contains("anchor")
+                || lower.contains("budget")
+            {
+                (
+                    "input-budget",
+                    format!("the document expands beyond fleetform's input budget ({message})"),
+                    "aliases that expand into huge trees (\"billion laughs\") are refused; write the values out",
+                )
+            } else {
+                (
+                    "yaml-syntax",
+                    format!("invalid YAML: {message}"),
+                    "check indentation (spaces only, consistent width) and quote values that contain `: ` or start with `{`, `[`, `*`, `&` or `!`",
+                )
+            }
+        }
+    };
+    Diagnostic::error(code, message)
+        .in_source(
+            id,
+            ByteSpan {
+                start: offset,
+                len: 1,
+            },
+        )
+        .hint(hint)
+}
+
+/// Byte offset of a parser location, from its byte offset when known, else from its
+/// 1-based line and (character) column.
+fn offset_of(text: &str, loc: serde_saphyr::Location) -> usize {
+    if let Some(o) = loc
+        .span()
+        .byte_offset()
+        .and_then(|o| usize::try_from(o).ok())
+        && (o > 0 || (loc.line() <= 1 && loc.column() <= 1))
+    {
+        return o;
+    }
+    let line = usize::try_from(loc.line()).unwrap_or(1).max(1);
+    let col = usize::try_from(loc.column()).unwrap_or(1).max(1);
+    let line_start = if line == 1 {
+        0
+    } else {
+        text.match_indices('\n')
+            .nth(line - 2)
+            .map_or(text.len(), |(i, _)| i + 1)
+    };
+    let line_text = &text[line_start..];
+    line_start
+        + line_text
+            .char_indices()
+            .nth(col - 1)
+            .map_or(line_text.len(), |(i, _)| i)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<Node, Diagnostics> {
+        let mut sources = Sources::default();
+        let id = sources.add("t.yaml", text);
+        parse_yaml(&sources, id, DocKind::Spec)
+    }
+
+    #[test]
+    fn keeps_spans_of_keys_and_values() {
+        let node = parse("a:\n  bb: 12\n").unwrap();
+        let Value::Map(top) = &node.value else {
+            panic!()
+        };
+        let Value::Map(inner) = &top[0].1.value else {
+            panic!()
+        };
+        assert_eq!(inner[0].0.name, "bb");
+        assert_eq!(inner[0].0.span.start, 5);
+        assert_eq!(inner[0].1.span.start, 9);
+        assert_eq!(inner[0].1.value, Value::Int(12));
+    }
+
+    #[test]
+    fn rejects_duplicate_keys() {
+        let err = parse("a: 1\na: 2\n").unwrap_err();
+        let d = err.iter().next().unwrap();
+        assert_eq!(d.code, "duplicate-key", "{d:?}");
+    }
+
+    #[test]
+    fn rejects_alias_bombs() {
+        let bomb = "a: &a [x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]\nc: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b]\nd: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c]\ne: &e [*d, *d, *d, *d, *d, *d, *d, *d, *d]\nf: &f [*e, *e, *e, *e, *e, *e, *e, *e, *e]\ng: &g [*f, *f, *f, *f, *f, *f, *f, *f, *f]\n";
+        let err = parse(bomb).unwrap_err();
+        assert_eq!(err.iter().next().unwrap().code, "input-budget");
+    }
+
+    #[test]
+    fn rejects_deep_nesting() {
+        let deep = format!("{}1{}", "[".repeat(500), "]".repeat(500));
+        assert!(parse(&format!("a: {deep}\n")).is_err());
+    }
+}

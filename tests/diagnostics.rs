@@ -1,0 +1,109 @@
+//! Bad input: every fixture in `fixtures/invalid/` fails validation with the diagnostics
+//! pinned in its snapshot (human rendering and JSON), and nothing panics.
+
+use std::path::{Path, PathBuf};
+
+use fleetform::diagnostics::{render_human, render_json};
+use fleetform::validate::{Files, validate};
+
+struct Dir(PathBuf);
+
+impl Files for Dir {
+    fn read(&self, path: &str) -> Result<String, String> {
+        std::fs::read_to_string(self.0.join(path)).map_err(|e| e.kind().to_string())
+    }
+}
+
+fn check(path: &Path) -> String {
+    let text = std::fs::read_to_string(path).unwrap();
+    let name = format!(
+        "fixtures/invalid/{}",
+        path.file_name().unwrap().to_string_lossy()
+    );
+    let outcome = validate(&name, &text, &Dir(path.parent().unwrap().to_path_buf()));
+    assert!(outcome.validated.is_none(), "{name} should be invalid");
+    assert!(
+        outcome.diagnostics.has_errors(),
+        "{name} should report an error"
+    );
+    for d in &outcome.diagnostics {
+        assert!(
+            d.location.is_some(),
+            "{name}: every diagnostic has a location: {d:?}"
+        );
+        assert!(
+            !d.hints.is_empty(),
+            "{name}: every diagnostic says how to fix it: {d:?}"
+        );
+    }
+    let human = render_human(&outcome.diagnostics, &outcome.sources, false);
+    let json = render_json(&outcome.diagnostics, &outcome.sources);
+    format!("{human}\n----- json -----\n{json}")
+}
+
+#[test]
+fn invalid_fixtures() {
+    let count =
+        std::fs::read_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/invalid"))
+            .unwrap()
+            .filter(|e| {
+                e.as_ref()
+                    .unwrap()
+                    .path()
+                    .extension()
+                    .is_some_and(|x| x == "yaml")
+            })
+            .count();
+    assert!(count >= 25, "at least 25 invalid fixtures, found {count}");
+    insta::glob!("fixtures/invalid/*.yaml", |path| {
+        insta::assert_snapshot!(check(path));
+    });
+}
+
+#[test]
+fn ten_megabyte_spec_is_refused_without_parsing() {
+    let mut text = String::from("version: 1\n");
+    while text.len() < 10 * 1024 * 1024 {
+        text.push_str(
+            "# padding padding padding padding padding padding padding padding padding\n",
+        );
+    }
+    let outcome = validate("big.yaml", &text, &fleetform::validate::NoFiles);
+    let d: Vec<_> = outcome.diagnostics.iter().collect();
+    assert_eq!(d.len(), 1);
+    assert_eq!(d[0].code, "input-too-large");
+    insta::assert_snapshot!(render_human(&outcome.diagnostics, &outcome.sources, false));
+}
+
+#[test]
+fn every_example_is_valid_without_warnings() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
+    let mut seen = 0;
+    for entry in std::fs::read_dir(&root).unwrap() {
+        let dir = entry.unwrap().path();
+        let spec = dir.join("fleet.yaml");
+        if !spec.exists() {
+            continue;
+        }
+        seen += 1;
+        let text = std::fs::read_to_string(&spec).unwrap();
+        assert!(
+            text.starts_with("# yaml-language-server: $schema=../../schemas/fleet.schema.json\n"),
+            "{} starts with the schema modeline",
+            spec.display()
+        );
+        let outcome = validate("fleet.yaml", &text, &Dir(dir.clone()));
+        let rendered = render_human(&outcome.diagnostics, &outcome.sources, false);
+        assert!(
+            outcome.validated.is_some(),
+            "{}:\n{rendered}",
+            spec.display()
+        );
+        assert!(
+            outcome.diagnostics.is_empty(),
+            "{} has warnings:\n{rendered}",
+            spec.display()
+        );
+    }
+    assert!(seen >= 6, "at least six examples");
+}
