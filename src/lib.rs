@@ -4,3 +4,4 @@
 //! cloud-neutral model, plan each targeted cloud, and emit files. Only the `cli` module does I/O.
 
 pub mod capacity;
+pub mod cost;
