@@ -143,6 +143,14 @@ const fn blocks(bytes: u64, block: u64) -> u64 {
 /// AWS IoT Core messages billed for one MQTT/HTTP message: `ceil(bytes / 5,120)`, at least 1.
 ///
 /// `bytes` is the metered size: payload + topic (+ MQTT5 properties). An 8 KB payload bills 2.
+///
+/// ```
+/// use fleetform::capacity::{aws_iot_message_units, azure_hub_quota_messages};
+///
+/// // 8 KB of payload plus 100 B of topic: 2 blocks (10 KB) on AWS, 3 blocks (12 KB) on Azure.
+/// assert_eq!(aws_iot_message_units(8_292), 2);
+/// assert_eq!(azure_hub_quota_messages(8_292), 3);
+/// ```
 pub const fn aws_iot_message_units(bytes: u64) -> u64 {
     blocks(bytes, AWS_IOT_MESSAGE_BLOCK_BYTES)
 }
@@ -526,6 +534,15 @@ fn hub_units_for(sku: HubSku, daily: u64) -> Option<u32> {
 /// With `pinned`, the SKU is fixed and the unit count is the pinned one or the smallest that fits.
 /// Exceeding the quota throttles the hub rather than billing overage, so a pinned size that is
 /// too small is an error, not a higher bill.
+///
+/// ```
+/// use fleetform::capacity::{HubSku, iot_hub_sizing};
+///
+/// // 3.12M quota messages a day: S1 × 8 ($200) is cheaper than S2 × 1 ($250).
+/// let hub = iot_hub_sizing(3_120_000, false, None)?;
+/// assert_eq!((hub.sku, hub.units, hub.daily_capacity), (HubSku::S1, 8, 3_200_000));
+/// # Ok::<(), fleetform::capacity::CapacityError>(())
+/// ```
 ///
 /// # Errors
 ///

@@ -342,7 +342,7 @@ fn sensitivity_checks_from_the_reference() {
         unbatched
             .advice
             .iter()
-            .any(|a| a.title.contains("at least 128 KB")),
+            .any(|a| a.title.contains("Batch archive objects to")),
         "{:#?}",
         unbatched.advice
     );

@@ -5,7 +5,7 @@
 //! cheaper by at least a cent; the detail says what the change gives up.
 
 use crate::capacity::{
-    self, AWS_IOT_MESSAGE_BLOCK_BYTES, AZURE_HUB_QUOTA_BLOCK_BYTES, KIB,
+    self, AWS_IOT_MESSAGE_BLOCK_BYTES, AZURE_HUB_QUOTA_BLOCK_BYTES, KIB, MIB,
     S3_TRANSITION_MIN_OBJECT_BYTES, StorageClass,
 };
 
@@ -143,7 +143,14 @@ impl Collector<'_> {
                 found.push((k, batched, saving));
             }
         }
-        let Some(&(k, batched, saving)) = found.iter().max_by(|a, b| a.2.total_cmp(&b.2)) else {
+        // The largest saving; on a tie the smaller batch, which delays readings less.
+        let Some(&(k, batched, saving)) = found.iter().reduce(|best, next| {
+            if next.2 > best.2 + MIN_SAVING_USD {
+                next
+            } else {
+                best
+            }
+        }) else {
             return;
         };
         let others: Vec<String> = found
@@ -156,11 +163,14 @@ impl Collector<'_> {
             title: format!("Batch {k} readings per telemetry message"),
             detail: format!(
                 "Sending {k} readings in one message of about {} B instead of {k} messages of {} B \
-                 cuts per-message charges; readings arrive up to {} reporting intervals later. \
-                 Saves {} a month{}.",
+                 cuts per-message charges; readings arrive up to {} later. Saves {} a month{}.",
                 format::int(batched),
                 format::int(w.message_bytes),
-                k - 1,
+                if k == 2 {
+                    "one reporting interval".to_owned()
+                } else {
+                    format!("{} reporting intervals", k - 1)
+                },
                 format::usd(saving),
                 if others.is_empty() {
                     String::new()
@@ -302,28 +312,44 @@ fn s3_lifecycle(c: &mut Collector<'_>, aws: &AwsWorkload) {
     let small = objects.avg_bytes < S3_TRANSITION_MIN_OBJECT_BYTES as f64;
 
     if small && effective.len() < archive.transitions.len() {
-        let target = S3_TRANSITION_MIN_OBJECT_BYTES;
-        if traffic.bytes_per_day >= target as f64 {
-            c.offer(
-                "Batch archive objects to at least 128 KB".to_owned(),
-                |alt| {
+        // Try the lifecycle minimum and two common buffer sizes (Firehose defaults to 5 MB).
+        let best = [S3_TRANSITION_MIN_OBJECT_BYTES, MIB, 5 * MIB]
+            .into_iter()
+            .filter(|size| traffic.bytes_per_day >= *size as f64)
+            .filter_map(|size| {
+                c.saving(|alt| {
                     set_aws(alt, |a| {
                         if let Some(archive) = a.archive.as_mut() {
-                            archive.batching = Batching::ObjectBytes(target);
+                            archive.batching = Batching::ObjectBytes(size);
                         }
                     });
-                },
-                |saving| {
-                    format!(
-                        "Archive objects average {} KB. S3 lifecycle rules skip objects under \
-                         128 KB, so they never leave S3 Standard, and every object costs a PUT. \
-                         Larger batches (e.g. a longer Firehose buffer) let the lifecycle work. \
-                         Saves {} a month.",
-                        format::num(objects.avg_bytes / 1024.0),
-                        format::usd(saving)
-                    )
-                },
-            );
+                })
+                .map(|saving| (size, saving))
+            })
+            .reduce(|best, next| {
+                if next.1 > best.1 + MIN_SAVING_USD {
+                    next
+                } else {
+                    best
+                }
+            });
+        if let Some((size, saving)) = best {
+            c.advice.push(Advice {
+                cloud: Cloud::Aws,
+                title: format!(
+                    "Batch archive objects to {} or more",
+                    format::bytes(size as f64)
+                ),
+                detail: format!(
+                    "Archive objects average {}. S3 lifecycle rules skip objects under 128 KB, so \
+                     they never leave S3 Standard, and every object costs a PUT. Objects of {} \
+                     (e.g. a larger Firehose buffer) let the lifecycle work. Saves {} a month.",
+                    format::bytes(objects.avg_bytes),
+                    format::bytes(size as f64),
+                    format::usd(saving)
+                ),
+                monthly_saving_usd: saving,
+            });
         }
         if !archive.small_object_transitions
             && archive

@@ -244,7 +244,8 @@ fn kinesis_stream(
                 (
                     needed,
                     format!(
-                        "{rate} → max(1, ceil(B/s ÷ 1 MiB), ceil(records/s ÷ 1,000)) = {needed} shards"
+                        "{rate} → max(1, ceil(B/s ÷ 1 MiB), ceil(records/s ÷ 1,000)) = {needed} {}",
+                        if needed == 1 { "shard" } else { "shards" }
                     ),
                 )
             };
@@ -519,9 +520,9 @@ fn s3_archive(
     let skipped = archive.transitions.len() - transitions.len();
     if skipped > 0 {
         notes.push(format!(
-            "Archive objects average {} KB, under S3's 128 KB lifecycle minimum: {skipped} of \
+            "Archive objects average {}, under S3's 128 KB lifecycle minimum: {skipped} of \
              {} transitions never happen and the objects stay where they are.",
-            format::num(objects.avg_bytes / 1024.0),
+            format::bytes(objects.avg_bytes),
             archive.transitions.len()
         ));
     }
@@ -538,7 +539,7 @@ fn s3_archive(
                 notes.push(match noncurrent_expire_after_days {
                     Some(extra) => format!(
                         "Versioning keeps expired objects as noncurrent versions for {extra} more \
-                         days (deleted at day {})",
+                         days (deleted at day {}).",
                         expire + extra
                     ),
                     None => format!(

@@ -173,12 +173,17 @@ fn iot_hub(
     }
     if sizing.headroom < 0.05 {
         let next = capacity::iot_hub_sizing(sizing.daily_capacity + 1, allow_basic, None).ok();
+        let growth = if sizing.headroom <= 0.0 {
+            "any growth".to_owned()
+        } else {
+            format!("growth beyond {}", format::pct(sizing.headroom))
+        };
         notes.push(format!(
-            "IoT Hub {sku} × {} runs at {} of its daily quota: any growth throttles the hub{}.",
+            "IoT Hub {sku} × {} runs at {} of its daily quota: {growth} throttles the hub{}.",
             sizing.units,
             format::pct(1.0 - sizing.headroom),
             next.map_or_else(String::new, |n| format!(
-                " or needs {} × {} ({} a month at list price)",
+                " unless it moves to {} × {} ({} a month at list price)",
                 n.sku,
                 n.units,
                 format::usd(n.default_monthly_usd)

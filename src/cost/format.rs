@@ -15,22 +15,50 @@ fn group(digits: &str) -> String {
     out
 }
 
-/// `value` with `decimals` fixed decimals and grouped thousands; trailing zeros are trimmed down
-/// to `min_decimals`.
+/// `value` with `decimals` fixed decimals (rounded half away from zero) and grouped thousands;
+/// trailing zeros are trimmed down to `min_decimals`.
+///
+/// The value is first rounded four places further, so binary noise such as
+/// `9.124999999999998` (7.3 × 1.25) shows as `9.13`, like the decimal it stands for.
 fn fixed(value: f64, decimals: usize, min_decimals: usize) -> String {
-    let text = format!("{:.*}", decimals, value.abs());
-    let (int_part, frac_part) = text.split_once('.').unwrap_or((&text, ""));
-    let mut frac = frac_part.trim_end_matches('0').to_owned();
-    while frac.len() < min_decimals {
-        frac.push('0');
-    }
-    let negative = value < 0.0 && text.chars().any(|c| c.is_ascii_digit() && c != '0');
-    let sign = if negative { "-" } else { "" };
-    if frac.is_empty() {
-        format!("{sign}{}", group(int_part))
+    let places = i32::try_from(decimals).unwrap_or(i32::MAX);
+    let cleaned = (value.abs() * 10f64.powi(places + 4)).round() / 10f64.powi(places + 4);
+    let scaled = (cleaned * 10f64.powi(places)).round() as u128;
+    let pow = 10u128.pow(u32::try_from(decimals).unwrap_or(u32::MAX));
+    let int_part = (scaled / pow).to_string();
+    let mut frac = if decimals == 0 {
+        String::new()
     } else {
-        format!("{sign}{}.{frac}", group(int_part))
+        format!("{:0width$}", scaled % pow, width = decimals)
+    };
+    while frac.len() > min_decimals && frac.ends_with('0') {
+        frac.pop();
     }
+    let sign = if value < 0.0 && scaled != 0 { "-" } else { "" };
+    if frac.is_empty() {
+        format!("{sign}{}", group(&int_part))
+    } else {
+        format!("{sign}{}.{frac}", group(&int_part))
+    }
+}
+
+/// A byte count: plain bytes below 10 KB, else the largest binary unit that keeps it at least
+/// 1: `1,500 B`, `64 KB`, `14.31 MB`.
+pub fn bytes(value: f64) -> String {
+    const UNITS: [&str; 4] = ["KB", "MB", "GB", "TB"];
+    if value < 10_240.0 {
+        return format!("{} B", num(value));
+    }
+    let mut scaled = value / 1024.0;
+    let mut unit = UNITS[0];
+    for next in &UNITS[1..] {
+        if scaled < 1024.0 {
+            break;
+        }
+        scaled /= 1024.0;
+        unit = next;
+    }
+    format!("{} {unit}", fixed(scaled, 2, 0))
 }
 
 /// A quantity: grouped thousands, up to four decimals, no trailing zeros (`30.4167`, `438`).
@@ -98,6 +126,11 @@ mod tests {
         assert_eq!(usd(-0.5), "-$0.50");
         assert_eq!(usd(-0.001), "$0.00");
         assert_eq!(usd4(9.125), "$9.125");
+        assert_eq!(usd(7.3 * 1.25), "$9.13");
+        assert_eq!(usd(0.125), "$0.13");
+        assert_eq!(bytes(1_500.0), "1,500 B");
+        assert_eq!(bytes(65_536.0), "64 KB");
+        assert_eq!(bytes(15_000_000.0), "14.31 MB");
         assert_eq!(usd4(35.04), "$35.04");
         assert_eq!(usd_delta(3.0), "+$3.00");
         assert_eq!(usd_delta(-3.0), "-$3.00");

@@ -8,18 +8,44 @@
 //!
 //! Advice is found by re-running the estimate with one alternative at a time (a smaller message,
 //! batching, Basic Ingest, another stream, a lifecycle step removed…) and reporting the
-//! difference. Renderers for text, markdown and JSON live in [`render`]; [`compare`] diffs two
+//! difference. Renderers for text, markdown and JSON live in [`render`]; [`compare()`] diffs two
 //! estimates and [`budget`] checks one against a limit.
 //!
 //! Conventions: 730 hours and 730 / 24 days a month, KB = 1,024 B, GB = 2^30 B, list prices,
 //! steady state (storage after a full retention period has built up).
+//!
+//! ```
+//! use fleetform::cost::{AwsStream, AwsWorkload, AzureWorkload, Kinesis, PriceBook, Workload};
+//!
+//! // 10,000 devices, one 1,500-byte message every 5 minutes, a twin/shadow update every hour.
+//! let mut fleet = Workload::new(10_000, 288.0, 1_500);
+//! fleet.shadow_updates_per_device_per_day = 24.0;
+//! fleet.shadow_document_bytes = 1_024;
+//! fleet.aws = Some(AwsWorkload {
+//!     stream: AwsStream::Kinesis(Kinesis::default()),
+//!     ..AwsWorkload::default()
+//! });
+//! fleet.azure = Some(AzureWorkload::default());
+//!
+//! let book = PriceBook::embedded()?;
+//! let estimate = fleetform::cost::estimate(&fleet, &book)?;
+//! let hub = &estimate.clouds[1].lines[0];
+//! assert_eq!((hub.item.as_str(), hub.unit.as_str()), ("hub units", "S1 unit-month"));
+//! assert!(!fleetform::cost::exceeds(&estimate, 500.0));
+//! let report = fleetform::cost::render::text(&estimate);
+//! assert!(report.contains("Monthly total"));
+//! # Ok::<(), fleetform::cost::Error>(())
+//! ```
 
 mod advice;
 mod aws;
 mod azure;
+pub mod budget;
+pub mod compare;
 pub mod format;
 mod model;
 pub mod pricebook;
+pub mod render;
 mod storage;
 mod workload;
 
@@ -27,6 +53,8 @@ use thiserror::Error;
 
 use crate::capacity::{CapacityError, DAYS_PER_MONTH, GIB, HOURS_PER_MONTH, KIB, SECONDS_PER_DAY};
 
+pub use budget::{Budget, BudgetBreach, exceeds};
+pub use compare::{Change, CloudDelta, Delta, LineDelta, compare};
 pub use model::{Advice, Assumption, Cloud, CloudEstimate, Conventions, Estimate, Line};
 pub use pricebook::{Confidence, PriceBook};
 pub use workload::{

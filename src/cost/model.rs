@@ -40,7 +40,7 @@ pub struct Line {
     /// The cloud service, e.g. `IoT Core`.
     pub service: String,
     /// The item within the service, e.g. `messaging`. Together with `service` it identifies the
-    /// line across estimates (see [`super::compare`]).
+    /// line across estimates (see [`super::compare()`]).
     pub item: String,
     /// Monthly quantity, in `unit`s.
     #[serde(serialize_with = "round4")]
@@ -153,4 +153,15 @@ pub(crate) fn round4<S: Serializer>(value: &f64, serializer: S) -> Result<S::Ok,
 #[allow(clippy::trivially_copy_pass_by_ref)] // serde's `serialize_with` passes a reference
 pub(crate) fn round10<S: Serializer>(value: &f64, serializer: S) -> Result<S::Ok, S::Error> {
     serializer.serialize_f64(round_to(*value, 10))
+}
+
+#[allow(clippy::ref_option)] // serde's `serialize_with` passes a reference
+pub(crate) fn round4_opt<S: Serializer>(
+    value: &Option<f64>,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    match value {
+        Some(value) => serializer.serialize_some(&round_to(*value, 4)),
+        None => serializer.serialize_none(),
+    }
 }

@@ -30,7 +30,8 @@ impl Objects {
                 avg_bytes: bytes / per_day,
             },
             Batching::ObjectBytes(size) => {
-                let per_day = (bytes / size as f64).ceil().max(1.0);
+                // A buffer flushes once it holds `size` bytes, so objects are at least that big.
+                let per_day = (bytes / size as f64).floor().max(1.0);
                 Self {
                     per_day,
                     avg_bytes: bytes / per_day,
@@ -49,9 +50,9 @@ impl Objects {
 
     pub(crate) fn describe(&self) -> String {
         format!(
-            "{} objects/day of {} KB on average",
+            "{} objects/day of {} on average",
             format::num(self.per_day),
-            format::num(self.avg_bytes / 1024.0)
+            format::bytes(self.avg_bytes)
         )
     }
 }
