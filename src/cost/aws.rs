@@ -150,6 +150,13 @@ fn iot_core(
         &prices.messaging,
         &format!("{} = {} messages", parts.join(" + "), format::num(messages)),
     );
+    if messages > 1e9 {
+        notes.push(
+            "IoT Core messaging volume tiers apply account-wide; they are applied here to this \
+             fleet's messages alone."
+                .to_owned(),
+        );
+    }
     if aws.basic_ingest {
         notes.push(
             "Telemetry is published to Basic Ingest topics ($aws/rules/…): no messaging charge, \

@@ -29,7 +29,8 @@ pub struct Workload {
     pub hours_connected_per_day: f64,
     /// Device shadow (AWS) or reported-property twin (Azure) updates per device per day.
     pub shadow_updates_per_device_per_day: f64,
-    /// Size of one shadow update document or twin patch, bytes.
+    /// Size of one shadow update document or twin patch, bytes. On AWS the same bytes meter
+    /// the MQTT publish, so include the shadow topic when it could cross a 5 KB boundary.
     pub shadow_document_bytes: u64,
     /// Cloud-to-device messages per device per day (AWS: a back-end publish delivered to the
     /// device; Azure: C2D messages).
@@ -362,6 +363,11 @@ pub struct DynamoDbWorkload {
 }
 
 /// How telemetry is grouped into stored objects or blobs.
+///
+/// For a Firehose delivery stream with buffering hints of `interval_s` seconds and `size` bytes,
+/// objects per day are about `max(86,400 / interval_s, bytes_per_day / size)`. Event Hubs Capture
+/// writes one blob per partition per capture window (`partitions × 86,400 / window_s`), and an
+/// IoT Hub storage route one blob per `batch_frequency_in_seconds` (per partition).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Batching {
     /// This many objects are written per day (e.g. one per Firehose buffer interval).
