@@ -8,6 +8,7 @@
 pub mod blueprint;
 pub mod capacity;
 pub mod cli;
+pub mod cost;
 pub mod diagnostics;
 pub mod emit;
 pub mod model;

@@ -12,7 +12,7 @@ use common::{build_file, examples, write_temp};
 fn example_outputs_are_pinned() {
     insta::glob!("../examples", "*/fleet.yaml", |path| {
         let rendered = build_file(path);
-        let mut by_cloud: std::collections::BTreeMap<String, String> = Default::default();
+        let mut by_cloud = std::collections::BTreeMap::<String, String>::new();
         for (p, f) in &rendered.files {
             let (cloud, rel) = p.split_once('/').unwrap_or(("manifest", p));
             let s = by_cloud.entry(cloud.to_owned()).or_default();
@@ -87,10 +87,10 @@ fn terraform_validate_accepts_every_aws_example() {
     for (name, spec) in examples() {
         let dir = write_temp(&build_file(&spec));
         let aws = dir.path().join("aws");
-        if aws.is_dir() {
-            if let Err(e) = common::terraform_validate(&aws) {
-                panic!("{name}: {e}");
-            }
+        if aws.is_dir()
+            && let Err(e) = common::terraform_validate(&aws)
+        {
+            panic!("{name}: {e}");
         }
     }
 }
@@ -106,10 +106,10 @@ fn azurerm_schema_accepts_every_azure_example() {
     for (name, spec) in examples() {
         let dir = write_temp(&build_file(&spec));
         let azure = dir.path().join("azure");
-        if azure.is_dir() {
-            if let Err(e) = common::azurerm_schema_check(&azure) {
-                panic!("{name}: {e}");
-            }
+        if azure.is_dir()
+            && let Err(e) = common::azurerm_schema_check(&azure)
+        {
+            panic!("{name}: {e}");
         }
     }
 }

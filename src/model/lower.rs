@@ -17,7 +17,11 @@ pub fn lower(spec: &FleetSpec, file_devices: Vec<m::Device>) -> (Model, Diagnost
     let stack = stack(&spec.stack);
     let traffic = traffic(spec);
     let messaging = messaging(&spec.messaging, &mut diags);
-    let aws = spec.clouds.aws.as_ref().map(|a| aws(a, &stack, &traffic));
+    let aws = spec
+        .clouds
+        .aws
+        .as_ref()
+        .map(|a| aws(a, &stack, &traffic, &mut diags));
     let azure = spec
         .clouds
         .azure
@@ -99,7 +103,35 @@ pub fn traffic(spec: &FleetSpec) -> m::Traffic {
     }
 }
 
-fn aws(a: &spec::AwsCloud, stack: &m::Stack, traffic: &m::Traffic) -> m::Aws {
+fn aws(
+    a: &spec::AwsCloud,
+    stack: &m::Stack,
+    traffic: &m::Traffic,
+    diags: &mut Diagnostics,
+) -> m::Aws {
+    let kinesis_shards = match capacity::kinesis_shards(
+        traffic.peak_bytes_per_second,
+        traffic.peak_messages_per_second,
+        None,
+    ) {
+        Ok(n) => n,
+        Err(capacity::CapacityError::ShardQuotaExceeded { needed, limit }) => {
+            if a.stream.service != spec::AwsStreamService::Firehose
+                && a.stream.kinesis_capacity == spec::KinesisCapacity::Provisioned
+            {
+                diags.push(
+                    Diagnostic::warning(
+                        "shard-quota",
+                        format!("the stream needs {needed} shards, above the default account quota of {limit}"),
+                    )
+                    .at(SpecPath::parse("clouds.aws.stream.kinesis_capacity"))
+                    .hint("request a shard quota increase before applying, or use `kinesis_capacity: on_demand`"),
+                );
+            }
+            u32::try_from(needed).unwrap_or(u32::MAX)
+        }
+        Err(_) => 1,
+    };
     m::Aws {
         region: a.region.clone(),
         provisioning: m::AwsProvisioning {
@@ -113,10 +145,7 @@ fn aws(a: &spec::AwsCloud, stack: &m::Stack, traffic: &m::Traffic) -> m::Aws {
         stream: m::AwsStream {
             service: a.stream.service,
             kinesis_capacity: a.stream.kinesis_capacity,
-            kinesis_shards: capacity::kinesis_shards(
-                traffic.peak_bytes_per_second,
-                traffic.peak_messages_per_second,
-            ),
+            kinesis_shards,
             kinesis_retention_hours: a.stream.kinesis_retention_hours,
             firehose_buffer_seconds: a.stream.firehose_buffer_seconds,
             firehose_buffer_mib: a.stream.firehose_buffer_mib,
@@ -215,6 +244,15 @@ pub fn daily_quota_messages(spec: &FleetSpec, traffic: &m::Traffic) -> u64 {
     (per_device * traffic.planned_devices as f64 * traffic.headroom).ceil() as u64
 }
 
+/// Like [`daily_quota_messages`], metered in the Free tier's 0.5 KB blocks.
+fn daily_free_quota_messages(spec: &FleetSpec, traffic: &m::Traffic) -> u64 {
+    let msg = &spec.messaging;
+    let per_device = msg.messages_per_device_per_hour
+        * msg.connected_hours_per_day
+        * capacity::azure_hub_free_quota_messages(msg.message_bytes) as f64;
+    (per_device * traffic.planned_devices as f64 * traffic.headroom).ceil() as u64
+}
+
 /// Share of the fleet's traffic the busiest hub carries.
 fn busiest_hub_share(a: &spec::AzureCloud, hubs: usize) -> f64 {
     let Some(dps) = &a.dps else { return 1.0 };
@@ -239,16 +277,69 @@ fn busiest_hub_share(a: &spec::AzureCloud, hubs: usize) -> f64 {
     }
 }
 
-/// SKUs a tier preference allows, given whether anything talks back to devices.
-pub fn allowed_skus(tier: HubTier, talks_back: bool) -> Vec<HubSku> {
-    let basic = [HubSku::B1, HubSku::B2, HubSku::B3];
-    let standard = [HubSku::S1, HubSku::S2, HubSku::S3];
+fn cap_sku(sku: HubSku) -> capacity::HubSku {
+    match sku {
+        HubSku::F1 => capacity::HubSku::F1,
+        HubSku::B1 => capacity::HubSku::B1,
+        HubSku::B2 => capacity::HubSku::B2,
+        HubSku::B3 => capacity::HubSku::B3,
+        HubSku::S1 => capacity::HubSku::S1,
+        HubSku::S2 => capacity::HubSku::S2,
+        HubSku::S3 => capacity::HubSku::S3,
+    }
+}
+
+fn spec_sku(sku: capacity::HubSku) -> HubSku {
+    match sku {
+        capacity::HubSku::F1 => HubSku::F1,
+        capacity::HubSku::B1 => HubSku::B1,
+        capacity::HubSku::B2 => HubSku::B2,
+        capacity::HubSku::B3 => HubSku::B3,
+        capacity::HubSku::S1 => HubSku::S1,
+        capacity::HubSku::S2 => HubSku::S2,
+        capacity::HubSku::S3 => HubSku::S3,
+    }
+}
+
+/// Sizes the hub from the tier preference: the cheapest SKU and unit count that carries
+/// `daily` quota messages, Basic only when nothing talks back to devices.
+pub fn size_hub(
+    hub: &spec::AzureIotHub,
+    daily: u64,
+    talks_back: bool,
+) -> Result<capacity::HubSizing, capacity::CapacityError> {
+    let pin = |sku: HubSku, units| capacity::HubPin {
+        sku: cap_sku(sku),
+        units,
+    };
+    if let Some(sku) = hub.sku {
+        return capacity::iot_hub_sizing(daily, !talks_back, Some(pin(sku, hub.units)));
+    }
+    match hub.tier {
+        HubTier::Free => capacity::iot_hub_sizing(daily, false, Some(pin(HubSku::F1, Some(1)))),
+        HubTier::Basic => {
+            // The cheapest Basic size that fits; when none does, say so rather than pin one.
+            [HubSku::B1, HubSku::B2, HubSku::B3]
+                .into_iter()
+                .filter_map(|sku| {
+                    capacity::iot_hub_sizing(daily, true, Some(pin(sku, hub.units))).ok()
+                })
+                .min_by(|a, b| a.default_monthly_usd.total_cmp(&b.default_monthly_usd))
+                .ok_or(capacity::CapacityError::NoHubFits {
+                    daily_messages: daily,
+                    allow_basic: true,
+                })
+        }
+        HubTier::Standard => capacity::iot_hub_sizing(daily, false, None),
+        HubTier::Auto => capacity::iot_hub_sizing(daily, !talks_back, None),
+    }
+}
+
+fn cap_tier(tier: spec::EventHubsTier) -> capacity::EventHubsTier {
     match tier {
-        HubTier::Free => vec![HubSku::F1],
-        HubTier::Basic => basic.to_vec(),
-        HubTier::Standard => standard.to_vec(),
-        HubTier::Auto if talks_back => standard.to_vec(),
-        HubTier::Auto => basic.iter().chain(&standard).copied().collect(),
+        spec::EventHubsTier::Basic => capacity::EventHubsTier::Basic,
+        spec::EventHubsTier::Standard => capacity::EventHubsTier::Standard,
+        spec::EventHubsTier::Premium => capacity::EventHubsTier::Premium,
     }
 }
 
@@ -263,47 +354,77 @@ fn azure(
     let hubs = hub_sites(a, &hub_base);
     let total_daily = daily_quota_messages(spec, traffic);
     let per_hub_daily = (total_daily as f64 * busiest_hub_share(a, hubs.len())).ceil() as u64;
-    let allowed = match a.iot_hub.sku {
-        Some(sku) => vec![sku],
-        None => allowed_skus(a.iot_hub.tier, messaging.cloud_talks_back()),
+    let free = a.iot_hub.tier == HubTier::Free || a.iot_hub.sku == Some(HubSku::F1);
+    let per_hub_daily = if free {
+        daily_free_quota_messages(spec, traffic)
+    } else {
+        per_hub_daily
     };
-    let sizing = capacity::iot_hub_sizing(per_hub_daily, &allowed);
-    let (sku, units, daily_quota) = match (sizing, a.iot_hub.units) {
-        (_, Some(units)) => {
-            let sku = a.iot_hub.sku.unwrap_or(allowed[0]);
-            (sku, units, capacity::hub_limits(sku).0 * u64::from(units))
+    let (sku, units, daily_quota) = match size_hub(
+        &a.iot_hub,
+        per_hub_daily,
+        messaging.cloud_talks_back(),
+    ) {
+        Ok(s) => (spec_sku(s.sku), s.units, s.daily_capacity),
+        Err(capacity::CapacityError::HubPinnedTooSmall {
+            sku,
+            units,
+            daily_capacity,
+            daily_messages,
+        }) => {
+            diags.push(
+                Diagnostic::warning(
+                    "hub-undersized",
+                    format!(
+                        "{sku} x {units} carries {daily_capacity} messages a day per hub; the fleet is planned at {daily_messages}: devices will be throttled"
+                    ),
+                )
+                .at(SpecPath::parse(if a.iot_hub.units.is_some() { "clouds.azure.iot_hub.units" } else { "clouds.azure.iot_hub" }))
+                .hint("remove `sku` and `units` to let fleetform size the hub"),
+            );
+            (spec_sku(sku), units, daily_capacity)
         }
-        (Some(s), None) => (s.sku, s.units, s.daily_capacity),
-        (None, None) => {
-            let sku = *allowed.last().unwrap_or(&HubSku::S3);
-            let (per_unit, max_units, _) = capacity::hub_limits(sku);
+        Err(e) => {
             diags.push(
                 Diagnostic::error(
                     "capacity-exceeded",
-                    format!(
-                        "each IoT hub would need {per_hub_daily} messages a day (4 KB blocks); the largest allowed size, {sku:?} x {max_units}, carries {}",
-                        per_unit * u64::from(max_units)
-                    ),
+                    match e {
+                        capacity::CapacityError::NoHubFits { .. } => format!(
+                            "no IoT Hub size carries {per_hub_daily} quota messages (4 KB blocks) a day per hub; the largest{} carries {}",
+                            if a.iot_hub.tier == HubTier::Basic { " Basic size, B3 x 10," } else { ", S3 x 10," },
+                            if a.iot_hub.tier == HubTier::Basic { 3_000_000_000_u64 } else { 3_000_000_000 }
+                        ),
+                        other => format!("the IoT hub cannot carry the fleet: {other}"),
+                    },
                 )
                 .at(SpecPath::parse("fleet.devices"))
                 .hint("link more hubs through the DPS (`clouds.azure.dps.linked_hubs`), allow a higher tier, or send fewer, larger messages"),
             );
-            (sku, max_units, per_unit * u64::from(max_units))
+            (
+                HubSku::S3,
+                10,
+                capacity::HubSku::S3.daily_quota_per_unit() * 10,
+            )
         }
     };
-    if a.iot_hub.units.is_some() && daily_quota < per_hub_daily {
-        diags.push(
-            Diagnostic::warning(
-                "hub-undersized",
-                format!(
-                    "{sku:?} x {units} carries {daily_quota} messages a day per hub; the fleet is planned at {per_hub_daily}: devices will be throttled"
-                ),
-            )
-            .at(SpecPath::parse("clouds.azure.iot_hub.units"))
-            .hint("remove `units` to let fleetform size the hub"),
-        );
-    }
     let eh = &a.event_hubs;
+    // Premium namespaces are sized in processing units; start at one.
+    let throughput_units = match capacity::event_hubs_throughput_units(
+        traffic.peak_bytes_per_second,
+        traffic.peak_messages_per_second,
+        cap_tier(eh.tier),
+    ) {
+        Ok(tus) => tus,
+        Err(capacity::CapacityError::NotThroughputUnitTier { .. }) => 1,
+        Err(e) => {
+            diags.push(
+                Diagnostic::error("capacity-exceeded", format!("Event Hubs cannot carry the fleet's peak: {e}"))
+                    .at(SpecPath::parse("clouds.azure.event_hubs.tier"))
+                    .hint("use `tier: premium`, or lower `messaging.peak_factor` if peaks are over-estimated"),
+            );
+            capacity::EVENT_HUBS_MAX_THROUGHPUT_UNITS
+        }
+    };
     m::Azure {
         location: a.location.clone(),
         resource_group: a.resource_group.clone(),
@@ -344,10 +465,7 @@ fn azure(
             capture: eh.capture,
             capture_interval_seconds: eh.capture_interval_seconds,
             capture_size_mib: eh.capture_size_mib,
-            throughput_units: capacity::event_hubs_throughput_units(
-                traffic.peak_bytes_per_second,
-                traffic.peak_messages_per_second,
-            ),
+            throughput_units,
             max_throughput_units: eh.max_throughput_units,
         },
         storage: m::AzureStorage {

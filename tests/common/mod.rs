@@ -86,8 +86,7 @@ pub fn terraform() -> Option<(PathBuf, PathBuf)> {
         .get_or_init(|| {
             let tf = which("terraform")?;
             let mirror = std::env::var_os("FLEETFORM_TF_MIRROR")
-                .map(PathBuf::from)
-                .unwrap_or_else(|| PathBuf::from("/opt/tf-plugins"));
+                .map_or_else(|| PathBuf::from("/opt/tf-plugins"), PathBuf::from);
             if !mirror.join("registry.terraform.io/hashicorp/aws").is_dir() {
                 return None;
             }
@@ -105,12 +104,15 @@ pub fn terraform() -> Option<(PathBuf, PathBuf)> {
         .clone()
 }
 
-/// Announces a skipped tool check loudly.
+/// Announces a skipped tool check loudly; fails instead when `FLEETFORM_REQUIRE_TOOLS` is
+/// set (CI sets it, so a missing tool can never pass silently there).
+#[allow(clippy::print_stderr)]
 pub fn skip(tool: &str, why: &str) {
     eprintln!("\n!!!!!!!!!! SKIPPED: {tool} checks did not run: {why} !!!!!!!!!!\n");
-    if std::env::var_os("FLEETFORM_REQUIRE_TOOLS").is_some() {
-        panic!("FLEETFORM_REQUIRE_TOOLS is set, but {tool} is unavailable: {why}");
-    }
+    assert!(
+        std::env::var_os("FLEETFORM_REQUIRE_TOOLS").is_none(),
+        "FLEETFORM_REQUIRE_TOOLS is set, but {tool} is unavailable: {why}"
+    );
 }
 
 fn run(cmd: &mut Command) -> (bool, String) {
