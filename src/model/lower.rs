@@ -390,9 +390,8 @@ fn azure(
                     "capacity-exceeded",
                     match e {
                         capacity::CapacityError::NoHubFits { .. } => format!(
-                            "no IoT Hub size carries {per_hub_daily} quota messages (4 KB blocks) a day per hub; the largest{} carries {}",
-                            if a.iot_hub.tier == HubTier::Basic { " Basic size, B3 x 10," } else { ", S3 x 10," },
-                            if a.iot_hub.tier == HubTier::Basic { 3_000_000_000_u64 } else { 3_000_000_000 }
+                            "no IoT Hub size carries {per_hub_daily} quota messages (4 KB blocks) a day per hub; the largest, {} x 10, carries 3,000,000,000",
+                            if a.iot_hub.tier == HubTier::Basic { "B3" } else { "S3" },
                         ),
                         other => format!("the IoT hub cannot carry the fleet: {other}"),
                     },
