@@ -68,7 +68,7 @@ fn kitchen_sink() -> Workload {
     };
     w.aws = Some(AwsWorkload {
         rules_per_message: 1.0,
-        actions_per_rule: 2,
+        actions_per_rule: 2.0,
         stream: AwsStream::Kinesis(Kinesis {
             mode: KinesisMode::OnDemand,
             retention_hours: 72,

@@ -68,7 +68,7 @@ fn fleet(message_bytes: u64, glue: bool) -> Workload {
     w.shadow_document_bytes = 1024;
     w.aws = Some(AwsWorkload {
         rules_per_message: 1.0,
-        actions_per_rule: 1,
+        actions_per_rule: 1.0,
         stream: if glue {
             AwsStream::KinesisToFirehose(Kinesis::default())
         } else {

@@ -5,6 +5,7 @@
 //! Exit codes are 0 (ok), 1 (invalid spec, drift, over budget) and 2 (usage, I/O, bug).
 
 mod build;
+mod cost;
 mod init;
 pub mod output;
 mod schema;
@@ -54,6 +55,7 @@ enum Command {
     Init(init::Args),
     Validate(validate::Args),
     Build(build::Args),
+    Cost(cost::Args),
     Schema(schema::Args),
     Completions(CompletionsArgs),
 }
@@ -103,6 +105,7 @@ where
         Command::Init(args) => init::run(&args, &ctx),
         Command::Validate(args) => validate::run(&args, &ctx),
         Command::Build(args) => build::run(&args, &ctx),
+        Command::Cost(args) => cost::run(&args, &ctx),
         Command::Schema(args) => schema::run(&args),
         Command::Completions(args) => {
             let mut cmd = Cli::command();

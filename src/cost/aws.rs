@@ -199,15 +199,16 @@ fn iot_core(
             format::int(w.message_bytes)
         ),
     );
-    let actions = aws.actions_per_rule.max(1);
+    let actions = aws.actions_per_rule.max(1.0);
     lines.add(
         IOT,
         "actions applied",
-        triggered * f64::from(actions) / 1e6,
+        triggered * actions / 1e6,
         &prices.actions_applied,
         &format!(
-            "{} rules triggered × {actions} actions",
-            format::num(triggered)
+            "{} rules triggered × {} actions",
+            format::num(triggered),
+            format::num(actions)
         ),
     );
 }

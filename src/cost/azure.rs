@@ -126,8 +126,13 @@ pub(crate) fn hub_sizing(
     } else {
         capacity::azure_hub_quota_messages
     };
-    let (daily, text) = daily_quota_messages(w, t, block);
-    let sizing = capacity::iot_hub_sizing(daily, allow_basic, azure.hub_pin)?;
+    let (daily, mut text) = daily_quota_messages(w, t, block);
+    let hubs = u64::from(azure.hubs.max(1));
+    let per_hub = daily.div_ceil(hubs);
+    if hubs > 1 {
+        text = format!("({text}) ÷ {hubs} hubs = {} per hub", format::int(per_hub));
+    }
+    let sizing = capacity::iot_hub_sizing(per_hub, allow_basic, azure.hub_pin)?;
     Ok((sizing, text, allow_basic))
 }
 
@@ -149,17 +154,19 @@ fn iot_hub(
         "cheapest Standard SKU that fits".to_owned()
     };
     let price = book.azure.iot_hub.unit(sku);
+    let hubs = azure.hubs.max(1);
     lines.add_with_unit(
         HUB,
         "hub units",
-        f64::from(sizing.units),
+        f64::from(sizing.units * hubs),
         &format!("{sku} unit-month"),
         price,
         &format!(
-            "{breakdown}; {choice}: {sku} × ceil({} ÷ {}) = {} units, capacity {}/day, headroom {}",
+            "{breakdown}; {choice}: {sku} × ceil({} ÷ {}) = {} units{}, capacity {}/day, headroom {}",
             format::int(sizing.daily_messages),
             format::int(sku.daily_quota_per_unit()),
             sizing.units,
+            if hubs > 1 { format!(" per hub × {hubs} hubs") } else { String::new() },
             format::int(sizing.daily_capacity),
             format::pct(sizing.headroom)
         ),

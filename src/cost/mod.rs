@@ -43,6 +43,7 @@ mod azure;
 pub mod budget;
 pub mod compare;
 pub mod format;
+pub mod from_model;
 mod model;
 pub mod pricebook;
 pub mod render;

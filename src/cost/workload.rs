@@ -148,8 +148,9 @@ pub struct AwsWorkload {
     /// Topic rules each telemetry message triggers, on average (fractional when a rule's topic
     /// filter matches only some messages).
     pub rules_per_message: f64,
-    /// Actions in each triggered rule (billed at least 1 per triggered rule).
-    pub actions_per_rule: u32,
+    /// Actions per triggered rule, on average over the rules (each rule bills at least 1, so
+    /// the average is at least 1).
+    pub actions_per_rule: f64,
     /// Devices publish telemetry to `$aws/rules/<rule>/…` (Basic Ingest): no messaging charge,
     /// rules still billed, and no subscriber can receive the messages.
     pub basic_ingest: bool,
@@ -171,7 +172,7 @@ impl Default for AwsWorkload {
     fn default() -> Self {
         Self {
             rules_per_message: 1.0,
-            actions_per_rule: 1,
+            actions_per_rule: 1.0,
             basic_ingest: false,
             shadow_replies_subscribed: false,
             stream: AwsStream::None,
@@ -185,6 +186,7 @@ impl Default for AwsWorkload {
 impl AwsWorkload {
     fn validate(&self, workload: &Workload) -> Result<(), Error> {
         non_negative("aws.rules_per_message", self.rules_per_message)?;
+        non_negative("aws.actions_per_rule", self.actions_per_rule)?;
         if self.basic_ingest && workload.subscriber_deliveries_per_message > 0.0 {
             return Err(invalid(
                 "aws.basic_ingest",
@@ -436,6 +438,9 @@ pub struct AzureWorkload {
     pub hub_allow_basic: bool,
     /// A SKU (and unit count) fixed by the spec; `None` picks the cheapest that fits.
     pub hub_pin: Option<HubPin>,
+    /// IoT hubs the fleet is spread over (DPS linked hubs), each with the same SKU and units;
+    /// the daily volume is split evenly between them. Default 1.
+    pub hubs: u32,
     /// An Event Hubs namespace receiving telemetry routed from the hub.
     pub event_hubs: Option<EventHubs>,
     /// The Blob telemetry archive.
@@ -454,6 +459,7 @@ impl Default for AzureWorkload {
         Self {
             hub_allow_basic: false,
             hub_pin: None,
+            hubs: 1,
             event_hubs: None,
             archive: None,
             functions: None,
@@ -465,6 +471,12 @@ impl Default for AzureWorkload {
 
 impl AzureWorkload {
     fn validate(&self) -> Result<(), Error> {
+        if self.hubs == 0 {
+            return Err(invalid(
+                "azure.hubs",
+                "a fleet needs at least one IoT hub".to_owned(),
+            ));
+        }
         if let Some(hubs) = &self.event_hubs {
             if hubs.capture && hubs.tier == EventHubsTier::Basic {
                 return Err(invalid(

@@ -623,6 +623,7 @@ fn messaging(msg: &spec::Messaging, diags: &mut Diagnostics) -> m::Messaging {
         command_topic,
         messages_per_device_per_hour: msg.messages_per_device_per_hour,
         message_bytes: msg.message_bytes,
+        peak_factor: msg.peak_factor,
         connected_hours_per_day: msg.connected_hours_per_day,
         commands: c2d.commands,
         commands_per_device_per_day: c2d.commands_per_device_per_day,

@@ -290,6 +290,8 @@ pub struct Messaging {
     pub command_topic: Topic,
     pub messages_per_device_per_hour: f64,
     pub message_bytes: u64,
+    /// Peak traffic over average.
+    pub peak_factor: f64,
     pub connected_hours_per_day: f64,
     pub commands: bool,
     pub commands_per_device_per_day: f64,

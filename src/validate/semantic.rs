@@ -838,7 +838,8 @@ fn lifecycle(spec: &FleetSpec, d: &mut Diagnostics) {
                     "tier-mapped",
                     "Azure has no tier colder than Archive; `deep_archive` becomes Archive there",
                 )
-                .at(rp.key("tier")),
+                .at(rp.key("tier"))
+                .hint("nothing to do if that is what you want: AWS gets Glacier Deep Archive, Azure gets Archive"),
             );
         }
         // How long objects stay in this tier before the next step or expiry.
