@@ -161,7 +161,9 @@ pub(crate) fn load_spec(path: &Path) -> anyhow::Result<Outcome> {
         std::io::Read::read_to_string(&mut std::io::stdin(), &mut text)?;
         (text, "<stdin>".to_owned(), PathBuf::from("."))
     } else {
-        let meta = fs_err::metadata(path)?;
+        let meta = std::fs::metadata(path).map_err(|e| {
+            anyhow::anyhow!("cannot read `{}`: {e}\nhint: give the path of a fleet spec, e.g. `examples/minimal/fleet.yaml`", path.display())
+        })?;
         if meta.is_dir() {
             anyhow::bail!(
                 "`{}` is a folder; give the spec file, e.g. `{}`",
@@ -169,7 +171,8 @@ pub(crate) fn load_spec(path: &Path) -> anyhow::Result<Outcome> {
                 path.join("fleet.yaml").display()
             );
         }
-        let bytes = fs_err::read(path)?;
+        let bytes = std::fs::read(path)
+            .map_err(|e| anyhow::anyhow!("cannot read `{}`: {e}", path.display()))?;
         let text = String::from_utf8(bytes)
             .map_err(|_| anyhow::anyhow!("`{}` is not UTF-8 text", path.display()))?;
         let base = path
