@@ -11,6 +11,7 @@ pub mod cli;
 pub mod cost;
 pub mod diagnostics;
 pub mod emit;
+pub mod infradiff;
 pub mod model;
 pub mod plan;
 pub mod spec;

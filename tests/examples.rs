@@ -133,3 +133,37 @@ fn checkov_passes_every_example() {
         failures.join("\n")
     );
 }
+
+#[test]
+fn terraform_validate_accepts_tf_json_of_every_aws_example() {
+    if common::terraform().is_none() {
+        return common::skip(
+            "terraform validate (tf-json)",
+            "terraform or the provider mirror is not installed",
+        );
+    }
+    for (name, spec) in examples() {
+        let text = std::fs::read_to_string(&spec).unwrap();
+        let outcome = fleetform::validate::validate(
+            &name,
+            &text,
+            &common::Dir(spec.parent().unwrap().to_path_buf()),
+        );
+        let model = outcome.validated.unwrap().model;
+        if model.aws.is_none() {
+            continue;
+        }
+        let modules = fleetform::plan_modules(&model).unwrap();
+        let rendered =
+            fleetform::emit::render_with(&modules, fleetform::emit::Syntax::Json).unwrap();
+        assert!(rendered.files.keys().any(|k| k.ends_with(".tf.json")));
+        assert!(
+            !rendered.files.keys().any(|k| k.ends_with(".tf")),
+            "{name}: no HCL next to JSON"
+        );
+        let dir = write_temp(&rendered);
+        if let Err(e) = common::terraform_validate(&dir.path().join("aws")) {
+            panic!("{name} (tf-json): {e}");
+        }
+    }
+}

@@ -5,6 +5,7 @@ use std::io::Write;
 use std::path::PathBuf;
 
 use crate::diagnostics::{ExitStatus, Format};
+use crate::emit::Syntax;
 use crate::plan::{Cloud, Mapping, Module};
 
 /// Compile a spec into Terraform root modules, one per cloud.
@@ -15,7 +16,7 @@ use crate::plan::{Cloud, Mapping, Module};
 /// added to the folder are never touched.
 #[derive(Debug, clap::Args)]
 #[command(
-    after_help = "Examples:\n  fleetform build fleet.yaml --out terraform\n  fleetform build fleet.yaml --out terraform --format json"
+    after_help = "Examples:\n  fleetform build fleet.yaml --out terraform\n  fleetform build fleet.yaml --out terraform --format json\n  fleetform build fleet.yaml --out terraform-json --format tf-json"
 )]
 pub struct Args {
     /// The spec file (`-` reads stdin).
@@ -26,26 +27,48 @@ pub struct Args {
     /// Overwrite files in the output folder that fleetform did not write.
     #[arg(long)]
     pub force: bool,
-    /// Output format of the summary and diagnostics.
-    #[arg(long, value_enum, default_value_t = Format::Human)]
-    pub format: Format,
+    /// `human` or `json` print the summary in that format; `tf-json` writes the Terraform
+    /// files in Terraform's JSON syntax (`*.tf.json`) instead of HCL.
+    #[arg(long, value_enum, default_value_t = BuildFormat::Human)]
+    pub format: BuildFormat,
+}
+
+/// Output formats of `build`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum BuildFormat {
+    /// HCL files; a summary for people.
+    Human,
+    /// HCL files; a JSON summary on stdout.
+    Json,
+    /// Terraform JSON files (`*.tf.json`); a summary for people.
+    TfJson,
 }
 
 pub(crate) fn run(args: &Args, ctx: &super::Ctx) -> anyhow::Result<ExitStatus> {
     let outcome = super::load_spec(&args.spec)?;
+    let diag_format = if args.format == BuildFormat::Json {
+        Format::Json
+    } else {
+        Format::Human
+    };
     let Some(validated) = &outcome.validated else {
-        super::report(&outcome.diagnostics, &outcome.sources, args.format, ctx)?;
+        super::report(&outcome.diagnostics, &outcome.sources, diag_format, ctx)?;
         return Ok(ExitStatus::Failure);
     };
-    if args.format == Format::Human && !outcome.diagnostics.is_empty() {
-        super::report(&outcome.diagnostics, &outcome.sources, args.format, ctx)?;
+    if diag_format == Format::Human && !outcome.diagnostics.is_empty() {
+        super::report(&outcome.diagnostics, &outcome.sources, diag_format, ctx)?;
     }
+    let syntax = if args.format == BuildFormat::TfJson {
+        Syntax::Json
+    } else {
+        Syntax::Hcl
+    };
     let modules = crate::plan_modules(&validated.model)?;
-    let rendered = crate::emit::render(&modules)?;
+    let rendered = crate::emit::render_with(&modules, syntax)?;
     let report = super::output::write(&args.out, &rendered, args.force)?;
     let mut out = std::io::stdout();
     match args.format {
-        Format::Human => {
+        BuildFormat::Human | BuildFormat::TfJson => {
             let mut s = String::new();
             for m in &modules {
                 let _ = writeln!(
@@ -73,7 +96,7 @@ pub(crate) fn run(args: &Args, ctx: &super::Ctx) -> anyhow::Result<ExitStatus> {
             s.push_str(&parity_table(&modules));
             out.write_all(s.as_bytes())?;
         }
-        Format::Json => {
+        BuildFormat::Json => {
             let summary = serde_json::json!({
                 "out": args.out.display().to_string(),
                 "modules": modules.iter().map(|m| serde_json::json!({

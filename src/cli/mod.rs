@@ -5,7 +5,9 @@
 //! Exit codes are 0 (ok), 1 (invalid spec, drift, over budget) and 2 (usage, I/O, bug).
 
 mod build;
+mod check;
 mod cost;
+mod diff;
 mod init;
 pub mod output;
 mod schema;
@@ -55,7 +57,9 @@ enum Command {
     Init(init::Args),
     Validate(validate::Args),
     Build(build::Args),
+    Check(check::Args),
     Cost(cost::Args),
+    Diff(diff::Args),
     Schema(schema::Args),
     Completions(CompletionsArgs),
 }
@@ -105,7 +109,9 @@ where
         Command::Init(args) => init::run(&args, &ctx),
         Command::Validate(args) => validate::run(&args, &ctx),
         Command::Build(args) => build::run(&args, &ctx),
+        Command::Check(args) => check::run(&args, &ctx),
         Command::Cost(args) => cost::run(&args, &ctx),
+        Command::Diff(args) => diff::run(&args, &ctx),
         Command::Schema(args) => schema::run(&args),
         Command::Completions(args) => {
             let mut cmd = Cli::command();

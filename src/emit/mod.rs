@@ -6,6 +6,7 @@
 //! CLI's job (`cli::output`), as is every other I/O.
 
 pub mod hclfmt;
+pub mod tfjson;
 
 use std::collections::BTreeMap;
 
@@ -59,23 +60,45 @@ pub fn safe_path(path: &str) -> bool {
         })
 }
 
-/// Renders modules into files under `<cloud>/` (or `prefix/<cloud>/` when given), plus the
-/// manifest.
+/// Which syntax Terraform files are written in.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Syntax {
+    /// `*.tf`, formatted like `terraform fmt`.
+    #[default]
+    Hcl,
+    /// `*.tf.json`, Terraform's JSON syntax.
+    Json,
+}
+
+/// Renders modules into files under `<cloud>/`, plus the manifest, in HCL.
 pub fn render(modules: &[Module]) -> Result<Rendered, EmitError> {
+    render_with(modules, Syntax::Hcl)
+}
+
+/// Renders modules into files under `<cloud>/`, plus the manifest, in the given syntax.
+pub fn render_with(modules: &[Module], syntax: Syntax) -> Result<Rendered, EmitError> {
     let mut files = BTreeMap::new();
     for module in modules {
         for (rel, content) in &module.files {
-            let path = format!("{}/{rel}", module.cloud.dir());
+            let mut path = format!("{}/{rel}", module.cloud.dir());
+            if syntax == Syntax::Json && matches!(content, FileContent::Hcl(_)) {
+                path.push_str(".json");
+            }
             if !safe_path(&path) {
                 return Err(EmitError::UnsafePath(path));
             }
+            let format_error = |message: String| EmitError::Format {
+                path: path.clone(),
+                message,
+            };
             let bytes = match content {
-                FileContent::Hcl(body) => format_hcl(body)
-                    .map_err(|message| EmitError::Format {
-                        path: path.clone(),
-                        message,
-                    })?
-                    .into_bytes(),
+                FileContent::Hcl(body) if syntax == Syntax::Json => {
+                    let mut s = serde_json::to_string_pretty(&tfjson::body_to_json(body))
+                        .map_err(|e| format_error(e.to_string()))?;
+                    s.push('\n');
+                    s.into_bytes()
+                }
+                FileContent::Hcl(body) => format_hcl(body).map_err(format_error)?.into_bytes(),
                 FileContent::Text(t) => t.clone().into_bytes(),
                 FileContent::Bytes(b) => b.clone(),
             };

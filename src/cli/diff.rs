@@ -1,0 +1,163 @@
+//! `fleetform diff`: what a spec change does to the infrastructure and the bill.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use anyhow::{Context, bail};
+
+use crate::cost;
+use crate::diagnostics::{ExitStatus, Format};
+use crate::infradiff;
+use crate::validate::{Files, Outcome};
+
+/// Show what a spec change does to the infrastructure and the monthly bill.
+///
+/// Compares the Terraform the two specs compile to, address by address: resources added,
+/// removed and changed (with the changed arguments), and those Terraform would *replace*
+/// (new names, partitions, encodings). Then the cost delta per cloud. Give two specs, or one
+/// spec and `--base REV` to compare with its version committed at REV.
+#[derive(Debug, clap::Args)]
+#[command(
+    after_help = "Examples:\n  fleetform diff old.yaml new.yaml\n  fleetform diff fleet.yaml --base origin/main --format markdown > comment.md\n  fleetform diff fleet.yaml --base HEAD~1 --format json | jq .infrastructure"
+)]
+pub struct Args {
+    /// `OLD_SPEC NEW_SPEC`, or just `SPEC` with `--base`.
+    #[arg(required = true, num_args = 1..=2, value_name = "SPEC")]
+    pub specs: Vec<PathBuf>,
+    /// Compare SPEC with its version at this git revision.
+    #[arg(long, value_name = "REV")]
+    pub base: Option<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = DiffFormat::Text)]
+    pub format: DiffFormat,
+    /// A price book file that overrides the embedded prices.
+    #[arg(long, value_name = "FILE")]
+    pub pricebook: Option<PathBuf>,
+    /// Exit 1 when there is any change (like `git diff --exit-code`).
+    #[arg(long)]
+    pub exit_code: bool,
+}
+
+/// Output formats of `diff`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum DiffFormat {
+    Text,
+    Markdown,
+    Json,
+}
+
+/// Reads a spec's registry files from a git revision.
+struct GitFiles {
+    dir: PathBuf,
+    rev: String,
+}
+
+impl Files for GitFiles {
+    fn read(&self, path: &str) -> Result<String, String> {
+        git_show(&self.dir, &self.rev, path).map_err(|e| e.to_string())
+    }
+}
+
+fn git_show(dir: &Path, rev: &str, rel: &str) -> anyhow::Result<String> {
+    if rev.starts_with('-') || rev.contains(['\n', '\0']) {
+        bail!("`{rev}` is not a git revision");
+    }
+    let out = Command::new("git")
+        .arg("-C")
+        .arg(if dir.as_os_str().is_empty() {
+            Path::new(".")
+        } else {
+            dir
+        })
+        .arg("show")
+        .arg(format!("{rev}:./{rel}"))
+        .output()
+        .context("cannot run git")?;
+    if !out.status.success() {
+        bail!(
+            "git cannot show `{rel}` at `{rev}`: {}",
+            String::from_utf8_lossy(&out.stderr).trim()
+        );
+    }
+    String::from_utf8(out.stdout).context("the file is not UTF-8 text")
+}
+
+fn load_at(spec: &Path, rev: &str) -> anyhow::Result<Outcome> {
+    let dir = spec.parent().map(Path::to_path_buf).unwrap_or_default();
+    let name = spec
+        .file_name()
+        .and_then(|n| n.to_str())
+        .context("the spec path has no file name")?;
+    let text = git_show(&dir, rev, name)?;
+    Ok(crate::validate::validate(
+        &format!("{}@{rev}", spec.display()),
+        &text,
+        &GitFiles {
+            dir,
+            rev: rev.to_owned(),
+        },
+    ))
+}
+
+pub(crate) fn run(args: &Args, ctx: &super::Ctx) -> anyhow::Result<ExitStatus> {
+    let (old, new) = match (&args.base, args.specs.as_slice()) {
+        (Some(rev), [spec]) => (load_at(spec, rev)?, super::load_spec(spec)?),
+        (None, [old, new]) => (super::load_spec(old)?, super::load_spec(new)?),
+        (Some(_), _) => {
+            bail!("with `--base`, give one spec\nhint: fleetform diff fleet.yaml --base main")
+        }
+        (None, _) => bail!(
+            "give two specs, or one spec and `--base REV`\nhint: fleetform diff old.yaml new.yaml"
+        ),
+    };
+    let diag_format = if args.format == DiffFormat::Json {
+        Format::Json
+    } else {
+        Format::Human
+    };
+    let mut failed = false;
+    for o in [&old, &new] {
+        if o.validated.is_none() {
+            super::report(&o.diagnostics, &o.sources, diag_format, ctx)?;
+            failed = true;
+        }
+    }
+    let (Some(a), Some(b)) = (&old.validated, &new.validated) else {
+        return Ok(ExitStatus::Failure);
+    };
+    if failed {
+        return Ok(ExitStatus::Failure);
+    }
+    let (ma, mb) = (
+        crate::plan_modules(&a.model)?,
+        crate::plan_modules(&b.model)?,
+    );
+    let infra = infradiff::diff(&ma, &mb);
+    let book = super::cost::price_book(args.pricebook.as_deref())?;
+    let estimate = |m: &crate::model::Model| cost::estimate(&cost::from_model::workload(m), &book);
+    let delta = cost::compare(&estimate(&a.model)?, &estimate(&b.model)?);
+    let text = match args.format {
+        DiffFormat::Text => format!(
+            "{}\n{}",
+            infradiff::text(&infra),
+            cost::compare::text(&delta)
+        ),
+        DiffFormat::Markdown => format!(
+            "{}{}",
+            infradiff::markdown(&infra),
+            cost::compare::markdown(&delta)
+        ),
+        DiffFormat::Json => {
+            let v = serde_json::json!({ "infrastructure": infra, "cost": serde_json::from_str::<serde_json::Value>(&cost::compare::json(&delta)?)? });
+            serde_json::to_string_pretty(&v)? + "\n"
+        }
+    };
+    std::io::stdout().write_all(text.as_bytes())?;
+    let changed = !infra.is_empty() || !delta.is_empty();
+    Ok(if args.exit_code && changed {
+        ExitStatus::Failure
+    } else {
+        ExitStatus::Success
+    })
+}
