@@ -240,6 +240,15 @@ impl Diagnostics {
         }
     }
 
+    /// Sorts like [`Diagnostics::sort`], and also drops diagnostics that repeat at the same
+    /// place with the same message (each environment re-checks the base spec).
+    pub fn sort_and_dedupe_across_environments(&mut self) {
+        self.sort();
+        let mut seen = std::collections::BTreeSet::new();
+        self.0
+            .retain(|d| seen.insert((d.location, d.severity, d.code, d.message.clone())));
+    }
+
     /// Sorts by file position, then severity, and drops exact duplicates.
     pub fn sort(&mut self) {
         self.0.sort_by(|a, b| {

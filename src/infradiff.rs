@@ -201,11 +201,32 @@ pub fn forces_replacement(ty: &str, arg: &str) -> bool {
 
 /// Compares the modules two specs plan to.
 pub fn diff(old: &[Module], new: &[Module]) -> InfraDiff {
+    diff_sets(
+        &[(String::new(), old.to_vec())],
+        &[(String::new(), new.to_vec())],
+    )
+}
+
+/// Compares sets of modules (one set per environment), matched by environment and cloud.
+pub fn diff_sets(old: &[(String, Vec<Module>)], new: &[(String, Vec<Module>)]) -> InfraDiff {
     let mut out = InfraDiff::default();
-    let old_m: BTreeMap<String, &Module> =
-        old.iter().map(|m| (m.cloud.dir().to_owned(), m)).collect();
-    let new_m: BTreeMap<String, &Module> =
-        new.iter().map(|m| (m.cloud.dir().to_owned(), m)).collect();
+    let index = |sets: &[(String, Vec<Module>)]| -> BTreeMap<String, Module> {
+        let mut map = BTreeMap::new();
+        for (prefix, modules) in sets {
+            for m in modules {
+                let key = if prefix.is_empty() {
+                    m.cloud.dir().to_owned()
+                } else {
+                    format!("{prefix}/{}", m.cloud.dir())
+                };
+                map.insert(key, m.clone());
+            }
+        }
+        map
+    };
+    let (old_owned, new_owned) = (index(old), index(new));
+    let old_m: BTreeMap<String, &Module> = old_owned.iter().map(|(k, m)| (k.clone(), m)).collect();
+    let new_m: BTreeMap<String, &Module> = new_owned.iter().map(|(k, m)| (k.clone(), m)).collect();
     let clouds: std::collections::BTreeSet<&String> = old_m.keys().chain(new_m.keys()).collect();
     for cloud in clouds {
         let before = old_m.get(cloud).map(|m| addresses(m)).unwrap_or_default();

@@ -17,6 +17,24 @@ pub mod plan;
 pub mod spec;
 pub mod validate;
 
+/// Plans every environment of a validated spec: one set of modules per environment overlay
+/// (named after it), or a single unnamed set when the spec has no overlays.
+pub fn plan_sets(
+    outcome: &validate::Outcome,
+) -> Result<Vec<(String, Vec<plan::Module>)>, plan::PlanError> {
+    if outcome.environments.is_empty() {
+        return match &outcome.validated {
+            Some(v) => Ok(vec![(String::new(), plan_modules(&v.model)?)]),
+            None => Ok(Vec::new()),
+        };
+    }
+    outcome
+        .environments
+        .iter()
+        .map(|(name, v)| Ok((name.clone(), plan_modules(&v.model)?)))
+        .collect()
+}
+
 /// Plans every cloud the model targets.
 pub fn plan_modules(model: &model::Model) -> Result<Vec<plan::Module>, plan::PlanError> {
     plan::plan_all(model, &[&plan::aws::AwsPlanner, &plan::azure::AzurePlanner])

@@ -21,7 +21,16 @@ fn help_lists_commands_and_exit_codes() {
 
 #[test]
 fn every_subcommand_has_help_with_examples() {
-    for sub in ["init", "validate", "build", "check", "diff", "cost", "schema", "completions"] {
+    for sub in [
+        "init",
+        "validate",
+        "build",
+        "check",
+        "diff",
+        "cost",
+        "schema",
+        "completions",
+    ] {
         let out = cmd().args([sub, "--help"]).output().unwrap();
         assert!(out.status.success(), "{sub} --help");
         let text = String::from_utf8(out.stdout).unwrap();

@@ -14,8 +14,18 @@ fn example_outputs_are_pinned() {
         let rendered = build_file(path);
         let mut by_cloud = std::collections::BTreeMap::<String, String>::new();
         for (p, f) in &rendered.files {
-            let (cloud, rel) = p.split_once('/').unwrap_or(("manifest", p));
-            let s = by_cloud.entry(cloud.to_owned()).or_default();
+            // Group by module folder: `aws/...`, or `<env>/aws/...` per environment.
+            let segments: Vec<&str> = p.split('/').collect();
+            let cut = segments
+                .iter()
+                .position(|s| *s == "aws" || *s == "azure")
+                .map_or(0, |i| i + 1);
+            let (cloud, rel) = if cut == 0 {
+                ("manifest".to_owned(), p.clone())
+            } else {
+                (segments[..cut].join("-"), segments[cut..].join("/"))
+            };
+            let s = by_cloud.entry(cloud).or_default();
             if rel.ends_with(".zip") {
                 let _ = writeln!(
                     s,
@@ -86,11 +96,10 @@ fn terraform_validate_accepts_every_aws_example() {
     }
     for (name, spec) in examples() {
         let dir = write_temp(&build_file(&spec));
-        let aws = dir.path().join("aws");
-        if aws.is_dir()
-            && let Err(e) = common::terraform_validate(&aws)
-        {
-            panic!("{name}: {e}");
+        for aws in common::module_dirs(dir.path(), "aws") {
+            if let Err(e) = common::terraform_validate(&aws) {
+                panic!("{name} ({}): {e}", aws.display());
+            }
         }
     }
 }
@@ -105,11 +114,10 @@ fn azurerm_schema_accepts_every_azure_example() {
     }
     for (name, spec) in examples() {
         let dir = write_temp(&build_file(&spec));
-        let azure = dir.path().join("azure");
-        if azure.is_dir()
-            && let Err(e) = common::azurerm_schema_check(&azure)
-        {
-            panic!("{name}: {e}");
+        for azure in common::module_dirs(dir.path(), "azure") {
+            if let Err(e) = common::azurerm_schema_check(&azure) {
+                panic!("{name} ({}): {e}", azure.display());
+            }
         }
     }
 }
@@ -149,21 +157,21 @@ fn terraform_validate_accepts_tf_json_of_every_aws_example() {
             &text,
             &common::Dir(spec.parent().unwrap().to_path_buf()),
         );
-        let model = outcome.validated.unwrap().model;
-        if model.aws.is_none() {
+        let sets = fleetform::plan_sets(&outcome).unwrap();
+        let rendered = fleetform::emit::render_sets(&sets, fleetform::emit::Syntax::Json).unwrap();
+        if !rendered.files.keys().any(|k| k.contains("aws/")) {
             continue;
         }
-        let modules = fleetform::plan_modules(&model).unwrap();
-        let rendered =
-            fleetform::emit::render_with(&modules, fleetform::emit::Syntax::Json).unwrap();
         assert!(rendered.files.keys().any(|k| k.ends_with(".tf.json")));
         assert!(
             !rendered.files.keys().any(|k| k.ends_with(".tf")),
             "{name}: no HCL next to JSON"
         );
         let dir = write_temp(&rendered);
-        if let Err(e) = common::terraform_validate(&dir.path().join("aws")) {
-            panic!("{name} (tf-json): {e}");
+        for aws in common::module_dirs(dir.path(), "aws") {
+            if let Err(e) = common::terraform_validate(&aws) {
+                panic!("{name} (tf-json, {}): {e}", aws.display());
+            }
         }
     }
 }

@@ -63,21 +63,28 @@ pub(crate) fn run(args: &Args, ctx: &super::Ctx) -> anyhow::Result<ExitStatus> {
     } else {
         Syntax::Hcl
     };
-    let modules = crate::plan_modules(&validated.model)?;
-    let rendered = crate::emit::render_with(&modules, syntax)?;
+    let _ = validated;
+    let sets = crate::plan_sets(&outcome)?;
+    let rendered = crate::emit::render_sets(&sets, syntax)?;
     let report = super::output::write(&args.out, &rendered, args.force)?;
     let mut out = std::io::stdout();
     match args.format {
         BuildFormat::Human | BuildFormat::TfJson => {
             let mut s = String::new();
-            for m in &modules {
-                let _ = writeln!(
-                    s,
-                    "{}: {} file(s) in {}",
-                    m.cloud.title(),
-                    m.files.len(),
-                    args.out.join(m.cloud.dir()).display()
-                );
+            for (env, modules) in &sets {
+                for m in modules {
+                    let dir = if env.is_empty() {
+                        args.out.join(m.cloud.dir())
+                    } else {
+                        args.out.join(env).join(m.cloud.dir())
+                    };
+                    let label = if env.is_empty() {
+                        m.cloud.title().to_owned()
+                    } else {
+                        format!("{env}: {}", m.cloud.title())
+                    };
+                    let _ = writeln!(s, "{label}: {} file(s) in {}", m.files.len(), dir.display());
+                }
             }
             let _ = writeln!(
                 s,
@@ -93,17 +100,23 @@ pub(crate) fn run(args: &Args, ctx: &super::Ctx) -> anyhow::Result<ExitStatus> {
                     "kept {k}: fleetform no longer generates it, but it was edited"
                 );
             }
-            s.push_str(&parity_table(&modules));
+            for (env, modules) in &sets {
+                if !env.is_empty() && modules.len() > 1 {
+                    let _ = write!(s, "\nenvironment {env}:");
+                }
+                s.push_str(&parity_table(modules));
+            }
             out.write_all(s.as_bytes())?;
         }
         BuildFormat::Json => {
             let summary = serde_json::json!({
                 "out": args.out.display().to_string(),
-                "modules": modules.iter().map(|m| serde_json::json!({
+                "modules": sets.iter().flat_map(|(env, modules)| modules.iter().map(move |m| serde_json::json!({
+                    "environment": if env.is_empty() { None } else { Some(env) },
                     "cloud": m.cloud,
                     "files": m.files.keys().collect::<Vec<_>>(),
                     "parity": m.parity,
-                })).collect::<Vec<_>>(),
+                }))).collect::<Vec<_>>(),
                 "created": report.created,
                 "updated": report.updated,
                 "unchanged": report.unchanged,

@@ -46,8 +46,8 @@ pub(crate) fn run(args: &Args, ctx: &super::Ctx) -> anyhow::Result<ExitStatus> {
     } else {
         Syntax::Hcl
     };
-    let modules = crate::plan_modules(&validated.model)?;
-    let rendered = crate::emit::render_with(&modules, syntax)?;
+    let _ = validated;
+    let rendered = crate::emit::render_sets(&crate::plan_sets(&outcome)?, syntax)?;
     let mut report = String::new();
     let mut stale = 0;
     for (rel, file) in &rendered.files {

@@ -46,15 +46,16 @@ pub enum CostFormat {
     Json,
 }
 
-/// Validates `spec` and estimates it; `Ok(None)` after reporting an invalid spec.
+/// Validates `spec` and estimates every environment; `Ok(None)` after reporting an invalid
+/// spec.
 pub(crate) fn estimate_spec(
     path: &Path,
     book: &PriceBook,
     format: CostFormat,
     ctx: &super::Ctx,
-) -> anyhow::Result<Option<Estimate>> {
+) -> anyhow::Result<Option<Vec<(String, Estimate)>>> {
     let outcome = super::load_spec(path)?;
-    let Some(v) = &outcome.validated else {
+    if outcome.validated.is_none() {
         let f = if format == CostFormat::Json {
             Format::Json
         } else {
@@ -62,17 +63,43 @@ pub(crate) fn estimate_spec(
         };
         super::report(&outcome.diagnostics, &outcome.sources, f, ctx)?;
         return Ok(None);
+    }
+    estimates(&outcome, book)
+        .with_context(|| format!("cannot estimate `{}`", path.display()))
+        .map(Some)
+}
+
+/// The estimate of every environment of a validated spec (one unnamed estimate without
+/// overlays).
+pub(crate) fn estimates(
+    outcome: &crate::validate::Outcome,
+    book: &PriceBook,
+) -> anyhow::Result<Vec<(String, Estimate)>> {
+    let models: Vec<(String, &crate::model::Model)> = if outcome.environments.is_empty() {
+        outcome
+            .validated
+            .iter()
+            .map(|v| (String::new(), &v.model))
+            .collect()
+    } else {
+        outcome
+            .environments
+            .iter()
+            .map(|(n, v)| (n.clone(), &v.model))
+            .collect()
     };
-    let workload = cost::from_model::workload(&v.model);
-    let mut estimate = cost::estimate(&workload, book)
-        .with_context(|| format!("cannot estimate `{}`", path.display()))?;
-    estimate
-        .assumptions
-        .extend(cost::from_model::ASSUMPTIONS.iter().map(|a| Assumption {
-            cloud: None,
-            text: (*a).to_owned(),
-        }));
-    Ok(Some(estimate))
+    models
+        .into_iter()
+        .map(|(name, model)| {
+            let mut e = cost::estimate(&cost::from_model::workload(model), book)?;
+            e.assumptions
+                .extend(cost::from_model::ASSUMPTIONS.iter().map(|a| Assumption {
+                    cloud: None,
+                    text: (*a).to_owned(),
+                }));
+            Ok((name, e))
+        })
+        .collect()
 }
 
 /// Loads the price book: the embedded one, with the user's overrides when given.
@@ -86,55 +113,115 @@ pub(crate) fn price_book(path: Option<&Path>) -> anyhow::Result<PriceBook> {
     })
 }
 
+fn heading(env: &str, format: CostFormat) -> String {
+    match (env.is_empty(), format) {
+        (true, _) | (false, CostFormat::Json) => String::new(),
+        (false, CostFormat::Markdown) => format!("## Environment `{env}`\n\n"),
+        (false, CostFormat::Text) => format!("Environment {env}\n"),
+    }
+}
+
 pub(crate) fn run(args: &Args, ctx: &super::Ctx) -> anyhow::Result<ExitStatus> {
     let book = price_book(args.pricebook.as_deref())?;
-    let Some(head) = estimate_spec(&args.spec, &book, args.format, ctx)? else {
+    let Some(heads) = estimate_spec(&args.spec, &book, args.format, ctx)? else {
         return Ok(ExitStatus::Failure);
     };
-    let mut out = std::io::stdout();
+    let mut text = String::new();
+    let mut json = serde_json::Map::new();
     if let Some(base_path) = &args.compare {
-        let Some(base) = estimate_spec(base_path, &book, args.format, ctx)? else {
+        let Some(bases) = estimate_spec(base_path, &book, args.format, ctx)? else {
             return Ok(ExitStatus::Failure);
         };
-        let delta = cost::compare(&base, &head);
-        let text = match args.format {
-            CostFormat::Text => cost::compare::text(&delta),
-            CostFormat::Markdown => cost::compare::markdown(&delta),
-            CostFormat::Json => cost::compare::json(&delta)? + "\n",
-        };
-        out.write_all(text.as_bytes())?;
+        for (env, head) in &heads {
+            let Some((_, base)) = bases.iter().find(|(e, _)| e == env) else {
+                continue;
+            };
+            let delta = cost::compare(base, head);
+            text.push_str(&heading(env, args.format));
+            match args.format {
+                CostFormat::Text => text.push_str(&cost::compare::text(&delta)),
+                CostFormat::Markdown => text.push_str(&cost::compare::markdown(&delta)),
+                CostFormat::Json => {
+                    json.insert(
+                        env_key(env),
+                        serde_json::from_str(&cost::compare::json(&delta)?)?,
+                    );
+                }
+            }
+        }
     } else {
-        let text = match args.format {
-            CostFormat::Text => cost::render::text(&head),
-            CostFormat::Markdown => cost::render::markdown(&head),
-            CostFormat::Json => cost::render::json(&head)? + "\n",
+        for (env, head) in &heads {
+            text.push_str(&heading(env, args.format));
+            match args.format {
+                CostFormat::Text => text.push_str(&cost::render::text(head)),
+                CostFormat::Markdown => text.push_str(&cost::render::markdown(head)),
+                CostFormat::Json => {
+                    json.insert(
+                        env_key(env),
+                        serde_json::from_str(&cost::render::json(head)?)?,
+                    );
+                }
+            }
+        }
+    }
+    if args.format == CostFormat::Json {
+        // Without overlays, the document is the estimate itself; with them, one per environment.
+        let value = match (heads.len(), json.remove("default")) {
+            (1, Some(v)) => v,
+            (_, other) => {
+                if let Some(v) = other {
+                    json.insert("default".to_owned(), v);
+                }
+                serde_json::Value::Object(json)
+            }
         };
-        out.write_all(text.as_bytes())?;
+        text = serde_json::to_string_pretty(&value)? + "\n";
     }
-    let budget = match args.budget {
-        Some(b) => Some(b),
-        None => super::load_spec(&args.spec)?
-            .validated
-            .and_then(|v| v.model.cost.monthly_budget_usd),
+    std::io::stdout().write_all(text.as_bytes())?;
+
+    let spec_budget = super::load_spec(&args.spec)?
+        .validated
+        .and_then(|v| v.model.cost.monthly_budget_usd);
+    let Some(budget) = args.budget.or(spec_budget) else {
+        return Ok(ExitStatus::Success);
     };
-    if let Some(budget) = budget {
-        if !budget.is_finite() || budget < 0.0 {
-            anyhow::bail!("the budget must be a positive number of USD, got {budget}");
-        }
-        if cost::exceeds(&head, budget) {
-            let over: Vec<String> = head
-                .clouds
-                .iter()
-                .filter(|c| c.total_usd > budget)
-                .map(|c| format!("{:?} ${:.2}", c.cloud, c.total_usd))
-                .collect();
-            writeln!(
-                std::io::stderr(),
-                "error: the estimate exceeds the monthly budget of ${budget:.2}: {}",
-                over.join(", ")
-            )?;
-            return Ok(ExitStatus::Failure);
-        }
+    if !budget.is_finite() || budget < 0.0 {
+        anyhow::bail!("the budget must be a positive number of USD, got {budget}");
     }
-    Ok(ExitStatus::Success)
+    let over: Vec<String> = heads
+        .iter()
+        .flat_map(|(env, e)| {
+            e.clouds
+                .iter()
+                .filter(|c| (c.total_usd * 100.0).round() > (budget * 100.0).round())
+                .map(move |c| {
+                    let cloud = match c.cloud {
+                        cost::Cloud::Aws => "AWS",
+                        cost::Cloud::Azure => "Azure",
+                    };
+                    if env.is_empty() {
+                        format!("{cloud} ${:.2}", c.total_usd)
+                    } else {
+                        format!("{env}/{cloud} ${:.2}", c.total_usd)
+                    }
+                })
+        })
+        .collect();
+    if over.is_empty() {
+        return Ok(ExitStatus::Success);
+    }
+    writeln!(
+        std::io::stderr(),
+        "error: the estimate exceeds the monthly budget of ${budget:.2}: {}",
+        over.join(", ")
+    )?;
+    Ok(ExitStatus::Failure)
+}
+
+fn env_key(env: &str) -> String {
+    if env.is_empty() {
+        "default".to_owned()
+    } else {
+        env.to_owned()
+    }
 }

@@ -123,38 +123,60 @@ pub(crate) fn run(args: &Args, ctx: &super::Ctx) -> anyhow::Result<ExitStatus> {
             failed = true;
         }
     }
-    let (Some(a), Some(b)) = (&old.validated, &new.validated) else {
-        return Ok(ExitStatus::Failure);
-    };
     if failed {
         return Ok(ExitStatus::Failure);
     }
-    let (ma, mb) = (
-        crate::plan_modules(&a.model)?,
-        crate::plan_modules(&b.model)?,
-    );
-    let infra = infradiff::diff(&ma, &mb);
+    let infra = infradiff::diff_sets(&crate::plan_sets(&old)?, &crate::plan_sets(&new)?);
     let book = super::cost::price_book(args.pricebook.as_deref())?;
-    let estimate = |m: &crate::model::Model| cost::estimate(&cost::from_model::workload(m), &book);
-    let delta = cost::compare(&estimate(&a.model)?, &estimate(&b.model)?);
+    let (before, after) = (
+        super::cost::estimates(&old, &book)?,
+        super::cost::estimates(&new, &book)?,
+    );
+    // Environments are compared by name; a spec without overlays is one unnamed environment.
+    let mut deltas = Vec::new();
+    for (env, head) in &after {
+        if let Some((_, base)) = before.iter().find(|(e, _)| e == env) {
+            deltas.push((env.clone(), cost::compare(base, head)));
+        }
+    }
+    let heading = |env: &str, md: bool| match (env.is_empty(), md) {
+        (true, _) => String::new(),
+        (false, true) => format!("### Environment `{env}`\n\n"),
+        (false, false) => format!("Environment {env}:\n"),
+    };
     let text = match args.format {
-        DiffFormat::Text => format!(
-            "{}\n{}",
-            infradiff::text(&infra),
-            cost::compare::text(&delta)
-        ),
-        DiffFormat::Markdown => format!(
-            "{}{}",
-            infradiff::markdown(&infra),
-            cost::compare::markdown(&delta)
-        ),
+        DiffFormat::Text => {
+            let mut s = format!("{}\n", infradiff::text(&infra));
+            for (env, d) in &deltas {
+                s.push_str(&heading(env, false));
+                s.push_str(&cost::compare::text(d));
+            }
+            s
+        }
+        DiffFormat::Markdown => {
+            let mut s = infradiff::markdown(&infra);
+            for (env, d) in &deltas {
+                s.push_str(&heading(env, true));
+                s.push_str(&cost::compare::markdown(d));
+            }
+            s
+        }
         DiffFormat::Json => {
-            let v = serde_json::json!({ "infrastructure": infra, "cost": serde_json::from_str::<serde_json::Value>(&cost::compare::json(&delta)?)? });
+            let mut cost_json = serde_json::Map::new();
+            for (env, d) in &deltas {
+                let key = if env.is_empty() {
+                    "default".to_owned()
+                } else {
+                    env.clone()
+                };
+                cost_json.insert(key, serde_json::from_str(&cost::compare::json(d)?)?);
+            }
+            let v = serde_json::json!({ "infrastructure": infra, "cost": cost_json });
             serde_json::to_string_pretty(&v)? + "\n"
         }
     };
     std::io::stdout().write_all(text.as_bytes())?;
-    let changed = !infra.is_empty() || !delta.is_empty();
+    let changed = !infra.is_empty() || deltas.iter().any(|(_, d)| !d.is_empty());
     Ok(if args.exit_code && changed {
         ExitStatus::Failure
     } else {

@@ -43,11 +43,24 @@ pub(crate) fn run(args: &Args, ctx: &super::Ctx) -> anyhow::Result<ExitStatus> {
         .into_iter()
         .flatten()
         .collect();
+        let envs: Vec<&str> = outcome
+            .environments
+            .iter()
+            .map(|(n, _)| n.as_str())
+            .collect();
+        let stack = if envs.is_empty() {
+            format!("stack `{}`", v.model.stack.prefix)
+        } else {
+            format!(
+                "stack `{}`, environments {}",
+                v.model.stack.name,
+                envs.join(", ")
+            )
+        };
         writeln!(
             std::io::stdout(),
-            "{} is valid: stack `{}`, {} device(s), {}",
+            "{} is valid: {stack}, {} device(s), {}",
             args.spec.display(),
-            v.model.stack.prefix,
             v.model.fleet.devices,
             clouds.join(" and ")
         )?;

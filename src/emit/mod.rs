@@ -77,35 +77,47 @@ pub fn render(modules: &[Module]) -> Result<Rendered, EmitError> {
 
 /// Renders modules into files under `<cloud>/`, plus the manifest, in the given syntax.
 pub fn render_with(modules: &[Module], syntax: Syntax) -> Result<Rendered, EmitError> {
+    render_sets(&[(String::new(), modules.to_vec())], syntax)
+}
+
+/// Renders several sets of modules, each under its own folder (`<prefix>/<cloud>/`; an empty
+/// prefix means `<cloud>/`), plus one manifest for them all. Environments and stacks use it.
+pub fn render_sets(sets: &[(String, Vec<Module>)], syntax: Syntax) -> Result<Rendered, EmitError> {
     let mut files = BTreeMap::new();
-    for module in modules {
-        for (rel, content) in &module.files {
-            let mut path = format!("{}/{rel}", module.cloud.dir());
-            if syntax == Syntax::Json && matches!(content, FileContent::Hcl(_)) {
-                path.push_str(".json");
-            }
-            if !safe_path(&path) {
-                return Err(EmitError::UnsafePath(path));
-            }
-            let format_error = |message: String| EmitError::Format {
-                path: path.clone(),
-                message,
-            };
-            let bytes = match content {
-                FileContent::Hcl(body) if syntax == Syntax::Json => {
-                    let mut s = serde_json::to_string_pretty(&tfjson::body_to_json(body))
-                        .map_err(|e| format_error(e.to_string()))?;
-                    s.push('\n');
-                    s.into_bytes()
+    for (prefix, modules) in sets {
+        for module in modules {
+            for (rel, content) in &module.files {
+                let mut path = if prefix.is_empty() {
+                    format!("{}/{rel}", module.cloud.dir())
+                } else {
+                    format!("{prefix}/{}/{rel}", module.cloud.dir())
+                };
+                if syntax == Syntax::Json && matches!(content, FileContent::Hcl(_)) {
+                    path.push_str(".json");
                 }
-                FileContent::Hcl(body) => format_hcl(body).map_err(format_error)?.into_bytes(),
-                FileContent::Text(t) => t.clone().into_bytes(),
-                FileContent::Bytes(b) => b.clone(),
-            };
-            let executable = std::path::Path::new(&path)
-                .extension()
-                .is_some_and(|e| e == "sh");
-            files.insert(path, RenderedFile { bytes, executable });
+                if !safe_path(&path) {
+                    return Err(EmitError::UnsafePath(path));
+                }
+                let format_error = |message: String| EmitError::Format {
+                    path: path.clone(),
+                    message,
+                };
+                let bytes = match content {
+                    FileContent::Hcl(body) if syntax == Syntax::Json => {
+                        let mut s = serde_json::to_string_pretty(&tfjson::body_to_json(body))
+                            .map_err(|e| format_error(e.to_string()))?;
+                        s.push('\n');
+                        s.into_bytes()
+                    }
+                    FileContent::Hcl(body) => format_hcl(body).map_err(format_error)?.into_bytes(),
+                    FileContent::Text(t) => t.clone().into_bytes(),
+                    FileContent::Bytes(b) => b.clone(),
+                };
+                let executable = std::path::Path::new(&path)
+                    .extension()
+                    .is_some_and(|e| e == "sh");
+                files.insert(path, RenderedFile { bytes, executable });
+            }
         }
     }
     let manifest = manifest(&files);

@@ -53,6 +53,13 @@ pub struct FleetSpec {
     /// Budget and capacity headroom.
     #[serde(default)]
     pub cost: CostControls,
+    /// Per-environment overlays (dev, staging, prod, ...): any part of this spec except
+    /// `version` and `environments`, changed for that environment. Mappings merge key by key;
+    /// lists and values replace. Each environment builds its own stacks, and
+    /// `stack.environment` is the environment's name.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[schemars(schema_with = "schema::environments_schema")]
+    pub environments: BTreeMap<String, serde_json::Value>,
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -187,6 +187,76 @@ impl Node {
         Some(node)
     }
 
+    /// This mapping without `key`.
+    #[must_use]
+    pub fn without(&self, key: &str) -> Node {
+        match &self.value {
+            Value::Map(entries) => Node {
+                span: self.span,
+                value: Value::Map(
+                    entries
+                        .iter()
+                        .filter(|(k, _)| k.name != key)
+                        .cloned()
+                        .collect(),
+                ),
+            },
+            _ => self.clone(),
+        }
+    }
+
+    /// `overlay` laid over this node: mappings merge key by key, anything else is replaced.
+    /// Spans come from wherever each value was written, so diagnostics on the merged tree point
+    /// at the base or the overlay as appropriate.
+    #[must_use]
+    pub fn merged(&self, overlay: &Node) -> Node {
+        match (&self.value, &overlay.value) {
+            (Value::Map(base), Value::Map(over)) => {
+                let mut entries = base.clone();
+                for (k, v) in over {
+                    match entries.iter_mut().find(|(bk, _)| bk.name == k.name) {
+                        Some((_, existing)) => *existing = existing.merged(v),
+                        None => entries.push((k.clone(), v.clone())),
+                    }
+                }
+                Node {
+                    span: self.span,
+                    value: Value::Map(entries),
+                }
+            }
+            _ => overlay.clone(),
+        }
+    }
+
+    /// Sets the scalar at `path` (creating mappings on the way), with the given span.
+    pub fn set(&mut self, path: &[&str], value: Value, span: ByteSpan) {
+        let Some((first, rest)) = path.split_first() else {
+            *self = Node { span, value };
+            return;
+        };
+        if !matches!(self.value, Value::Map(_)) {
+            self.value = Value::Map(Vec::new());
+        }
+        if let Value::Map(entries) = &mut self.value {
+            if let Some((_, child)) = entries.iter_mut().find(|(k, _)| k.name == *first) {
+                child.set(rest, value, span);
+            } else {
+                let mut child = Node {
+                    span,
+                    value: Value::Map(Vec::new()),
+                };
+                child.set(rest, value, span);
+                entries.push((
+                    Key {
+                        name: (*first).to_owned(),
+                        span,
+                    },
+                    child,
+                ));
+            }
+        }
+    }
+
     fn is_collection(&self) -> bool {
         matches!(self.value, Value::Map(_) | Value::Seq(_))
     }

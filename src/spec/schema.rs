@@ -23,6 +23,7 @@ pub fn json_schema() -> Value {
     let schema = generator.into_root_schema_for::<FleetSpec>();
     let mut value = schema.to_value();
     drop_null_alternatives(&mut value);
+    add_partial_definitions(&mut value);
     if let Value::Object(obj) = &mut value {
         obj.insert("$id".to_owned(), Value::String(SCHEMA_ID.to_owned()));
         // Keep `$schema` and `$id` first for readers of the committed file.
@@ -43,6 +44,72 @@ pub fn json_schema_text() -> String {
     let mut text = serde_json::to_string_pretty(&json_schema()).unwrap_or_default();
     text.push('\n');
     text
+}
+
+/// Name of the definition that describes an environment overlay.
+const OVERLAY: &str = "EnvironmentOverlay";
+
+/// The `environments` property: names to overlays. The overlay definition is added by
+/// [`add_partial_definitions`].
+pub fn environments_schema(_gen: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    schemars::json_schema!({
+        "type": "object",
+        "propertyNames": { "pattern": "^[a-z][a-z0-9]{0,9}$" },
+        "additionalProperties": { "$ref": format!("#/$defs/{OVERLAY}") },
+        "examples": [{ "prod": { "fleet": { "devices": 50000 }, "cost": { "monthly_budget_usd": 5000 } } }]
+    })
+}
+
+/// Adds `Partial*` copies of every object definition (nothing required, references to other
+/// partials) and the overlay definition built from the root's properties, so editors and the
+/// schema check know exactly which keys an overlay may set.
+fn add_partial_definitions(root: &mut Value) {
+    fn partial(v: &mut Value) {
+        match v {
+            Value::Object(obj) => {
+                obj.remove("required");
+                obj.remove("default");
+                if let Some(Value::String(r)) = obj.get_mut("$ref")
+                    && let Some(name) = r.strip_prefix("#/$defs/")
+                {
+                    *r = format!("#/$defs/Partial{name}");
+                }
+                obj.values_mut().for_each(partial);
+            }
+            Value::Array(items) => items.iter_mut().for_each(partial),
+            _ => {}
+        }
+    }
+    let Some(Value::Object(defs)) = root.get("$defs").cloned() else {
+        return;
+    };
+    let mut new_defs = Map::new();
+    for (name, def) in defs {
+        let mut def = def;
+        partial(&mut def);
+        new_defs.insert(format!("Partial{name}"), def);
+    }
+    let mut overlay = Map::new();
+    overlay.insert("type".to_owned(), Value::String("object".to_owned()));
+    overlay.insert("additionalProperties".to_owned(), Value::Bool(false));
+    overlay.insert(
+        "description".to_owned(),
+        Value::String("Changes for one environment: any key of the spec except `version` and `environments`. Mappings merge key by key; lists and values replace.".to_owned()),
+    );
+    let mut props = root
+        .get("properties")
+        .and_then(Value::as_object)
+        .cloned()
+        .unwrap_or_default();
+    props.remove("version");
+    props.remove("environments");
+    let mut props = Value::Object(props);
+    partial(&mut props);
+    overlay.insert("properties".to_owned(), props);
+    new_defs.insert(OVERLAY.to_owned(), Value::Object(overlay));
+    if let Some(Value::Object(defs)) = root.get_mut("$defs") {
+        defs.extend(new_defs);
+    }
 }
 
 /// Optional fields are optional by being absent, not by being `null`: writing `owner: ~` is

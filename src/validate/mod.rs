@@ -15,7 +15,7 @@ use crate::diagnostics::{Diagnostic, Diagnostics, SourceId, Sources};
 use crate::model::{Model, lower};
 use crate::spec::FleetSpec;
 use crate::spec::load::{DocKind, parse_yaml};
-use crate::spec::node::{Node, SpecPath};
+use crate::spec::node::{Node, Seg, SpecPath};
 
 /// Reads files the spec refers to (the device registry), relative to the spec's folder.
 /// The CLI reads the disk; tests hand in strings.
@@ -49,6 +49,8 @@ pub struct Outcome {
     pub spec_source: SourceId,
     /// Present when there are no errors.
     pub validated: Option<Validated>,
+    /// One checked spec per environment overlay, in spec order (empty without overlays).
+    pub environments: Vec<(String, Validated)>,
     /// Errors and warnings, sorted.
     pub diagnostics: Diagnostics,
 }
@@ -72,13 +74,21 @@ pub fn validate(name: &str, text: &str, files: &dyn Files) -> Outcome {
     let mut sources = Sources::default();
     let spec_source = sources.add(name, text);
     let mut diagnostics = Diagnostics::new();
-    let validated = run(&mut sources, spec_source, files, &mut diagnostics);
-    diagnostics.sort();
-    let validated = validated.filter(|_| !diagnostics.has_errors());
+    let mut environments = Vec::new();
+    let validated = run(
+        &mut sources,
+        spec_source,
+        files,
+        &mut diagnostics,
+        &mut environments,
+    );
+    diagnostics.sort_and_dedupe_across_environments();
+    let ok = !diagnostics.has_errors();
     Outcome {
         sources,
         spec_source,
-        validated,
+        validated: validated.filter(|_| ok),
+        environments: if ok { environments } else { Vec::new() },
         diagnostics,
     }
 }
@@ -88,6 +98,7 @@ fn run(
     spec_source: SourceId,
     files: &dyn Files,
     diags: &mut Diagnostics,
+    environments: &mut Vec<(String, Validated)>,
 ) -> Option<Validated> {
     let root = match parse_yaml(sources, spec_source, DocKind::Spec) {
         Ok(root) => root,
@@ -96,9 +107,83 @@ fn run(
             return None;
         }
     };
-    let mut found = schema::check(&root);
+    // Shape first, for the whole file; problems inside one environment's overlay only skip
+    // that environment, so the others are still checked.
+    let mut shape = schema::check(&root);
+    shape.locate(sources, spec_source, &root);
+    let in_env = |d: &Diagnostic| -> Option<String> {
+        match d.path.as_ref().map(|p| p.0.as_slice()) {
+            Some([Seg::Key(k), Seg::Key(env), ..]) if k == "environments" => Some(env.clone()),
+            _ => None,
+        }
+    };
+    let broken_envs: std::collections::BTreeSet<String> = shape
+        .iter()
+        .filter(|d| d.is_error())
+        .filter_map(in_env)
+        .collect();
+    let base_broken = shape.iter().any(|d| d.is_error() && in_env(d).is_none());
+    diags.extend(shape);
+    if base_broken {
+        return None;
+    }
+    let plain = root.without("environments");
+    let base = check_document(sources, spec_source, files, &plain, diags)?;
+    // Each environment: the base with the overlay laid over it, checked like a spec of its
+    // own. Its diagnostics point at the base or the overlay, wherever the value was written.
+    let overlays = match root.get(&SpecPath::parse("environments")).map(|n| &n.value) {
+        Some(crate::spec::node::Value::Map(entries)) => entries.clone(),
+        _ => Vec::new(),
+    };
+    for (key, overlay) in &overlays {
+        if broken_envs.contains(&key.name) {
+            continue;
+        }
+        if let Some(n) = overlay.get(&SpecPath::parse("stack.environment")) {
+            diags.push(
+                Diagnostic::error("environment-name", "an environment's name is the key under `environments`; it cannot set `stack.environment`")
+                    .in_source(spec_source, n.span)
+                    .hint(format!("remove `stack.environment`: this environment is `{}`", key.name)),
+            );
+            continue;
+        }
+        let mut merged = plain.merged(overlay);
+        merged.set(
+            &["stack", "environment"],
+            crate::spec::node::Value::Str(key.name.clone()),
+            key.span,
+        );
+        let mut found = Diagnostics::new();
+        let checked = check_document(sources, spec_source, files, &merged, &mut found);
+        // What the base already reported stays reported once; the rest names the environment.
+        for mut d in found {
+            let repeat = diags
+                .iter()
+                .any(|x| (x.location, x.code, &x.message) == (d.location, d.code, &d.message));
+            if !repeat {
+                d.message = format!("{} (environment `{}`)", d.message, key.name);
+                diags.push(d);
+            }
+        }
+        if let Some(v) = checked {
+            environments.push((key.name.clone(), v));
+        }
+    }
+    Some(base)
+}
+
+/// Checks one complete document tree (the spec, or the spec with an overlay merged in):
+/// typed spec, semantic checks, registry file, lowering.
+fn check_document(
+    sources: &mut Sources,
+    spec_source: SourceId,
+    files: &dyn Files,
+    root: &Node,
+    diags: &mut Diagnostics,
+) -> Option<Validated> {
+    let mut found = schema::check(root);
     if found.has_errors() {
-        found.locate(sources, spec_source, &root);
+        found.locate(sources, spec_source, root);
         diags.extend(found);
         return None;
     }
@@ -114,20 +199,23 @@ fn run(
                         "this value passed the schema check but not the parser; please report it",
                     ),
             );
-            found.locate(sources, spec_source, &root);
+            found.locate(sources, spec_source, root);
             diags.extend(found);
             return None;
         }
     };
     found.extend(semantic::check(&spec));
     let mut file_devices = Vec::new();
+    let mut registry_errors = false;
     if let Some(file) = spec.fleet.registry.as_ref().and_then(|r| r.file.as_ref()) {
         match files.read(file) {
             Ok(text) => {
                 let reg_source = sources.add(file.clone(), text);
                 let (entries, problems) = registry::parse(sources, reg_source);
+                let checked = registry::check(&spec, &entries, reg_source);
+                registry_errors = problems.has_errors() || checked.has_errors();
                 diags.extend(problems);
-                diags.extend(registry::check(&spec, &entries, reg_source));
+                diags.extend(checked);
                 file_devices = entries.into_iter().map(|e| e.device).collect();
             }
             Err(why) => found.push(
@@ -142,14 +230,19 @@ fn run(
             ),
         }
     }
-    if found.has_errors() || diags.has_errors() {
-        found.locate(sources, spec_source, &root);
+    if found.has_errors() || registry_errors {
+        found.locate(sources, spec_source, root);
         diags.extend(found);
         return None;
     }
     let (model, lowered) = lower::lower(&spec, file_devices);
     found.extend(lowered);
-    found.locate(sources, spec_source, &root);
+    found.locate(sources, spec_source, root);
+    let failed = found.has_errors();
     diags.extend(found);
-    Some(Validated { spec, model, root })
+    (!failed).then(|| Validated {
+        spec,
+        model,
+        root: root.clone(),
+    })
 }

@@ -45,19 +45,40 @@ pub fn examples() -> Vec<(String, PathBuf)> {
 /// Validates, plans and renders a spec text; panics with the rendered diagnostics if invalid.
 pub fn build_text(name: &str, text: &str, base: &Path) -> Rendered {
     let outcome = validate(name, text, &Dir(base.to_path_buf()));
-    let Some(v) = outcome.validated else {
+    let Some(v) = &outcome.validated else {
         panic!(
             "{name} is invalid:\n{}",
             fleetform::diagnostics::render_human(&outcome.diagnostics, &outcome.sources, false)
         );
     };
-    let modules = fleetform::plan_modules(&v.model).expect("planning never fails on valid input");
-    fleetform::emit::render(&modules).expect("rendering never fails")
+    let _ = v;
+    let sets = fleetform::plan_sets(&outcome).expect("planning never fails on valid input");
+    fleetform::emit::render_sets(&sets, fleetform::emit::Syntax::Hcl)
+        .expect("rendering never fails")
 }
 
 pub fn build_file(spec: &Path) -> Rendered {
     let text = std::fs::read_to_string(spec).unwrap();
     build_text(&spec.display().to_string(), &text, spec.parent().unwrap())
+}
+
+/// Every module folder for `cloud` in a written output (`aws/`, or `<env>/aws/` per
+/// environment), sorted.
+pub fn module_dirs(out: &Path, cloud: &str) -> Vec<PathBuf> {
+    let mut dirs = Vec::new();
+    if out.join(cloud).is_dir() {
+        dirs.push(out.join(cloud));
+    }
+    if let Ok(entries) = std::fs::read_dir(out) {
+        for e in entries.flatten() {
+            let candidate = e.path().join(cloud);
+            if e.path().is_dir() && candidate.is_dir() {
+                dirs.push(candidate);
+            }
+        }
+    }
+    dirs.sort();
+    dirs
 }
 
 /// Writes a rendering into a fresh temp folder.
