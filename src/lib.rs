@@ -2,3 +2,4 @@
 //!
 //! The crate is a pipeline of pure steps: load the YAML spec, validate it, lower it to a
 //! cloud-neutral model, plan each targeted cloud, and emit files. Only the `cli` module does I/O.
+pub mod certs;
