@@ -69,3 +69,8 @@ pub mod layout {
     pub const DEVICE_CHAIN: &str = "chain.pem";
 }
 
+// TEMPORARY SHIM until the top-level `cli` module exists: compiles `src/cli/certs.rs` as
+// `fleetform::certs::cli` so it can be tested through `run()`. When `src/cli/mod.rs` declares
+// `pub mod certs;`, delete these two lines and use `fleetform::cli::certs` instead.
+#[path = "../cli/certs.rs"]
+pub mod cli;
