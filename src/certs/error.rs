@@ -61,14 +61,15 @@ pub enum CertsError {
     },
 
     /// A file could not be read.
-    #[error("cannot read {what} `{path}`: {source}\nhint: {hint}")]
+    #[error("cannot read {what} `{path}`: {io}\nhint: {hint}")]
     Read {
         /// What the file was expected to hold.
         what: &'static str,
         /// The file.
         path: PathBuf,
-        /// The underlying error.
-        source: std::io::Error,
+        /// The underlying error (part of the message, not a `source()`, so renderers that
+        /// print error chains do not repeat it after the hint).
+        io: std::io::Error,
         /// How to fix it.
         hint: String,
     },
@@ -180,12 +181,12 @@ pub enum CertsError {
     },
 
     /// Writing failed midway; what this run created has been removed again.
-    #[error("cannot write `{path}`: {source}\nhint: {cleanup}")]
+    #[error("cannot write `{path}`: {io}\nhint: {cleanup}")]
     Write {
         /// The file or directory being written.
         path: PathBuf,
-        /// The underlying error.
-        source: std::io::Error,
+        /// The underlying error (part of the message, not a `source()`).
+        io: std::io::Error,
         /// What was rolled back.
         cleanup: String,
     },

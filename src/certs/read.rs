@@ -18,16 +18,16 @@ use super::registry::{RegistryFormat, parse_registry};
 
 /// Reads a text file; `what` and `hint` go into the error.
 pub fn read_text(path: &Path, what: &'static str, hint: &str) -> Result<String> {
-    let bytes = std::fs::read(path).map_err(|source| CertsError::Read {
+    let bytes = std::fs::read(path).map_err(|io| CertsError::Read {
         what,
         path: path.to_owned(),
-        source,
+        io,
         hint: hint.to_owned(),
     })?;
     String::from_utf8(bytes).map_err(|_| CertsError::Read {
         what,
         path: path.to_owned(),
-        source: std::io::Error::new(std::io::ErrorKind::InvalidData, "it is not UTF-8 text"),
+        io: std::io::Error::new(std::io::ErrorKind::InvalidData, "it is not UTF-8 text"),
         hint: "pass a PEM/CSV/YAML text file, not a binary (DER) one".to_owned(),
     })
 }

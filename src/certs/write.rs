@@ -154,7 +154,7 @@ fn write_plan_inner(
         cleanup.push_str("; fix the cause (disk full? permissions?) and run the command again");
         CertsError::Write {
             path: path.to_owned(),
-            source,
+            io: source,
             cleanup,
         }
     };
