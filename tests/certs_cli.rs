@@ -2,6 +2,8 @@
 //! call it: files on disk, modes, overwrite rules, and bad input that must leave the output
 //! directory exactly as it was.
 
+#![cfg(unix)]
+// file modes are part of what is tested
 // A skipped cross-check must be visible in the test output, hence eprintln.
 #![allow(clippy::print_stderr)]
 
@@ -786,6 +788,26 @@ fn weak_parameters_are_refused_with_reasons() {
 
 #[test]
 fn keys_are_never_written_next_to_terraform() {
+    // `--out` below a Terraform root that does not exist yet is caught too.
+    let ws = Workspace::with_ca(&[]);
+    let tf = ws.path("infra");
+    std::fs::create_dir(&tf).unwrap();
+    std::fs::write(tf.join("main.tf"), "terraform {}\n").unwrap();
+    let o = certs(&[
+        "device",
+        "--ca-dir",
+        p(&ws.path("certs")),
+        "--id",
+        "d1",
+        "--out",
+        p(&tf.join("new/devices")),
+    ]);
+    assert!(o.err().contains("holds Terraform files"), "{}", o.err());
+    assert!(!tf.join("new").exists());
+}
+
+#[test]
+fn keys_are_never_written_into_a_terraform_root() {
     let ws = Workspace::with_ca(&[]);
     let tf = ws.path("infra");
     std::fs::create_dir(&tf).unwrap();

@@ -256,16 +256,24 @@ fn check_targets<'a>(
             },
         });
     }
+    // The directory each key lands in, or, where that does not exist yet, its first existing
+    // ancestor (so `--out .` inside a Terraform root is caught too). Each is read once.
     let key_dirs: BTreeSet<&Path> = targets
         .filter(|(_, kind)| kind.is_secret())
-        .filter_map(|(path, _)| path.parent())
+        .filter_map(|(path, _)| {
+            path.ancestors()
+                .skip(1)
+                .map(|d| {
+                    if d.as_os_str().is_empty() {
+                        Path::new(".")
+                    } else {
+                        d
+                    }
+                })
+                .find(|d| d.is_dir())
+        })
         .collect();
     for dir in key_dirs {
-        let dir = if dir.as_os_str().is_empty() {
-            Path::new(".")
-        } else {
-            dir
-        };
         if let Some(example) = terraform_file_in(dir) {
             return Err(CertsError::TerraformDirectory {
                 dir: dir.to_owned(),
@@ -343,7 +351,7 @@ fn open_options(secret: bool) -> fs_err::OpenOptions {
 
 fn create_file(path: &Path, contents: &[u8], secret: bool) -> std::io::Result<()> {
     let mut file = open_options(secret).open(path)?;
-    if let Err(e) = write_and_fix_mode(&mut file, path, contents, secret) {
+    if let Err(e) = write_and_fix_mode(&mut file, contents, secret) {
         drop(file);
         let _ = fs_err::remove_file(path);
         return Err(e);
@@ -353,23 +361,21 @@ fn create_file(path: &Path, contents: &[u8], secret: bool) -> std::io::Result<()
 
 fn write_and_fix_mode(
     file: &mut fs_err::File,
-    path: &Path,
     contents: &[u8],
     secret: bool,
 ) -> std::io::Result<()> {
     file.write_all(contents)?;
     file.flush()?;
+    // `open` created the file with 0600 / 0644 and the umask can only narrow that. Keys are
+    // then set to exactly 0600 (on the open descriptor), whatever the umask; a narrower mode on
+    // a public certificate does no harm and saves a system call per file.
     #[cfg(unix)]
-    {
-        // The umask may have narrowed the mode; make it exactly 0600 / 0644.
+    if secret {
         use std::os::unix::fs::PermissionsExt as _;
-        fs_err::set_permissions(
-            path,
-            std::fs::Permissions::from_mode(if secret { 0o600 } else { 0o644 }),
-        )?;
+        file.set_permissions(std::fs::Permissions::from_mode(0o600))?;
     }
     #[cfg(not(unix))]
-    let _ = (path, secret);
+    let _ = secret;
     Ok(())
 }
 
