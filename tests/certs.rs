@@ -885,3 +885,113 @@ fn inspect_summarises_and_flags_problems() {
         report.problems
     );
 }
+
+#[test]
+fn rsa_csr_keeps_its_key_and_gets_key_encipherment() {
+    use pkcs8::EncodePrivateKey as _;
+    use rcgen::PublicKeyData as _;
+    let ca = make_ca(KeyAlgorithm::EcdsaP256);
+    let rsa_key = rsa::PrivateKey::new(&mut getrandom::SysRng, 2048).unwrap();
+    let der = rsa_key.to_pkcs8_der().unwrap();
+    let key = rcgen::KeyPair::try_from(der.as_bytes()).unwrap();
+    let mut params = rcgen::CertificateParams::default();
+    params.distinguished_name = rcgen::DistinguishedName::new();
+    params
+        .distinguished_name
+        .push(rcgen::DnType::CommonName, "rsa-device");
+    let csr = params.serialize_request(&key).unwrap().pem().unwrap();
+    let bundle = sign_csr(
+        &ca.signing,
+        &csr,
+        Path::new("r.csr"),
+        None,
+        &leaf_profile(),
+        now(),
+    )
+    .unwrap();
+    let cert_der = one_der(&bundle.cert_pem);
+    let cert = parse(&cert_der);
+    assert_eq!(
+        cert.public_key().raw,
+        key.subject_public_key_info().as_slice()
+    );
+    let signing_der = one_der(&ca.signing_pem);
+    check_cert(
+        &cert,
+        &parse(&signing_der),
+        &Expect {
+            ca: false,
+            path_len: None,
+            rsa_leaf: true,
+            at: now(),
+        },
+    );
+    openssl_verify(
+        &ca.root_pem,
+        &[&ca.signing_pem],
+        &bundle.cert_pem,
+        "sslclient",
+    );
+}
+
+#[test]
+fn a_ca_made_by_openssl_scripts_can_sign_devices() {
+    if Command::new("openssl").arg("version").output().is_err() {
+        eprintln!("SKIPPED openssl interop: `openssl` is not installed");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let key = dir.path().join("ca.key");
+    let cert = dir.path().join("ca.pem");
+    let run = |args: &[&str]| {
+        let out = Command::new("openssl").args(args).output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    run(&[
+        "genpkey",
+        "-algorithm",
+        "EC",
+        "-pkeyopt",
+        "ec_paramgen_curve:P-384",
+        "-out",
+        key.to_str().unwrap(),
+    ]);
+    run(&[
+        "req",
+        "-x509",
+        "-new",
+        "-key",
+        key.to_str().unwrap(),
+        "-subj",
+        "/O=Legacy/CN=Legacy Scripted CA",
+        "-days",
+        "36500",
+        "-addext",
+        "basicConstraints=critical,CA:TRUE,pathlen:0",
+        "-addext",
+        "keyUsage=critical,keyCertSign,cRLSign",
+        "-out",
+        cert.to_str().unwrap(),
+    ]);
+    let cert_pem = std::fs::read_to_string(&cert).unwrap();
+    // Real time here: openssl stamped the CA with the current clock.
+    let at = OffsetDateTime::now_utc();
+    let issuer = CaIssuer::from_pem(
+        &cert_pem,
+        &cert,
+        &std::fs::read_to_string(&key).unwrap(),
+        &key,
+        None,
+        at,
+    )
+    .unwrap();
+    let bundle = issue_device(&issuer, &id("legacy-dev"), &leaf_profile(), at, None).unwrap();
+    let report = inspect(&[(Path::new("chain"), &bundle.chain_pem)], at).unwrap();
+    assert!(report.problems.is_empty(), "{:?}", report.problems);
+    assert_eq!(report.certificates[1].key, "ecdsa-p384");
+    openssl_verify_at(&cert_pem, &[], &bundle.cert_pem, "sslclient", at);
+}

@@ -13,8 +13,8 @@
 //!   [`rotate_signing_ca`]); the clock is a parameter;
 //! - [`key`]: key generation and PKCS#8 (optionally encrypted) encoding;
 //! - [`id`], [`registry`]: validated device ids and registry files;
-//! - [`inspect`]: chain summaries; [`rotate`]: what each cloud must be told on rotation;
-//! - [`read`], [`write`]: the only I/O, kept apart so a run validates and generates everything
+//! - [`mod@inspect`]: chain summaries; [`rotate`]: what each cloud must be told on rotation;
+//! - [`read`], [`mod@write`]: the only I/O, kept apart so a run validates and generates everything
 //!   before it writes anything, and writes all or nothing.
 //!
 //! Which CA each cloud registers is decided in [`rotate`]'s docs: AWS IoT registers the signing

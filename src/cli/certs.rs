@@ -199,7 +199,7 @@ pub struct InitArgs {
     /// Key type: ecdsa-p256 (default), rsa2048 or rsa3072.
     #[arg(long, value_name = "ALG", default_value_t = KeyAlgorithm::EcdsaP256)]
     pub key: KeyAlgorithm,
-    /// Root CA common name [default: "<organization> Root CA"].
+    /// Root CA common name [default: "ORG Root CA", ORG from --organization].
     #[arg(long, value_name = "CN")]
     pub root_cn: Option<String>,
     /// Signing CA common name [default: root CN with "Root CA" -> "Signing CA"].
