@@ -520,7 +520,7 @@ fn unreadable_ca_wrong_passphrase_and_bad_csr_write_nothing() {
     );
     assert!(!devices.exists());
 
-    // And with the right passphrase it works.
+    // And with the right passphrase it works; device keys can be encrypted too.
     certs(&[
         "device",
         "--ca-dir",
@@ -531,8 +531,13 @@ fn unreadable_ca_wrong_passphrase_and_bad_csr_write_nothing() {
         p(&devices),
         "--passphrase-file",
         p(&pass_file),
+        "--device-passphrase-file",
+        p(&pass_file),
     ])
     .ok();
+    let device_key = std::fs::read_to_string(devices.join("d1/device.key")).unwrap();
+    assert!(device_key.starts_with("-----BEGIN ENCRYPTED PRIVATE KEY-----"));
+    assert_eq!(mode(&devices.join("d1/device.key")), 0o600);
     openssl_verify(
         &ca_dir.join("root-ca.pem"),
         &devices.join("d1/chain.pem"),

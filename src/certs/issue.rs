@@ -76,7 +76,6 @@ pub struct CaIssuer {
     path_len: Option<u32>,
     origin: PathBuf,
     key_was_encrypted: bool,
-    key_is_rsa: bool,
 }
 
 impl std::fmt::Debug for CaIssuer {
@@ -169,7 +168,6 @@ impl CaIssuer {
             });
         }
         let key_was_encrypted = key.was_encrypted();
-        let key_is_rsa = key.algorithm_name() == "rsa";
         let pem = super::key::encode_pem("CERTIFICATE", der);
         let issuer = rcgen::Issuer::from_ca_cert_pem(&pem, key.key_pair).map_err(|e| {
             cert_error(
@@ -186,7 +184,6 @@ impl CaIssuer {
             path_len: constraints.path_len_constraint,
             origin: cert_origin.to_owned(),
             key_was_encrypted,
-            key_is_rsa,
         })
     }
 
@@ -723,11 +720,6 @@ pub fn verification_certificate(
         .signed_by(&key.key_pair, &issuer.issuer)
         .map_err(|e| CertsError::internal("signing a verification certificate", e))?;
     Ok(cert.pem())
-}
-
-/// Whether `issuer`'s key is RSA (informational, for summaries).
-pub fn issuer_key_is_rsa(issuer: &CaIssuer) -> bool {
-    issuer.key_is_rsa
 }
 
 fn distinguished_name(subject: &Subject) -> Result<DistinguishedName> {
