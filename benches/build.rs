@@ -26,7 +26,9 @@ fn spec() -> String {
         "version: 1\nstack: {name: bench, environment: prod}\nclouds:\n  aws:\n    region: us-east-1\n    provisioning: {method: manual}\n  azure: {location: westeurope, resource_group: rg-bench}\nfleet:\n  devices: 1000000\n  device_types:\n",
     );
     for i in 0..FLEETS {
-        s.push_str(&format!("    - {{name: type-{i:02}, searchable_attributes: [site, model]}}\n"));
+        s.push_str(&format!(
+            "    - {{name: type-{i:02}, searchable_attributes: [site, model]}}\n"
+        ));
     }
     s.push_str("  groups:\n");
     for i in 0..FLEETS {
@@ -41,7 +43,11 @@ fn registry(devices: usize) -> String {
     csv.push_str("id,type,groups,site,model\n");
     for i in 0..devices {
         let f = i % FLEETS;
-        csv.push_str(&format!("dev-{i:08},type-{f:02},fleet-{f:02},site-{},m{}\n", i % 997, i % 7));
+        csv.push_str(&format!(
+            "dev-{i:08},type-{f:02},fleet-{f:02},site-{},m{}\n",
+            i % 997,
+            i % 7
+        ));
     }
     csv
 }
@@ -50,14 +56,19 @@ fn build_once(spec: &str, files: &Registry) -> usize {
     let outcome = validate("bench.yaml", spec, files);
     let sets = fleetform::plan_sets(&outcome).expect("plans");
     assert!(outcome.validated.is_some(), "the bench spec is valid");
-    let rendered = fleetform::emit::render_sets(&sets, fleetform::emit::Syntax::Hcl).expect("renders");
+    let rendered =
+        fleetform::emit::render_sets(&sets, fleetform::emit::Syntax::Hcl).expect("renders");
     rendered.files.values().map(|f| f.bytes.len()).sum()
 }
 
 fn peak_rss_kib() -> u64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
-        .and_then(|s| s.lines().find(|l| l.starts_with("VmHWM:")).map(str::to_owned))
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .map(str::to_owned)
+        })
         .and_then(|l| l.split_whitespace().nth(1).and_then(|v| v.parse().ok()))
         .unwrap_or(0)
 }
@@ -88,14 +99,20 @@ fn run_size(devices: usize) {
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     if let Some(i) = args.iter().position(|a| a == "--size") {
-        let n = args.get(i + 1).and_then(|s| s.parse().ok()).unwrap_or(100_000);
+        let n = args
+            .get(i + 1)
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(100_000);
         run_size(n);
         return;
     }
     // `cargo bench` passes `--bench`; run each size in a fresh process for a clean peak.
     let exe = std::env::current_exe().expect("current exe");
     for n in [10_000usize, 100_000, 1_000_000] {
-        let status = Command::new(&exe).args(["--size", &n.to_string()]).status().expect("child runs");
+        let status = Command::new(&exe)
+            .args(["--size", &n.to_string()])
+            .status()
+            .expect("child runs");
         assert!(status.success());
     }
 }

@@ -7,6 +7,7 @@
 
 pub mod blueprint;
 pub mod capacity;
+pub mod certs;
 pub mod cli;
 pub mod cost;
 pub mod diagnostics;

@@ -5,6 +5,7 @@
 //! Exit codes are 0 (ok), 1 (invalid spec, drift, over budget) and 2 (usage, I/O, bug).
 
 mod build;
+pub mod certs;
 mod check;
 mod cost;
 mod diff;
@@ -57,6 +58,7 @@ enum Command {
     Init(init::Args),
     Validate(validate::Args),
     Build(build::Args),
+    Certs(Box<certs::CertsArgs>),
     Check(check::Args),
     Cost(cost::Args),
     Diff(diff::Args),
@@ -109,6 +111,15 @@ where
         Command::Init(args) => init::run(&args, &ctx),
         Command::Validate(args) => validate::run(&args, &ctx),
         Command::Build(args) => build::run(&args, &ctx),
+        Command::Certs(args) => {
+            return match certs::run(&args) {
+                Ok(code) => code,
+                Err(e) => {
+                    let _ = writeln!(std::io::stderr(), "error: {e:#}");
+                    ExitStatus::Error.into()
+                }
+            };
+        }
         Command::Check(args) => check::run(&args, &ctx),
         Command::Cost(args) => cost::run(&args, &ctx),
         Command::Diff(args) => diff::run(&args, &ctx),

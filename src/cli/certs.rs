@@ -1,0 +1,1168 @@
+//! `fleetform certs`: the device identity kit's command line.
+//!
+//! Thin on purpose: parse flags into the library's profiles, read inputs, call the pure
+//! generators in `crate::certs`, then hand one [`WritePlan`] to the all-or-nothing writer. The
+//! order is the contract: every input (ids, subject fields, passphrases, the CA and its key,
+//! output paths) is validated before the first key is generated, and everything is generated
+//! before the first file is written. Written paths go to stdout (plain lines, or `--format
+//! json`); warnings, progress and next steps go to stderr.
+
+use std::io::{IsTerminal as _, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::Context as _;
+use time::OffsetDateTime;
+
+use crate::certs::profile::{
+    DEFAULT_CLAIM_DAYS, DEFAULT_DEVICE_DAYS, DEFAULT_ROOT_DAYS, DEFAULT_ROOT_PATH_LEN,
+    DEFAULT_SIGNING_DAYS,
+};
+use crate::certs::read::{
+    ca_paths, load_ca, passphrase_from_env, passphrase_from_file, read_registry, read_text,
+};
+use crate::certs::write::preflight;
+use crate::certs::{
+    CaProfile, CertsError, Cloud, DeviceBundle, DeviceId, FileKind, KeyAlgorithm, LeafProfile,
+    Passphrase, RotateProfile, RotationFacts, Subject, VerificationCode, Warning, WritePlan,
+    WrittenFile, generate_ca, inspect, issue_claim, issue_devices, layout, rotate_signing_ca,
+    rotated_common_name, rotation_instructions, sign_csr, verification_certificate, write_plan,
+};
+
+/// Arguments of `fleetform certs`.
+#[derive(Debug, Clone, clap::Args)]
+#[command(
+    about = "Make device certificates offline: CAs, device bundles, cloud verification",
+    long_about = "Make the device identity chain offline, outside Terraform state: a root CA, \
+signing CAs that mint device certificates, one certificate per device, and the \
+proof-of-possession certificates AWS IoT and Azure DPS ask for. Private keys are written with \
+mode 0600, never overwritten without --force, and encrypted when a passphrase is given.",
+    after_help = "Typical flow:\n  \
+fleetform certs init --out certs --organization Acme --country DE\n  \
+fleetform certs verify-aws --registration-code \"$CODE\"   # register certs/signing-ca.pem with AWS IoT\n  \
+fleetform certs verify-azure --code \"$CODE\"              # verify certs/root-ca.pem in Azure DPS\n  \
+fleetform certs device --registry devices.csv --out devices\n\n\
+Exit codes: 0 ok, 1 `inspect` found problems, 2 usage or I/O error."
+)]
+pub struct CertsArgs {
+    /// The certs subcommand.
+    #[command(subcommand)]
+    pub command: CertsCommand,
+}
+
+/// `fleetform certs` subcommands.
+#[derive(Debug, Clone, clap::Subcommand)]
+pub enum CertsCommand {
+    /// Create a root CA and a signing CA for a fleet.
+    #[command(after_help = "Example:\n  \
+fleetform certs init --out certs --organization Acme --country DE --passphrase-env FLEET_CA_PASS\n\n\
+Writes root-ca.pem, root-ca.key, signing-ca.pem, signing-ca.key and chain.pem (signing CA + root).\n\
+Keep root-ca.key offline: it is only needed again for `certs rotate`.")]
+    Init(InitArgs),
+    /// Make the AWS IoT verification certificate (CN = registration code) for a CA.
+    #[command(after_help = "Example:\n  \
+CODE=$(aws iot get-registration-code --query registrationCode --output text)\n  \
+fleetform certs verify-aws --ca-dir certs --registration-code \"$CODE\"\n  \
+aws iot register-ca-certificate --ca-certificate file://certs/signing-ca.pem \\\n    \
+--verification-cert file://certs/aws-verification-signing-ca.pem --set-as-active --allow-auto-registration\n\n\
+AWS matches device certificates by issuer, so the signing CA (not the root) is registered.")]
+    VerifyAws(VerifyAwsArgs),
+    /// Make the Azure DPS proof-of-possession certificate (CN = verification code) for a CA.
+    #[command(after_help = "Example:\n  \
+fleetform certs verify-azure --ca-dir certs --code \"$CODE\"\n  \
+az iot dps certificate verify --dps-name <DPS> --resource-group <RG> --certificate-name <NAME> \\\n    \
+--path certs/azure-verification-root-ca.pem --etag <ETAG>\n\n\
+The root is verified once; the enrollment group points at the signing CA, which rolls up to it.")]
+    VerifyAzure(VerifyAzureArgs),
+    /// Issue device certificates: one id, a registry file, or devices' own CSRs.
+    #[command(after_help = "Examples:\n  \
+fleetform certs device --id sensor-0001\n  \
+fleetform certs device --registry devices.csv --organization Acme --country DE\n  \
+fleetform certs device --csr sensor-0002.csr\n\n\
+Writes <out>/<id>/device.pem, device.key (0600; not with --csr) and chain.pem (device + signing CA,\n\
+what the device presents on its first TLS connection). The registry is CSV with a header row\n\
+holding an `id` column, or YAML: a list of `{id: ...}`.")]
+    Device(DeviceArgs),
+    /// Issue a claim certificate for AWS IoT fleet provisioning by claim.
+    #[command(after_help = "Example:\n  \
+fleetform certs claim --name factory-1-claim --days 365\n  \
+aws iot register-certificate --certificate-pem file://claims/factory-1-claim/claim.pem \\\n    \
+--ca-certificate-pem file://certs/signing-ca.pem --set-as-active\n\n\
+Attach a policy that only allows the fleet provisioning topics to the registered claim certificate.")]
+    Claim(ClaimArgs),
+    /// Make a new signing CA next to the current one and print what each cloud must be told.
+    #[command(after_help = "Example:\n  \
+fleetform certs rotate --ca-dir certs --passphrase-env FLEET_CA_PASS\n\n\
+Writes <name>.pem, <name>.key, <name>-chain.pem and <name>-rotation.md. The current signing CA\n\
+stays valid. AWS IoT: register the new signing CA too (JITP needs the issuing CA registered).\n\
+Azure DPS: add it as the enrollment group's secondary certificate.")]
+    Rotate(RotateArgs),
+    /// Print a summary of certificates and check how they chain.
+    #[command(after_help = "Example:\n  \
+fleetform certs inspect devices/sensor-0001/chain.pem certs/root-ca.pem\n\n\
+Exits 1 when a certificate is expired, a signature does not verify, or a validity window is\n\
+not nested in its issuer's.")]
+    Inspect(InspectArgs),
+}
+
+/// Output format.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// One written path per line.
+    #[default]
+    Plain,
+    /// A JSON object.
+    Json,
+}
+
+/// Where the CA key passphrase comes from (never a plain argument).
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct CaPassphraseArgs {
+    /// Name of the environment variable holding the CA key passphrase.
+    #[arg(long, value_name = "VAR", conflicts_with = "passphrase_file")]
+    pub passphrase_env: Option<String>,
+    /// File holding the CA key passphrase (one trailing newline is ignored).
+    #[arg(long, value_name = "FILE")]
+    pub passphrase_file: Option<PathBuf>,
+}
+
+/// Where the passphrase for generated device/claim keys comes from.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct DeviceKeyPassphraseArgs {
+    /// Encrypt generated device keys with the passphrase in this environment variable.
+    /// Slow by design: 600,000 PBKDF2 rounds per key.
+    #[arg(long, value_name = "VAR", conflicts_with = "device_passphrase_file")]
+    pub device_passphrase_env: Option<String>,
+    /// Encrypt generated device keys with the passphrase in this file.
+    #[arg(long, value_name = "FILE")]
+    pub device_passphrase_file: Option<PathBuf>,
+}
+
+/// Subject fields shared by a batch (what an AWS JITP template reads).
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct SubjectArgs {
+    /// Organization (O).
+    #[arg(long, value_name = "O")]
+    pub organization: Option<String>,
+    /// Organizational unit (OU).
+    #[arg(long, value_name = "OU")]
+    pub organizational_unit: Option<String>,
+    /// Country (C), two uppercase letters.
+    #[arg(long, value_name = "C")]
+    pub country: Option<String>,
+    /// State or province (ST).
+    #[arg(long, value_name = "ST")]
+    pub state: Option<String>,
+    /// Locality (L).
+    #[arg(long, value_name = "L")]
+    pub locality: Option<String>,
+}
+
+impl SubjectArgs {
+    fn subject(&self, common_name: &str) -> Subject {
+        Subject {
+            common_name: common_name.to_owned(),
+            organization: self.organization.clone(),
+            organizational_unit: self.organizational_unit.clone(),
+            country: self.country.clone(),
+            state: self.state.clone(),
+            locality: self.locality.clone(),
+        }
+    }
+}
+
+/// Which CA signs.
+#[derive(Debug, Clone, clap::Args)]
+pub struct CaArgs {
+    /// Directory holding the CA files written by `certs init`.
+    #[arg(long, value_name = "DIR", default_value = "certs")]
+    pub ca_dir: PathBuf,
+}
+
+/// Output options shared by every command.
+#[derive(Debug, Clone, clap::Args)]
+pub struct OutputArgs {
+    /// Replace existing files (private keys included) instead of refusing.
+    #[arg(long)]
+    pub force: bool,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Plain)]
+    pub format: Format,
+}
+
+/// `certs init`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct InitArgs {
+    /// Take the key type, subject fields and validity from this fleet spec's `identity.x509`
+    /// (flags given explicitly still win).
+    #[arg(long, value_name = "SPEC")]
+    pub spec: Option<PathBuf>,
+    /// Directory to write the CA files to.
+    #[arg(long, value_name = "DIR", default_value = "certs")]
+    pub out: PathBuf,
+    /// Key type: ecdsa-p256 (default), rsa2048 or rsa3072.
+    #[arg(long, value_name = "ALG", default_value_t = KeyAlgorithm::EcdsaP256)]
+    pub key: KeyAlgorithm,
+    /// Root CA common name [default: "ORG Root CA", ORG from --organization].
+    #[arg(long, value_name = "CN")]
+    pub root_cn: Option<String>,
+    /// Signing CA common name [default: root CN with "Root CA" -> "Signing CA"].
+    #[arg(long, value_name = "CN")]
+    pub signing_cn: Option<String>,
+    /// Root CA lifetime in days (at most 10958, 30 years).
+    #[arg(long, value_name = "DAYS", default_value_t = DEFAULT_ROOT_DAYS)]
+    pub root_days: u32,
+    /// Signing CA lifetime in days (at most the root's).
+    #[arg(long, value_name = "DAYS", default_value_t = DEFAULT_SIGNING_DAYS)]
+    pub signing_days: u32,
+    /// The root's path length constraint: CA levels allowed below it (1 to 3).
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_ROOT_PATH_LEN)]
+    pub path_len: u8,
+    #[command(flatten)]
+    pub subject: SubjectArgs,
+    #[command(flatten)]
+    pub passphrase: CaPassphraseArgs,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+/// `certs verify-aws`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct VerifyAwsArgs {
+    /// The code from `aws iot get-registration-code` (64 hex digits).
+    #[arg(long, value_name = "CODE")]
+    pub registration_code: String,
+    #[command(flatten)]
+    pub ca: CaArgs,
+    /// The CA to verify, by file stem in --ca-dir. AWS registers the signing CA.
+    #[arg(long = "ca", value_name = "NAME", default_value = layout::SIGNING_NAME)]
+    pub ca_name: String,
+    /// Directory for the verification certificate [default: --ca-dir].
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    #[command(flatten)]
+    pub passphrase: CaPassphraseArgs,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+/// `certs verify-azure`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct VerifyAzureArgs {
+    /// The code from `az iot dps certificate generate-verification-code`.
+    #[arg(long, value_name = "CODE")]
+    pub code: String,
+    #[command(flatten)]
+    pub ca: CaArgs,
+    /// The CA to verify, by file stem in --ca-dir. fleetform verifies the root in DPS.
+    #[arg(long = "ca", value_name = "NAME", default_value = layout::ROOT_NAME)]
+    pub ca_name: String,
+    /// Directory for the verification certificate [default: --ca-dir].
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    #[command(flatten)]
+    pub passphrase: CaPassphraseArgs,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+/// `certs device`.
+#[derive(Debug, Clone, clap::Args)]
+#[command(group(clap::ArgGroup::new("devices").required(true).multiple(true).args(["id", "registry", "csr", "spec"])))]
+pub struct DeviceArgs {
+    /// Take the key type, subject fields, validity and (without --id/--registry) the device
+    /// registry from this fleet spec (flags given explicitly still win).
+    #[arg(long, value_name = "SPEC")]
+    pub spec: Option<PathBuf>,
+    /// Device id (the certificate CN); repeat for several devices.
+    #[arg(long, value_name = "ID", conflicts_with = "registry")]
+    pub id: Vec<String>,
+    /// Registry of devices: CSV with an `id` column, or YAML list of `{id: ...}`.
+    #[arg(long, value_name = "FILE", conflicts_with = "csr")]
+    pub registry: Option<PathBuf>,
+    /// Sign this device CSR instead of generating a key (repeatable); the id is the CSR's CN.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["key", "device_passphrase_env", "device_passphrase_file"])]
+    pub csr: Vec<PathBuf>,
+    #[command(flatten)]
+    pub ca: CaArgs,
+    /// The issuing CA, by file stem in --ca-dir.
+    #[arg(long = "ca", value_name = "NAME", default_value = layout::SIGNING_NAME)]
+    pub ca_name: String,
+    /// Directory for the bundles; each device gets `<out>/<id>/`.
+    #[arg(long, value_name = "DIR", default_value = "devices")]
+    pub out: PathBuf,
+    /// Key type: ecdsa-p256 (default), rsa2048 or rsa3072.
+    #[arg(long, value_name = "ALG")]
+    pub key: Option<KeyAlgorithm>,
+    /// Certificate lifetime in days; more than 825 earns a warning.
+    #[arg(long, value_name = "DAYS", default_value_t = DEFAULT_DEVICE_DAYS)]
+    pub days: u32,
+    #[command(flatten)]
+    pub subject: SubjectArgs,
+    #[command(flatten)]
+    pub passphrase: CaPassphraseArgs,
+    #[command(flatten)]
+    pub device_passphrase: DeviceKeyPassphraseArgs,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+/// `certs claim`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ClaimArgs {
+    /// Claim certificate name (its CN), e.g. `factory-1-claim`.
+    #[arg(long, value_name = "NAME")]
+    pub name: String,
+    #[command(flatten)]
+    pub ca: CaArgs,
+    /// The issuing CA, by file stem in --ca-dir.
+    #[arg(long = "ca", value_name = "NAME", default_value = layout::SIGNING_NAME)]
+    pub ca_name: String,
+    /// Directory for the bundle; the claim gets `<out>/<name>/`.
+    #[arg(long, value_name = "DIR", default_value = "claims")]
+    pub out: PathBuf,
+    /// Key type: ecdsa-p256 (default), rsa2048 or rsa3072.
+    #[arg(long, value_name = "ALG", default_value_t = KeyAlgorithm::EcdsaP256)]
+    pub key: KeyAlgorithm,
+    /// Certificate lifetime in days.
+    #[arg(long, value_name = "DAYS", default_value_t = DEFAULT_CLAIM_DAYS)]
+    pub days: u32,
+    #[command(flatten)]
+    pub subject: SubjectArgs,
+    #[command(flatten)]
+    pub passphrase: CaPassphraseArgs,
+    #[command(flatten)]
+    pub device_passphrase: DeviceKeyPassphraseArgs,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+/// `certs rotate`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct RotateArgs {
+    #[command(flatten)]
+    pub ca: CaArgs,
+    /// The root CA, by file stem in --ca-dir.
+    #[arg(long, value_name = "NAME", default_value = layout::ROOT_NAME)]
+    pub root: String,
+    /// The signing CA being replaced, by file stem in --ca-dir.
+    #[arg(long, value_name = "NAME", default_value = layout::SIGNING_NAME)]
+    pub current: String,
+    /// File stem for the new signing CA [default: signing-ca-YYYY-MM-DD].
+    #[arg(long, value_name = "NAME")]
+    pub name: Option<String>,
+    /// Common name for the new signing CA [default: current CN with today's date].
+    #[arg(long, value_name = "CN")]
+    pub common_name: Option<String>,
+    /// Key type: ecdsa-p256 (default), rsa2048 or rsa3072.
+    #[arg(long, value_name = "ALG", default_value_t = KeyAlgorithm::EcdsaP256)]
+    pub key: KeyAlgorithm,
+    /// Lifetime in days [default: 3652, or what is left of the root's].
+    #[arg(long, value_name = "DAYS")]
+    pub days: Option<u32>,
+    #[command(flatten)]
+    pub passphrase: CaPassphraseArgs,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+/// `certs inspect`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct InspectArgs {
+    /// PEM files holding one or more certificates.
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Plain)]
+    pub format: Format,
+}
+
+/// Runs `fleetform certs` with the real clock, stdout and stderr.
+pub fn run(args: &CertsArgs) -> anyhow::Result<ExitCode> {
+    let mut args = args.clone();
+    apply_spec(&mut args)?;
+    let args = &args;
+    let stdout = std::io::stdout();
+    let stderr = std::io::stderr();
+    let progress = stderr.is_terminal();
+    let result = run_with(
+        args,
+        OffsetDateTime::now_utc(),
+        &mut stdout.lock(),
+        &mut stderr.lock(),
+        progress,
+    );
+    match result {
+        Err(e)
+            if e.downcast_ref::<std::io::Error>()
+                .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe) =>
+        {
+            Ok(ExitCode::SUCCESS)
+        }
+        other => other,
+    }
+}
+
+/// Runs `fleetform certs` with an explicit clock and output streams (for tests and embedding).
+/// `progress` shows a progress bar on the real stderr during batches.
+pub fn run_with(
+    args: &CertsArgs,
+    now: OffsetDateTime,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+    progress: bool,
+) -> anyhow::Result<ExitCode> {
+    match &args.command {
+        CertsCommand::Init(a) => init(a, now, out, err),
+        CertsCommand::VerifyAws(a) => verify(
+            Cloud::Aws,
+            &a.registration_code,
+            &a.ca.ca_dir,
+            &a.ca_name,
+            a.out.as_deref(),
+            &a.passphrase,
+            &a.output,
+            now,
+            out,
+            err,
+        ),
+        CertsCommand::VerifyAzure(a) => verify(
+            Cloud::Azure,
+            &a.code,
+            &a.ca.ca_dir,
+            &a.ca_name,
+            a.out.as_deref(),
+            &a.passphrase,
+            &a.output,
+            now,
+            out,
+            err,
+        ),
+        CertsCommand::Device(a) => device(a, now, out, err, progress),
+        CertsCommand::Claim(a) => claim(a, now, out, err),
+        CertsCommand::Rotate(a) => rotate(a, now, out, err),
+        CertsCommand::Inspect(a) => inspect_cmd(a, now, out),
+    }
+}
+
+fn ca_passphrase(args: &CaPassphraseArgs) -> anyhow::Result<Option<Passphrase>> {
+    passphrase(
+        args.passphrase_env.as_deref(),
+        args.passphrase_file.as_deref(),
+        "--passphrase-env",
+    )
+}
+
+fn device_passphrase(args: &DeviceKeyPassphraseArgs) -> anyhow::Result<Option<Passphrase>> {
+    passphrase(
+        args.device_passphrase_env.as_deref(),
+        args.device_passphrase_file.as_deref(),
+        "--device-passphrase-env",
+    )
+}
+
+fn passphrase(
+    env: Option<&str>,
+    file: Option<&Path>,
+    flag: &str,
+) -> anyhow::Result<Option<Passphrase>> {
+    if let Some(var) = env {
+        let is_name = !var.is_empty()
+            && !var.starts_with(|c: char| c.is_ascii_digit())
+            && var.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+        if !is_name {
+            // Do not echo the value: it may be the passphrase itself.
+            return Err(CertsError::Passphrase {
+                source_desc: format!("`{flag}`"),
+                reason: "its value is not an environment variable name".to_owned(),
+                hint: format!(
+                    "`{flag}` takes the NAME of a variable (e.g. `FLEET_CA_PASS`), never the passphrase itself"
+                ),
+            }
+            .into());
+        }
+        return Ok(Some(passphrase_from_env(var)?));
+    }
+    if let Some(path) = file {
+        return Ok(Some(passphrase_from_file(path)?));
+    }
+    Ok(None)
+}
+
+fn warn(err: &mut dyn Write, warnings: &[Warning]) -> anyhow::Result<()> {
+    for w in warnings {
+        writeln!(err, "warning: {w}")?;
+    }
+    Ok(())
+}
+
+fn report(
+    out: &mut dyn Write,
+    format: Format,
+    command: &str,
+    written: &[WrittenFile],
+    warnings: &[Warning],
+    extra: Option<(&str, serde_json::Value)>,
+) -> anyhow::Result<()> {
+    match format {
+        Format::Plain => {
+            for file in written {
+                writeln!(out, "{}", file.path.display())?;
+            }
+        }
+        Format::Json => {
+            let mut value = serde_json::json!({
+                "command": command,
+                "written": written,
+                "warnings": warnings.iter().map(|w| w.0.clone()).collect::<Vec<_>>(),
+            });
+            if let (Some((key, extra)), Some(map)) = (extra, value.as_object_mut()) {
+                map.insert(key.to_owned(), extra);
+            }
+            writeln!(out, "{}", serde_json::to_string_pretty(&value)?)?;
+        }
+    }
+    Ok(())
+}
+
+fn init(
+    a: &InitArgs,
+    now: OffsetDateTime,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> anyhow::Result<ExitCode> {
+    let root_cn = a.root_cn.clone().unwrap_or_else(|| {
+        a.subject.organization.as_ref().map_or_else(
+            || "fleetform Root CA".to_owned(),
+            |o| format!("{o} Root CA"),
+        )
+    });
+    let mut profile = CaProfile::new(a.subject.subject(&root_cn));
+    if let Some(cn) = &a.signing_cn {
+        profile.signing_common_name.clone_from(cn);
+    }
+    profile.key = a.key;
+    profile.root_validity_days = a.root_days;
+    profile.signing_validity_days = a.signing_days;
+    profile.path_len = a.path_len;
+    let mut warnings = profile.validate()?;
+    let passphrase = ca_passphrase(&a.passphrase)?;
+    if passphrase.is_none() {
+        warnings.push(Warning(
+            "CA keys are written unencrypted; pass --passphrase-env or --passphrase-file to encrypt them at rest".to_owned(),
+        ));
+    }
+    let targets = [
+        (layout::ROOT_CERT, FileKind::Certificate),
+        (layout::ROOT_KEY, FileKind::PrivateKey),
+        (layout::SIGNING_CERT, FileKind::Certificate),
+        (layout::SIGNING_KEY, FileKind::PrivateKey),
+        (layout::CHAIN, FileKind::Chain),
+    ]
+    .map(|(name, kind)| (a.out.join(name), kind));
+    preflight(&targets, a.output.force)?;
+
+    let (bundle, more) = generate_ca(&profile, now, passphrase.as_ref())?;
+    warnings.extend(more);
+    let mut plan = WritePlan::new();
+    let owner = Some("root-ca");
+    plan.add(
+        &targets[0].0,
+        FileKind::Certificate,
+        owner,
+        &bundle.root.cert_pem,
+    );
+    plan.add(
+        &targets[1].0,
+        FileKind::PrivateKey,
+        owner,
+        bundle.root.key_pem.as_str(),
+    );
+    let owner = Some("signing-ca");
+    plan.add(
+        &targets[2].0,
+        FileKind::Certificate,
+        owner,
+        &bundle.signing.cert_pem,
+    );
+    plan.add(
+        &targets[3].0,
+        FileKind::PrivateKey,
+        owner,
+        bundle.signing.key_pem.as_str(),
+    );
+    plan.add(&targets[4].0, FileKind::Chain, None, &bundle.chain_pem);
+    let written = write_plan(&plan, a.output.force)?;
+    warn(err, &warnings)?;
+    report(out, a.output.format, "init", &written, &warnings, None)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn verify(
+    cloud: Cloud,
+    code: &str,
+    ca_dir: &Path,
+    ca_name: &str,
+    out_dir: Option<&Path>,
+    passphrase_args: &CaPassphraseArgs,
+    output: &OutputArgs,
+    now: OffsetDateTime,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> anyhow::Result<ExitCode> {
+    let code = VerificationCode::parse(code, cloud)?;
+    let name = DeviceId::parse(ca_name, "--ca")?;
+    let passphrase = ca_passphrase(passphrase_args)?;
+    let prefix = match cloud {
+        Cloud::Aws => "aws",
+        Cloud::Azure => "azure",
+    };
+    let target = out_dir
+        .unwrap_or(ca_dir)
+        .join(format!("{prefix}-verification-{name}.pem"));
+    preflight(&[(target.clone(), FileKind::Certificate)], output.force)?;
+    let issuer = load_ca(ca_dir, name.as_str(), passphrase.as_ref(), now)?;
+    let pem = verification_certificate(&issuer, &code, now)?;
+    let mut plan = WritePlan::new();
+    plan.add(&target, FileKind::Certificate, Some(name.as_str()), pem);
+    let written = write_plan(&plan, output.force)?;
+    let (ca_cert, _) = ca_paths(ca_dir, name.as_str());
+    let next = match cloud {
+        Cloud::Aws => format!(
+            "next: aws iot register-ca-certificate --ca-certificate file://{} --verification-cert file://{} --set-as-active --allow-auto-registration",
+            ca_cert.display(),
+            target.display()
+        ),
+        Cloud::Azure => format!(
+            "next: az iot dps certificate verify --dps-name <DPS> --resource-group <RG> --certificate-name <NAME> --path {} --etag <ETAG>",
+            target.display()
+        ),
+    };
+    writeln!(err, "{next}")?;
+    report(
+        out,
+        output.format,
+        &format!("verify-{prefix}"),
+        &written,
+        &[],
+        None,
+    )?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn device(
+    a: &DeviceArgs,
+    now: OffsetDateTime,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+    show_progress: bool,
+) -> anyhow::Result<ExitCode> {
+    // 1. Validate every input before generating anything.
+    let ca_name = DeviceId::parse(&a.ca_name, "--ca")?;
+    let mut profile = LeafProfile::new(a.subject.subject("placeholder"));
+    profile.key = a.key.unwrap_or_default();
+    profile.validity_days = a.days;
+    let mut warnings = profile.validate()?;
+    let ca_pass = ca_passphrase(&a.passphrase)?;
+    let key_pass = device_passphrase(&a.device_passphrase)?;
+
+    let mut csrs = Vec::new();
+    let mut ids = Vec::new();
+    if a.csr.is_empty() {
+        if let Some(registry) = &a.registry {
+            ids = read_registry(registry)?;
+        } else {
+            for (n, raw) in a.id.iter().enumerate() {
+                ids.push(DeviceId::parse(raw, &format!("--id #{}", n + 1))?);
+            }
+        }
+    } else {
+        if a.id.len() > 1 || (a.id.len() == 1 && a.csr.len() > 1) {
+            anyhow::bail!(CertsError::parameter(
+                "--id",
+                a.id.join(", "),
+                "with --csr, --id names the one device whose CSR is given",
+                "sign one CSR per --id, or leave out --id to use each CSR's common name",
+            ));
+        }
+        for path in &a.csr {
+            let text = read_text(
+                path,
+                "certificate signing request",
+                "check the path given to --csr",
+            )?;
+            csrs.push((path.clone(), text));
+        }
+    }
+    let expected_id = match a.id.first() {
+        Some(raw) if !a.csr.is_empty() => Some(DeviceId::parse(raw, "--id")?),
+        _ => None,
+    };
+    let issuer = load_ca(&a.ca.ca_dir, ca_name.as_str(), ca_pass.as_ref(), now)?;
+    issuer.leaf_window(profile.validity_days, now)?;
+
+    // 2. Generate in memory (CSR ids are only known after parsing, so CSRs are signed first).
+    let bundles: Vec<DeviceBundle> = if csrs.is_empty() {
+        let targets = device_targets(&a.out, &ids, true);
+        preflight(&targets, a.output.force)?;
+        let bar = progress_bar(show_progress && ids.len() > 1, ids.len());
+        let bundles = issue_devices(&issuer, &ids, &profile, now, key_pass.as_ref(), &|| {
+            bar.inc(1);
+        })?;
+        bar.finish_and_clear();
+        bundles
+    } else {
+        let mut bundles = Vec::with_capacity(csrs.len());
+        for (path, text) in &csrs {
+            bundles.push(sign_csr(
+                &issuer,
+                text,
+                path,
+                expected_id.as_ref(),
+                &profile,
+                now,
+            )?);
+        }
+        let mut seen = std::collections::HashSet::new();
+        for b in &bundles {
+            if !seen.insert(b.id.as_str().to_ascii_lowercase()) {
+                anyhow::bail!(CertsError::DuplicateDeviceId {
+                    id: b.id.to_string(),
+                    location: " (two CSRs carry it)".to_owned(),
+                });
+            }
+        }
+        bundles
+    };
+    let remarks = cloud_remarks(bundles.iter().map(|b| &b.id));
+    warnings.extend(remarks);
+
+    // 3. Write all or nothing.
+    let mut plan = WritePlan::new();
+    for b in &bundles {
+        let dir = a.out.join(b.id.as_str());
+        let owner = Some(b.id.as_str());
+        plan.add(
+            dir.join(layout::DEVICE_CERT),
+            FileKind::Certificate,
+            owner,
+            &b.cert_pem,
+        );
+        if let Some(key) = &b.key_pem {
+            plan.add(
+                dir.join(layout::DEVICE_KEY),
+                FileKind::PrivateKey,
+                owner,
+                key.as_str(),
+            );
+        }
+        plan.add(
+            dir.join(layout::DEVICE_CHAIN),
+            FileKind::Chain,
+            owner,
+            &b.chain_pem,
+        );
+    }
+    let written = write_plan(&plan, a.output.force)?;
+    warn(err, &warnings)?;
+    let serials: serde_json::Map<String, serde_json::Value> = bundles
+        .iter()
+        .map(|b| {
+            (
+                b.id.to_string(),
+                serde_json::Value::String(b.serial_hex.clone()),
+            )
+        })
+        .collect();
+    report(
+        out,
+        a.output.format,
+        "device",
+        &written,
+        &warnings,
+        Some(("serials", serde_json::Value::Object(serials))),
+    )?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn device_targets(out: &Path, ids: &[DeviceId], with_key: bool) -> Vec<(PathBuf, FileKind)> {
+    let mut targets = Vec::with_capacity(ids.len() * 3);
+    for id in ids {
+        let dir = out.join(id.as_str());
+        targets.push((dir.join(layout::DEVICE_CERT), FileKind::Certificate));
+        if with_key {
+            targets.push((dir.join(layout::DEVICE_KEY), FileKind::PrivateKey));
+        }
+        targets.push((dir.join(layout::DEVICE_CHAIN), FileKind::Chain));
+    }
+    targets
+}
+
+fn progress_bar(show: bool, len: usize) -> indicatif::ProgressBar {
+    if !show {
+        return indicatif::ProgressBar::hidden();
+    }
+    let bar = indicatif::ProgressBar::with_draw_target(
+        Some(len as u64),
+        indicatif::ProgressDrawTarget::stderr(),
+    );
+    if let Ok(style) = indicatif::ProgressStyle::with_template(
+        "{spinner} issuing {pos}/{len} device certificates [{bar:30}] {eta} left",
+    ) {
+        bar.set_style(style.progress_chars("=> "));
+    }
+    bar
+}
+
+/// One warning per cloud rule, naming how many ids break it and the first one.
+fn cloud_remarks<'a>(ids: impl Iterator<Item = &'a DeviceId>) -> Vec<Warning> {
+    let mut counts: Vec<(&'static str, usize, String)> = Vec::new();
+    for id in ids {
+        for remark in id.cloud_remarks() {
+            match counts.iter_mut().find(|(r, _, _)| *r == remark) {
+                Some(entry) => entry.1 += 1,
+                None => counts.push((remark, 1, id.to_string())),
+            }
+        }
+    }
+    counts
+        .into_iter()
+        .map(|(remark, n, first)| {
+            Warning(format!(
+                "{n} device id(s) break a cloud naming rule: {remark} (first: `{first}`)"
+            ))
+        })
+        .collect()
+}
+
+fn claim(
+    a: &ClaimArgs,
+    now: OffsetDateTime,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> anyhow::Result<ExitCode> {
+    let name = DeviceId::parse(&a.name, "--name")?;
+    let ca_name = DeviceId::parse(&a.ca_name, "--ca")?;
+    let mut profile = LeafProfile::new(a.subject.subject("placeholder"));
+    profile.key = a.key;
+    profile.validity_days = a.days;
+    let warnings = profile.validate()?;
+    let ca_pass = ca_passphrase(&a.passphrase)?;
+    let key_pass = device_passphrase(&a.device_passphrase)?;
+    let dir = a.out.join(name.as_str());
+    let targets = [
+        (dir.join("claim.pem"), FileKind::Certificate),
+        (dir.join("claim.key"), FileKind::PrivateKey),
+        (dir.join("chain.pem"), FileKind::Chain),
+    ];
+    preflight(&targets, a.output.force)?;
+    let issuer = load_ca(&a.ca.ca_dir, ca_name.as_str(), ca_pass.as_ref(), now)?;
+    let bundle = issue_claim(&issuer, &name, &profile, now, key_pass.as_ref())?;
+    let mut plan = WritePlan::new();
+    let owner = Some(name.as_str());
+    plan.add(
+        &targets[0].0,
+        FileKind::Certificate,
+        owner,
+        &bundle.cert_pem,
+    );
+    if let Some(key) = &bundle.key_pem {
+        plan.add(&targets[1].0, FileKind::PrivateKey, owner, key.as_str());
+    }
+    plan.add(&targets[2].0, FileKind::Chain, owner, &bundle.chain_pem);
+    let written = write_plan(&plan, a.output.force)?;
+    warn(err, &warnings)?;
+    report(out, a.output.format, "claim", &written, &warnings, None)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn rotate(
+    a: &RotateArgs,
+    now: OffsetDateTime,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> anyhow::Result<ExitCode> {
+    let root_name = DeviceId::parse(&a.root, "--root")?;
+    let current_name = DeviceId::parse(&a.current, "--current")?;
+    let new_name = match &a.name {
+        Some(n) => DeviceId::parse(n, "--name")?,
+        None => DeviceId::parse(
+            &format!(
+                "{}-{}",
+                layout::SIGNING_NAME,
+                crate::certs::issue::date(now)
+            ),
+            "--name",
+        )?,
+    };
+    let passphrase = ca_passphrase(&a.passphrase)?;
+    let dir = &a.ca.ca_dir;
+
+    let (current_cert_path, _) = ca_paths(dir, current_name.as_str());
+    let current_text = read_text(
+        &current_cert_path,
+        "current signing CA certificate",
+        "pass --current NAME with the file stem of the signing CA being replaced",
+    )?;
+    let current = inspect(&[(&current_cert_path, &current_text)], now)?;
+    let Some(current) = current.certificates.first() else {
+        anyhow::bail!("no certificate in `{}`", current_cert_path.display());
+    };
+    let old_not_after = time::OffsetDateTime::parse(
+        &current.not_after,
+        &time::format_description::well_known::Rfc3339,
+    )
+    .ok();
+
+    let (cert_path, key_path) = ca_paths(dir, new_name.as_str());
+    let chain_path = dir.join(format!("{new_name}-chain.pem"));
+    let notes_path = dir.join(format!("{new_name}-rotation.md"));
+    let targets = [
+        (cert_path.clone(), FileKind::Certificate),
+        (key_path.clone(), FileKind::PrivateKey),
+        (chain_path.clone(), FileKind::Chain),
+        (notes_path.clone(), FileKind::Instructions),
+    ];
+    preflight(&targets, a.output.force)?;
+
+    let root = load_ca(dir, root_name.as_str(), passphrase.as_ref(), now)?;
+    let mut warnings = Vec::new();
+    let days = if let Some(days) = a.days {
+        days
+    } else {
+        let left = u32::try_from((root.not_after() - now).whole_days().max(1)).unwrap_or(1);
+        if left < DEFAULT_SIGNING_DAYS {
+            warnings.push(Warning(format!(
+                "the root expires in {left} days, so the new signing CA gets {left} days instead of {DEFAULT_SIGNING_DAYS}; plan a new root with `certs init`"
+            )));
+        }
+        left.min(DEFAULT_SIGNING_DAYS)
+    };
+    let common_name = a
+        .common_name
+        .clone()
+        .unwrap_or_else(|| rotated_common_name(&current.common_name, now));
+    let profile = RotateProfile {
+        common_name: common_name.clone(),
+        key: a.key,
+        validity_days: days,
+    };
+    let (material, chain) = rotate_signing_ca(
+        &root,
+        Some(&current.common_name),
+        &profile,
+        now,
+        passphrase.as_ref(),
+    )?;
+    if passphrase.is_none() {
+        warnings.push(Warning(
+            "the new signing CA key is written unencrypted; pass --passphrase-env or --passphrase-file to encrypt it".to_owned(),
+        ));
+    }
+    let instructions = rotation_instructions(&RotationFacts {
+        ca_dir: dir,
+        new_name: new_name.as_str(),
+        new_common_name: &common_name,
+        old_name: current_name.as_str(),
+        old_not_after,
+    });
+    let mut plan = WritePlan::new();
+    let owner = Some(new_name.as_str());
+    plan.add(&cert_path, FileKind::Certificate, owner, &material.cert_pem);
+    plan.add(
+        &key_path,
+        FileKind::PrivateKey,
+        owner,
+        material.key_pem.as_str(),
+    );
+    plan.add(&chain_path, FileKind::Chain, owner, &chain);
+    plan.add(&notes_path, FileKind::Instructions, owner, &instructions);
+    let written = write_plan(&plan, a.output.force)?;
+    warn(err, &warnings)?;
+    report(
+        out,
+        a.output.format,
+        "rotate",
+        &written,
+        &warnings,
+        Some((
+            "instructions",
+            serde_json::Value::String(instructions.clone()),
+        )),
+    )?;
+    if a.output.format == Format::Plain {
+        writeln!(out, "\n{instructions}")?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn inspect_cmd(
+    a: &InspectArgs,
+    now: OffsetDateTime,
+    out: &mut dyn Write,
+) -> anyhow::Result<ExitCode> {
+    let mut texts = Vec::with_capacity(a.files.len());
+    for path in &a.files {
+        texts.push(read_text(path, "certificate file", "check the path")?);
+    }
+    let inputs: Vec<(&Path, &str)> = a
+        .files
+        .iter()
+        .map(PathBuf::as_path)
+        .zip(texts.iter().map(String::as_str))
+        .collect();
+    let report = inspect(&inputs, now)?;
+    match a.format {
+        Format::Json => {
+            writeln!(
+                out,
+                "{}",
+                serde_json::to_string_pretty(&report).context("rendering JSON")?
+            )?;
+        }
+        Format::Plain => {
+            for c in &report.certificates {
+                writeln!(out, "#{} {} ({})", c.index, c.subject, c.source)?;
+                writeln!(out, "    issuer:     {}", c.issuer)?;
+                writeln!(out, "    signed by:  {}", c.signed_by)?;
+                writeln!(out, "    validity:   {} .. {}", c.not_before, c.not_after)?;
+                let ca = if c.is_ca {
+                    c.path_len
+                        .map_or_else(|| "CA:TRUE".to_owned(), |n| format!("CA:TRUE, pathlen {n}"))
+                } else {
+                    "CA:FALSE".to_owned()
+                };
+                writeln!(out, "    basic:      {ca}")?;
+                writeln!(out, "    key usage:  {}", join_or_none(&c.key_usage))?;
+                writeln!(
+                    out,
+                    "    ext usage:  {}",
+                    join_or_none(&c.extended_key_usage)
+                )?;
+                writeln!(out, "    key:        {}", c.key)?;
+                writeln!(out, "    serial:     {}", c.serial)?;
+                writeln!(out, "    sha256:     {}", c.sha256_fingerprint)?;
+            }
+            if report.problems.is_empty() {
+                writeln!(
+                    out,
+                    "ok: {} certificate(s), no problems",
+                    report.certificates.len()
+                )?;
+            } else {
+                for p in &report.problems {
+                    writeln!(out, "problem: {p}")?;
+                }
+            }
+        }
+    }
+    Ok(if report.problems.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+fn join_or_none(items: &[String]) -> String {
+    if items.is_empty() {
+        "-".to_owned()
+    } else {
+        items.join(", ")
+    }
+}
+
+/// The `identity` of a fleet spec, validated; an invalid spec is an error that shows its
+/// diagnostics.
+fn spec_identity(
+    path: &std::path::Path,
+) -> anyhow::Result<(crate::model::Identity, Option<PathBuf>)> {
+    let outcome = super::load_spec(path)?;
+    let Some(v) = outcome.validated else {
+        let rendered =
+            crate::diagnostics::render_human(&outcome.diagnostics, &outcome.sources, false);
+        anyhow::bail!(
+            "`{}` is not a valid fleet spec:\n{rendered}",
+            path.display()
+        );
+    };
+    let registry = v
+        .spec
+        .fleet
+        .registry
+        .as_ref()
+        .and_then(|r| r.file.as_ref())
+        .map(|f| {
+            path.parent()
+                .unwrap_or_else(|| std::path::Path::new("."))
+                .join(f)
+        });
+    Ok((v.model.identity, registry))
+}
+
+fn key_of(k: crate::model::KeyAlgorithm) -> KeyAlgorithm {
+    match k {
+        crate::model::KeyAlgorithm::EcdsaP256 => KeyAlgorithm::EcdsaP256,
+        crate::model::KeyAlgorithm::Rsa2048 => KeyAlgorithm::Rsa2048,
+        crate::model::KeyAlgorithm::Rsa3072 => KeyAlgorithm::Rsa3072,
+    }
+}
+
+fn fill_subject(args: &mut SubjectArgs, s: &crate::model::Subject) {
+    let fill = |slot: &mut Option<String>, v: &Option<String>| {
+        if slot.is_none() {
+            slot.clone_from(v);
+        }
+    };
+    fill(&mut args.organization, &s.organization);
+    fill(&mut args.organizational_unit, &s.organizational_unit);
+    fill(&mut args.country, &s.country);
+    fill(&mut args.state, &s.state);
+    fill(&mut args.locality, &s.locality);
+}
+
+/// Applies `--spec`: the spec's identity settings replace the flags' defaults (a flag still
+/// wins when it was given a non-default value).
+fn apply_spec(args: &mut CertsArgs) -> anyhow::Result<()> {
+    match &mut args.command {
+        CertsCommand::Init(a) => {
+            let Some(path) = a.spec.clone() else {
+                return Ok(());
+            };
+            let (identity, _) = spec_identity(&path)?;
+            fill_subject(&mut a.subject, &identity.subject);
+            if a.key == KeyAlgorithm::default() {
+                a.key = key_of(identity.key_algorithm);
+            }
+            if a.root_days == DEFAULT_ROOT_DAYS {
+                a.root_days = identity.validity.root_ca_days;
+            }
+            if a.signing_days == DEFAULT_SIGNING_DAYS {
+                a.signing_days = identity.validity.signing_ca_days;
+            }
+        }
+        CertsCommand::Device(a) => {
+            let Some(path) = a.spec.clone() else {
+                return Ok(());
+            };
+            let (identity, registry) = spec_identity(&path)?;
+            fill_subject(&mut a.subject, &identity.subject);
+            if a.key.is_none() {
+                a.key = Some(key_of(identity.key_algorithm));
+            }
+            if a.days == DEFAULT_DEVICE_DAYS {
+                a.days = identity.validity.device_days;
+            }
+            if a.id.is_empty() && a.csr.is_empty() && a.registry.is_none() {
+                a.registry = Some(registry.ok_or_else(|| {
+                    anyhow::anyhow!(
+                        "`{}` has no `fleet.registry.file`\nhint: give devices with --id, --registry or --csr",
+                        path.display()
+                    )
+                })?);
+            }
+        }
+        _ => {}
+    }
+    Ok(())
+}

@@ -1,0 +1,824 @@
+//! End-to-end tests of `fleetform certs` through `run_with()`, the way the top-level CLI will
+//! call it: files on disk, modes, overwrite rules, and bad input that must leave the output
+//! directory exactly as it was.
+
+#![cfg(unix)]
+// file modes are part of what is tested
+// A skipped cross-check must be visible in the test output, hence eprintln.
+#![allow(clippy::print_stderr)]
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
+
+use clap::{CommandFactory as _, Parser};
+use fleetform::cli::certs::{CertsArgs, run_with};
+use time::{Duration, OffsetDateTime};
+
+#[derive(Parser)]
+#[command(name = "fleetform")]
+struct Cli {
+    #[command(subcommand)]
+    command: Top,
+}
+
+#[derive(clap::Subcommand)]
+enum Top {
+    Certs(CertsArgs),
+}
+
+fn now() -> OffsetDateTime {
+    OffsetDateTime::from_unix_timestamp(1_767_225_600).unwrap()
+}
+
+struct Outcome {
+    result: anyhow::Result<ExitCode>,
+    stdout: String,
+    stderr: String,
+}
+
+impl Outcome {
+    fn ok(&self) -> &str {
+        match &self.result {
+            Ok(code) => assert_eq!(*code, ExitCode::SUCCESS, "stderr: {}", self.stderr),
+            Err(e) => panic!("command failed: {e:#}\nstderr: {}", self.stderr),
+        }
+        &self.stdout
+    }
+
+    fn err(&self) -> String {
+        match &self.result {
+            Ok(_) => panic!("command succeeded but should fail; stdout: {}", self.stdout),
+            Err(e) => format!("{e:#}"),
+        }
+    }
+}
+
+fn certs_at(args: &[&str], at: OffsetDateTime) -> Outcome {
+    let mut argv = vec!["fleetform", "certs"];
+    argv.extend_from_slice(args);
+    let cli = Cli::try_parse_from(&argv).unwrap_or_else(|e| panic!("{e}"));
+    let Top::Certs(certs) = cli.command;
+    let mut out = Vec::new();
+    let mut err = Vec::new();
+    let result = run_with(&certs, at, &mut out, &mut err, false);
+    Outcome {
+        result,
+        stdout: String::from_utf8(out).unwrap(),
+        stderr: String::from_utf8(err).unwrap(),
+    }
+}
+
+fn certs(args: &[&str]) -> Outcome {
+    certs_at(args, now())
+}
+
+fn p(path: &Path) -> &str {
+    path.to_str().unwrap()
+}
+
+/// Every file and directory under `root` with its contents and mode.
+fn snapshot(root: &Path) -> BTreeMap<PathBuf, (Vec<u8>, u32)> {
+    use std::os::unix::fs::PermissionsExt as _;
+    let mut map = BTreeMap::new();
+    if !root.exists() {
+        return map;
+    }
+    let mut stack = vec![root.to_owned()];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            let meta = std::fs::metadata(&path).unwrap();
+            let contents = if meta.is_dir() {
+                stack.push(path.clone());
+                Vec::new()
+            } else {
+                std::fs::read(&path).unwrap()
+            };
+            map.insert(path, (contents, meta.permissions().mode() & 0o777));
+        }
+    }
+    map
+}
+
+fn mode(path: &Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt as _;
+    std::fs::metadata(path).unwrap().permissions().mode() & 0o777
+}
+
+/// A workspace with an initialised CA in `<tmp>/certs`.
+struct Workspace {
+    tmp: tempfile::TempDir,
+}
+
+impl Workspace {
+    fn new() -> Self {
+        Self {
+            tmp: tempfile::tempdir().unwrap(),
+        }
+    }
+
+    fn with_ca(extra: &[&str]) -> Self {
+        let ws = Self::new();
+        let out = ws.path("certs");
+        let mut args = vec![
+            "init",
+            "--out",
+            p(&out),
+            "--organization",
+            "Acme",
+            "--country",
+            "DE",
+        ];
+        args.extend_from_slice(extra);
+        certs(&args).ok();
+        ws
+    }
+
+    fn path(&self, rel: &str) -> PathBuf {
+        self.tmp.path().join(rel)
+    }
+
+    fn write(&self, rel: &str, contents: &str) -> PathBuf {
+        let path = self.path(rel);
+        std::fs::write(&path, contents).unwrap();
+        path
+    }
+}
+
+fn openssl_verify(root: &Path, chain: &Path, at: OffsetDateTime) {
+    if Command::new("openssl").arg("version").output().is_err() {
+        eprintln!("SKIPPED openssl cross-check: `openssl` is not installed");
+        return;
+    }
+    // chain.pem = device + signing CA: the first is the leaf, the rest untrusted intermediates.
+    let text = std::fs::read_to_string(chain).unwrap();
+    let split =
+        text.find("-----END CERTIFICATE-----").unwrap() + "-----END CERTIFICATE-----\n".len();
+    let dir = tempfile::tempdir().unwrap();
+    let leaf = dir.path().join("leaf.pem");
+    let rest = dir.path().join("rest.pem");
+    std::fs::write(&leaf, &text[..split]).unwrap();
+    std::fs::write(&rest, &text[split..]).unwrap();
+    let out = Command::new("openssl")
+        .args(["verify", "-x509_strict", "-purpose", "sslclient", "-attime"])
+        .arg((at.unix_timestamp() + 60).to_string())
+        .arg("-CAfile")
+        .arg(root)
+        .arg("-untrusted")
+        .arg(&rest)
+        .arg(&leaf)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "openssl verify: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn help_is_well_formed_for_every_subcommand() {
+    Cli::command().debug_assert();
+    let mut cmd = Cli::command();
+    let certs = cmd.find_subcommand_mut("certs").unwrap();
+    for sub in [
+        "init",
+        "verify-aws",
+        "verify-azure",
+        "device",
+        "claim",
+        "rotate",
+        "inspect",
+    ] {
+        let help = certs
+            .find_subcommand_mut(sub)
+            .unwrap_or_else(|| panic!("{sub}"))
+            .render_long_help()
+            .to_string();
+        assert!(help.contains("Example"), "{sub} has no example:\n{help}");
+    }
+}
+
+#[test]
+fn init_writes_the_ca_files_with_key_modes_0600() {
+    let ws = Workspace::new();
+    let out = ws.path("certs");
+    let o = certs(&[
+        "init",
+        "--out",
+        p(&out),
+        "--organization",
+        "Acme",
+        "--country",
+        "DE",
+    ]);
+    let stdout = o.ok();
+    for name in [
+        "root-ca.pem",
+        "root-ca.key",
+        "signing-ca.pem",
+        "signing-ca.key",
+        "chain.pem",
+    ] {
+        let path = out.join(name);
+        assert!(
+            stdout.lines().any(|l| l == p(&path)),
+            "{name} not reported:\n{stdout}"
+        );
+        let expected = if Path::new(name).extension().is_some_and(|e| e == "key") {
+            0o600
+        } else {
+            0o644
+        };
+        assert_eq!(mode(&path), expected, "{name}");
+    }
+    assert!(
+        o.stderr
+            .contains("warning: CA keys are written unencrypted"),
+        "{}",
+        o.stderr
+    );
+    let root = std::fs::read_to_string(out.join("root-ca.pem")).unwrap();
+    assert!(root.starts_with("-----BEGIN CERTIFICATE-----"));
+}
+
+#[test]
+fn existing_files_are_not_overwritten_without_force() {
+    let ws = Workspace::with_ca(&[]);
+    let out = ws.path("certs");
+    let before = snapshot(&out);
+    let o = certs(&["init", "--out", p(&out)]);
+    let err = o.err();
+    assert!(err.contains("refusing to overwrite"), "{err}");
+    assert!(err.contains("(and 4 more existing files)"), "{err}");
+    assert!(
+        err.contains("hint: nothing was written; pass `--force`"),
+        "{err}"
+    );
+    assert_eq!(snapshot(&out), before, "output dir changed");
+
+    let o = certs(&["init", "--out", p(&out), "--force", "--format", "json"]);
+    let json: serde_json::Value = serde_json::from_str(o.ok()).unwrap();
+    assert_eq!(json["written"].as_array().unwrap().len(), 5);
+    assert_eq!(json["written"][1]["kind"], "private-key");
+    assert_eq!(json["written"][1]["replaced"], true);
+    assert_ne!(
+        std::fs::read(out.join("root-ca.key")).unwrap(),
+        before[&out.join("root-ca.key")].0
+    );
+    assert_eq!(mode(&out.join("root-ca.key")), 0o600);
+}
+
+#[test]
+fn devices_from_a_registry_get_bundles_that_verify() {
+    let ws = Workspace::with_ca(&[]);
+    let registry = ws.write(
+        "devices.csv",
+        "id,model\nsensor-0001,a\nsensor-0002,b\nsensor-0003,c\n",
+    );
+    let devices = ws.path("devices");
+    let o = certs(&[
+        "device",
+        "--ca-dir",
+        p(&ws.path("certs")),
+        "--registry",
+        p(&registry),
+        "--out",
+        p(&devices),
+        "--organization",
+        "Acme",
+    ]);
+    assert_eq!(o.ok().lines().count(), 9);
+    for id in ["sensor-0001", "sensor-0002", "sensor-0003"] {
+        let dir = devices.join(id);
+        assert_eq!(mode(&dir.join("device.key")), 0o600);
+        assert_eq!(mode(&dir.join("device.pem")), 0o644);
+        openssl_verify(&ws.path("certs/root-ca.pem"), &dir.join("chain.pem"), now());
+    }
+    // YAML registries work the same way.
+    let yaml = ws.write("more.yaml", "- id: gw-1\n- id: gw-2\n");
+    let o = certs(&[
+        "device",
+        "--ca-dir",
+        p(&ws.path("certs")),
+        "--registry",
+        p(&yaml),
+        "--out",
+        p(&devices),
+        "--format",
+        "json",
+    ]);
+    let json: serde_json::Value = serde_json::from_str(o.ok()).unwrap();
+    assert_eq!(json["serials"].as_object().unwrap().len(), 2);
+}
+
+#[test]
+fn bad_ids_are_refused_and_nothing_is_written() {
+    let ws = Workspace::with_ca(&[]);
+    let ca_dir = ws.path("certs");
+    let devices = ws.path("devices");
+    std::fs::create_dir(&devices).unwrap();
+    std::fs::write(devices.join("keep.txt"), "untouched").unwrap();
+    let before = snapshot(ws.tmp.path());
+
+    for (row, needle) in [
+        ("a/b", "path separator"),
+        ("..", "`..`"),
+        ("../../etc", "path separator"),
+        ("bad\u{7}bell", "control character U+0007"),
+        ("tab\there", "control character U+0009"),
+    ] {
+        let registry = ws.path("bad.csv");
+        std::fs::write(&registry, format!("id\ngood-1\n{row}\n")).unwrap();
+        let mut before_with_registry = before.clone();
+        before_with_registry.insert(
+            registry.clone(),
+            (std::fs::read(&registry).unwrap(), mode(&registry)),
+        );
+        let o = certs(&[
+            "device",
+            "--ca-dir",
+            p(&ca_dir),
+            "--registry",
+            p(&registry),
+            "--out",
+            p(&devices),
+        ]);
+        let err = o.err();
+        assert!(err.contains("invalid device id"), "{err}");
+        assert!(err.contains(needle), "{row:?}: {err}");
+        assert!(err.contains("line 3 of"), "{err}");
+        assert_eq!(
+            snapshot(ws.tmp.path()),
+            before_with_registry,
+            "{row:?} wrote something"
+        );
+        std::fs::remove_file(&registry).unwrap();
+    }
+    // Directly on the command line too.
+    for id in ["a/b", "..", "x\ny"] {
+        let o = certs(&[
+            "device",
+            "--ca-dir",
+            p(&ca_dir),
+            "--id",
+            id,
+            "--out",
+            p(&devices),
+        ]);
+        assert!(o.err().contains("invalid device id"), "{id:?}");
+    }
+    assert_eq!(snapshot(ws.tmp.path()), before);
+}
+
+#[test]
+fn unreadable_ca_wrong_passphrase_and_bad_csr_write_nothing() {
+    let ws = Workspace::new();
+    let pass_file = ws.write("pass.txt", "a long enough passphrase\n");
+    let ca_dir = ws.path("certs");
+    certs(&[
+        "init",
+        "--out",
+        p(&ca_dir),
+        "--passphrase-file",
+        p(&pass_file),
+    ])
+    .ok();
+    let key = std::fs::read_to_string(ca_dir.join("signing-ca.key")).unwrap();
+    assert!(key.starts_with("-----BEGIN ENCRYPTED PRIVATE KEY-----"));
+    let devices = ws.path("devices");
+    let before = snapshot(ws.tmp.path());
+
+    // Missing CA directory: the error names the file and says how to get one.
+    let o = certs(&[
+        "device",
+        "--ca-dir",
+        p(&ws.path("nope")),
+        "--id",
+        "d1",
+        "--out",
+        p(&devices),
+    ]);
+    let err = o.err();
+    assert!(
+        err.contains("cannot read CA certificate") && err.contains("nope/signing-ca.pem"),
+        "{err}"
+    );
+    assert!(err.contains("hint: run `fleetform certs init"), "{err}");
+
+    // Garbage CA certificate.
+    let broken = ws.path("broken");
+    std::fs::create_dir(&broken).unwrap();
+    std::fs::write(broken.join("signing-ca.pem"), "garbage").unwrap();
+    std::fs::copy(ca_dir.join("signing-ca.key"), broken.join("signing-ca.key")).unwrap();
+    let before_broken = snapshot(ws.tmp.path());
+    let o = certs(&[
+        "device",
+        "--ca-dir",
+        p(&broken),
+        "--id",
+        "d1",
+        "--out",
+        p(&devices),
+    ]);
+    assert!(o.err().contains("broken/signing-ca.pem"), "{}", o.err());
+    assert_eq!(snapshot(ws.tmp.path()), before_broken);
+    std::fs::remove_dir_all(&broken).unwrap();
+
+    // Encrypted key without a passphrase.
+    let o = certs(&[
+        "device",
+        "--ca-dir",
+        p(&ca_dir),
+        "--id",
+        "d1",
+        "--out",
+        p(&devices),
+    ]);
+    assert!(
+        o.err().contains("is encrypted and no passphrase was given"),
+        "{}",
+        o.err()
+    );
+
+    // Wrong passphrase.
+    let wrong = ws.write("wrong.txt", "not the passphrase");
+    let before = {
+        let mut b = before;
+        b.insert(
+            wrong.clone(),
+            (std::fs::read(&wrong).unwrap(), mode(&wrong)),
+        );
+        b
+    };
+    let o = certs(&[
+        "device",
+        "--ca-dir",
+        p(&ca_dir),
+        "--id",
+        "d1",
+        "--out",
+        p(&devices),
+        "--passphrase-file",
+        p(&wrong),
+    ]);
+    let err = o.err();
+    assert!(
+        err.contains("wrong passphrase") && err.contains("signing-ca.key"),
+        "{err}"
+    );
+
+    // A passphrase value given where a variable name belongs is not echoed.
+    let o = certs(&[
+        "device",
+        "--ca-dir",
+        p(&ca_dir),
+        "--id",
+        "d1",
+        "--passphrase-env",
+        "my secret pass",
+        "--out",
+        p(&devices),
+    ]);
+    let err = o.err();
+    assert!(err.contains("not an environment variable name"), "{err}");
+    assert!(!err.contains("my secret pass"), "{err}");
+
+    // Malformed CSR.
+    let csr = ws.write(
+        "d.csr",
+        "-----BEGIN CERTIFICATE REQUEST-----\nMIIB\n-----END CERTIFICATE REQUEST-----\n",
+    );
+    let before = {
+        let mut b = before;
+        b.insert(csr.clone(), (std::fs::read(&csr).unwrap(), mode(&csr)));
+        b
+    };
+    let o = certs(&[
+        "device",
+        "--ca-dir",
+        p(&ca_dir),
+        "--csr",
+        p(&csr),
+        "--out",
+        p(&devices),
+        "--passphrase-file",
+        p(&pass_file),
+    ]);
+    let err = o.err();
+    assert!(
+        err.contains("cannot sign certificate signing request") && err.contains("d.csr"),
+        "{err}"
+    );
+
+    assert_eq!(
+        snapshot(ws.tmp.path()),
+        before,
+        "bad input changed the workspace"
+    );
+    assert!(!devices.exists());
+
+    // And with the right passphrase it works; device keys can be encrypted too.
+    certs(&[
+        "device",
+        "--ca-dir",
+        p(&ca_dir),
+        "--id",
+        "d1",
+        "--out",
+        p(&devices),
+        "--passphrase-file",
+        p(&pass_file),
+        "--device-passphrase-file",
+        p(&pass_file),
+    ])
+    .ok();
+    let device_key = std::fs::read_to_string(devices.join("d1/device.key")).unwrap();
+    assert!(device_key.starts_with("-----BEGIN ENCRYPTED PRIVATE KEY-----"));
+    assert_eq!(mode(&devices.join("d1/device.key")), 0o600);
+    openssl_verify(
+        &ca_dir.join("root-ca.pem"),
+        &devices.join("d1/chain.pem"),
+        now(),
+    );
+}
+
+#[test]
+fn passphrase_from_an_environment_variable() {
+    // Tests cannot set variables (edition 2024 makes `set_var` unsafe and the crate forbids
+    // unsafe code), so use one that is always there and long enough: PATH.
+    if std::env::var("PATH").map_or(true, |v| v.len() < 8) {
+        eprintln!("SKIPPED: PATH is unset or short");
+        return;
+    }
+    let ws = Workspace::new();
+    let ca_dir = ws.path("certs");
+    certs(&["init", "--out", p(&ca_dir), "--passphrase-env", "PATH"]).ok();
+    certs(&[
+        "verify-aws",
+        "--ca-dir",
+        p(&ca_dir),
+        "--passphrase-env",
+        "PATH",
+        "--registration-code",
+        &"ab".repeat(32),
+    ])
+    .ok();
+    let o = certs(&[
+        "verify-aws",
+        "--ca-dir",
+        p(&ca_dir),
+        "--passphrase-env",
+        "FLEETFORM_TEST_SURELY_UNSET_VAR",
+        "--registration-code",
+        &"ab".repeat(32),
+        "--force",
+    ]);
+    assert!(
+        o.err().contains("`FLEETFORM_TEST_SURELY_UNSET_VAR`") && o.err().contains("is not set")
+    );
+}
+
+#[test]
+fn csr_mode_writes_no_key() {
+    let ws = Workspace::with_ca(&[]);
+    let key = rcgen::KeyPair::generate().unwrap();
+    let mut params = rcgen::CertificateParams::default();
+    params.distinguished_name = rcgen::DistinguishedName::new();
+    params
+        .distinguished_name
+        .push(rcgen::DnType::CommonName, "sensor-csr");
+    let csr = ws.write(
+        "s.csr",
+        &params.serialize_request(&key).unwrap().pem().unwrap(),
+    );
+    let devices = ws.path("devices");
+    let o = certs(&[
+        "device",
+        "--ca-dir",
+        p(&ws.path("certs")),
+        "--csr",
+        p(&csr),
+        "--out",
+        p(&devices),
+    ]);
+    assert_eq!(o.ok().lines().count(), 2);
+    assert!(devices.join("sensor-csr/device.pem").exists());
+    assert!(!devices.join("sensor-csr/device.key").exists());
+    openssl_verify(
+        &ws.path("certs/root-ca.pem"),
+        &devices.join("sensor-csr/chain.pem"),
+        now(),
+    );
+}
+
+#[test]
+fn verification_certificates_for_both_clouds() {
+    let ws = Workspace::with_ca(&[]);
+    let ca_dir = ws.path("certs");
+    let code = "0123456789abcdef".repeat(4);
+    let o = certs(&[
+        "verify-aws",
+        "--ca-dir",
+        p(&ca_dir),
+        "--registration-code",
+        &code,
+    ]);
+    let path = ca_dir.join("aws-verification-signing-ca.pem");
+    assert_eq!(o.ok().trim(), p(&path));
+    assert!(
+        o.stderr.contains("aws iot register-ca-certificate"),
+        "{}",
+        o.stderr
+    );
+    let report =
+        fleetform::certs::inspect(&[(&path, &std::fs::read_to_string(&path).unwrap())], now())
+            .unwrap();
+    assert_eq!(report.certificates[0].common_name, code);
+
+    let o = certs(&[
+        "verify-azure",
+        "--ca-dir",
+        p(&ca_dir),
+        "--code",
+        "ABCDEF0123456789",
+    ]);
+    assert!(o.ok().contains("azure-verification-root-ca.pem"));
+
+    let o = certs(&[
+        "verify-aws",
+        "--ca-dir",
+        p(&ca_dir),
+        "--registration-code",
+        "nothex",
+    ]);
+    assert!(o.err().contains("64 hexadecimal digits"), "{}", o.err());
+}
+
+#[test]
+fn claim_rotate_and_inspect() {
+    let ws = Workspace::with_ca(&[]);
+    let ca_dir = ws.path("certs");
+    let claims = ws.path("claims");
+    certs(&[
+        "claim",
+        "--ca-dir",
+        p(&ca_dir),
+        "--name",
+        "factory-1",
+        "--out",
+        p(&claims),
+    ])
+    .ok();
+    assert_eq!(mode(&claims.join("factory-1/claim.key")), 0o600);
+    openssl_verify(
+        &ca_dir.join("root-ca.pem"),
+        &claims.join("factory-1/chain.pem"),
+        now(),
+    );
+
+    let later = now() + Duration::days(400);
+    let o = certs_at(&["rotate", "--ca-dir", p(&ca_dir)], later);
+    let stdout = o.ok();
+    assert!(stdout.contains("signing-ca-2027-02-05.pem"), "{stdout}");
+    assert!(
+        stdout.contains("aws iot register-ca-certificate"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("--secondary-certificate-path"), "{stdout}");
+    assert!(ca_dir.join("signing-ca-2027-02-05-rotation.md").exists());
+    assert_eq!(mode(&ca_dir.join("signing-ca-2027-02-05.key")), 0o600);
+
+    // Devices from the new signing CA verify against the same root; the old CA is untouched.
+    let devices = ws.path("devices");
+    certs_at(
+        &[
+            "device",
+            "--ca-dir",
+            p(&ca_dir),
+            "--ca",
+            "signing-ca-2027-02-05",
+            "--id",
+            "new-1",
+            "--out",
+            p(&devices),
+        ],
+        later,
+    )
+    .ok();
+    openssl_verify(
+        &ca_dir.join("root-ca.pem"),
+        &devices.join("new-1/chain.pem"),
+        later,
+    );
+
+    // A second rotation on the same day needs another name.
+    let o = certs_at(&["rotate", "--ca-dir", p(&ca_dir)], later);
+    assert!(o.err().contains("refusing to overwrite"), "{}", o.err());
+
+    // inspect: 0 for a good chain, 1 once it has expired.
+    let chain = devices.join("new-1/chain.pem");
+    let root = ca_dir.join("root-ca.pem");
+    let o = certs_at(&["inspect", p(&chain), p(&root)], later);
+    assert!(
+        o.ok().contains("ok: 3 certificate(s), no problems"),
+        "{}",
+        o.stdout
+    );
+    let o = certs_at(
+        &["inspect", p(&chain), "--format", "json"],
+        later + Duration::days(800),
+    );
+    assert_eq!(o.result.as_ref().unwrap(), &ExitCode::from(1));
+    let json: serde_json::Value = serde_json::from_str(&o.stdout).unwrap();
+    assert!(json["problems"][0].as_str().unwrap().contains("expired"));
+}
+
+#[test]
+fn weak_parameters_are_refused_with_reasons() {
+    let ws = Workspace::new();
+    let out = ws.path("certs");
+    let cases: &[(&[&str], &str)] = &[
+        (&["--key", "rsa1024"], "shorter than 2048"),
+        (
+            &["--signing-days", "9000", "--root-days", "3000"],
+            "outlive its root",
+        ),
+        (&["--path-len", "0"], "cannot sign the signing CA"),
+        (&["--root-days", "40000"], "30 years"),
+        (&["--country", "Germany"], "two-letter"),
+    ];
+    for (extra, needle) in cases {
+        let mut args = vec!["init", "--out", p(&out)];
+        args.extend_from_slice(extra);
+        let argv: Vec<&str> = std::iter::once("fleetform")
+            .chain(std::iter::once("certs"))
+            .chain(args.iter().copied())
+            .collect();
+        // `--key rsa1024` fails in clap's value parser, the rest in the library.
+        let message = match Cli::try_parse_from(&argv) {
+            Err(e) => e.to_string(),
+            Ok(_) => certs(&args).err(),
+        };
+        assert!(message.contains(needle), "{extra:?}: {message}");
+    }
+    assert!(
+        !out.exists(),
+        "refused parameters must not create the output dir"
+    );
+
+    // Device lifetime over 825 days: a warning, not an error.
+    let ws = Workspace::with_ca(&[]);
+    let o = certs(&[
+        "device",
+        "--ca-dir",
+        p(&ws.path("certs")),
+        "--id",
+        "d1",
+        "--days",
+        "1000",
+        "--out",
+        p(&ws.path("devices")),
+    ]);
+    o.ok();
+    assert!(
+        o.stderr
+            .contains("warning: leaf certificates valid for 1000 days"),
+        "{}",
+        o.stderr
+    );
+}
+
+#[test]
+fn keys_are_never_written_next_to_terraform() {
+    // `--out` below a Terraform root that does not exist yet is caught too.
+    let ws = Workspace::with_ca(&[]);
+    let tf = ws.path("infra");
+    std::fs::create_dir(&tf).unwrap();
+    std::fs::write(tf.join("main.tf"), "terraform {}\n").unwrap();
+    let o = certs(&[
+        "device",
+        "--ca-dir",
+        p(&ws.path("certs")),
+        "--id",
+        "d1",
+        "--out",
+        p(&tf.join("new/devices")),
+    ]);
+    assert!(o.err().contains("holds Terraform files"), "{}", o.err());
+    assert!(!tf.join("new").exists());
+}
+
+#[test]
+fn keys_are_never_written_into_a_terraform_root() {
+    let ws = Workspace::with_ca(&[]);
+    let tf = ws.path("infra");
+    std::fs::create_dir(&tf).unwrap();
+    std::fs::write(tf.join("main.tf"), "terraform {}\n").unwrap();
+    let before = snapshot(&tf);
+    let o = certs(&["init", "--out", p(&tf)]);
+    assert!(o.err().contains("holds Terraform files"), "{}", o.err());
+    assert_eq!(snapshot(&tf), before);
+}
