@@ -6,6 +6,7 @@
 //! builds one size only (each size runs in a child process, so peaks do not mix).
 //! Run with `cargo bench --bench build`; `-- --size 100000` runs one size in-process.
 
+use std::fmt::Write as _;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
@@ -26,13 +27,14 @@ fn spec() -> String {
         "version: 1\nstack: {name: bench, environment: prod}\nclouds:\n  aws:\n    region: us-east-1\n    provisioning: {method: manual}\n  azure: {location: westeurope, resource_group: rg-bench}\nfleet:\n  devices: 1000000\n  device_types:\n",
     );
     for i in 0..FLEETS {
-        s.push_str(&format!(
-            "    - {{name: type-{i:02}, searchable_attributes: [site, model]}}\n"
-        ));
+        let _ = writeln!(
+            s,
+            "    - {{name: type-{i:02}, searchable_attributes: [site, model]}}"
+        );
     }
     s.push_str("  groups:\n");
     for i in 0..FLEETS {
-        s.push_str(&format!("    - {{name: fleet-{i:02}}}\n"));
+        let _ = writeln!(s, "    - {{name: fleet-{i:02}}}");
     }
     s.push_str("  registry: {file: devices.csv}\nmessaging: {messages_per_device_per_hour: 12, message_bytes: 800}\n");
     s
@@ -43,11 +45,12 @@ fn registry(devices: usize) -> String {
     csv.push_str("id,type,groups,site,model\n");
     for i in 0..devices {
         let f = i % FLEETS;
-        csv.push_str(&format!(
-            "dev-{i:08},type-{f:02},fleet-{f:02},site-{},m{}\n",
+        let _ = writeln!(
+            csv,
+            "dev-{i:08},type-{f:02},fleet-{f:02},site-{},m{}",
             i % 997,
             i % 7
-        ));
+        );
     }
     csv
 }
@@ -73,6 +76,7 @@ fn peak_rss_kib() -> u64 {
         .unwrap_or(0)
 }
 
+#[allow(clippy::print_stdout)] // A bench binary reports on stdout.
 fn run_size(devices: usize) {
     let spec = spec();
     let files = Registry(registry(devices));
