@@ -10,6 +10,7 @@ pub mod capacity;
 pub mod cli;
 pub mod cost;
 pub mod diagnostics;
+pub mod diagram;
 pub mod emit;
 pub mod model;
 pub mod plan;
