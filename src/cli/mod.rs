@@ -6,6 +6,7 @@
 
 mod build;
 mod cost;
+mod diagram;
 mod init;
 pub mod output;
 mod schema;
@@ -56,6 +57,7 @@ enum Command {
     Validate(validate::Args),
     Build(build::Args),
     Cost(cost::Args),
+    Diagram(diagram::Args),
     Schema(schema::Args),
     Completions(CompletionsArgs),
 }
@@ -106,6 +108,7 @@ where
         Command::Validate(args) => validate::run(&args, &ctx),
         Command::Build(args) => build::run(&args, &ctx),
         Command::Cost(args) => cost::run(&args, &ctx),
+        Command::Diagram(args) => diagram::run(&args, &ctx),
         Command::Schema(args) => schema::run(&args),
         Command::Completions(args) => {
             let mut cmd = Cli::command();

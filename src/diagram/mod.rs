@@ -24,8 +24,8 @@ use crate::cost::format::int;
 use crate::model::condition::Dialect;
 use crate::model::{
     Allocation, AuthMethod, Aws, AwsProvisioningMethod, AwsStreamService, Azure, AzureAlertEngine,
-    CredentialGrant, Destination, EventHubsTier, KeyAlgorithm, KinesisCapacity, Model, RouteSource,
-    StorageTier,
+    CredentialGrant, Destination, EventHubsTier, KeyAlgorithm, KinesisCapacity, Model, Route,
+    RouteSource, StorageTier,
 };
 use crate::plan::Cloud;
 
@@ -515,19 +515,30 @@ fn emails(m: &Model) -> Vec<String> {
     }
 }
 
-/// Draws the AWS stack the planner builds, with the same decisions (which streams exist and
-/// which one each route writes to).
-struct AwsDraw<'a> {
-    m: &'a Model,
-    aws: &'a Aws,
-    kinesis: bool,
-    firehose: bool,
-    firehose_reads_kinesis: bool,
-    bucket: bool,
+/// Which AWS streams exist and where each route writes: the AWS planner's decisions, kept
+/// in one place so the diagram and `fleetform explain` say the same thing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AwsStreams {
+    /// A Kinesis data stream carries telemetry.
+    pub kinesis: bool,
+    /// A Firehose delivery stream lands telemetry in the archive bucket.
+    pub firehose: bool,
+    /// Firehose reads the Kinesis stream instead of taking puts from rules.
+    pub firehose_reads_kinesis: bool,
+    /// The archive bucket exists.
+    pub bucket: bool,
 }
 
-impl<'a> AwsDraw<'a> {
-    fn new(m: &'a Model, aws: &'a Aws) -> Self {
+/// Where an AWS rule action writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AwsTarget {
+    Kinesis,
+    Firehose,
+    StateTable,
+}
+
+impl AwsStreams {
+    pub fn new(m: &Model, aws: &Aws) -> Self {
         let archive_route = m
             .routes
             .iter()
@@ -535,16 +546,57 @@ impl<'a> AwsDraw<'a> {
         let stream_route = m.routes.iter().any(|r| r.to.contains(&Destination::Stream));
         let kinesis =
             aws.stream.uses_kinesis() && (stream_route || archive_route || m.alerts.is_empty());
+        // Firehose is how telemetry reaches S3 in batches: it exists when the spec picks it,
+        // and when a route archives while the stream is Kinesis only.
         let firehose = aws.stream.uses_firehose() || archive_route;
         Self {
-            m,
-            aws,
             kinesis,
             firehose,
             firehose_reads_kinesis: firehose
                 && kinesis
                 && aws.stream.service == AwsStreamService::KinesisAndFirehose,
             bucket: m.archive.is_some() || firehose,
+        }
+    }
+
+    /// The resource a route's destination becomes (`None` when it does not exist).
+    pub fn target(
+        &self,
+        m: &Model,
+        aws: &Aws,
+        route: &Route,
+        dest: Destination,
+    ) -> Option<AwsTarget> {
+        let firehose = self.firehose.then_some(AwsTarget::Firehose);
+        let kinesis = self.kinesis.then_some(AwsTarget::Kinesis);
+        match (dest, aws.stream.service) {
+            (Destination::StateStore, _) => m.features.state_store.then_some(AwsTarget::StateTable),
+            (_, AwsStreamService::Firehose) => firehose,
+            (Destination::Stream, _) => kinesis.or(firehose),
+            (Destination::Archive, AwsStreamService::KinesisAndFirehose)
+                if route.to.contains(&Destination::Stream) && self.firehose_reads_kinesis =>
+            {
+                kinesis
+            }
+            (Destination::Archive, _) => firehose,
+        }
+    }
+}
+
+/// Draws the AWS stack the planner builds, with the same decisions (which streams exist and
+/// which one each route writes to).
+struct AwsDraw<'a> {
+    m: &'a Model,
+    aws: &'a Aws,
+    streams: AwsStreams,
+}
+
+impl<'a> AwsDraw<'a> {
+    fn new(m: &'a Model, aws: &'a Aws) -> Self {
+        Self {
+            m,
+            aws,
+            streams: AwsStreams::new(m, aws),
         }
     }
 
@@ -654,7 +706,7 @@ impl<'a> AwsDraw<'a> {
         );
 
         // Streams and storage exist once, whatever routes write to them.
-        let kinesis = self.kinesis.then(|| {
+        let kinesis = self.streams.kinesis.then(|| {
             let mut d = vec![match aws.stream.kinesis_capacity {
                 KinesisCapacity::Provisioned => format!(
                     "{} shard{}, provisioned",
@@ -669,7 +721,7 @@ impl<'a> AwsDraw<'a> {
             ));
             b.node(Kind::Stream, "Kinesis Data Streams", &d, Some(c))
         });
-        let firehose = self.firehose.then(|| {
+        let firehose = self.streams.firehose.then(|| {
             b.node(
                 Kind::Stream,
                 "Amazon Data Firehose",
@@ -680,7 +732,7 @@ impl<'a> AwsDraw<'a> {
                 Some(c),
             )
         });
-        if let (Some(k), Some(f), true) = (kinesis, firehose, self.firehose_reads_kinesis) {
+        if let (Some(k), Some(f), true) = (kinesis, firehose, self.streams.firehose_reads_kinesis) {
             b.edge(k, f, Some("reads the stream"));
         }
         let state = m.features.state_store.then(|| {
@@ -705,17 +757,11 @@ impl<'a> AwsDraw<'a> {
             let rule = b.node(Kind::Rule, format!("IoT rule {}", route.name), &d, Some(c));
             b.edge(core, rule, Some(source_words(Cloud::Aws, route.source)));
             for dest in &route.to {
-                let target = match (dest, aws.stream.service) {
-                    (Destination::StateStore, _) => state,
-                    (_, AwsStreamService::Firehose) => firehose,
-                    (Destination::Stream, _) => kinesis.or(firehose),
-                    (Destination::Archive, AwsStreamService::KinesisAndFirehose)
-                        if route.to.contains(&Destination::Stream)
-                            && self.firehose_reads_kinesis =>
-                    {
-                        kinesis
-                    }
-                    (Destination::Archive, _) => firehose,
+                let target = match self.streams.target(m, aws, route, *dest) {
+                    Some(AwsTarget::Kinesis) => kinesis,
+                    Some(AwsTarget::Firehose) => firehose,
+                    Some(AwsTarget::StateTable) => state,
+                    None => None,
                 };
                 if let Some(t) = target {
                     b.edge(rule, t, None);
@@ -723,7 +769,7 @@ impl<'a> AwsDraw<'a> {
             }
         }
 
-        let hot = self.bucket.then(|| {
+        let hot = self.streams.bucket.then(|| {
             let first = vec![if customer_key(m) {
                 "archive bucket, KMS key".to_owned()
             } else {
