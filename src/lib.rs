@@ -12,6 +12,7 @@ pub mod cost;
 pub mod diagnostics;
 pub mod diagram;
 pub mod emit;
+pub mod explain;
 pub mod model;
 pub mod plan;
 pub mod spec;

@@ -7,6 +7,7 @@
 mod build;
 mod cost;
 mod diagram;
+mod explain;
 mod init;
 pub mod output;
 mod schema;
@@ -58,6 +59,7 @@ enum Command {
     Build(build::Args),
     Cost(cost::Args),
     Diagram(diagram::Args),
+    Explain(explain::Args),
     Schema(schema::Args),
     Completions(CompletionsArgs),
 }
@@ -109,6 +111,7 @@ where
         Command::Build(args) => build::run(&args, &ctx),
         Command::Cost(args) => cost::run(&args, &ctx),
         Command::Diagram(args) => diagram::run(&args, &ctx),
+        Command::Explain(args) => explain::run(&args, &ctx),
         Command::Schema(args) => schema::run(&args),
         Command::Completions(args) => {
             let mut cmd = Cli::command();
