@@ -5,8 +5,9 @@
 //! with a kind and a label, edges with an optional label, one cluster per cloud), following
 //! the data: devices → provisioning → IoT Core / IoT Hub → rules or routes → streams →
 //! storage tiers, with alerts, state, OTA, analytics and the web API where the spec asks for
-//! them. The renderers only draw that graph: [`mermaid`] (for READMEs on GitHub and GitLab),
-//! [`dot`] (Graphviz) and [`svg`] (self-contained, laid out here by [`layout`]).
+//! them. The renderers only draw that graph: [`mermaid`](mod@mermaid) (for READMEs on
+//! GitHub and GitLab), [`dot`](mod@dot) (Graphviz) and [`svg`](mod@svg) (self-contained,
+//! laid out here by [`layout`]).
 //!
 //! Labels hold user text (route conditions, alert names, e-mail addresses), so every renderer
 //! escapes it for its own language; node ids are generated (`n0`, `n1`, …) and never contain
