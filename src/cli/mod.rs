@@ -8,7 +8,9 @@ mod build;
 pub mod certs;
 mod check;
 mod cost;
+mod diagram;
 mod diff;
+mod explain;
 mod init;
 pub mod output;
 mod schema;
@@ -62,6 +64,8 @@ enum Command {
     Check(check::Args),
     Cost(cost::Args),
     Diff(diff::Args),
+    Diagram(diagram::Args),
+    Explain(explain::Args),
     Schema(schema::Args),
     Completions(CompletionsArgs),
 }
@@ -123,6 +127,8 @@ where
         Command::Check(args) => check::run(&args, &ctx),
         Command::Cost(args) => cost::run(&args, &ctx),
         Command::Diff(args) => diff::run(&args, &ctx),
+        Command::Diagram(args) => diagram::run(&args, &ctx),
+        Command::Explain(args) => explain::run(&args, &ctx),
         Command::Schema(args) => schema::run(&args),
         Command::Completions(args) => {
             let mut cmd = Cli::command();
