@@ -72,7 +72,7 @@ pub(super) fn plan(cx: &mut Ctx) {
             purpose: PURPOSE,
             cmk: Ok(()),
             versioning: Ok(()),
-            access_logs: Ok(()),
+            access_logs: true,
             lifecycle: vec![
                 tf::block("rule")
                     .attr("id", lit("expire-query-results"))

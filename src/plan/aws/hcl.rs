@@ -25,12 +25,8 @@ pub(super) trait BlockExt: Sized {
         if cond { f(self) } else { self }
     }
     /// Applies `f` to every item.
-    fn each<T>(
-        self,
-        items: impl IntoIterator<Item = T>,
-        mut f: impl FnMut(Self, T) -> Self,
-    ) -> Self {
-        items.into_iter().fold(self, |b, item| f(b, item))
+    fn each<T>(self, items: impl IntoIterator<Item = T>, f: impl FnMut(Self, T) -> Self) -> Self {
+        items.into_iter().fold(self, f)
     }
 }
 

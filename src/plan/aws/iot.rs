@@ -14,6 +14,7 @@ use hcl::expr::ForExpr;
 use super::hcl::{BlockExt, label, rf, t, tpl};
 use super::iam::{self, Role, Stmt};
 use super::{Ctx, pipeline};
+use crate::model::topic::Topic;
 use crate::model::{AwsLogLevel, CredentialGrant, RouteSource};
 use crate::plan::tf::{self, lit, r};
 
@@ -115,23 +116,7 @@ fn registry(cx: &mut Ctx) {
     if m.fleet.registry.is_empty() {
         return;
     }
-    let devices: serde_json::Map<String, serde_json::Value> = m
-        .fleet
-        .registry
-        .iter()
-        .map(|d| {
-            (
-                d.id.clone(),
-                serde_json::json!({
-                    "type": d.device_type,
-                    "groups": d.groups,
-                    "attributes": d.attributes,
-                }),
-            )
-        })
-        .collect();
-    let mut json = serde_json::to_string_pretty(&devices).unwrap_or_default();
-    json.push('\n');
+    let json = registry_json(&m.fleet.registry);
     cx.text(
         "registry/devices.json",
         "The pre-registered devices (id, type, groups, attributes), read by registry.tf.",
@@ -211,10 +196,34 @@ fn registry(cx: &mut Ctx) {
     }
 }
 
+/// `registry/devices.json`: one device per line, so a registry change is a one-line diff, and
+/// written directly, so 100,000 devices take milliseconds.
+fn registry_json(devices: &[crate::model::Device]) -> String {
+    use std::fmt::Write as _;
+    let mut out = String::with_capacity(devices.len() * 96 + 4);
+    out.push_str("{\n");
+    for (i, d) in devices.iter().enumerate() {
+        let entry = serde_json::json!({
+            "type": d.device_type,
+            "groups": d.groups,
+            "attributes": d.attributes,
+        });
+        let _ = writeln!(
+            out,
+            "  {}: {}{}",
+            serde_json::Value::String(d.id.clone()),
+            entry,
+            if i + 1 == devices.len() { "" } else { "," }
+        );
+    }
+    out.push_str("}\n");
+    out
+}
+
 /// The topics a device may publish to, in IoT policy form, one per rule for Basic Ingest.
 fn publish_topics(cx: &Ctx) -> Vec<String> {
     let m = cx.m;
-    let mut topics: Vec<String> = m.access.publish.iter().map(|t| t.aws_policy()).collect();
+    let mut topics: Vec<String> = m.access.publish.iter().map(Topic::aws_policy).collect();
     if cx.aws.basic_ingest {
         let telemetry = m.messaging.telemetry_topic.aws_policy();
         for rule in pipeline::telemetry_rule_names(cx) {
@@ -228,7 +237,7 @@ fn device_policy(cx: &mut Ctx) {
     let m = cx.m;
     let flags = cx.flags;
     let publish = publish_topics(cx);
-    let subscribe: Vec<String> = m.access.subscribe.iter().map(|t| t.aws_policy()).collect();
+    let subscribe: Vec<String> = m.access.subscribe.iter().map(Topic::aws_policy).collect();
     let topic_arns = |local: &str, kind: &'static str| {
         tf::for_list(
             "topic",

@@ -222,9 +222,13 @@ impl<'a> Ctx<'a> {
         self.var_docs.push(VarDoc {
             name: name.to_owned(),
             description: description.to_owned(),
-            default: default
-                .as_ref()
-                .map(|d| ::hcl::format::to_string(d).unwrap_or_default()),
+            default: default.as_ref().map(|d| {
+                ::hcl::format::to_string(d)
+                    .unwrap_or_default()
+                    .split_whitespace()
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            }),
         });
         self.vars.push(
             tf::variable(name)

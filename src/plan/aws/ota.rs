@@ -32,7 +32,7 @@ pub(super) fn plan(cx: &mut Ctx) -> Result<(), PlanError> {
             purpose: PURPOSE,
             cmk: Ok(()),
             versioning: Ok(()),
-            access_logs: Ok(()),
+            access_logs: true,
             lifecycle: vec![
                 tf::block("rule")
                     .attr("id", lit("expire-replaced-images"))

@@ -404,10 +404,6 @@ fn firehose(cx: &mut Ctx) {
         )
         .build();
     let stream = tf::resource("aws_kinesis_firehose_delivery_stream", "archive")
-        .when(from_kinesis, |b| {
-            b.skip("CKV_AWS_240", "reads the KMS-encrypted Kinesis stream; Firehose allows no server-side encryption setting on a Kinesis-sourced stream")
-                .skip("CKV_AWS_241", "reads the KMS-encrypted Kinesis stream; Firehose allows no server-side encryption setting on a Kinesis-sourced stream")
-        })
         .attr("name", named("archive"))
         .attr("destination", lit("extended_s3"))
         .when(from_kinesis, |b| {

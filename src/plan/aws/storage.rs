@@ -34,8 +34,9 @@ pub(super) struct Bucket<'a> {
     pub cmk: Result<(), &'a str>,
     /// Versioning (else the reason, as a checkov skip).
     pub versioning: Result<(), &'a str>,
-    /// Server access logs go to the access-log bucket (else the reason).
-    pub access_logs: Result<(), &'a str>,
+    /// Server access logs go to the access-log bucket (false for that bucket itself, which
+    /// checkov recognises as a log target).
+    pub access_logs: bool,
     /// Lifecycle rules; an abort-incomplete-uploads rule is added when no rule aborts.
     pub lifecycle: Vec<Block>,
     /// Bucket policy statements beyond TLS-only.
@@ -54,9 +55,6 @@ pub(super) fn bucket(cx: &mut Ctx, b: Bucket) {
         "CKV_AWS_144",
         "single-region stack: S3 stores objects across availability zones and versioning guards deletes; cross-region replication would double storage cost",
     );
-    if let Err(why) = b.access_logs {
-        res = res.skip("CKV_AWS_18", why);
-    }
     if let Err(why) = b.cmk {
         res = res.skip("CKV_AWS_145", why);
     }
@@ -121,7 +119,7 @@ pub(super) fn bucket(cx: &mut Ctx, b: Bucket) {
                 .build(),
         );
     }
-    if b.access_logs.is_ok() {
+    if b.access_logs {
         f.push(
             tf::resource("aws_s3_bucket_logging", label)
                 .attr("bucket", id.clone())
@@ -321,7 +319,7 @@ pub(super) fn plan(cx: &mut Ctx) {
             } else {
                 Err("the spec turns versioning off (storage.archive.versioning: false)")
             },
-            access_logs: Ok(()),
+            access_logs: true,
             lifecycle: rules,
             policy,
             lifecycle_note: Some(
@@ -351,9 +349,7 @@ fn access_log_bucket(cx: &mut Ctx) {
             purpose: PURPOSE,
             cmk: Ok(()),
             versioning: Ok(()),
-            access_logs: Err(
-                "this is the access-log bucket of the stack; logging it to itself would loop",
-            ),
+            access_logs: false,
             lifecycle: vec![
                 tf::block("rule")
                     .attr("id", lit("expire-access-logs"))

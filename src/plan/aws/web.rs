@@ -85,6 +85,10 @@ pub(super) fn plan(cx: &mut Ctx) -> Result<(), PlanError> {
         Some(tf::obj::<&str>([])),
         Vec::new(),
     );
+    cx.fact(
+        "web",
+        serde_json::json!({ "shadow": flags.shadow, "state_table": flags.state_table }),
+    );
     let days = cx.m.monitoring.log_retention_days;
     let pool_name = format!("{} web", cx.prefix_underscored());
     let f = cx.tf(FILE, PURPOSE);
