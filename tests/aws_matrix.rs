@@ -363,7 +363,11 @@ fn spec_text_that_looks_like_hcl_stays_literal() {
             "owner: qa",
             "owner: \"${file(\\\"/etc/passwd\\\")}\"\n  description: \"%{ for x in y }${x}%{ endfor } \\\" \\\\ end\"",
         )
-        .replace("site = 'hall'", "site = '${var.region}'");
+        .replace("site = 'hall'", "site = '${var.region}'")
+        .replace(
+            "condition: temperature > 90",
+            "condition: temperature > 90 and note != '\"\"\";import os;#'",
+        );
     let r = build("hcl-injection", &text);
     let hcl = aws_text(&r);
     assert!(
@@ -381,9 +385,45 @@ fn spec_text_that_looks_like_hcl_stays_literal() {
             hcl::parse(&body).unwrap_or_else(|e| panic!("{path} does not parse: {e}"));
         }
     }
+    artifacts_parse("hcl-injection", &r);
     if common::terraform().is_some() {
         let dir = write_temp(&r);
         common::terraform_validate(&dir.path().join("aws")).unwrap();
+    }
+}
+
+/// JSON artifacts are JSON, Python functions compile, scripts pass `bash -n`.
+fn artifacts_parse(name: &str, r: &Rendered) {
+    let dir = write_temp(r);
+    for (path, f) in &r.files {
+        let full = dir.path().join(path);
+        let ok = |tool: &str, args: &[&str]| match std::process::Command::new(tool)
+            .args(args)
+            .arg(&full)
+            .output()
+        {
+            Ok(out) => assert!(
+                out.status.success(),
+                "{name}/{path} does not parse:\n{}",
+                String::from_utf8_lossy(&out.stderr)
+            ),
+            Err(_) => common::skip(tool, "not installed"),
+        };
+        if path.ends_with(".json") {
+            serde_json::from_slice::<serde_json::Value>(&f.bytes)
+                .unwrap_or_else(|e| panic!("{name}/{path} is not JSON: {e}"));
+        } else if path.ends_with(".py") {
+            ok("python3", &["-m", "py_compile"]);
+        } else if path.ends_with(".sh") {
+            ok("bash", &["-n"]);
+        }
+    }
+}
+
+#[test]
+fn generated_artifacts_parse() {
+    for (name, text) in matrix() {
+        artifacts_parse(&name, &build(&name, &text));
     }
 }
 

@@ -172,6 +172,14 @@ pub(super) fn plan(cx: &mut Ctx) {
                                 )
                                 .build(),
                         )
+                        .when(!by_device, |b| {
+                            b.child(
+                                tf::block("columns")
+                                    .attr("name", lit("device_id"))
+                                    .attr("type", lit("string"))
+                                    .build(),
+                            )
+                        })
                         .each(&cols, |b, (name, ty)| {
                             b.child(
                                 tf::block("columns")

@@ -205,6 +205,16 @@ fn storage_class(tier: StorageTier) -> Option<&'static str> {
     }
 }
 
+/// Minimum billed storage duration of an S3 storage class, in days.
+fn minimum_days(class: &str) -> u32 {
+    match class {
+        "STANDARD_IA" | "ONEZONE_IA" => 30,
+        "GLACIER_IR" | "GLACIER" => 90,
+        "DEEP_ARCHIVE" => 180,
+        _ => 0,
+    }
+}
+
 fn archive_rules(cx: &Ctx) -> Vec<Block> {
     let Some(a) = &cx.m.archive else {
         return Vec::new();
@@ -240,11 +250,12 @@ fn archive_rules(cx: &Ctx) -> Vec<Block> {
                 )
             })
             .when(a.versioning, |b| {
-                // Old versions follow the same tiers while they are kept (Standard-IA needs 30 days).
+                // Old versions follow the same tiers, but only into a tier they stay in for its
+                // minimum billed duration before they expire (no early-deletion fees).
                 b.each(
                     transitions
                         .iter()
-                        .filter(|(d, c)| *d < noncurrent_days && (*c != "STANDARD_IA" || *d >= 30)),
+                        .filter(|(d, c)| *d >= 30 && d + minimum_days(c) <= noncurrent_days),
                     |b, (days, class)| {
                         b.child(
                             tf::block("noncurrent_version_transition")
