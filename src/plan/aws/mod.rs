@@ -466,6 +466,11 @@ fn core(cx: &mut Ctx) {
             .build(),
     );
     main.push(tf::data("aws_caller_identity", "current").build());
+    cx.out(
+        "region",
+        "Region the fleet is deployed in.",
+        r("var.region"),
+    );
     main.push(tf::data("aws_partition", "current").build());
     cx.files.insert("main.tf", main);
     cx.purposes.insert(
@@ -660,7 +665,9 @@ fn parity(cx: &mut Ctx) {
         (true, false, _) => "Kinesis Data Streams".to_owned(),
         _ => "Amazon Data Firehose".to_owned(),
     };
-    let stream = if flags.kinesis {
+    let stream = if !flags.kinesis && !flags.firehose {
+        "no route sends to `stream` or `archive`, so no stream is created".to_owned()
+    } else if flags.kinesis {
         match aws.stream.kinesis_capacity {
             crate::model::KinesisCapacity::Provisioned => {
                 format!("{stream} ({} shard(s))", aws.stream.kinesis_shards)

@@ -522,6 +522,8 @@ fn claim(cx: &mut Ctx) {
             t(format!(":{kind}/$aws/certificates/create/*")),
         ])
     };
+    // A device on its claim has no thing yet, so it connects with any client id; all it can
+    // do then is ask for its own certificate and run this template.
     let stmts = vec![
         Stmt::allow(
             "ConnectForProvisioning",

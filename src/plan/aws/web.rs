@@ -76,7 +76,20 @@ pub(super) fn plan(cx: &mut Ctx) -> Result<(), PlanError> {
         "list(string)",
         "Origins (https://app.example.com) allowed to call the web API from a browser (CORS).",
         Some(tf::list([])),
-        Vec::new(),
+        vec![tf::validation(
+            tf::call(
+                "alltrue",
+                [tf::for_list(
+                    "origin",
+                    r("var.web_allowed_origins"),
+                    tf::call(
+                        "can",
+                        [tf::call("regex", [lit("^https?://[^/]+$"), r("origin")])],
+                    ),
+                )],
+            ),
+            "Each origin is a scheme and host, such as https://app.example.com (no path).",
+        )],
     );
     cx.var(
         "web_login_providers",
