@@ -165,6 +165,7 @@ pipeline:
         0 => "storage:\n  archive:\n    lifecycle:\n      - {tier: cool, after_days: 30}\n      - {tier: cold, after_days: 90}\n      - {tier: archive, after_days: 180}\n      - {tier: deep_archive, after_days: 365}\n    expire_after_days: 2555\n",
         1 => "storage:\n  archive:\n    encryption: platform_managed\n    versioning: false\n    prefixes: [raw/, errors/]\n    lifecycle:\n      - {tier: cold, after_days: 7, allow_early_deletion: true}\n    expire_after_days: 60\n",
         2 => "storage:\n  archive:\n    noncurrent_versions_expire_after_days: 120\n    lifecycle:\n      - {tier: cool, after_days: 45}\n",
+        4 => "storage:\n  archive:\n    enabled: false\n",
         _ => "",
     });
     s.push_str(
@@ -215,6 +216,19 @@ fn matrix() -> Vec<(String, String)> {
     out.push((
         "everything".to_owned(),
         spec("method: jitp", "service: kinesis_and_firehose", all),
+    ));
+    // No archive at all: a Kinesis stream and nothing that lands in S3 but access logs.
+    out.push((
+        "stream-only".to_owned(),
+        spec(
+            "method: jitp\n      certificate_mode: sni_only",
+            "service: kinesis\n      kinesis_capacity: on_demand",
+            Extras {
+                lifecycle: 4,
+                ..Extras::default()
+            },
+        )
+        .replace("to: [stream, archive]", "to: [stream]"),
     ));
     out.push((
         "bare".to_owned(),
@@ -525,4 +539,21 @@ fn a_100k_device_registry_is_one_small_for_each() {
         1,
         "one for_each, not one block per device"
     );
+}
+
+#[test]
+fn only_what_routes_feed_is_created() {
+    let cells = matrix();
+    let hcl = |name: &str| {
+        let (_, text) = cells.iter().find(|(n, _)| n == name).unwrap();
+        aws_text(&build(name, text))
+    };
+    let stream_only = hcl("stream-only");
+    assert!(stream_only.contains("resource \"aws_kinesis_stream\" \"telemetry\""));
+    assert!(!stream_only.contains("aws_kinesis_firehose_delivery_stream"));
+    assert!(!stream_only.contains("resource \"aws_s3_bucket\" \"archive\""));
+    // kinesis_and_firehose: rules put to the stream only, Firehose reads it.
+    let both = hcl("jitp-both");
+    assert!(both.contains("kinesis_source_configuration"));
+    assert!(!both.contains("firehose {\n    delivery_stream_name"));
 }

@@ -146,6 +146,27 @@ pub(super) fn label(name: &str) -> String {
     tf::ident(&name.replace('-', "_")).to_string()
 }
 
+/// Labels for a list of names (`prefix_name`), unique even when names differ only in
+/// characters an identifier cannot hold (`door-sensor` and `door_sensor`, `a:b`).
+pub(super) fn unique_labels<'a>(
+    prefix: &str,
+    names: impl IntoIterator<Item = &'a str>,
+) -> std::collections::BTreeMap<String, String> {
+    let mut out = std::collections::BTreeMap::new();
+    let mut taken = std::collections::BTreeSet::new();
+    for name in names {
+        let base = format!("{prefix}_{}", label(&name.replace(':', "_")));
+        let mut candidate = base.clone();
+        let mut n = 2;
+        while !taken.insert(candidate.clone()) {
+            candidate = format!("{base}_{n}");
+            n += 1;
+        }
+        out.insert(name.to_owned(), candidate);
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -158,6 +179,14 @@ mod tests {
     fn text_segments_cannot_open_interpolations() {
         let e = tpl([rf("local.a"), t("/${evil}\"%{x}\\")]);
         assert_eq!(render(&e), r#""${local.a}/$${evil}\"%%{x}\\""#);
+    }
+
+    #[test]
+    fn labels_stay_unique() {
+        let l = unique_labels("type", ["door-sensor", "door_sensor", "a:b"]);
+        assert_eq!(l["door-sensor"], "type_door_sensor");
+        assert_eq!(l["door_sensor"], "type_door_sensor_2");
+        assert_eq!(l["a:b"], "type_a_b");
     }
 
     #[test]

@@ -11,7 +11,7 @@
 use hcl::Expression;
 use hcl::expr::ForExpr;
 
-use super::hcl::{BlockExt, label, rf, t, tpl};
+use super::hcl::{BlockExt, rf, t, tpl, unique_labels};
 use super::iam::{self, Role, Stmt};
 use super::{Ctx, pipeline};
 use crate::model::topic::Topic;
@@ -36,13 +36,14 @@ fn thing_types_and_groups(cx: &mut Ctx) {
     if m.fleet.device_types.is_empty() && m.fleet.groups.is_empty() {
         return;
     }
+    let (types, groups) = labels(cx);
     let f = cx.tf(FILE, PURPOSE);
     if !m.fleet.device_types.is_empty() {
         f.comment("Thing types. AWS IoT only deletes a type 5 minutes after it is deprecated, so removing one takes two applies.");
     }
     for ty in &m.fleet.device_types {
         f.push(
-            tf::resource("aws_iot_thing_type", &format!("type_{}", label(&ty.name)))
+            tf::resource("aws_iot_thing_type", &types[&ty.name])
                 .attr("name", lit(&ty.name))
                 .child(
                     tf::block("properties")
@@ -63,15 +64,15 @@ fn thing_types_and_groups(cx: &mut Ctx) {
     }
     for g in &m.fleet.groups {
         f.push(
-            tf::resource("aws_iot_thing_group", &format!("group_{}", label(&g.name)))
+            tf::resource("aws_iot_thing_group", &groups[&g.name])
                 .attr("name", lit(&g.name))
                 .when(g.parent.is_some(), |b| {
                     let parent = g.parent.clone().unwrap_or_default();
                     b.attr(
                         "parent_group_name",
                         r(&format!(
-                            "aws_iot_thing_group.group_{}.name",
-                            label(&parent)
+                            "aws_iot_thing_group.{}.name",
+                            groups.get(&parent).map_or("missing_parent", String::as_str)
                         )),
                     )
                 })
@@ -95,18 +96,31 @@ fn thing_types_and_groups(cx: &mut Ctx) {
     );
 }
 
+/// Terraform labels of the thing types and groups, by name.
+fn labels(
+    cx: &Ctx,
+) -> (
+    std::collections::BTreeMap<String, String>,
+    std::collections::BTreeMap<String, String>,
+) {
+    let f = &cx.m.fleet;
+    (
+        unique_labels("type", f.device_types.iter().map(|t| t.name.as_str())),
+        unique_labels("group", f.groups.iter().map(|g| g.name.as_str())),
+    )
+}
+
 /// Every thing type and group, for `depends_on` of things that reference them by name.
 fn registry_dependencies(cx: &Ctx) -> Vec<Expression> {
-    let m = cx.m;
-    m.fleet
-        .device_types
+    let (types, groups) = labels(cx);
+    let f = &cx.m.fleet;
+    f.device_types
         .iter()
-        .map(|ty| r(&format!("aws_iot_thing_type.type_{}", label(&ty.name))))
+        .map(|ty| r(&format!("aws_iot_thing_type.{}", types[&ty.name])))
         .chain(
-            m.fleet
-                .groups
+            f.groups
                 .iter()
-                .map(|g| r(&format!("aws_iot_thing_group.group_{}", label(&g.name)))),
+                .map(|g| r(&format!("aws_iot_thing_group.{}", groups[&g.name]))),
         )
         .collect()
 }

@@ -109,12 +109,17 @@ impl Flags {
             .iter()
             .any(|r| r.to.contains(&Destination::Archive));
         let stream_route = m.routes.iter().any(|r| r.to.contains(&Destination::Stream));
-        let kinesis = aws.stream.uses_kinesis();
-        // Firehose is how telemetry reaches S3 in batches: it exists when the spec picks it,
-        // and when a route archives while the stream is Kinesis only.
-        let firehose = aws.stream.uses_firehose() || archive_route;
-        let firehose_reads_kinesis =
-            aws.stream.service == crate::model::AwsStreamService::KinesisAndFirehose;
+        let service = aws.stream.service;
+        let both = service == crate::model::AwsStreamService::KinesisAndFirehose;
+        // The stream exists when a route feeds it (with `kinesis_and_firehose`, archiving
+        // goes through it too).
+        let kinesis = aws.stream.uses_kinesis() && (stream_route || (archive_route && both));
+        // Firehose is how telemetry reaches S3 in batches: for the `firehose` stream, for
+        // every archiving route, and behind the Kinesis stream with `kinesis_and_firehose`.
+        let firehose = (stream_route && service == crate::model::AwsStreamService::Firehose)
+            || archive_route
+            || (kinesis && both);
+        let firehose_reads_kinesis = both;
         let archive = m.archive.is_some() || firehose;
         let method = aws.provisioning.method;
         let ca = matches!(
@@ -125,7 +130,7 @@ impl Flags {
         );
         let alert_function = m.alerts.iter().any(|a| a.function);
         Self {
-            kinesis: kinesis && (stream_route || archive_route),
+            kinesis,
             firehose,
             firehose_reads_kinesis: firehose && firehose_reads_kinesis && kinesis,
             archive,

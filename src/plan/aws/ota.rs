@@ -101,7 +101,7 @@ pub(super) fn plan(cx: &mut Ctx) -> Result<(), PlanError> {
             )
             .build(),
     );
-    f.comment("AWS IoT assumes this role to presign firmware URLs in job documents (${aws:iot:s3-presigned-url:...}).");
+    f.comment("AWS IoT assumes this role to presign firmware URLs in job documents (${aws:iot:s3-presigned-url-v2:...}).");
     Role {
         label: "ota_jobs",
         name: "iot-jobs",
