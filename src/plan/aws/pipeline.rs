@@ -1,0 +1,508 @@
+//! The device fleet analytics pipeline: topic rules from the model's routes into Kinesis Data
+//! Streams and/or Firehose, and the DynamoDB latest-state writes.
+//!
+//! Every rule is `SELECT *, <device> AS device_id, timestamp() AS received_at FROM '<filter>'
+//! WHERE <condition>` with SQL 2016-03-23 and an error action into an encrypted log group, so
+//! a failing action is visible (and alarmed) instead of silently dropping telemetry. The
+//! Kinesis shard count comes from the model's capacity math (1 MiB/s and 1,000 records/s per
+//! shard), so Terraform and `fleetform cost` agree. Firehose lands newline-delimited JSON,
+//! GZIP-compressed, dynamically partitioned by day and device under `raw/`, which is the
+//! layout the Glue table in `analytics.tf` projects.
+
+use hcl::Block;
+
+use super::Ctx;
+use super::hcl::{BlockExt, named, rf, t, tpl, under};
+use super::iam::{Role, Stmt};
+use crate::model::condition::Dialect;
+use crate::model::{Destination, KinesisCapacity, Route, RouteSource};
+use crate::plan::tf::{self, lit, r};
+
+const FILE: &str = "pipeline.tf";
+const PURPOSE: &str =
+    "The telemetry pipeline: IoT topic rules, Kinesis Data Streams and Firehose into the archive.";
+
+/// Firehose prefix: day first, then device, so fleet-wide queries prune by day.
+pub(super) const FIREHOSE_PREFIX: &str =
+    "raw/!{timestamp:yyyy/MM/dd}/!{partitionKeyFromQuery:device_id}/";
+const FIREHOSE_ERROR_PREFIX: &str = "errors/!{firehose:error-output-type}/!{timestamp:yyyy/MM/dd}/";
+
+/// Name of a route's topic rule (IoT rule names allow no `-`).
+pub(super) fn route_rule_name(cx: &Ctx, route: &str) -> String {
+    format!("{}_{route}", cx.prefix_underscored())
+}
+
+/// Name of an alert's topic rule.
+pub(super) fn alert_rule_name(cx: &Ctx, alert: &str) -> String {
+    format!("{}_alert_{alert}", cx.prefix_underscored())
+}
+
+/// Rules that read device telemetry (routes and alerts): the Basic Ingest targets.
+pub(super) fn telemetry_rule_names(cx: &Ctx) -> Vec<String> {
+    cx.m.routes
+        .iter()
+        .filter(|r| r.source == RouteSource::Telemetry)
+        .map(|r| route_rule_name(cx, &r.name))
+        .chain(cx.m.alerts.iter().map(|a| alert_rule_name(cx, &a.name)))
+        .collect()
+}
+
+/// The topic filter and the expression of the device id for a route source.
+pub(super) fn source(cx: &Ctx, source: RouteSource) -> (String, String) {
+    match source {
+        RouteSource::Telemetry => {
+            let topic = &cx.m.messaging.telemetry_topic;
+            let device = topic
+                .device_id_level()
+                .map_or_else(|| "clientid()".to_owned(), |i| format!("topic({})", i + 1));
+            (topic.filter(), device)
+        }
+        RouteSource::StateChanges => (
+            "$aws/things/+/shadow/update/documents".to_owned(),
+            "topic(3)".to_owned(),
+        ),
+        RouteSource::Lifecycle => ("$aws/events/thing/+/+".to_owned(), "topic(4)".to_owned()),
+        RouteSource::ConnectionState => {
+            ("$aws/events/presence/+/+".to_owned(), "topic(5)".to_owned())
+        }
+    }
+}
+
+/// `SELECT *, ... FROM '<filter>' [WHERE ...]`.
+pub(super) fn sql(
+    cx: &Ctx,
+    source_kind: RouteSource,
+    condition: Option<&crate::model::condition::Expr>,
+) -> String {
+    let (filter, device) = source(cx, source_kind);
+    let mut sql =
+        format!("SELECT *, {device} AS device_id, timestamp() AS received_at FROM '{filter}'");
+    if let Some(c) = condition {
+        sql.push_str(" WHERE ");
+        sql.push_str(&c.render(Dialect::AwsIotSql));
+    }
+    sql
+}
+
+/// The error action every rule carries.
+pub(super) fn error_action() -> Block {
+    tf::block("error_action")
+        .child(
+            tf::block("cloudwatch_logs")
+                .attr(
+                    "log_group_name",
+                    r("aws_cloudwatch_log_group.rule_errors.name"),
+                )
+                .attr("role_arn", r("aws_iam_role.iot_rules.arn"))
+                .build(),
+        )
+        .build()
+}
+
+/// What a route's destination becomes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Action {
+    Kinesis,
+    Firehose,
+    State,
+}
+
+fn actions(cx: &Ctx, route: &Route) -> Vec<Action> {
+    let flags = cx.flags;
+    let mut out: Vec<Action> = route
+        .to
+        .iter()
+        .map(|d| match d {
+            Destination::Stream if flags.kinesis => Action::Kinesis,
+            Destination::Stream => Action::Firehose,
+            Destination::Archive if flags.firehose_reads_kinesis => Action::Kinesis,
+            Destination::Archive => Action::Firehose,
+            Destination::StateStore => Action::State,
+        })
+        .collect();
+    out.sort();
+    out.dedup();
+    out
+}
+
+pub(super) fn plan(cx: &mut Ctx) {
+    rules_role_and_errors(cx);
+    if cx.flags.kinesis {
+        kinesis(cx);
+    }
+    if cx.flags.firehose {
+        firehose(cx);
+    }
+    routes(cx);
+}
+
+fn rules_role_and_errors(cx: &mut Ctx) {
+    let flags = cx.flags;
+    let days = cx.m.monitoring.log_retention_days;
+    let mut stmts = vec![
+        Stmt::allow(
+            "WriteRuleErrors",
+            &["logs:CreateLogStream", "logs:PutLogEvents"],
+            vec![under("aws_cloudwatch_log_group.rule_errors.arn", ":*")],
+        ),
+        Stmt::allow(
+            "UseStackKey",
+            &["kms:GenerateDataKey", "kms:Decrypt"],
+            vec![r("aws_kms_key.fleet.arn")],
+        ),
+    ];
+    if flags.kinesis {
+        stmts.push(Stmt::allow(
+            "PutToStream",
+            &["kinesis:PutRecord"],
+            vec![r("aws_kinesis_stream.telemetry.arn")],
+        ));
+    }
+    if flags.firehose && !flags.firehose_reads_kinesis {
+        stmts.push(Stmt::allow(
+            "PutToFirehose",
+            &["firehose:PutRecord", "firehose:PutRecordBatch"],
+            vec![r("aws_kinesis_firehose_delivery_stream.archive.arn")],
+        ));
+    }
+    if flags.state_table {
+        stmts.push(Stmt::allow(
+            "WriteLatestState",
+            &["dynamodb:PutItem"],
+            vec![r("aws_dynamodb_table.state.arn")],
+        ));
+    }
+    if cx.m.alerts.iter().any(|a| a.notify && !a.function) {
+        stmts.push(Stmt::allow(
+            "NotifyAlerts",
+            &["sns:Publish"],
+            vec![r("aws_sns_topic.alerts.arn")],
+        ));
+    }
+    let f = cx.tf(FILE, PURPOSE);
+    f.push(
+        tf::resource("aws_cloudwatch_log_group", "rule_errors")
+            .when(days < 365, |b| {
+                b.skip(
+                    "CKV_AWS_338",
+                    &format!("retention is monitoring.log_retention_days from the spec ({days} days), chosen for cost"),
+                )
+            })
+            .note("Messages a rule action could not deliver land here (every rule's error action).")
+            .attr("name", tpl([t("/aws/iot/rules/"), rf("local.name_prefix"), t("/errors")]))
+            .attr("retention_in_days", tf::num(days))
+            .attr("kms_key_id", r("aws_kms_key.fleet.arn"))
+            .build(),
+    );
+    Role {
+        label: "iot_rules",
+        name: "iot-rules",
+        description: "Lets this stack's IoT topic rules deliver to their destinations.",
+        service: "iot.amazonaws.com",
+        source_account: true,
+        statements: stmts,
+        max_session_seconds: None,
+        managed: Vec::new(),
+    }
+    .write(f);
+}
+
+fn kinesis(cx: &mut Ctx) {
+    let s = &cx.aws.stream;
+    let tr = cx.m.traffic;
+    let provisioned = s.kinesis_capacity == KinesisCapacity::Provisioned;
+    let shards = s.kinesis_shards;
+    let retention = s.kinesis_retention_hours;
+    cx.fact(
+        "kinesis",
+        serde_json::json!({
+            "provisioned": provisioned,
+            "shards": shards,
+            "retention_hours": retention,
+            "peak_messages_per_second": (tr.peak_messages_per_second * 10.0).round() / 10.0,
+            "peak_kib_per_second": (tr.peak_bytes_per_second / 1024.0 * 10.0).round() / 10.0,
+        }),
+    );
+    let f = cx.tf(FILE, PURPOSE);
+    let mut b = tf::resource("aws_kinesis_stream", "telemetry")
+        .attr("name", named("telemetry"))
+        .attr("retention_period", tf::num(retention))
+        .attr("encryption_type", lit("KMS"))
+        .attr("kms_key_id", r("aws_kms_key.fleet.arn"));
+    if provisioned {
+        b = b
+            .note(&format!(
+                "Sized for {:.1} messages/s and {:.1} KiB/s at peak a year ahead (growth and headroom included);",
+                tr.peak_messages_per_second,
+                tr.peak_bytes_per_second / 1024.0
+            ))
+            .note("each shard takes 1 MiB/s or 1,000 records/s. fleetform cost uses the same figure.")
+            .attr("shard_count", tf::num(shards))
+            .child(
+                tf::block("stream_mode_details")
+                    .attr("stream_mode", lit("PROVISIONED"))
+                    .build(),
+            );
+    } else {
+        b = b.child(
+            tf::block("stream_mode_details")
+                .attr("stream_mode", lit("ON_DEMAND"))
+                .build(),
+        );
+    }
+    f.push(b.build());
+    cx.out(
+        "kinesis_stream_name",
+        "Kinesis data stream of device telemetry (consumers read it; retention as in the spec).",
+        r("aws_kinesis_stream.telemetry.name"),
+    );
+    cx.out(
+        "kinesis_stream_arn",
+        "ARN of the telemetry stream, for consumers' IAM policies.",
+        r("aws_kinesis_stream.telemetry.arn"),
+    );
+}
+
+fn firehose(cx: &mut Ctx) {
+    let flags = cx.flags;
+    let s = &cx.aws.stream;
+    let (seconds, mib) = (s.firehose_buffer_seconds, s.firehose_buffer_mib);
+    let days = cx.m.monitoring.log_retention_days;
+    let from_kinesis = flags.firehose_reads_kinesis;
+    cx.fact(
+        "firehose",
+        serde_json::json!({
+            "prefix": FIREHOSE_PREFIX,
+            "buffer_seconds": seconds,
+            "buffer_mib": mib,
+            "reads_kinesis": from_kinesis,
+        }),
+    );
+    let mut stmts = vec![
+        Stmt::allow(
+            "WriteArchive",
+            &[
+                "s3:AbortMultipartUpload",
+                "s3:GetBucketLocation",
+                "s3:GetObject",
+                "s3:ListBucket",
+                "s3:ListBucketMultipartUploads",
+                "s3:PutObject",
+            ],
+            vec![
+                r("aws_s3_bucket.archive.arn"),
+                under("aws_s3_bucket.archive.arn", "/*"),
+            ],
+        ),
+        Stmt::allow(
+            "UseStackKey",
+            &["kms:GenerateDataKey", "kms:Decrypt"],
+            vec![r("aws_kms_key.fleet.arn")],
+        ),
+        Stmt::allow(
+            "WriteDeliveryLogs",
+            &["logs:PutLogEvents"],
+            vec![under("aws_cloudwatch_log_group.firehose.arn", ":*")],
+        ),
+    ];
+    if from_kinesis {
+        stmts.push(Stmt::allow(
+            "ReadStream",
+            &[
+                "kinesis:DescribeStream",
+                "kinesis:DescribeStreamSummary",
+                "kinesis:GetShardIterator",
+                "kinesis:GetRecords",
+                "kinesis:ListShards",
+            ],
+            vec![r("aws_kinesis_stream.telemetry.arn")],
+        ));
+    }
+    let f = cx.tf(FILE, PURPOSE);
+    f.push(
+        tf::resource("aws_cloudwatch_log_group", "firehose")
+            .when(days < 365, |b| {
+                b.skip(
+                    "CKV_AWS_338",
+                    &format!("retention is monitoring.log_retention_days from the spec ({days} days), chosen for cost"),
+                )
+            })
+            .attr(
+                "name",
+                tpl([t("/aws/kinesisfirehose/"), rf("local.name_prefix"), t("-archive")]),
+            )
+            .attr("retention_in_days", tf::num(days))
+            .attr("kms_key_id", r("aws_kms_key.fleet.arn"))
+            .build(),
+    );
+    f.push(
+        tf::resource("aws_cloudwatch_log_stream", "firehose")
+            .attr("name", lit("DestinationDelivery"))
+            .attr(
+                "log_group_name",
+                r("aws_cloudwatch_log_group.firehose.name"),
+            )
+            .build(),
+    );
+    Role {
+        label: "firehose",
+        name: "firehose",
+        description: "Lets Firehose write the archive (and read the stream it is fed by).",
+        service: "firehose.amazonaws.com",
+        source_account: true,
+        statements: stmts,
+        max_session_seconds: None,
+        managed: Vec::new(),
+    }
+    .write(f);
+    let param = |name: &str, value: &str| {
+        tf::block("parameters")
+            .attr("parameter_name", lit(name))
+            .attr("parameter_value", lit(value))
+            .build()
+    };
+    let processing = tf::block("processing_configuration")
+        .attr("enabled", tf::boolean(true))
+        .child(
+            tf::block("processors")
+                .attr("type", lit("MetadataExtraction"))
+                .child(param("JsonParsingEngine", "JQ-1.6"))
+                .child(param("MetadataExtractionQuery", "{device_id:.device_id}"))
+                .build(),
+        )
+        .child(
+            tf::block("processors")
+                .attr("type", lit("AppendDelimiterToRecord"))
+                .child(param("Delimiter", "\\n"))
+                .build(),
+        )
+        .build();
+    let s3 = tf::block("extended_s3_configuration")
+        .attr("role_arn", r("aws_iam_role.firehose.arn"))
+        .attr("bucket_arn", r("aws_s3_bucket.archive.arn"))
+        .note("Newline-delimited JSON by day and device: raw/yyyy/MM/dd/<device_id>/...json.gz")
+        .attr("prefix", lit(FIREHOSE_PREFIX))
+        .attr("error_output_prefix", lit(FIREHOSE_ERROR_PREFIX))
+        .note("Dynamic partitioning needs a buffer of at least 64 MiB; it can add about half the interval to latency.")
+        .attr("buffering_size", tf::num(mib))
+        .attr("buffering_interval", tf::num(seconds))
+        .attr("compression_format", lit("GZIP"))
+        .attr("file_extension", lit(".json.gz"))
+        .when(flags.archive_cmk, |b| b.attr("kms_key_arn", r("aws_kms_key.fleet.arn")))
+        .child(
+            tf::block("dynamic_partitioning_configuration")
+                .attr("enabled", tf::boolean(true))
+                .build(),
+        )
+        .child(processing)
+        .child(
+            tf::block("cloudwatch_logging_options")
+                .attr("enabled", tf::boolean(true))
+                .attr("log_group_name", r("aws_cloudwatch_log_group.firehose.name"))
+                .attr("log_stream_name", r("aws_cloudwatch_log_stream.firehose.name"))
+                .build(),
+        )
+        .build();
+    let stream = tf::resource("aws_kinesis_firehose_delivery_stream", "archive")
+        .attr("name", named("archive"))
+        .attr("destination", lit("extended_s3"))
+        .when(from_kinesis, |b| {
+            b.child(
+                tf::block("kinesis_source_configuration")
+                    .attr("kinesis_stream_arn", r("aws_kinesis_stream.telemetry.arn"))
+                    .attr("role_arn", r("aws_iam_role.firehose.arn"))
+                    .build(),
+            )
+        })
+        .when(!from_kinesis, |b| {
+            b.child(
+                tf::block("server_side_encryption")
+                    .attr("enabled", tf::boolean(true))
+                    .attr("key_type", lit("CUSTOMER_MANAGED_CMK"))
+                    .attr("key_arn", r("aws_kms_key.fleet.arn"))
+                    .build(),
+            )
+        })
+        .child(s3)
+        .attr("depends_on", tf::list([r("aws_iam_role_policy.firehose")]))
+        .build();
+    f.push(stream);
+    cx.out(
+        "firehose_delivery_stream_name",
+        "Firehose delivery stream that lands telemetry in the archive.",
+        r("aws_kinesis_firehose_delivery_stream.archive.name"),
+    );
+}
+
+fn routes(cx: &mut Ctx) {
+    let m = cx.m;
+    let mut docs = Vec::new();
+    let mut rules = Vec::new();
+    for route in &m.routes {
+        let name = route_rule_name(cx, &route.name);
+        let sql = sql(cx, route.source, route.condition.as_ref());
+        let (_, device) = source(cx, route.source);
+        let acts = actions(cx, route);
+        let description = match &route.condition_text {
+            Some(c) => format!("Route {} ({c})", route.name),
+            None => format!("Route {}", route.name),
+        };
+        let mut b = tf::resource(
+            "aws_iot_topic_rule",
+            &format!("route_{}", super::hcl::label(&route.name)),
+        )
+        .attr("name", lit(&name))
+        .attr("description", lit(&description))
+        .attr("enabled", tf::boolean(true))
+        .attr("sql", lit(&sql))
+        .attr("sql_version", lit("2016-03-23"));
+        for a in &acts {
+            b = b.child(action_block(*a, &device));
+        }
+        b = b.child(error_action());
+        rules.push(b.build());
+        docs.push(serde_json::json!({
+            "name": name,
+            "route": route.name,
+            "sql": sql,
+            "actions": acts.iter().map(|a| match a {
+                Action::Kinesis => "Kinesis Data Streams",
+                Action::Firehose => "Firehose to the archive",
+                Action::State => "DynamoDB latest state",
+            }).collect::<Vec<_>>(),
+            "basic_ingest": route.source == RouteSource::Telemetry && cx.aws.basic_ingest,
+        }));
+    }
+    cx.fact("rules", docs);
+    cx.fact("basic_ingest", cx.aws.basic_ingest);
+    let f = cx.tf(FILE, PURPOSE);
+    for rule in rules {
+        f.push(rule);
+    }
+}
+
+fn action_block(a: Action, device: &str) -> Block {
+    match a {
+        Action::Kinesis => tf::block("kinesis")
+            .attr("stream_name", r("aws_kinesis_stream.telemetry.name"))
+            .note("One partition key per device keeps each device's messages in order.")
+            .attr("partition_key", lit(format!("${{{device}}}")))
+            .attr("role_arn", r("aws_iam_role.iot_rules.arn"))
+            .build(),
+        Action::Firehose => tf::block("firehose")
+            .attr(
+                "delivery_stream_name",
+                r("aws_kinesis_firehose_delivery_stream.archive.name"),
+            )
+            .attr("role_arn", r("aws_iam_role.iot_rules.arn"))
+            .build(),
+        Action::State => tf::block("dynamodbv2")
+            .attr("role_arn", r("aws_iam_role.iot_rules.arn"))
+            .child(
+                tf::block("put_item")
+                    .attr("table_name", r("aws_dynamodb_table.state.name"))
+                    .build(),
+            )
+            .build(),
+    }
+}

@@ -1,0 +1,731 @@
+//! Provisioning: how a device's certificate becomes a thing with the device policy.
+//!
+//! Every method of `aws.provisioning.method` is planned here: CA registration (DEFAULT mode
+//! with a verification certificate, or SNI_ONLY), JITP (a template on the CA), JITR (an
+//! activator Lambda behind a rule on the CA's registration events), fleet provisioning by
+//! claim (a FLEET_PROVISIONING template, the claim certificate's narrow policy, an optional
+//! pre-provisioning hook), provisioning by trusted user (the template plus the installer
+//! app's IAM policy), and manual registration from the registry. Certificates enter Terraform
+//! only as public PEM files named by variables; private keys never do.
+//!
+//! Paths: the spec names files relative to itself, but Terraform resolves relative paths
+//! against the folder it runs in (the module, `<out>/aws`). The module therefore takes the
+//! spec-relative path and a `spec_dir` variable (default `../..`, where `fleetform build
+//! fleet.yaml --out DIR` puts the spec relative to `DIR/aws`) and joins them; an absolute
+//! path is used as it is. Files are read only through variables, never through a literal
+//! path that `terraform validate` would have to find.
+
+use hcl::Expression;
+
+use super::Ctx;
+use super::functions::{self, Function};
+use super::hcl::{BlockExt, module_path, named, rf, t, tpl};
+use super::iam::{Role, Stmt};
+use crate::blueprint;
+use crate::model::{AwsProvisioningMethod, CertificateMode};
+use crate::plan::PlanError;
+use crate::plan::tf::{self, lit, r};
+
+const FILE: &str = "provisioning.tf";
+const PURPOSE: &str = "Provisioning: how device certificates become things (CA registration, templates, claim policy).";
+
+/// Longest provisioning template name AWS IoT accepts.
+const TEMPLATE_NAME_MAX: usize = 36;
+
+pub(super) fn plan(cx: &mut Ctx) -> Result<(), PlanError> {
+    let method = cx.aws.provisioning.method;
+    cx.fact("method", method_key(method));
+    if cx.flags.ca {
+        ca(cx)?;
+    }
+    match method {
+        AwsProvisioningMethod::Jitp => {}
+        AwsProvisioningMethod::Jitr => jitr(cx)?,
+        AwsProvisioningMethod::FleetByClaim | AwsProvisioningMethod::TrustedUser => fleet(cx)?,
+        AwsProvisioningMethod::Manual => manual(cx),
+    }
+    Ok(())
+}
+
+fn method_key(method: AwsProvisioningMethod) -> &'static str {
+    match method {
+        AwsProvisioningMethod::Manual => "manual",
+        AwsProvisioningMethod::Jitp => "jitp",
+        AwsProvisioningMethod::Jitr => "jitr",
+        AwsProvisioningMethod::FleetByClaim => "fleet_by_claim",
+        AwsProvisioningMethod::TrustedUser => "trusted_user",
+    }
+}
+
+/// `startswith(var.X, "/") ? var.X : "${path.module}/${var.spec_dir}/${var.X}"`.
+fn spec_path(var: &str) -> Expression {
+    let v = format!("var.{var}");
+    tf::cond(
+        tf::call("startswith", [r(&v), lit("/")]),
+        r(&v),
+        tpl([
+            rf("path.module"),
+            t("/"),
+            rf("var.spec_dir"),
+            t("/"),
+            rf(&v),
+        ]),
+    )
+}
+
+/// The `spec_dir` input, once.
+fn spec_dir(cx: &mut Ctx) {
+    if cx.facts_has("spec_dir") {
+        return;
+    }
+    cx.fact("spec_dir", "../..");
+    cx.var(
+        "spec_dir",
+        "string",
+        "Folder of the fleet spec, relative to this module. Spec-relative paths (certificates) are resolved from it; `fleetform build fleet.yaml --out DIR` puts this module in DIR/aws, two levels below the spec's folder.",
+        Some(lit("../..")),
+        Vec::new(),
+    );
+}
+
+fn pem_validation(var: &str, optional: bool) -> hcl::Block {
+    let v = r(&format!("var.{var}"));
+    // Terraform's `||` does not short-circuit, so a null path is checked through coalesce.
+    let path = if optional {
+        tf::call("coalesce", [v, lit("unset.pem")])
+    } else {
+        v
+    };
+    tf::validation(
+        tf::call("endswith", [path, lit(".pem")]),
+        "Give the path of a PEM file (ending in .pem).",
+    )
+}
+
+fn provisioning_role(cx: &mut Ctx) {
+    let f = cx.tf(FILE, PURPOSE);
+    f.comment("AWS IoT assumes this role to create things and attach certificates and policies while provisioning.");
+    Role {
+        label: "provisioning",
+        name: "iot-provisioning",
+        description: "Lets AWS IoT provision things from this stack's provisioning templates.",
+        service: "iot.amazonaws.com",
+        source_account: true,
+        statements: Vec::new(),
+        max_session_seconds: None,
+        managed: vec!["service-role/AWSIoTThingsRegistration"],
+    }
+    .write(f);
+}
+
+fn ca(cx: &mut Ctx) -> Result<(), PlanError> {
+    spec_dir(cx);
+    let method = cx.aws.provisioning.method;
+    let verified = cx.aws.provisioning.certificate_mode == CertificateMode::Default;
+    let ca_file = cx.m.identity.ca_certificate_file.clone();
+    cx.fact("ca_certificate_file", &ca_file);
+    cx.fact("ca_mode", if verified { "DEFAULT" } else { "SNI_ONLY" });
+    cx.var(
+        "ca_certificate_file",
+        "string",
+        "PEM of the CA that signs device certificates, relative to the spec's folder (see spec_dir) or absolute. Only the public certificate: the CA key never leaves the machine that signs.",
+        Some(lit(&ca_file)),
+        vec![pem_validation("ca_certificate_file", false)],
+    );
+    if verified {
+        cx.var(
+            "verification_certificate_file",
+            "string",
+            "PEM of the verification certificate that proves possession of the CA key (CN = the registration code). Leave unset on the first apply, then run `fleetform certs verify-aws --registration-code $(terraform output -raw registration_code)` and apply again with this path.",
+            Some(tf::null()),
+            vec![pem_validation("verification_certificate_file", true)],
+        );
+    }
+    let jitp = method == AwsProvisioningMethod::Jitp;
+    if jitp {
+        provisioning_role(cx);
+        let body = blueprint::render("aws/provisioning/jitp-template.json.j2", jitp_context(cx))?;
+        cx.text(
+            "provisioning/jitp-template.json",
+            "JITP provisioning template, attached to the CA: thing from the certificate subject, device policy.",
+            body,
+        );
+    }
+    let mut locals =
+        tf::block("locals").attr("ca_certificate_path", spec_path("ca_certificate_file"));
+    if verified {
+        locals = locals
+            .attr(
+                "verification_certificate_path",
+                tf::cond(
+                    Expression::from(hcl::expr::BinaryOp::new(
+                        r("var.verification_certificate_file"),
+                        hcl::expr::BinaryOperator::Eq,
+                        tf::null(),
+                    )),
+                    tf::null(),
+                    spec_path("verification_certificate_file"),
+                ),
+            )
+            .note("DEFAULT mode needs the verification certificate, which needs the registration code: register on the second apply.")
+            .attr(
+                "register_ca",
+                Expression::from(hcl::expr::BinaryOp::new(
+                    r("var.verification_certificate_file"),
+                    hcl::expr::BinaryOperator::NotEq,
+                    tf::null(),
+                )),
+            );
+    } else {
+        locals = locals
+            .note("SNI_ONLY mode needs no verification certificate; devices must send SNI (every current AWS IoT SDK does).")
+            .attr("register_ca", tf::boolean(true));
+    }
+    let f = cx.tf(FILE, PURPOSE);
+    f.push(locals.build());
+    if verified {
+        f.push(tf::data("aws_iot_registration_code", "this").build());
+    }
+    f.push(
+        tf::resource("aws_iot_ca_certificate", "fleet")
+            .attr("count", tf::cond(r("local.register_ca"), tf::num(1), tf::num(0)))
+            .attr("active", tf::boolean(true))
+            .note(match method {
+                AwsProvisioningMethod::Jitp => "Auto-registration lets a device's first connection run the JITP template.",
+                AwsProvisioningMethod::Jitr => "Auto-registration registers new certificates PENDING_ACTIVATION for the activator.",
+                _ => "Certificates are registered by Terraform, so auto-registration stays off.",
+            })
+            .attr(
+                "allow_auto_registration",
+                tf::boolean(matches!(method, AwsProvisioningMethod::Jitp | AwsProvisioningMethod::Jitr)),
+            )
+            .attr("ca_certificate_pem", tf::call("file", [r("local.ca_certificate_path")]))
+            .attr("certificate_mode", lit(if verified { "DEFAULT" } else { "SNI_ONLY" }))
+            .when(verified, |b| {
+                b.attr(
+                    "verification_certificate_pem",
+                    tf::call("file", [r("local.verification_certificate_path")]),
+                )
+            })
+            .when(jitp, |b| {
+                b.child(
+                    tf::block("registration_config")
+                        .attr(
+                            "template_body",
+                            tf::call("file", [module_path("provisioning/jitp-template.json")]),
+                        )
+                        .attr("role_arn", r("aws_iam_role.provisioning.arn"))
+                        .build(),
+                )
+            })
+            .when(jitp, |b| {
+                b.attr(
+                    "depends_on",
+                    tf::list([r("aws_iam_role_policy_attachment.provisioning"), r("aws_iot_policy.device")]),
+                )
+            })
+            .build(),
+    );
+    if verified {
+        cx.out(
+            "registration_code",
+            "Registration code for the CA verification certificate (fleetform certs verify-aws --registration-code ...).",
+            r("data.aws_iot_registration_code.this.registration_code"),
+        );
+    }
+    cx.out(
+        "ca_certificate_id",
+        "Id of the registered fleet CA (null until it is registered).",
+        tf::call(
+            "one",
+            [super::hcl::splat("aws_iot_ca_certificate.fleet", "id")],
+        ),
+    );
+    Ok(())
+}
+
+fn subject_fields(cx: &Ctx) -> Vec<(&'static str, &'static str)> {
+    let s = &cx.m.identity.subject;
+    let mut fields = Vec::new();
+    if s.organization.is_some() {
+        fields.push(("organization", "Organization"));
+    }
+    if s.organizational_unit.is_some() {
+        fields.push(("organizational_unit", "OrganizationalUnit"));
+    }
+    if s.country.is_some() {
+        fields.push(("country", "Country"));
+    }
+    if s.state.is_some() {
+        fields.push(("state", "StateName"));
+    }
+    fields
+}
+
+fn single_thing_type(cx: &Ctx) -> Option<String> {
+    match cx.m.fleet.device_types.as_slice() {
+        [only] => Some(only.name.clone()),
+        _ => None,
+    }
+}
+
+fn jitp_context(cx: &Ctx) -> serde_json::Value {
+    serde_json::json!({
+        "policy": format!("{}-device", cx.prefix()),
+        "thing_type": single_thing_type(cx),
+        "attributes": subject_fields(cx)
+            .into_iter()
+            .map(|(attr, field)| serde_json::json!({"attribute": attr, "parameter": format!("AWS::IoT::Certificate::{field}")}))
+            .collect::<Vec<_>>(),
+    })
+}
+
+fn jitr(cx: &mut Ctx) -> Result<(), PlanError> {
+    let rule = format!("{}_jitr_activator", cx.prefix_underscored());
+    let thing_arn = tpl([rf("local.iot_arn"), t(":thing/*")]);
+    let cert_arn = tpl([rf("local.iot_arn"), t(":cert/*")]);
+    functions::function(
+        cx,
+        Function {
+            label: "jitr_activator".to_owned(),
+            name: "jitr-activator".to_owned(),
+            file: FILE,
+            file_purpose: PURPOSE,
+            description: "JITR: checks certificates auto-registered by the fleet CA, creates their thing and activates them.".to_owned(),
+            blueprint: "aws/functions/jitr_activator.py.j2",
+            context: serde_json::json!({
+                "policy": format!("{}-device", cx.prefix()),
+                "thing_type": single_thing_type(cx),
+            }),
+            env: vec![
+                ("DEVICE_POLICY", r("aws_iot_policy.device.name")),
+                (
+                    "CA_CERTIFICATE_ID",
+                    tf::call(
+                        "coalesce",
+                        [tf::call("one", [super::hcl::splat("aws_iot_ca_certificate.fleet", "id")]), lit("unregistered")],
+                    ),
+                ),
+            ],
+            statements: vec![
+                Stmt::allow(
+                    "ReadAndActivateCertificates",
+                    &["iot:DescribeCertificate", "iot:UpdateCertificate"],
+                    vec![cert_arn.clone()],
+                ),
+                Stmt::allow(
+                    "AttachDevicePolicy",
+                    &["iot:AttachPolicy"],
+                    vec![r("aws_iot_policy.device.arn"), cert_arn],
+                ),
+                Stmt::allow(
+                    "CreateThings",
+                    &["iot:CreateThing", "iot:DescribeThing", "iot:AttachThingPrincipal"],
+                    vec![thing_arn],
+                ),
+            ],
+            timeout: 30,
+        },
+    )?;
+    let f = cx.tf(FILE, PURPOSE);
+    f.comment("Certificates auto-registered by the fleet CA are announced on $aws/events/certificates/registered/<CA id>.");
+    f.comment("The device's first connection fails while its certificate is PENDING_ACTIVATION: devices must retry.");
+    f.push(
+        tf::resource("aws_iot_topic_rule", "jitr")
+            .attr(
+                "count",
+                tf::cond(r("local.register_ca"), tf::num(1), tf::num(0)),
+            )
+            .attr("name", lit(&rule))
+            .attr(
+                "description",
+                lit("JITR: activate certificates that the fleet CA registered"),
+            )
+            .attr("enabled", tf::boolean(true))
+            .attr(
+                "sql",
+                tpl([
+                    t("SELECT * FROM '$aws/events/certificates/registered/"),
+                    rf("aws_iot_ca_certificate.fleet.0.id"),
+                    t("' WHERE certificateStatus = 'PENDING_ACTIVATION'"),
+                ]),
+            )
+            .attr("sql_version", lit("2016-03-23"))
+            .child(
+                tf::block("lambda")
+                    .attr("function_arn", r("aws_lambda_function.jitr_activator.arn"))
+                    .build(),
+            )
+            .child(super::pipeline::error_action())
+            .build(),
+    );
+    f.push(
+        tf::resource("aws_lambda_permission", "jitr")
+            .attr(
+                "count",
+                tf::cond(r("local.register_ca"), tf::num(1), tf::num(0)),
+            )
+            .attr("statement_id", lit("AllowIotJitrRule"))
+            .attr("action", lit("lambda:InvokeFunction"))
+            .attr(
+                "function_name",
+                r("aws_lambda_function.jitr_activator.function_name"),
+            )
+            .attr("principal", lit("iot.amazonaws.com"))
+            .attr("source_arn", r("aws_iot_topic_rule.jitr.0.arn"))
+            .attr("source_account", r("local.account_id"))
+            .build(),
+    );
+    cx.fact("jitr_rule", &rule);
+    Ok(())
+}
+
+/// Name of the fleet provisioning template (at most 36 characters).
+pub(super) fn template_name(prefix: &str) -> String {
+    let stem: String = prefix
+        .chars()
+        .take(TEMPLATE_NAME_MAX - "-fleet".len())
+        .collect();
+    format!("{}-fleet", stem.trim_end_matches('-'))
+}
+
+fn fleet(cx: &mut Ctx) -> Result<(), PlanError> {
+    let method = cx.aws.provisioning.method;
+    let hook = cx.aws.provisioning.pre_provisioning_hook;
+    let name = template_name(cx.prefix());
+    provisioning_role(cx);
+    let body = blueprint::render(
+        "aws/provisioning/fleet-template.json.j2",
+        serde_json::json!({
+            "policy": format!("{}-device", cx.prefix()),
+            "thing_type": single_thing_type(cx),
+        }),
+    )?;
+    cx.text(
+        "provisioning/fleet-template.json",
+        "Fleet provisioning template: thing named by the device's serial number, device policy.",
+        body,
+    );
+    if hook {
+        functions::function(
+            cx,
+            Function {
+                label: "pre_provisioning_hook".to_owned(),
+                name: "pre-provisioning-hook".to_owned(),
+                file: FILE,
+                file_purpose: PURPOSE,
+                description: "Pre-provisioning hook: decides whether a device may be provisioned."
+                    .to_owned(),
+                blueprint: "aws/functions/pre_provisioning_hook.py.j2",
+                context: serde_json::json!({}),
+                env: vec![("ALLOWED_SERIAL_PATTERN", r("var.allowed_serial_pattern"))],
+                statements: Vec::new(),
+                timeout: 5,
+            },
+        )?;
+        cx.var(
+            "allowed_serial_pattern",
+            "string",
+            "Regular expression a device's SerialNumber must match for the pre-provisioning hook to allow it (thing names: letters, digits, `:_-`).",
+            Some(lit("^[A-Za-z0-9:_-]{1,128}$")),
+            vec![tf::validation(
+                tf::call("can", [tf::call("regex", [r("var.allowed_serial_pattern"), lit("")])]),
+                "The pattern must be a valid regular expression.",
+            )],
+        );
+    }
+    let f = cx.tf(FILE, PURPOSE);
+    f.push(
+        tf::resource("aws_iot_provisioning_template", "fleet")
+            .note("Changing the body creates a new default version of the template.")
+            .attr("name", lit(&name))
+            .attr(
+                "description",
+                lit(if method == AwsProvisioningMethod::TrustedUser {
+                    "Fleet provisioning by trusted user: an installer app requests a temporary claim"
+                } else {
+                    "Fleet provisioning by claim: devices trade the claim certificate for their own"
+                }),
+            )
+            .attr("type", lit("FLEET_PROVISIONING"))
+            .note("enabled defaults to false in the provider: a disabled template provisions nothing.")
+            .attr("enabled", tf::boolean(true))
+            .attr("provisioning_role_arn", r("aws_iam_role.provisioning.arn"))
+            .attr(
+                "template_body",
+                tf::call("file", [module_path("provisioning/fleet-template.json")]),
+            )
+            .when(hook, |b| {
+                b.child(
+                    tf::block("pre_provisioning_hook")
+                        .attr("target_arn", r("aws_lambda_function.pre_provisioning_hook.arn"))
+                        .attr("payload_version", lit("2020-04-01"))
+                        .build(),
+                )
+            })
+            .attr(
+                "depends_on",
+                tf::list([r("aws_iam_role_policy_attachment.provisioning"), r("aws_iot_policy.device")]),
+            )
+            .build(),
+    );
+    if hook {
+        f.comment("The hook target cannot be changed in place (hashicorp/terraform-provider-aws#37323): replace the template if it moves.");
+        f.push(
+            tf::resource("aws_lambda_permission", "pre_provisioning_hook")
+                .attr("statement_id", lit("AllowIotProvisioningHook"))
+                .attr("action", lit("lambda:InvokeFunction"))
+                .attr(
+                    "function_name",
+                    r("aws_lambda_function.pre_provisioning_hook.function_name"),
+                )
+                .attr("principal", lit("iot.amazonaws.com"))
+                .attr("source_arn", r("aws_iot_provisioning_template.fleet.arn"))
+                .attr("source_account", r("local.account_id"))
+                .build(),
+        );
+    }
+    cx.fact("template_name", &name);
+    cx.out(
+        "provisioning_template_name",
+        "Fleet provisioning template devices name in $aws/provisioning-templates/<name>/provision.",
+        r("aws_iot_provisioning_template.fleet.name"),
+    );
+    if method == AwsProvisioningMethod::TrustedUser {
+        installer_policy(cx);
+    } else {
+        claim(cx);
+    }
+    Ok(())
+}
+
+fn claim(cx: &mut Ctx) {
+    spec_dir(cx);
+    cx.var(
+        "claim_certificate_file",
+        "string",
+        "PEM of the claim certificate built into devices at the factory (`fleetform certs claim` writes it), relative to the spec's folder (see spec_dir) or absolute. Only the certificate is registered: its key stays at the factory. Leave unset to register it later.",
+        Some(tf::null()),
+        vec![pem_validation("claim_certificate_file", true)],
+    );
+    let template = |kind: &str, rest: &str| {
+        tpl([
+            rf("local.iot_arn"),
+            t(format!(":{kind}/$aws/provisioning-templates/")),
+            rf("aws_iot_provisioning_template.fleet.name"),
+            t(rest),
+        ])
+    };
+    let create = |kind: &str| {
+        tpl([
+            rf("local.iot_arn"),
+            t(format!(":{kind}/$aws/certificates/create/*")),
+        ])
+    };
+    // A device on its claim has no thing yet, so it connects with any client id; all it can
+    // do then is ask for its own certificate and run this template.
+    let stmts = vec![
+        Stmt::allow(
+            "ConnectForProvisioning",
+            &["iot:Connect"],
+            vec![tpl([rf("local.iot_arn"), t(":client/*")])],
+        ),
+        Stmt::allow(
+            "CreateCertificateAndProvision",
+            &["iot:Publish", "iot:Receive"],
+            vec![create("topic"), template("topic", "/provision/*")],
+        ),
+        Stmt::allow(
+            "SubscribeToProvisioningReplies",
+            &["iot:Subscribe"],
+            vec![
+                create("topicfilter"),
+                template("topicfilter", "/provision/*"),
+            ],
+        ),
+    ];
+    let policy_name = format!("{}-claim", cx.prefix());
+    let f = cx.tf(FILE, PURPOSE);
+    f.push(super::iam::document("claim_policy", stmts));
+    f.comment("The shared claim certificate may only ask for a certificate and run this template; nothing else.");
+    f.push(
+        tf::resource("aws_iot_policy", "claim")
+            .attr("name", lit(&policy_name))
+            .attr(
+                "policy",
+                r("data.aws_iam_policy_document.claim_policy.json"),
+            )
+            .build(),
+    );
+    f.push(
+        tf::block("locals")
+            .attr(
+                "claim_certificate_path",
+                tf::cond(
+                    Expression::from(hcl::expr::BinaryOp::new(
+                        r("var.claim_certificate_file"),
+                        hcl::expr::BinaryOperator::Eq,
+                        tf::null(),
+                    )),
+                    tf::null(),
+                    spec_path("claim_certificate_file"),
+                ),
+            )
+            .build(),
+    );
+    f.comment("The claim certificate is registered without its CA and without its key (RegisterCertificateWithoutCA).");
+    f.push(
+        tf::resource("aws_iot_certificate", "claim")
+            .attr(
+                "count",
+                tf::cond(
+                    Expression::from(hcl::expr::BinaryOp::new(
+                        r("var.claim_certificate_file"),
+                        hcl::expr::BinaryOperator::Eq,
+                        tf::null(),
+                    )),
+                    tf::num(0),
+                    tf::num(1),
+                ),
+            )
+            .attr(
+                "certificate_pem",
+                tf::call("file", [r("local.claim_certificate_path")]),
+            )
+            .attr("active", tf::boolean(true))
+            .build(),
+    );
+    f.push(
+        tf::resource("aws_iot_policy_attachment", "claim")
+            .attr(
+                "count",
+                tf::call("length", [r("aws_iot_certificate.claim")]),
+            )
+            .attr("policy", r("aws_iot_policy.claim.name"))
+            .attr("target", r("aws_iot_certificate.claim.0.arn"))
+            .build(),
+    );
+    cx.fact("claim_policy", &policy_name);
+    cx.out(
+        "claim_policy_name",
+        "IoT policy of the claim certificate (provisioning topics only).",
+        r("aws_iot_policy.claim.name"),
+    );
+    cx.out(
+        "claim_certificate_id",
+        "Id of the registered claim certificate (null until claim_certificate_file is set).",
+        tf::call(
+            "one",
+            [super::hcl::splat("aws_iot_certificate.claim", "id")],
+        ),
+    );
+}
+
+fn installer_policy(cx: &mut Ctx) {
+    let f = cx.tf(FILE, PURPOSE);
+    f.push(super::iam::document(
+        "installer",
+        vec![Stmt::allow(
+            "CreateProvisioningClaim",
+            &["iot:CreateProvisioningClaim"],
+            vec![r("aws_iot_provisioning_template.fleet.arn")],
+        )],
+    ));
+    f.comment("Attach to the identity of the installer app (for example the authenticated role of its identity pool).");
+    f.push(
+        tf::resource("aws_iam_policy", "installer")
+            .attr("name", named("provisioning-installer"))
+            .attr(
+                "description",
+                lit("Lets a trusted installer app request temporary provisioning claims for this fleet"),
+            )
+            .attr("policy", r("data.aws_iam_policy_document.installer.json"))
+            .build(),
+    );
+    cx.out(
+        "installer_policy_arn",
+        "IAM policy to attach to the installer app's identity (iot:CreateProvisioningClaim on the template).",
+        r("aws_iam_policy.installer.arn"),
+    );
+}
+
+fn manual(cx: &mut Ctx) {
+    if cx.m.fleet.registry.is_empty() {
+        cx.fact("manual_without_registry", true);
+        return;
+    }
+    cx.var(
+        "device_certificates_dir",
+        "string",
+        "Folder of device certificates (<thing name>.pem, public certificates only), relative to the spec's folder (see spec_dir) or absolute. `fleetform certs device <id>` writes them; each registered device whose certificate exists is attached.",
+        Some(lit("certs/devices")),
+        Vec::new(),
+    );
+    let each_pem = tpl([
+        rf("local.device_certificates_path"),
+        t("/"),
+        rf("id"),
+        t(".pem"),
+    ]);
+    let with_cert = Expression::ForExpr(Box::new(
+        hcl::expr::ForExpr::new(tf::ident("device"), r("local.registry"), r("device"))
+            .with_key_var(tf::ident("id"))
+            .with_key_expr(r("id"))
+            .with_cond_expr(tf::call("fileexists", [each_pem])),
+    ));
+    let f = cx.tf(FILE, PURPOSE);
+    f.push(
+        tf::block("locals")
+            .attr("device_certificates_path", spec_path("device_certificates_dir"))
+            .note("Registered devices whose certificate file exists; the others are attached once it does.")
+            .attr(
+                "devices_with_certificates",
+                tf::cond(r("local.register_ca"), with_cert, tf::obj::<&str>([])),
+            )
+            .build(),
+    );
+    f.push(
+        tf::resource("aws_iot_certificate", "device")
+            .attr("for_each", r("local.devices_with_certificates"))
+            .attr(
+                "certificate_pem",
+                tf::call(
+                    "file",
+                    [tpl([
+                        rf("local.device_certificates_path"),
+                        t("/"),
+                        rf("each.key"),
+                        t(".pem"),
+                    ])],
+                ),
+            )
+            .attr(
+                "ca_pem",
+                r("aws_iot_ca_certificate.fleet.0.ca_certificate_pem"),
+            )
+            .attr("active", tf::boolean(true))
+            .build(),
+    );
+    f.push(
+        tf::resource("aws_iot_policy_attachment", "device")
+            .attr("for_each", r("aws_iot_certificate.device"))
+            .attr("policy", r("aws_iot_policy.device.name"))
+            .attr("target", r("each.value.arn"))
+            .build(),
+    );
+    f.push(
+        tf::resource("aws_iot_thing_principal_attachment", "device")
+            .attr("for_each", r("aws_iot_certificate.device"))
+            .attr(
+                "thing",
+                tf::r_index("aws_iot_thing.registry", r("each.key"), &["name"]),
+            )
+            .attr("principal", r("each.value.arn"))
+            .build(),
+    );
+    cx.out(
+        "registered_certificate_count",
+        "Device certificates registered and attached so far.",
+        tf::call("length", [r("aws_iot_certificate.device")]),
+    );
+}

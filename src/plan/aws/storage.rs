@@ -1,0 +1,388 @@
+//! S3: the raw telemetry archive and the hardening every bucket of the stack shares.
+//!
+//! [`bucket`] is the one place a bucket is made, so the archive, the firmware bucket, the
+//! Athena results bucket and the access-log bucket all get the same baseline: public access
+//! blocked (all four switches), ACLs disabled (BucketOwnerEnforced), SSE-KMS with the stack
+//! key and bucket keys (or SSE-S3 where the spec asks for platform keys), versioning, a
+//! TLS-only bucket policy, server access logging, EventBridge notifications and a lifecycle
+//! that at least aborts incomplete multipart uploads. The archive's lifecycle comes from the
+//! spec's tiers: hot (Standard) to cool (Standard-IA), cold (Glacier Instant Retrieval),
+//! archive (Glacier Flexible Retrieval) and deep_archive (Deep Archive).
+
+use hcl::{Block, Expression};
+
+use super::Ctx;
+use super::hcl::{BlockExt, named_global, rf, t, tpl, under};
+use super::iam::{self, Stmt};
+use crate::model::StorageTier;
+use crate::plan::tf::{self, lit, r};
+
+const FILE: &str = "storage.tf";
+const PURPOSE: &str =
+    "S3: the raw telemetry archive with its lifecycle, and the access-log bucket.";
+
+/// Days after which incomplete multipart uploads are aborted.
+const ABORT_MULTIPART_DAYS: u32 = 7;
+
+/// A bucket to create.
+pub(super) struct Bucket<'a> {
+    pub label: &'a str,
+    pub name: Expression,
+    pub file: &'static str,
+    pub purpose: &'static str,
+    /// SSE-KMS with the stack key (else SSE-S3, with the reason as a checkov skip).
+    pub cmk: Result<(), &'a str>,
+    /// Versioning (else the reason, as a checkov skip).
+    pub versioning: Result<(), &'a str>,
+    /// Server access logs go to the access-log bucket (false for that bucket itself, which
+    /// checkov recognises as a log target).
+    pub access_logs: bool,
+    /// Lifecycle rules; an abort-incomplete-uploads rule is added when no rule aborts.
+    pub lifecycle: Vec<Block>,
+    /// Bucket policy statements beyond TLS-only.
+    pub policy: Vec<Stmt>,
+    /// Note on the lifecycle configuration.
+    pub lifecycle_note: Option<&'a str>,
+}
+
+/// Writes a hardened bucket.
+pub(super) fn bucket(cx: &mut Ctx, b: Bucket) {
+    let label = b.label;
+    let id = r(&format!("aws_s3_bucket.{label}.id"));
+    let arn = format!("aws_s3_bucket.{label}.arn");
+    let f = cx.tf(b.file, b.purpose);
+    let mut res = tf::resource("aws_s3_bucket", label).skip(
+        "CKV_AWS_144",
+        "single-region stack: S3 stores objects across availability zones and versioning guards deletes; cross-region replication would double storage cost",
+    );
+    if let Err(why) = b.cmk {
+        res = res.skip("CKV_AWS_145", why);
+    }
+    if let Err(why) = b.versioning {
+        res = res.skip("CKV_AWS_21", why);
+    }
+    f.push(res.attr("bucket", b.name).build());
+    f.push(
+        tf::resource("aws_s3_bucket_public_access_block", label)
+            .attr("bucket", id.clone())
+            .attr("block_public_acls", tf::boolean(true))
+            .attr("block_public_policy", tf::boolean(true))
+            .attr("ignore_public_acls", tf::boolean(true))
+            .attr("restrict_public_buckets", tf::boolean(true))
+            .build(),
+    );
+    f.push(
+        tf::resource("aws_s3_bucket_ownership_controls", label)
+            .attr("bucket", id.clone())
+            .child(
+                tf::block("rule")
+                    .attr("object_ownership", lit("BucketOwnerEnforced"))
+                    .build(),
+            )
+            .build(),
+    );
+    let sse = if b.cmk.is_ok() {
+        tf::block("apply_server_side_encryption_by_default")
+            .attr("sse_algorithm", lit("aws:kms"))
+            .attr("kms_master_key_id", r("aws_kms_key.fleet.arn"))
+            .build()
+    } else {
+        tf::block("apply_server_side_encryption_by_default")
+            .attr("sse_algorithm", lit("AES256"))
+            .build()
+    };
+    f.push(
+        tf::resource("aws_s3_bucket_server_side_encryption_configuration", label)
+            .attr("bucket", id.clone())
+            .child(
+                tf::block("rule")
+                    .child(sse)
+                    .when(b.cmk.is_ok(), |x| {
+                        x.note(
+                            "Bucket keys cut KMS requests (and their cost) by orders of magnitude.",
+                        )
+                        .attr("bucket_key_enabled", tf::boolean(true))
+                    })
+                    .build(),
+            )
+            .build(),
+    );
+    if b.versioning.is_ok() {
+        f.push(
+            tf::resource("aws_s3_bucket_versioning", label)
+                .attr("bucket", id.clone())
+                .child(
+                    tf::block("versioning_configuration")
+                        .attr("status", lit("Enabled"))
+                        .build(),
+                )
+                .build(),
+        );
+    }
+    if b.access_logs {
+        f.push(
+            tf::resource("aws_s3_bucket_logging", label)
+                .attr("bucket", id.clone())
+                .attr("target_bucket", r("aws_s3_bucket.access_logs.id"))
+                .attr("target_prefix", lit(format!("{label}/")))
+                .build(),
+        );
+    }
+    f.push(
+        tf::resource("aws_s3_bucket_notification", label)
+            .note("Object events go to EventBridge, where consumers can subscribe without changing this stack.")
+            .attr("bucket", id.clone())
+            .attr("eventbridge", tf::boolean(true))
+            .build(),
+    );
+    let mut rules = b.lifecycle;
+    rules.push(
+        tf::block("rule")
+            .attr("id", lit("abort-incomplete-uploads"))
+            .attr("status", lit("Enabled"))
+            .child(super::hcl::all_objects())
+            .child(
+                tf::block("abort_incomplete_multipart_upload")
+                    .attr("days_after_initiation", tf::num(ABORT_MULTIPART_DAYS))
+                    .build(),
+            )
+            .build(),
+    );
+    f.push(
+        tf::resource("aws_s3_bucket_lifecycle_configuration", label)
+            .when(b.lifecycle_note.is_some(), |x| {
+                x.note(b.lifecycle_note.unwrap_or_default())
+            })
+            .attr("bucket", id.clone())
+            .attr(
+                "transition_default_minimum_object_size",
+                lit("all_storage_classes_128K"),
+            )
+            .each(rules, BlockExt::child)
+            .when(b.versioning.is_ok(), |x| {
+                x.attr(
+                    "depends_on",
+                    tf::list([r(&format!("aws_s3_bucket_versioning.{label}"))]),
+                )
+            })
+            .build(),
+    );
+    let mut stmts = vec![
+        Stmt::deny(
+            "DenyInsecureTransport",
+            &["s3:*"],
+            vec![r(&arn), under(&arn, "/*")],
+        )
+        .principal("AWS", vec![lit("*")])
+        .cond("Bool", "aws:SecureTransport", vec![lit("false")]),
+    ];
+    stmts.extend(b.policy);
+    let doc = format!("{label}_bucket");
+    f.push(iam::document(&doc, stmts));
+    f.push(
+        tf::resource("aws_s3_bucket_policy", label)
+            .attr("bucket", id)
+            .attr(
+                "policy",
+                r(&format!("data.aws_iam_policy_document.{doc}.json")),
+            )
+            .attr(
+                "depends_on",
+                tf::list([r(&format!("aws_s3_bucket_public_access_block.{label}"))]),
+            )
+            .build(),
+    );
+}
+
+/// S3 storage class of a tier; `None` for hot (objects start in Standard).
+fn storage_class(tier: StorageTier) -> Option<&'static str> {
+    match tier {
+        StorageTier::Hot => None,
+        StorageTier::Cool => Some("STANDARD_IA"),
+        StorageTier::Cold => Some("GLACIER_IR"),
+        StorageTier::Archive => Some("GLACIER"),
+        StorageTier::DeepArchive => Some("DEEP_ARCHIVE"),
+    }
+}
+
+/// Minimum billed storage duration of an S3 storage class, in days.
+fn minimum_days(class: &str) -> u32 {
+    match class {
+        "STANDARD_IA" | "ONEZONE_IA" => 30,
+        "GLACIER_IR" | "GLACIER" => 90,
+        "DEEP_ARCHIVE" => 180,
+        _ => 0,
+    }
+}
+
+fn archive_rules(cx: &Ctx) -> Vec<Block> {
+    let Some(a) = &cx.m.archive else {
+        return Vec::new();
+    };
+    let transitions: Vec<(u32, &str)> = a
+        .lifecycle
+        .iter()
+        .filter_map(|t| storage_class(t.tier).map(|c| (t.after_days, c)))
+        .collect();
+    let noncurrent_days = a.noncurrent_versions_expire_after_days;
+    let rule = |id: String, prefix: Option<&str>| {
+        tf::block("rule")
+            .attr("id", lit(id))
+            .attr("status", lit("Enabled"))
+            .child(
+                tf::block("filter")
+                    .attr("prefix", lit(prefix.unwrap_or_default()))
+                    .build(),
+            )
+            .each(&transitions, |b, (days, class)| {
+                b.child(
+                    tf::block("transition")
+                        .attr("days", tf::num(*days))
+                        .attr("storage_class", lit(*class))
+                        .build(),
+                )
+            })
+            .when(a.expire_after_days.is_some(), |b| {
+                b.child(
+                    tf::block("expiration")
+                        .attr("days", tf::num(a.expire_after_days.unwrap_or_default()))
+                        .build(),
+                )
+            })
+            .when(a.versioning, |b| {
+                // Old versions follow the same tiers, but only into a tier they stay in for its
+                // minimum billed duration before they expire (no early-deletion fees).
+                b.each(
+                    transitions
+                        .iter()
+                        .filter(|(d, c)| *d >= 30 && d + minimum_days(c) <= noncurrent_days),
+                    |b, (days, class)| {
+                        b.child(
+                            tf::block("noncurrent_version_transition")
+                                .attr("noncurrent_days", tf::num(*days))
+                                .attr("storage_class", lit(*class))
+                                .build(),
+                        )
+                    },
+                )
+                .child(
+                    tf::block("noncurrent_version_expiration")
+                        .attr("noncurrent_days", tf::num(noncurrent_days))
+                        .build(),
+                )
+            })
+            .build()
+    };
+    if a.prefixes.is_empty() {
+        vec![rule("archive-tiers".to_owned(), None)]
+    } else {
+        a.prefixes
+            .iter()
+            .enumerate()
+            .map(|(i, p)| rule(format!("archive-tiers-{}", i + 1), Some(p)))
+            .collect()
+    }
+}
+
+pub(super) fn plan(cx: &mut Ctx) {
+    access_log_bucket(cx);
+    if !cx.flags.archive {
+        return;
+    }
+    let m = cx.m;
+    let name = match &cx.aws.archive_bucket {
+        Some(n) => lit(n),
+        None => tpl([
+            t(format!("{}-", cx.aws.archive_bucket_stem)),
+            rf("local.account_id"),
+        ]),
+    };
+    let versioning = m.archive.as_ref().is_none_or(|a| a.versioning);
+    let policy = Vec::new();
+    let rules = archive_rules(cx);
+    cx.fact(
+        "lifecycle",
+        m.archive.as_ref().map(|a| {
+            serde_json::json!({
+                "transitions": a.lifecycle.iter().filter_map(|t| storage_class(t.tier).map(|c| serde_json::json!({"days": t.after_days, "class": c}))).collect::<Vec<_>>(),
+                "expire_after_days": a.expire_after_days,
+                "noncurrent_days": a.noncurrent_versions_expire_after_days,
+                "prefixes": a.prefixes,
+            })
+        }),
+    );
+    bucket(
+        cx,
+        Bucket {
+            label: "archive",
+            name,
+            file: FILE,
+            purpose: PURPOSE,
+            cmk: if cx.flags.archive_cmk {
+                Ok(())
+            } else {
+                Err(
+                    "the spec asks for platform-managed keys (storage.archive.encryption: platform_managed): SSE-S3",
+                )
+            },
+            versioning: if versioning {
+                Ok(())
+            } else {
+                Err("the spec turns versioning off (storage.archive.versioning: false)")
+            },
+            access_logs: true,
+            lifecycle: rules,
+            policy,
+            lifecycle_note: Some(
+                "S3 does not transition objects under 128 KB; Firehose batches telemetry into objects of up to the buffer size, well above it.",
+            ),
+        },
+    );
+    cx.out(
+        "archive_bucket_name",
+        "S3 bucket of the raw telemetry archive (raw/yyyy/MM/dd/<device_id>/).",
+        r("aws_s3_bucket.archive.id"),
+    );
+    cx.out(
+        "archive_bucket_arn",
+        "ARN of the archive bucket.",
+        r("aws_s3_bucket.archive.arn"),
+    );
+}
+
+fn access_log_bucket(cx: &mut Ctx) {
+    bucket(
+        cx,
+        Bucket {
+            label: "access_logs",
+            name: named_global("access-logs"),
+            file: FILE,
+            purpose: PURPOSE,
+            cmk: Ok(()),
+            versioning: Ok(()),
+            access_logs: false,
+            lifecycle: vec![
+                tf::block("rule")
+                    .attr("id", lit("expire-access-logs"))
+                    .attr("status", lit("Enabled"))
+                    .child(super::hcl::all_objects())
+                    .child(tf::block("expiration").attr("days", tf::num(365)).build())
+                    .child(
+                        tf::block("noncurrent_version_expiration")
+                            .attr("noncurrent_days", tf::num(30))
+                            .build(),
+                    )
+                    .build(),
+            ],
+            policy: vec![iam::same_account(
+                Stmt::allow(
+                    "ServerAccessLogDelivery",
+                    &["s3:PutObject"],
+                    vec![under("aws_s3_bucket.access_logs.arn", "/*")],
+                )
+                .principal("Service", iam::service("logging.s3.amazonaws.com")),
+            )],
+            lifecycle_note: Some("Server access logs of the stack's buckets, kept a year."),
+        },
+    );
+}

@@ -1,0 +1,567 @@
+//! The AWS planner across its choices: every provisioning method with every ingest choice,
+//! plus the optional features, each module checked by `terraform fmt` and `terraform
+//! validate` against the real hashicorp/aws 5.100 schema; and the properties that must hold
+//! whatever the spec says (spec text stays literal, no private keys, least-privilege device
+//! policy, a 100,000-device registry stays one small `for_each`).
+
+mod common;
+
+use std::fmt::Write as _;
+use std::path::Path;
+use std::time::Instant;
+
+use common::{build_text, write_temp};
+use fleetform::emit::Rendered;
+
+/// Provisioning methods, with the extra YAML under `clouds.aws.provisioning`.
+const METHODS: &[(&str, &str)] = &[
+    ("manual", "method: manual\n      certificate_mode: sni_only"),
+    ("jitp", "method: jitp"),
+    ("jitr", "method: jitr"),
+    (
+        "claim",
+        "method: fleet_by_claim\n      pre_provisioning_hook: true",
+    ),
+    ("trusted", "method: trusted_user"),
+];
+
+/// Ingest choices: the YAML of `clouds.aws.stream`.
+const INGEST: &[(&str, &str)] = &[
+    ("firehose", "service: firehose"),
+    (
+        "kinesis",
+        "service: kinesis\n      kinesis_capacity: provisioned",
+    ),
+    (
+        "ondemand",
+        "service: kinesis\n      kinesis_capacity: on_demand",
+    ),
+    (
+        "both",
+        "service: kinesis_and_firehose\n      kinesis_retention_hours: 72",
+    ),
+];
+
+/// Optional parts, spread over the matrix so every one is validated in several contexts.
+#[derive(Clone, Copy, Default)]
+struct Extras {
+    basic_ingest: bool,
+    fleet_indexing: bool,
+    state_store: bool,
+    ota: bool,
+    analytics: bool,
+    web_api: bool,
+    role_alias: bool,
+    registry: bool,
+    shadow: bool,
+    lifecycle: u8,
+}
+
+fn spec(method: &str, ingest: &str, x: Extras) -> String {
+    let mut s = String::new();
+    let _ = write!(
+        s,
+        "version: 1
+stack:
+  name: matrix
+  environment: test
+  owner: qa
+clouds:
+  aws:
+    region: eu-west-1
+    provisioning:
+      {method}
+    iot:
+      fleet_indexing: {}
+      basic_ingest: {}
+    stream:
+      {ingest}
+fleet:
+  devices: 3000
+  growth_percent_per_year: 20
+  device_types:
+    - name: sensor
+      searchable_attributes: [model]
+  groups:
+    - name: site
+    - name: site-hall
+      parent: site
+",
+        x.fleet_indexing, x.basic_ingest
+    );
+    if x.registry || method.contains("manual") {
+        s.push_str(
+            "  registry:
+    devices:
+      - id: sensor-001
+        type: sensor
+        groups: [site-hall]
+        attributes: {model: m1}
+      - id: sensor-002
+        type: sensor
+",
+        );
+    }
+    s.push_str("identity:\n  method: x509\n  x509:\n    subject:\n      organization: QA\n      country: DE\n");
+    let mut grants = Vec::new();
+    if x.ota {
+        grants.push("firmware_read");
+    }
+    if x.state_store {
+        grants.push("state_read");
+    }
+    grants.push("archive_upload");
+    if x.role_alias {
+        let _ = write!(
+            s,
+            "authorization:\n  device:\n    publish: [\"events/{{device_id}}/door\"]\n    subscribe: [\"config/{{device_id}}/#\"]\n  cloud_credentials:\n    role_alias: matrix-devices\n    duration_seconds: 7200\n    grants: [{}]\n",
+            grants.join(", ")
+        );
+    }
+    let _ = write!(
+        s,
+        "messaging:
+  messages_per_device_per_hour: 60
+  message_bytes: 800
+  topics:
+    telemetry: dt/{{device_type}}/{{device_id}}/data
+  cloud_to_device:
+    commands: true
+    commands_per_device_per_day: 4
+  state:
+    enabled: {}
+    updates_per_device_per_day: 10
+pipeline:
+  routes:
+    - name: telemetry
+      to: [stream, archive{}]
+    - name: hot
+      condition: temperature > 80 and site = 'hall'
+      to: [stream]
+{}  alerts:
+    - name: overheat
+      condition: temperature > 90
+    - name: door_open
+      condition: door = 'open' and not armed
+      function: false
+  state_store: {{enabled: {}}}
+  ota: {{enabled: {}}}
+  analytics: {{enabled: {}}}
+  web_api: {{enabled: {}}}
+",
+        x.shadow,
+        if x.state_store { ", state_store" } else { "" },
+        if x.shadow {
+            "    - name: shadows\n      source: state_changes\n      to: [archive]\n    - name: presence\n      source: connection_state\n      to: [stream]\n    - name: registry\n      source: lifecycle\n      to: [archive]\n"
+        } else {
+            ""
+        },
+        x.state_store,
+        x.ota,
+        x.analytics,
+        x.web_api,
+    );
+    s.push_str(match x.lifecycle {
+        0 => "storage:\n  archive:\n    lifecycle:\n      - {tier: cool, after_days: 30}\n      - {tier: cold, after_days: 90}\n      - {tier: archive, after_days: 180}\n      - {tier: deep_archive, after_days: 365}\n    expire_after_days: 2555\n",
+        1 => "storage:\n  archive:\n    encryption: platform_managed\n    versioning: false\n    prefixes: [raw/, errors/]\n    lifecycle:\n      - {tier: cold, after_days: 7, allow_early_deletion: true}\n    expire_after_days: 60\n",
+        2 => "storage:\n  archive:\n    noncurrent_versions_expire_after_days: 120\n    lifecycle:\n      - {tier: cool, after_days: 45}\n",
+        4 => "storage:\n  archive:\n    enabled: false\n",
+        _ => "",
+    });
+    s.push_str(
+        "monitoring:\n  log_retention_days: 365\n  notify:\n    email: [ops@example.com]\ncost:\n  monthly_budget_usd: 400\n",
+    );
+    s
+}
+
+/// The extras of matrix cell `i`: each feature is on in about half the cells.
+fn extras(i: usize) -> Extras {
+    Extras {
+        basic_ingest: i.is_multiple_of(3),
+        fleet_indexing: i.is_multiple_of(2),
+        state_store: i % 2 == 1,
+        ota: i % 4 == 1,
+        analytics: i % 4 != 1,
+        web_api: i % 2 == 1 && !i.is_multiple_of(3),
+        role_alias: i % 3 != 1,
+        registry: i % 4 == 3,
+        shadow: i.is_multiple_of(2) || i % 5 == 4,
+        lifecycle: (i % 4) as u8,
+    }
+}
+
+/// Every cell of the matrix: (name, spec).
+fn matrix() -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    let mut i = 0;
+    for (m, method) in METHODS {
+        for (g, ingest) in INGEST {
+            out.push((format!("{m}-{g}"), spec(method, ingest, extras(i))));
+            i += 1;
+        }
+    }
+    // Everything at once, and nothing optional at all.
+    let all = Extras {
+        basic_ingest: true,
+        fleet_indexing: true,
+        state_store: true,
+        ota: true,
+        analytics: true,
+        web_api: true,
+        role_alias: true,
+        registry: true,
+        shadow: true,
+        lifecycle: 0,
+    };
+    out.push((
+        "everything".to_owned(),
+        spec("method: jitp", "service: kinesis_and_firehose", all),
+    ));
+    // No archive at all: a Kinesis stream and nothing that lands in S3 but access logs.
+    out.push((
+        "stream-only".to_owned(),
+        spec(
+            "method: jitp\n      certificate_mode: sni_only",
+            "service: kinesis\n      kinesis_capacity: on_demand",
+            Extras {
+                lifecycle: 4,
+                ..Extras::default()
+            },
+        )
+        .replace("to: [stream, archive]", "to: [stream]"),
+    ));
+    out.push((
+        "bare".to_owned(),
+        spec(
+            "method: fleet_by_claim",
+            "service: firehose",
+            Extras {
+                lifecycle: 3,
+                ..Extras::default()
+            },
+        ),
+    ));
+    out
+}
+
+fn build(name: &str, text: &str) -> Rendered {
+    build_text(name, text, Path::new(env!("CARGO_MANIFEST_DIR")))
+}
+
+fn aws_text(r: &Rendered) -> String {
+    let mut out = String::new();
+    for (p, f) in &r.files {
+        if p.starts_with("aws/") && p.ends_with(".tf") {
+            let _ = writeln!(out, "# {p}\n{}", String::from_utf8_lossy(&f.bytes));
+        }
+    }
+    out
+}
+
+/// `terraform fmt` and `validate` on every matrix module (the cells split over two tests so
+/// the harness runs them side by side).
+fn validate_cells(half: usize) {
+    if common::terraform().is_none() {
+        return common::skip(
+            "terraform validate",
+            "terraform or the provider mirror is not installed",
+        );
+    }
+    let cells = matrix();
+    let mut count = 0;
+    for (name, text) in cells.iter().skip(half).step_by(2) {
+        let dir = write_temp(&build(name, text));
+        if let Err(diff) = common::terraform_fmt_check(dir.path()) {
+            panic!("{name}: terraform fmt would change the output:\n{diff}");
+        }
+        if let Err(e) = common::terraform_validate(&dir.path().join("aws")) {
+            panic!("{name}: {e}\n--- spec ---\n{text}");
+        }
+        count += 1;
+    }
+    assert!(count >= 10, "only {count} modules validated");
+}
+
+#[test]
+fn matrix_modules_validate_first_half() {
+    validate_cells(0);
+}
+
+#[test]
+fn matrix_modules_validate_second_half() {
+    validate_cells(1);
+}
+
+#[test]
+fn matrix_builds_are_deterministic_and_cover_every_feature() {
+    let mut seen = std::collections::BTreeSet::new();
+    for (name, text) in matrix() {
+        let a = build(&name, &text);
+        assert_eq!(a, build(&name, &text), "{name} builds differently twice");
+        let hcl = aws_text(&a);
+        for (needle, feature) in [
+            ("aws_kinesis_firehose_delivery_stream", "firehose"),
+            ("stream_mode = \"ON_DEMAND\"", "kinesis on-demand"),
+            ("stream_mode = \"PROVISIONED\"", "kinesis provisioned"),
+            ("kinesis_source_configuration", "firehose reads kinesis"),
+            ("$aws/rules/", "basic ingest"),
+            ("aws_iot_indexing_configuration", "fleet indexing"),
+            ("aws_dynamodb_table", "state store"),
+            ("aws_signer_signing_profile", "ota"),
+            ("aws_athena_workgroup", "analytics"),
+            ("aws_cognito_identity_pool", "web api"),
+            ("aws_iot_role_alias", "role alias"),
+            ("aws_iot_thing\" \"registry", "registry"),
+            ("pre_provisioning_hook {", "hook"),
+            ("aws_iam_policy\" \"installer", "trusted user"),
+            ("aws_iot_topic_rule\" \"jitr", "jitr"),
+            ("registration_config", "jitp"),
+            ("aws_iot_certificate\" \"device", "manual"),
+            ("\"SNI_ONLY\"", "sni only"),
+            ("STANDARD_IA", "lifecycle cool"),
+            ("DEEP_ARCHIVE", "lifecycle deep archive"),
+            ("sse_algorithm = \"AES256\"", "platform-managed archive"),
+            ("prefix = \"errors/\"", "lifecycle prefixes"),
+            ("aws_iot_event_configurations", "registry events"),
+            ("aws_budgets_budget", "budget"),
+        ] {
+            if hcl.contains(needle) {
+                seen.insert(feature);
+            }
+        }
+    }
+    assert_eq!(
+        seen.len(),
+        24,
+        "the matrix misses a feature; covered: {seen:?}"
+    );
+}
+
+#[test]
+fn every_feature_has_a_parity_row() {
+    let (_, text) = matrix()
+        .into_iter()
+        .find(|(n, _)| n == "everything")
+        .unwrap();
+    let outcome = fleetform::validate::validate("everything", &text, &common::Dir(common::root()));
+    let model = outcome.validated.expect("valid").model;
+    let modules = fleetform::plan_modules(&model).unwrap();
+    let keys: Vec<&str> = modules[0].parity.iter().map(|r| r.feature).collect();
+    for key in [
+        "identity",
+        "provisioning",
+        "authorization",
+        "cloud_credentials",
+        "device_state",
+        "cloud_to_device",
+        "routes",
+        "stream",
+        "archive",
+        "lifecycle",
+        "alerts",
+        "state_store",
+        "ota",
+        "analytics",
+        "web_api",
+        "monitoring",
+        "budget",
+    ] {
+        assert!(keys.contains(&key), "no parity row for `{key}`: {keys:?}");
+    }
+}
+
+#[test]
+fn spec_text_that_looks_like_hcl_stays_literal() {
+    let text = spec("method: jitp", "service: firehose", Extras::default())
+        .replace(
+            "owner: qa",
+            "owner: \"${file(\\\"/etc/passwd\\\")}\"\n  description: \"%{ for x in y }${x}%{ endfor } \\\" \\\\ end\"",
+        )
+        .replace("site = 'hall'", "site = '${var.region}'")
+        .replace(
+            "condition: temperature > 90",
+            "condition: temperature > 90 and note != '\"\"\";import os;#'",
+        );
+    let r = build("hcl-injection", &text);
+    let hcl = aws_text(&r);
+    assert!(
+        hcl.contains("$${file(\\\"/etc/passwd\\\")}"),
+        "owner tag not escaped:\n{hcl}"
+    );
+    assert!(
+        hcl.contains("site = '$${var.region}'"),
+        "condition not escaped"
+    );
+    assert!(!hcl.contains("= '${var.region}'"));
+    for (path, f) in &r.files {
+        if path.ends_with(".tf") {
+            let body = String::from_utf8_lossy(&f.bytes);
+            hcl::parse(&body).unwrap_or_else(|e| panic!("{path} does not parse: {e}"));
+        }
+    }
+    artifacts_parse("hcl-injection", &r);
+    if common::terraform().is_some() {
+        let dir = write_temp(&r);
+        common::terraform_validate(&dir.path().join("aws")).unwrap();
+    }
+}
+
+/// JSON artifacts are JSON, Python functions compile, scripts pass `bash -n`.
+fn artifacts_parse(name: &str, r: &Rendered) {
+    let dir = write_temp(r);
+    for (path, f) in &r.files {
+        let full = dir.path().join(path);
+        let ok = |tool: &str, args: &[&str]| match std::process::Command::new(tool)
+            .args(args)
+            .arg(&full)
+            .output()
+        {
+            Ok(out) => assert!(
+                out.status.success(),
+                "{name}/{path} does not parse:\n{}",
+                String::from_utf8_lossy(&out.stderr)
+            ),
+            Err(_) => common::skip(tool, "not installed"),
+        };
+        if path.ends_with(".json") {
+            serde_json::from_slice::<serde_json::Value>(&f.bytes)
+                .unwrap_or_else(|e| panic!("{name}/{path} is not JSON: {e}"));
+        } else if path.ends_with(".py") {
+            ok("python3", &["-m", "py_compile"]);
+        } else if path.ends_with(".sh") {
+            ok("bash", &["-n"]);
+        }
+    }
+}
+
+#[test]
+fn generated_artifacts_parse() {
+    for (name, text) in matrix() {
+        artifacts_parse(&name, &build(&name, &text));
+    }
+}
+
+#[test]
+fn no_private_key_and_only_the_aws_provider() {
+    for (name, text) in matrix() {
+        let r = build(&name, &text);
+        for (path, f) in &r.files {
+            let body = String::from_utf8_lossy(&f.bytes);
+            assert!(
+                !body.contains("PRIVATE KEY"),
+                "{name}/{path} carries a private key"
+            );
+            if path.ends_with(".tf") {
+                for banned in [
+                    "resource \"tls_",
+                    "resource \"null_",
+                    "resource \"random_",
+                    "data \"archive_",
+                    "private_key",
+                ] {
+                    assert!(!body.contains(banned), "{name}/{path} uses `{banned}`");
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn device_policy_is_scoped_to_the_thing() {
+    let (_, text) = matrix()
+        .into_iter()
+        .find(|(n, _)| n == "everything")
+        .unwrap();
+    let r = build("everything", &text);
+    let iot = String::from_utf8_lossy(&r.files["aws/iot.tf"].bytes).into_owned();
+    let policy = iot
+        .split("data \"aws_iam_policy_document\" \"device_policy\"")
+        .nth(1)
+        .and_then(|s| s.split("\n}\n").next())
+        .unwrap();
+    assert!(!policy.contains("\"iot:*\""), "wildcard action:\n{policy}");
+    assert!(!policy.contains("\"*\""), "wildcard resource:\n{policy}");
+    assert!(policy.contains("\"${local.iot_arn}:client/${local.thing_name}\""));
+    let main = String::from_utf8_lossy(&r.files["aws/main.tf"].bytes).into_owned();
+    assert!(main.contains("thing_name             = \"$${iot:Connection.Thing.ThingName}\""));
+    assert!(iot.contains(
+        "\"dt/$${iot:Connection.Thing.ThingTypeName}/$${iot:Connection.Thing.ThingName}/data\""
+    ));
+    assert!(
+        iot.contains("$aws/rules/matrix_test_telemetry/dt/"),
+        "basic ingest topic missing"
+    );
+    assert!(policy.contains("iot:AssumeRoleWithCertificate"));
+}
+
+#[test]
+fn a_100k_device_registry_is_one_small_for_each() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut csv = String::from("id,type,groups,model\n");
+    for i in 0..100_000 {
+        let _ = writeln!(csv, "dev-{i:06},sensor,site-hall,m{}", i % 7);
+    }
+    std::fs::write(dir.path().join("devices.csv"), csv).unwrap();
+    let text = spec(
+        "method: manual\n      certificate_mode: sni_only",
+        "service: firehose",
+        Extras::default(),
+    )
+    .replace(
+        "  registry:\n    devices:",
+        "  registry:\n    file: devices.csv\n    devices:",
+    );
+    let outcome =
+        fleetform::validate::validate("big", &text, &common::Dir(dir.path().to_path_buf()));
+    let model = outcome.validated.expect("valid").model;
+    assert_eq!(model.fleet.registry.len(), 100_002);
+    // The best of three runs, so a busy machine (terraform runs beside this test) does not
+    // make the timing flaky.
+    let mut took = std::time::Duration::MAX;
+    let mut rendered = None;
+    for _ in 0..3 {
+        let start = Instant::now();
+        let modules = fleetform::plan_modules(&model).unwrap();
+        let r = fleetform::emit::render(&modules).unwrap();
+        took = took.min(start.elapsed());
+        rendered = Some(r);
+    }
+    let rendered = rendered.unwrap();
+    assert!(
+        took.as_millis() < 1000,
+        "planning 100,000 devices took {took:?}"
+    );
+    let registry_tf = rendered.files["aws/registry.tf"].bytes.len();
+    assert!(registry_tf < 4096, "registry.tf is {registry_tf} bytes");
+    let hcl_total: usize = rendered
+        .files
+        .iter()
+        .filter(|(p, _)| p.ends_with(".tf"))
+        .map(|(_, f)| f.bytes.len())
+        .sum();
+    assert!(hcl_total < 200_000, "the .tf files are {hcl_total} bytes");
+    assert_eq!(
+        aws_text(&rendered)
+            .matches("resource \"aws_iot_thing\"")
+            .count(),
+        1,
+        "one for_each, not one block per device"
+    );
+}
+
+#[test]
+fn only_what_routes_feed_is_created() {
+    let cells = matrix();
+    let hcl = |name: &str| {
+        let (_, text) = cells.iter().find(|(n, _)| n == name).unwrap();
+        aws_text(&build(name, text))
+    };
+    let stream_only = hcl("stream-only");
+    assert!(stream_only.contains("resource \"aws_kinesis_stream\" \"telemetry\""));
+    assert!(!stream_only.contains("aws_kinesis_firehose_delivery_stream"));
+    assert!(!stream_only.contains("resource \"aws_s3_bucket\" \"archive\""));
+    // kinesis_and_firehose: rules put to the stream only, Firehose reads it.
+    let both = hcl("jitp-both");
+    assert!(both.contains("kinesis_source_configuration"));
+    assert!(!both.contains("firehose {\n    delivery_stream_name"));
+}
