@@ -624,6 +624,12 @@ fn notes(d: &Design) -> Vec<String> {
             "Azure has no tier colder than Archive: `deep_archive` becomes Archive.".to_owned(),
         );
     }
+    if !az.hub.public_network_access {
+        out.push(format!(
+            "Public network access is off on the hubs{}: devices reach them only through private endpoints in your virtual network, which this module does not create.",
+            if az.dps.is_some() { " and the DPS" } else { "" }
+        ));
+    }
     if az
         .hub
         .ip_filter

@@ -247,7 +247,15 @@ fn lifecycle(d: &Design, versioning: bool) -> Option<hcl::Block> {
             tf::num(days),
         );
     }
-    let mut actions = tf::block("actions").block(base.build());
+    // An empty nested block is legal but says nothing; leave it out.
+    let base_needed = cool.is_some()
+        || cold.is_some()
+        || (arch.is_some() && !no_archive_tier)
+        || archive.expire_after_days.is_some();
+    let mut actions = tf::block("actions");
+    if base_needed {
+        actions = actions.block(base.build());
+    }
     if versioning {
         actions = actions.block(
             tf::block("version")
