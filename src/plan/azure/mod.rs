@@ -4,7 +4,7 @@
 //! and the subscription as an input), `variables.tf`, `main.tf`, one file per concern,
 //! `outputs.tf` and a stack README. Every decision more than one file depends on (is capture
 //! on, does a route need the storage endpoint, who reads the stream) is made once, in
-//! [`Design`], so the files cannot disagree about it.
+//! `Design`, so the files cannot disagree about it.
 //!
 //! Three rules hold everywhere, because they are where hand-written azurerm goes wrong:
 //! IoT Hub routing lives only in the separate `azurerm_iothub_*` resources (mixing them with

@@ -117,7 +117,7 @@ pub(super) fn file(d: &Design) -> TfFile {
             Alarm {
                 label: "hub_throttling",
                 suffix: "-throttling",
-                description: "Devices are being throttled: the hub is sending more than its units allow.",
+                description: "Devices are being throttled: they send faster than the hub's units allow.",
                 metric: "d2c.telemetry.ingress.sendThrottle",
                 threshold: 0,
                 aggregation: "Total",

@@ -130,14 +130,18 @@ pub(super) fn map(d: &Design, module: &mut Module) {
         }
     }
     if !m.alerts.is_empty() {
-        module.map(
-            "alerts",
-            mapped(if d.stream_analytics {
-                "Stream Analytics job writes matches to an event hub per alert; Function records them; Monitor alert notifies".to_owned()
-            } else {
-                "IoT Hub route per alert to an event hub; Function (Y1) records matches; Monitor metric alert notifies".to_owned()
-            }),
-        );
+        let mut parts = vec![if d.stream_analytics {
+            "Stream Analytics writes matches to an event hub per alert"
+        } else {
+            "an IoT Hub route per alert fills its own event hub"
+        }];
+        if !d.alert_functions.is_empty() {
+            parts.push("a Function (Y1) records them");
+        }
+        if m.alerts.iter().any(|a| a.notify) {
+            parts.push("a Monitor metric alert notifies");
+        }
+        module.map("alerts", mapped(parts.join("; ")));
     }
     if m.features.state_store {
         module.map(
