@@ -106,6 +106,7 @@ fn cases() -> Vec<Case> {
                 ("routing.tf", "$twin.tags.deviceType"),
                 ("dps.tf", "azurerm_iothub_dps_certificate"),
                 ("iothub.tf", "cloud_to_device"),
+                ("scripts/create-enrollment-groups.sh", "--initial-twin-tags"),
             ],
         },
         Case {

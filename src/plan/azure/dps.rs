@@ -287,6 +287,8 @@ pub(super) fn enrollment_script(d: &Design) -> Result<Option<String>, PlanError>
         "custom": dps.allocation == Allocation::Custom,
         "reprovision": cli_reprovision(dps.reprovisioning),
         "ca": d.dps_ca,
+        // Basic and Free hubs have no twins, so an initial twin would fail provisioning.
+        "twins": d.standard,
         "ca_name": CA_NAME,
         "ca_dir": ca_dir,
         "ca_stem": ca_stem,
