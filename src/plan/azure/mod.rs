@@ -489,7 +489,17 @@ fn main(d: &Design) -> TfFile {
             .attr("primary_hub", lit(&d.hubs[0].location))
             .build(),
     );
-    f.push(tf::data("azurerm_client_config", "current").build());
+    // Who runs Terraform: granted the data-plane roles the module's own steps need.
+    let enrollments = az
+        .dps
+        .as_ref()
+        .is_some_and(|dps| !dps.enrollment_groups.is_empty());
+    let cmk = d
+        .archive
+        .is_some_and(|a| a.encryption == crate::model::Encryption::CustomerManaged);
+    if enrollments || cmk || d.functions() {
+        f.push(tf::data("azurerm_client_config", "current").build());
+    }
     if az.create_resource_group {
         f.push(
             tf::resource("azurerm_resource_group", "this")
