@@ -1,0 +1,204 @@
+//! `iothub.tf`: one IoT hub per linked location, its access policies and consumer groups.
+//!
+//! The hub block carries only what belongs to the hub itself (SKU, built-in endpoint,
+//! identity, network rules). Routes, endpoints, enrichments and the fallback route are
+//! separate resources in `routing.tf`: azurerm treats the inline and separate forms as two
+//! owners of the same list, and mixing them makes every plan show changes.
+
+use super::{Design, Hcl, tf_label};
+use crate::model::{IpAction, ServicePermission};
+use crate::plan::tf::{self, TfFile, lit, r};
+
+pub(super) fn file(d: &Design) -> TfFile {
+    let hub = &d.az.hub;
+    let mut f = TfFile::new();
+    let sku = format!("{:?}", hub.sku);
+    let sizing = format!(
+        "{sku} x {} per hub: {} quota messages (4 KB blocks) a day; the busiest hub is planned at {}.",
+        hub.units,
+        thousands(hub.daily_quota),
+        thousands(hub.planned_daily_quota_messages)
+    );
+    let origin = if hub.pinned {
+        "The SKU or unit count is pinned in the fleet spec."
+    } else {
+        "fleetform sized the hub from the traffic a year ahead; change the spec, not this file."
+    };
+    // The Free tier has a fixed built-in endpoint: two partitions, one day.
+    let (partitions, retention) = if d.free {
+        (2, 1)
+    } else {
+        (hub.partitions, hub.retention_days)
+    };
+    let accept: Vec<_> = hub
+        .ip_filter
+        .iter()
+        .filter(|rule| rule.action == IpAction::Accept)
+        .collect();
+    let rejects = hub.ip_filter.len() - accept.len();
+    let mut b = tf::resource("azurerm_iothub", "hub");
+    if hub.public_network_access {
+        b = b.skip(
+            "CKV_AZURE_108",
+            "devices connect over the public internet; clouds.azure.iot_hub.ip_filter narrows who may",
+        );
+    }
+    b = b
+        .note(&sizing)
+        .note(origin)
+        .attr("for_each", r("local.iot_hubs"))
+        .attr("name", r("each.value.name"))
+        .attr("resource_group_name", r("local.resource_group_name"))
+        .attr("location", r("each.value.location"))
+        .attr(
+            "local_authentication_enabled",
+            tf::boolean(hub.local_authentication),
+        )
+        .attr(
+            "public_network_access_enabled",
+            tf::boolean(hub.public_network_access),
+        )
+        .attr("min_tls_version", lit("1.2"))
+        .attr("event_hub_partition_count", tf::num(partitions))
+        .attr("event_hub_retention_in_days", tf::num(retention))
+        .block(
+            tf::block("sku")
+                .attr("name", lit(&sku))
+                .attr("capacity", tf::num(hub.units))
+                .build(),
+        )
+        .block(
+            tf::block("identity")
+                .note("The hub's own identity writes to its endpoints (see routing.tf).")
+                .attr("type", lit("SystemAssigned"))
+                .build(),
+        );
+    if !accept.is_empty() {
+        let mut rules = tf::block("network_rule_set")
+            .note("Only listed addresses may connect; everything else is denied.")
+            .attr("default_action", lit("Deny"))
+            .attr("apply_to_builtin_eventhub_endpoint", tf::boolean(false));
+        for rule in &accept {
+            rules = rules.block(
+                tf::block("ip_rule")
+                    .attr("name", lit(&rule.name))
+                    .attr("ip_mask", lit(&rule.ip_mask))
+                    .attr("action", lit("Allow"))
+                    .build(),
+            );
+        }
+        if rejects > 0 {
+            rules = rules.note(
+                "Reject rules of the spec are left out: IoT Hub network rules only allow listed ranges and deny the rest.",
+            );
+        }
+        b = b.block(rules.build());
+    } else if rejects > 0 {
+        b = b.note("The spec's IP filter has only reject rules, which IoT Hub network rules cannot express (they allow listed ranges and deny the rest); list the ranges to accept instead.");
+    }
+    if d.standard && d.m.messaging.commands {
+        b = b.block(
+            tf::block("cloud_to_device")
+                .attr("max_delivery_count", tf::num(10))
+                .attr("default_ttl", lit("PT1H"))
+                .block(
+                    tf::block("feedback")
+                        .attr("time_to_live", lit("PT1H"))
+                        .attr("max_delivery_count", tf::num(10))
+                        .attr("lock_duration", lit("PT60S"))
+                        .build(),
+                )
+                .build(),
+        );
+    }
+    f.push(b.tagged().build());
+
+    // Least-privilege shared access policies for the back-end services of the spec.
+    if hub.local_authentication {
+        for s in &d.m.access.services {
+            let has = |p| s.access.contains(&p);
+            let write = has(ServicePermission::RegistryWrite);
+            f.push(
+                tf::resource(
+                    "azurerm_iothub_shared_access_policy",
+                    &format!("service_{}", tf_label(&s.name)),
+                )
+                .note(&format!(
+                    "Service `{}`: {}.",
+                    s.name,
+                    s.access
+                        .iter()
+                        .map(|p| permission_word(*p))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ))
+                .attr("for_each", r("azurerm_iothub.hub"))
+                .attr("name", lit(&s.name))
+                .attr("resource_group_name", r("local.resource_group_name"))
+                .attr("iothub_name", r("each.value.name"))
+                // Registry write implies read; azurerm rejects write without read.
+                .attr(
+                    "registry_read",
+                    tf::boolean(has(ServicePermission::RegistryRead) || write),
+                )
+                .attr("registry_write", tf::boolean(write))
+                .attr(
+                    "service_connect",
+                    tf::boolean(has(ServicePermission::ServiceConnect)),
+                )
+                .attr(
+                    "device_connect",
+                    tf::boolean(has(ServicePermission::DeviceConnect)),
+                )
+                .build(),
+            );
+        }
+    } else if !d.m.access.services.is_empty() {
+        f.comment("Local (shared key) authentication is off: services sign in with Entra ID and");
+        f.comment(
+            "need the IoT Hub Data Reader or Contributor role instead of a shared access policy.",
+        );
+    }
+
+    // A consumer group on the built-in endpoint for each service that reads device messages,
+    // so readers do not steal each other's checkpoints.
+    for s in &d.m.access.services {
+        if s.access.contains(&ServicePermission::ServiceConnect) {
+            f.push(
+                tf::resource(
+                    "azurerm_iothub_consumer_group",
+                    &format!("service_{}", tf_label(&s.name)),
+                )
+                .attr("for_each", r("azurerm_iothub.hub"))
+                .attr("name", lit(&s.name))
+                .attr("iothub_name", r("each.value.name"))
+                .attr("eventhub_endpoint_name", lit("events"))
+                .attr("resource_group_name", r("local.resource_group_name"))
+                .build(),
+            );
+        }
+    }
+    f
+}
+
+/// `6400000` as `6,400,000`.
+pub(crate) fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+fn permission_word(p: ServicePermission) -> &'static str {
+    match p {
+        ServicePermission::RegistryRead => "registry read",
+        ServicePermission::RegistryWrite => "registry write",
+        ServicePermission::ServiceConnect => "service connect",
+        ServicePermission::DeviceConnect => "device connect",
+    }
+}

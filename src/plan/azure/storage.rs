@@ -1,0 +1,397 @@
+//! `storage.tf`: the raw telemetry archive in Blob storage, its tiering lifecycle, and the
+//! customer-managed key that encrypts it when the spec asks for one.
+//!
+//! The account takes no shared keys and no anonymous access; writers (IoT Hub routing,
+//! Event Hubs Capture) are trusted Microsoft services with role assignments, and the firewall
+//! denies everyone else. The lifecycle counts days since an object was written, like the S3
+//! rules on AWS, and is scoped to the archive container so other containers never tier.
+
+use super::{Design, Hcl, depends_on, role_assignment};
+use crate::model::{Encryption, Replication, StorageTier};
+use crate::plan::tf::{self, Part, TfFile, lit, r};
+
+/// Why blob read logging is not Log Analytics storage insights.
+pub(crate) const LOGGED_BY_DIAGNOSTICS: &str = "blob reads are logged by the diagnostic setting on the account's blob service (monitoring.tf); storage insights would need account keys, which are off";
+
+pub(crate) fn replication(r: Replication) -> &'static str {
+    match r {
+        Replication::Lrs => "LRS",
+        Replication::Zrs => "ZRS",
+        Replication::Grs => "GRS",
+        Replication::Gzrs => "GZRS",
+    }
+}
+
+pub(super) fn file(d: &Design) -> TfFile {
+    let mut f = TfFile::new();
+    let Some(archive) = d.archive else { return f };
+    let st = &d.az.storage;
+    let cmk = archive.encryption == Encryption::CustomerManaged;
+    let versioning = archive.versioning && !st.hierarchical_namespace;
+
+    let mut b = tf::resource("azurerm_storage_account", "archive");
+    if !cmk {
+        b = b.skip(
+            "CKV2_AZURE_1",
+            "the spec chose platform-managed keys (storage.archive.encryption: platform_managed)",
+        );
+    }
+    if matches!(st.replication, Replication::Lrs | Replication::Zrs) {
+        b = b.skip(
+            "CKV_AZURE_206",
+            if st.replication == Replication::Lrs {
+                "replication is the spec's choice (clouds.azure.storage.replication: LRS)"
+            } else {
+                "replication is the spec's choice (clouds.azure.storage.replication: ZRS)"
+            },
+        );
+    }
+    b = b
+        .skip(
+            "CKV_AZURE_33",
+            "the archive has no queues; blob reads and writes are logged by the diagnostic setting in monitoring.tf",
+        )
+        .skip(
+            "CKV_AZURE_59",
+            "the public endpoint admits only the firewall allow list and trusted Microsoft services (default action Deny)",
+        )
+        .skip(
+            "CKV2_AZURE_33",
+            "the stack has no virtual network; IoT Hub and Capture come in as trusted services through a deny-by-default firewall",
+        )
+        .attr("name", lit(&d.az.names.storage_account))
+        .placed()
+        .attr("account_tier", lit("Standard"))
+        .attr("account_kind", lit("StorageV2"))
+        .attr("account_replication_type", lit(replication(st.replication)))
+        .attr("access_tier", lit("Hot"))
+        .attr("min_tls_version", lit("TLS1_2"))
+        .attr("https_traffic_only_enabled", tf::boolean(true))
+        .attr("allow_nested_items_to_be_public", tf::boolean(false))
+        .note("Writers and readers sign in with Entra ID; account keys and local users are off.")
+        .attr("shared_access_key_enabled", tf::boolean(false))
+        .attr("default_to_oauth_authentication", tf::boolean(true))
+        .attr("local_user_enabled", tf::boolean(false))
+        .attr("cross_tenant_replication_enabled", tf::boolean(false))
+        .attr("public_network_access_enabled", tf::boolean(true))
+        .attr(
+            "infrastructure_encryption_enabled",
+            tf::boolean(st.infrastructure_encryption),
+        )
+        .attr("is_hns_enabled", tf::boolean(st.hierarchical_namespace));
+    let mut blob = tf::block("blob_properties");
+    if archive.versioning && st.hierarchical_namespace {
+        blob = blob.note("Blob versioning is not available with a hierarchical namespace; soft delete still protects deletes.");
+    }
+    blob = blob
+        .attr("versioning_enabled", tf::boolean(versioning))
+        .block(
+            tf::block("delete_retention_policy")
+                .attr("days", tf::num(7))
+                .build(),
+        )
+        .block(
+            tf::block("container_delete_retention_policy")
+                .attr("days", tf::num(7))
+                .build(),
+        );
+    b = b
+        .block(blob.build())
+        .block(
+            tf::block("network_rules")
+                .attr("default_action", lit("Deny"))
+                .attr("bypass", tf::strings(["AzureServices", "Logging", "Metrics"]))
+                .attr("ip_rules", r("var.storage_allowed_ip_ranges"))
+                .build(),
+        )
+        .block(
+            tf::block("sas_policy")
+                .note("Shared keys are off, so no SAS can be signed; should they come back, SAS stay short.")
+                .attr("expiration_period", lit("00.01:00:00"))
+                .attr("expiration_action", lit("Log"))
+                .build(),
+        );
+    if cmk {
+        b = b
+            .block(
+                tf::block("identity")
+                    .attr("type", lit("UserAssigned"))
+                    .attr(
+                        "identity_ids",
+                        tf::list([r("azurerm_user_assigned_identity.archive_cmk.id")]),
+                    )
+                    .build(),
+            )
+            .block(
+                tf::block("customer_managed_key")
+                    .note("Versionless: the account follows the key's automatic rotation.")
+                    .attr(
+                        "key_vault_key_id",
+                        r("azurerm_key_vault_key.archive.versionless_id"),
+                    )
+                    .attr(
+                        "user_assigned_identity_id",
+                        r("azurerm_user_assigned_identity.archive_cmk.id"),
+                    )
+                    .build(),
+            );
+    }
+    b = b.tagged();
+    if cmk {
+        b = b.attr(
+            "depends_on",
+            depends_on(&["azurerm_role_assignment.archive_cmk_user"]),
+        );
+    }
+    f.push(b.build());
+
+    f.push(
+        tf::resource("azurerm_storage_container", "archive")
+            .skip("CKV2_AZURE_21", LOGGED_BY_DIAGNOSTICS)
+            .attr("name", lit("archive"))
+            .attr(
+                "storage_account_id",
+                r("azurerm_storage_account.archive.id"),
+            )
+            .attr("container_access_type", lit("private"))
+            .build(),
+    );
+    if d.ota {
+        f.push(
+            tf::resource("azurerm_storage_container", "firmware")
+                .skip("CKV2_AZURE_21", LOGGED_BY_DIAGNOSTICS)
+                .note("Update files staged for import into Device Update; outside the archive lifecycle.")
+                .attr("name", lit("firmware"))
+                .attr("storage_account_id", r("azurerm_storage_account.archive.id"))
+                .attr("container_access_type", lit("private"))
+                .build(),
+        );
+    }
+
+    if let Some(policy) = lifecycle(d, versioning) {
+        f.push(policy);
+    }
+
+    if cmk {
+        cmk_resources(d, &mut f);
+    }
+    f
+}
+
+/// The management policy, or `None` when there is nothing to manage.
+fn lifecycle(d: &Design, versioning: bool) -> Option<hcl::Block> {
+    let archive = d.archive?;
+    let st = &d.az.storage;
+    let no_archive_tier = matches!(st.replication, Replication::Zrs | Replication::Gzrs);
+    let first = |tier: StorageTier| {
+        archive
+            .lifecycle
+            .iter()
+            .filter(|t| match tier {
+                StorageTier::Archive => {
+                    matches!(t.tier, StorageTier::Archive | StorageTier::DeepArchive)
+                }
+                other => t.tier == other,
+            })
+            .map(|t| t.after_days)
+            .min()
+    };
+    let cool = first(StorageTier::Cool);
+    let cold = first(StorageTier::Cold);
+    let arch = first(StorageTier::Archive);
+    if cool.is_none()
+        && cold.is_none()
+        && arch.is_none()
+        && archive.expire_after_days.is_none()
+        && !versioning
+    {
+        return None;
+    }
+    let mut base = tf::block("base_blob");
+    if let Some(days) = cool {
+        base = base.attr(
+            "tier_to_cool_after_days_since_modification_greater_than",
+            tf::num(days),
+        );
+    }
+    if let Some(days) = cold {
+        base = base.attr(
+            "tier_to_cold_after_days_since_modification_greater_than",
+            tf::num(days),
+        );
+    }
+    if let Some(days) = arch {
+        if no_archive_tier {
+            base = base.note(&format!(
+                "The spec moves blobs to Archive after {days} days, but {} accounts have no Archive tier; they stay in the coldest tier above.",
+                replication(st.replication)
+            ));
+        } else {
+            if archive
+                .lifecycle
+                .iter()
+                .any(|t| t.tier == StorageTier::DeepArchive)
+            {
+                base = base
+                    .note("Azure has no tier colder than Archive: deep_archive lands in Archive.");
+            }
+            base = base.attr(
+                "tier_to_archive_after_days_since_modification_greater_than",
+                tf::num(days),
+            );
+        }
+    }
+    if let Some(days) = archive.expire_after_days {
+        base = base.attr(
+            "delete_after_days_since_modification_greater_than",
+            tf::num(days),
+        );
+    }
+    // An empty nested block is legal but says nothing; leave it out.
+    let base_needed = cool.is_some()
+        || cold.is_some()
+        || (arch.is_some() && !no_archive_tier)
+        || archive.expire_after_days.is_some();
+    let mut actions = tf::block("actions");
+    if base_needed {
+        actions = actions.block(base.build());
+    }
+    if versioning {
+        actions = actions.block(
+            tf::block("version")
+                .attr(
+                    "delete_after_days_since_creation",
+                    tf::num(archive.noncurrent_versions_expire_after_days),
+                )
+                .build(),
+        );
+    }
+    actions = actions.block(
+        tf::block("snapshot")
+            .attr(
+                "delete_after_days_since_creation_greater_than",
+                tf::num(archive.noncurrent_versions_expire_after_days),
+            )
+            .build(),
+    );
+    // Prefix matches start with the container name.
+    let prefixes = if archive.prefixes.is_empty() {
+        tf::strings(["archive/"])
+    } else {
+        tf::list(archive.prefixes.iter().map(|p| lit(format!("archive/{p}"))))
+    };
+    let rule = tf::block("rule")
+        .attr("name", lit("archive-tiering"))
+        .attr("enabled", tf::boolean(true))
+        .block(
+            tf::block("filters")
+                .attr("blob_types", tf::strings(["blockBlob"]))
+                .attr("prefix_match", prefixes)
+                .build(),
+        )
+        .block(actions.build())
+        .build();
+    Some(
+        tf::resource("azurerm_storage_management_policy", "archive")
+            .note("Days count from the last modification, which for archived telemetry is when it was written.")
+            .attr("storage_account_id", r("azurerm_storage_account.archive.id"))
+            .block(rule)
+            .build(),
+    )
+}
+
+fn cmk_resources(d: &Design, f: &mut TfFile) {
+    f.push(
+        tf::resource("azurerm_key_vault", "archive")
+            .skip(
+                "CKV_AZURE_189",
+                "Terraform creates the key over the vault's data plane and Storage reaches it as a trusted service; the firewall denies everything else",
+            )
+            .skip(
+                "CKV2_AZURE_32",
+                "the stack has no virtual network; the vault firewall denies all but its allow list and trusted services",
+            )
+            .note("Holds the customer-managed key of the archive (storage.archive.encryption: customer_managed).")
+            .attr("name", lit(&d.az.names.key_vault))
+            .placed()
+            .attr(
+                "tenant_id",
+                r("data.azurerm_client_config.current.tenant_id"),
+            )
+            .note("Premium: the key lives in an HSM.")
+            .attr("sku_name", lit("premium"))
+            .attr("rbac_authorization_enabled", tf::boolean(true))
+            .attr("purge_protection_enabled", tf::boolean(true))
+            .attr("soft_delete_retention_days", tf::num(90))
+            .attr("public_network_access_enabled", tf::boolean(true))
+            .block(
+                tf::block("network_acls")
+                    .attr("default_action", lit("Deny"))
+                    .attr("bypass", lit("AzureServices"))
+                    .attr("ip_rules", r("var.key_vault_allowed_ip_ranges"))
+                    .build(),
+            )
+            .tagged()
+            .build(),
+    );
+    f.push(
+        tf::resource("azurerm_role_assignment", "deployer_key_officer")
+            .note("Whoever applies this module creates and rotates the key.")
+            .attr("scope", r("azurerm_key_vault.archive.id"))
+            .attr("role_definition_name", lit("Key Vault Crypto Officer"))
+            .attr(
+                "principal_id",
+                r("data.azurerm_client_config.current.object_id"),
+            )
+            .build(),
+    );
+    f.push(
+        tf::resource("azurerm_key_vault_key", "archive")
+            .skip(
+                "CKV_AZURE_40",
+                "the rotation policy renews the key 30 days before its one-year expiry; a fixed expiration_date would go stale",
+            )
+            .attr("name", lit("archive-cmk"))
+            .attr("key_vault_id", r("azurerm_key_vault.archive.id"))
+            .attr("key_type", lit("RSA-HSM"))
+            .attr("key_size", tf::num(3072))
+            .attr("key_opts", tf::strings(["unwrapKey", "wrapKey"]))
+            .block(
+                tf::block("rotation_policy")
+                    .attr("expire_after", lit("P1Y"))
+                    .attr("notify_before_expiry", lit("P29D"))
+                    .block(
+                        tf::block("automatic")
+                            .attr("time_before_expiry", lit("P30D"))
+                            .build(),
+                    )
+                    .build(),
+            )
+            .attr(
+                "depends_on",
+                depends_on(&["azurerm_role_assignment.deployer_key_officer"]),
+            )
+            .build(),
+    );
+    f.push(
+        tf::resource("azurerm_user_assigned_identity", "archive_cmk")
+            .attr(
+                "name",
+                tf::interp([
+                    Part::Lit("id-"),
+                    Part::Ref(r("local.name_prefix")),
+                    Part::Lit("-archive-cmk"),
+                ]),
+            )
+            .placed()
+            .tagged()
+            .build(),
+    );
+    f.push(role_assignment(
+        "archive_cmk_user",
+        None,
+        r("azurerm_key_vault_key.archive.resource_versionless_id"),
+        "Key Vault Crypto Service Encryption User",
+        r("azurerm_user_assigned_identity.archive_cmk.principal_id"),
+    ));
+}

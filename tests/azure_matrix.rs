@@ -1,0 +1,663 @@
+//! The Azure planner across the choices a spec can make: hub tiers (auto, basic, standard,
+//! free, a pinned SKU), all four DPS allocation policies, Event Hubs tiers with Capture on
+//! and off, lifecycle shapes, both alert engines, the optional features on and off, one and
+//! several linked hubs, and no DPS at all.
+//!
+//! Every case is a spec written here as YAML. Each must build twice to the same bytes, pass
+//! `terraform fmt -check`, the azurerm schema check and checkov, and contain the resources
+//! its choices call for; an inventory of every case's resources is pinned by a snapshot, so
+//! a change in what any combination creates shows up in review.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::Path;
+use std::process::Command;
+
+use fleetform::emit::Rendered;
+
+/// One combination of choices.
+struct Case {
+    name: &'static str,
+    yaml: String,
+    /// `(file, text)`: the file exists and contains the text.
+    expect: Vec<(&'static str, &'static str)>,
+    /// `(file, text)`: the file is absent (empty text) or does not contain the text.
+    absent: Vec<(&'static str, &'static str)>,
+}
+
+/// A spec with an Azure cloud. `azure` is indented under `clouds.azure`, `rest` is top-level.
+fn spec(name: &str, devices: u64, azure: &str, rest: &str) -> String {
+    let mut indented = String::new();
+    for line in azure.lines().filter(|l| !l.trim().is_empty()) {
+        let _ = writeln!(indented, "    {line}");
+    }
+    let azure = indented;
+    format!(
+        "version: 1\nstack:\n  name: {name}\n  environment: test\nclouds:\n  azure:\n    location: westeurope\n    resource_group: rg-{name}\n{azure}fleet:\n  devices: {devices}\n  device_types:\n    - name: sensor\n    - name: gateway\n{rest}"
+    )
+}
+
+/// Spec values that look like HCL, shell or Python must come out as literal strings.
+const INJECTION: &str = r#"version: 1
+stack:
+  name: mx-inject
+  environment: test
+  description: "${jsondecode(\"x\")} and %{ if true }x%{ endif }"
+  tags:
+    cost-center: "${var.secret}"
+clouds:
+  azure:
+    location: westeurope
+    resource_group: rg-mx-inject
+    dps:
+      enrollment_groups:
+        - name: sensors
+fleet:
+  devices: 500
+pipeline:
+  routes:
+    - name: telemetry
+      condition: 'note = ''${file("/etc/passwd")}'' or tag = ''%{ for x in y }'''
+      to: [stream]
+  alerts:
+    - name: weird
+      condition: 'label = ''a"b\c'''
+"#;
+
+fn cases() -> Vec<Case> {
+    vec![
+        Case {
+            name: "auto-tier-no-dps",
+            yaml: spec("mx-auto", 500, "", ""),
+            expect: vec![
+                ("iothub.tf", "azurerm_iothub"),
+                ("routing.tf", "azurerm_iothub_fallback_route"),
+                ("storage.tf", "azurerm_key_vault_key"),
+                ("eventhubs.tf", "capture_description"),
+            ],
+            absent: vec![
+                ("dps.tf", ""),
+                ("scripts/create-enrollment-groups.sh", ""),
+                ("functions.tf", ""),
+                ("routing.tf", "azurerm_iothub_endpoint_storage_container"),
+            ],
+        },
+        Case {
+            name: "basic-tier-hashed-single-hub",
+            yaml: spec(
+                "mx-basic",
+                2000,
+                "iot_hub:\n  tier: basic\ndps:\n  allocation: evenly_weighted\n  enrollment_groups:\n    - name: sensors\n      device_type: sensor\n      attestation: symmetric_key",
+                "identity:\n  method: symmetric_key\n",
+            ),
+            expect: vec![
+                ("iothub.tf", "name     = \"B"),
+                ("dps.tf", "allocation_policy             = \"Hashed\""),
+                (
+                    "scripts/create-enrollment-groups.sh",
+                    "--allocation-policy hashed",
+                ),
+                ("scripts/create-enrollment-groups.sh", "compute-device-key"),
+            ],
+            absent: vec![
+                // Basic hubs have no twins: no device-type enrichment, no CA.
+                ("routing.tf", "$twin.tags.deviceType"),
+                ("dps.tf", "azurerm_iothub_dps_certificate"),
+                ("iothub.tf", "cloud_to_device"),
+                ("scripts/create-enrollment-groups.sh", "--initial-twin-tags"),
+            ],
+        },
+        Case {
+            name: "standard-static-two-hubs",
+            yaml: spec(
+                "mx-static",
+                3000,
+                "iot_hub:\n  tier: standard\ndps:\n  allocation: static\n  linked_hubs:\n    - location: westeurope\n    - location: northeurope\n  reprovisioning: never\n  enrollment_groups:\n    - name: edge-gateways\n      device_type: gateway\n      iot_edge: true",
+                "messaging:\n  cloud_to_device:\n    commands: true\n    commands_per_device_per_day: 2\n",
+            ),
+            expect: vec![
+                ("iothub.tf", "name     = \"S"),
+                ("iothub.tf", "cloud_to_device"),
+                ("dps.tf", "allocation_policy             = \"Static\""),
+                ("dps.tf", "apply_allocation_policy = false"),
+                ("dps.tf", "azurerm_iothub_dps_certificate"),
+                ("routing.tf", "$iothubname"),
+                ("routing.tf", "$twin.tags.deviceType"),
+                (
+                    "scripts/create-enrollment-groups.sh",
+                    "--iot-hubs \"$PRIMARY_HUB\"",
+                ),
+                ("scripts/create-enrollment-groups.sh", "--edge-enabled true"),
+                (
+                    "scripts/create-enrollment-groups.sh",
+                    "--reprovision-policy never",
+                ),
+            ],
+            absent: vec![],
+        },
+        Case {
+            name: "free-tier-archive-off",
+            yaml: spec(
+                "mx-free",
+                5,
+                "iot_hub:\n  tier: free\nevent_hubs:\n  capture: false",
+                "messaging:\n  messages_per_device_per_hour: 1\n  message_bytes: 200\nstorage:\n  archive:\n    enabled: false\n",
+            ),
+            expect: vec![
+                ("iothub.tf", "name     = \"F1\""),
+                ("iothub.tf", "event_hub_partition_count     = 2"),
+            ],
+            absent: vec![
+                ("storage.tf", ""),
+                ("eventhubs.tf", "capture_description"),
+                ("variables.tf", "storage_allowed_ip_ranges"),
+            ],
+        },
+        Case {
+            name: "pinned-sku-lowest-latency-three-hubs",
+            yaml: spec(
+                "mx-pinned",
+                1000,
+                "iot_hub:\n  sku: S2\n  units: 2\ndps:\n  allocation: lowest_latency\n  linked_hubs:\n    - location: westeurope\n      allocation_weight: 2\n    - location: northeurope\n    - location: eastus\n  enrollment_groups:\n    - name: sensors\n      device_type: sensor",
+                "",
+            ),
+            expect: vec![
+                ("iothub.tf", "The SKU or unit count is pinned"),
+                ("iothub.tf", "capacity = 2"),
+                ("dps.tf", "allocation_policy             = \"GeoLatency\""),
+                ("dps.tf", "allocation_weight       = 2"),
+                ("main.tf", "eastus = {"),
+                (
+                    "scripts/create-enrollment-groups.sh",
+                    "--allocation-policy geolatency",
+                ),
+            ],
+            absent: vec![],
+        },
+        Case {
+            name: "custom-allocation",
+            yaml: spec(
+                "mx-custom",
+                1000,
+                "dps:\n  allocation: custom\n  linked_hubs:\n    - location: westeurope\n    - location: northeurope\n  reprovisioning: reprovision_and_reset\n  enrollment_groups:\n    - name: sensors\n      device_type: sensor\n    - name: gateways\n      device_type: gateway\n      attestation: symmetric_key",
+                "",
+            ),
+            expect: vec![
+                ("dps.tf", "allocation_policy             = \"Hashed\""),
+                (
+                    "functions.tf",
+                    "azurerm_linux_function_app\" \"allocation\"",
+                ),
+                ("functions.tf", "checkov:skip=CKV_AZURE_221"),
+                ("functions/allocation/function_app.py", "iotHubHostName"),
+                ("functions/allocation.zip", ""),
+                (
+                    "scripts/create-enrollment-groups.sh",
+                    "--webhook-url \"$WEBHOOK_URL\"",
+                ),
+                (
+                    "scripts/create-enrollment-groups.sh",
+                    "reprovisionandresetdata",
+                ),
+                ("outputs.tf", "allocation_function_hostname"),
+            ],
+            absent: vec![("functions.tf", "azurerm_linux_function_app\" \"alerts\"")],
+        },
+        Case {
+            name: "eventhubs-basic-with-readers",
+            yaml: spec(
+                "mx-ehbasic",
+                500,
+                "event_hubs:\n  tier: basic\n  capture: false\n  retention_days: 1",
+                "authorization:\n  services:\n    - name: dashboard\n      access: [registry_read, service_connect]\n    - name: provisioner\n      access: [registry_write]\npipeline:\n  alerts:\n    - name: overheat\n      condition: temperature > 90\n",
+            ),
+            expect: vec![
+                ("eventhubs.tf", "sku                      = \"Basic\""),
+                ("eventhubs.tf", "azurerm_eventhub_authorization_rule"),
+                ("eventhubs.tf", "local_authentication_enabled  = true"),
+                ("eventhubs.tf", "$Default consumer group"),
+                (
+                    "functions/alerts/function_app.py",
+                    "consumer_group=\"$Default\"",
+                ),
+                ("iothub.tf", "registry_write  = true"),
+                ("iothub.tf", "azurerm_iothub_consumer_group"),
+                ("outputs.tf", "sensitive   = true"),
+                ("routing.tf", "azurerm_iothub_endpoint_storage_container"),
+            ],
+            absent: vec![("eventhubs.tf", "azurerm_eventhub_consumer_group")],
+        },
+        Case {
+            name: "eventhubs-premium-state-analytics",
+            yaml: spec(
+                "mx-premium",
+                5000,
+                "event_hubs:\n  tier: premium",
+                "pipeline:\n  routes:\n    - name: telemetry\n      to: [stream, archive, state_store]\n  state_store:\n    enabled: true\n  analytics:\n    enabled: true\n",
+            ),
+            expect: vec![
+                ("eventhubs.tf", "sku                      = \"Premium\""),
+                ("eventhubs.tf", "network_rulesets"),
+                ("state.tf", "azurerm_cosmosdb_sql_container"),
+                ("state.tf", "/deviceId"),
+                ("routing.tf", "azurerm_iothub_endpoint_cosmosdb_account"),
+                ("routing.tf", "azurerm_cosmosdb_sql_role_assignment"),
+                ("analytics.tf", "azurerm_kusto_eventhub_data_connection"),
+                ("analytics/schema.kql", ".create-merge table Telemetry"),
+                ("eventhubs.tf", "\"adx\""),
+            ],
+            absent: vec![],
+        },
+        Case {
+            name: "capture-off-storage-endpoint",
+            yaml: spec(
+                "mx-nocapture",
+                500,
+                "event_hubs:\n  capture: false",
+                "storage:\n  archive:\n    encryption: platform_managed\n",
+            ),
+            expect: vec![
+                ("routing.tf", "azurerm_iothub_endpoint_storage_container"),
+                ("routing.tf", "hub_archive_writer"),
+                ("storage.tf", "checkov:skip=CKV2_AZURE_1"),
+            ],
+            absent: vec![
+                ("eventhubs.tf", "capture_description"),
+                ("storage.tf", "azurerm_key_vault"),
+            ],
+        },
+        Case {
+            name: "stream-analytics-alerts",
+            yaml: spec(
+                "mx-asa",
+                2000,
+                "alert_engine: stream_analytics",
+                "pipeline:\n  alerts:\n    - name: overheat\n      condition: temperature > 90 and not door.open\n    - name: low_battery\n      condition: battery < 10\n      function: false\n    - name: tamper\n      condition: tamper = true\n      notify: false\n",
+            ),
+            expect: vec![
+                ("alerts.tf", "azurerm_stream_analytics_job"),
+                ("alerts.tf", "azurerm_stream_analytics_job_schedule"),
+                ("alerts.tf", "authentication_mode = \"Msi\""),
+                (
+                    "stream-analytics/alerts.asaql",
+                    "[temperature] > 90 AND NOT [door].[open] = 1",
+                ),
+                ("functions/alerts/function_app.py", "def alert_overheat"),
+                (
+                    "alerts.tf",
+                    "azurerm_monitor_metric_alert\" \"alert_low_battery\"",
+                ),
+                ("variables.tf", "stream_analytics_streaming_units"),
+            ],
+            absent: vec![
+                // Stream Analytics evaluates conditions, so no IoT Hub alert routes.
+                ("routing.tf", "alert-overheat"),
+                ("functions/alerts/function_app.py", "def alert_low_battery"),
+                (
+                    "alerts.tf",
+                    "azurerm_monitor_metric_alert\" \"alert_tamper\"",
+                ),
+            ],
+        },
+        Case {
+            name: "ota-standard",
+            yaml: spec(
+                "mx-ota",
+                500,
+                "iot_hub:\n  tier: standard",
+                "pipeline:\n  ota:\n    enabled: true\n",
+            ),
+            expect: vec![
+                ("ota.tf", "azurerm_iothub_device_update_account"),
+                ("ota.tf", "azurerm_iothub_device_update_instance"),
+                ("storage.tf", "\"firmware\""),
+            ],
+            absent: vec![],
+        },
+        Case {
+            name: "ota-on-basic-is-not-mapped",
+            yaml: spec(
+                "mx-otabasic",
+                500,
+                "iot_hub:\n  tier: basic",
+                "pipeline:\n  ota:\n    enabled: true\n",
+            ),
+            expect: vec![("README.md", "Device Update needs Standard-tier hubs")],
+            absent: vec![("ota.tf", "")],
+        },
+        Case {
+            name: "lifecycle-full-grs-hns",
+            yaml: spec(
+                "mx-lifecycle",
+                500,
+                "storage:\n  replication: GRS\n  infrastructure_encryption: true\n  hierarchical_namespace: true",
+                "storage:\n  archive:\n    versioning: true\n    encryption: platform_managed\n    lifecycle:\n      - tier: cool\n        after_days: 30\n      - tier: cold\n        after_days: 90\n      - tier: archive\n        after_days: 180\n      - tier: deep_archive\n        after_days: 365\n    expire_after_days: 2555\n    noncurrent_versions_expire_after_days: 14\n    prefixes: [raw/, events/]\n",
+            ),
+            expect: vec![
+                (
+                    "storage.tf",
+                    "tier_to_archive_after_days_since_modification_greater_than = 180",
+                ),
+                (
+                    "storage.tf",
+                    "delete_after_days_since_modification_greater_than",
+                ),
+                ("storage.tf", "\"archive/raw/\""),
+                ("storage.tf", "is_hns_enabled                    = true"),
+                ("storage.tf", "infrastructure_encryption_enabled = true"),
+                ("storage.tf", "versioning_enabled = false"),
+                ("storage.tf", "deep_archive lands in Archive"),
+            ],
+            absent: vec![
+                ("storage.tf", "checkov:skip=CKV_AZURE_206"),
+                // No versions with a hierarchical namespace, so no version cleanup.
+                ("storage.tf", "delete_after_days_since_creation "),
+            ],
+        },
+        Case {
+            name: "lifecycle-zrs-has-no-archive-tier",
+            yaml: spec(
+                "mx-zrs",
+                500,
+                "storage:\n  replication: ZRS",
+                "storage:\n  archive:\n    lifecycle:\n      - tier: cool\n        after_days: 30\n      - tier: archive\n        after_days: 200\n",
+            ),
+            expect: vec![
+                ("storage.tf", "ZRS accounts have no Archive tier"),
+                ("README.md", "no Archive tier on ZRS accounts"),
+            ],
+            absent: vec![("storage.tf", "tier_to_archive")],
+        },
+        Case {
+            name: "private-hub-existing-group",
+            yaml: spec(
+                "mx-private",
+                500,
+                "create_resource_group: false\niot_hub:\n  public_network_access: false\n  local_authentication: false\n  ip_filter:\n    - name: plant\n      ip_mask: 203.0.113.0/24\n    - name: blocked\n      ip_mask: 198.51.100.7\n      action: reject\ndps:\n  ip_filter:\n    - name: plant\n      ip_mask: 203.0.113.0/24\n    - name: blocked\n      ip_mask: 198.51.100.7\n      action: reject\n  enrollment_groups:\n    - name: sensors",
+                "authorization:\n  services:\n    - name: dashboard\n      access: [registry_read]\nmonitoring:\n  log_retention_days: 7\n  alarms: false\n",
+            ),
+            expect: vec![
+                ("main.tf", "data \"azurerm_resource_group\" \"this\""),
+                ("iothub.tf", "public_network_access_enabled = false"),
+                ("iothub.tf", "default_action = \"Deny\""),
+                ("iothub.tf", "Reject rules of the spec are left out"),
+                ("iothub.tf", "need the IoT Hub Data Reader"),
+                ("dps.tf", "action    = \"Reject\""),
+                ("monitoring.tf", "retention_in_days   = 30"),
+            ],
+            absent: vec![
+                ("iothub.tf", "checkov:skip=CKV_AZURE_108"),
+                ("iothub.tf", "azurerm_iothub_shared_access_policy"),
+                ("monitoring.tf", "azurerm_monitor_metric_alert"),
+                ("monitoring.tf", "azurerm_monitor_action_group"),
+                ("monitoring.tf", "azurerm_consumption_budget_resource_group"),
+            ],
+        },
+        Case {
+            name: "routes-of-every-source",
+            yaml: spec(
+                "mx-routes",
+                500,
+                "iot_hub:\n  tier: standard",
+                "messaging:\n  state:\n    enabled: true\n    updates_per_device_per_day: 4\nauthorization:\n  cloud_credentials:\n    role_alias: fleet-device\n    grants: [archive_upload]\npipeline:\n  routes:\n    - name: hot\n      condition: temperature > 80 and status = 'ok'\n      to: [stream, state_store]\n    - name: twins\n      source: state_changes\n      to: [archive]\n    - name: lifecycle\n      source: lifecycle\n      to: [stream]\n    - name: connections\n      source: connection_state\n      to: [stream, archive]\n  state_store:\n    enabled: true\n  web_api:\n    enabled: true\nmonitoring:\n  notify:\n    email: [ops@example.com, oncall@example.com]\ncost:\n  monthly_budget_usd: 750\n",
+            ),
+            expect: vec![
+                (
+                    "routing.tf",
+                    "$body.temperature > 80 AND $body.status = 'ok'",
+                ),
+                ("routing.tf", "source              = \"TwinChangeEvents\""),
+                (
+                    "routing.tf",
+                    "source              = \"DeviceLifecycleEvents\"",
+                ),
+                (
+                    "routing.tf",
+                    "source              = \"DeviceConnectionStateEvents\"",
+                ),
+                ("routing.tf", "azurerm_iothub_endpoint_storage_container"),
+                ("monitoring.tf", "email-2"),
+                ("monitoring.tf", "amount            = 750"),
+                ("README.md", "contentType=application/json"),
+                ("README.md", "not mapped: IoT Hub has no role aliases"),
+                ("README.md", "not mapped: no API layer"),
+            ],
+            absent: vec![],
+        },
+        Case {
+            name: "hcl-looking-spec-values-stay-strings",
+            yaml: INJECTION.to_owned(),
+            expect: vec![
+                ("routing.tf", "$body.note = '$${file(\\\"/etc/passwd\\\")}'"),
+                ("routing.tf", "$body.tag = '%%{ for x in y }'"),
+                ("main.tf", "cost-center = \"$${var.secret}\""),
+                ("routing.tf", "$body.label = 'a\\\"b\\\\c'"),
+                (
+                    "functions/alerts/function_app.py",
+                    "\"label = 'a\\\"b\\\\c'\"",
+                ),
+            ],
+            absent: vec![("main.tf", " ${var.secret}")],
+        },
+    ]
+}
+
+/// Runs of spaces as one space.
+fn squash(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut space = false;
+    for c in s.chars() {
+        if c == ' ' {
+            if !space {
+                out.push(c);
+            }
+            space = true;
+        } else {
+            out.push(c);
+            space = false;
+        }
+    }
+    out
+}
+
+fn write(rendered: &Rendered, dir: &Path) {
+    for (path, file) in &rendered.files {
+        let p = dir.join(path);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(&p, &file.bytes).unwrap();
+    }
+}
+
+/// Every resource, data source and variable per file: what a case creates, at a glance.
+fn inventory(rendered: &Rendered) -> String {
+    let mut out = String::new();
+    let mut by_file: BTreeMap<&str, Vec<String>> = BTreeMap::new();
+    for (path, file) in &rendered.files {
+        let Some(rel) = path.strip_prefix("azure/") else {
+            continue;
+        };
+        let entry = by_file.entry(rel).or_default();
+        if !rel.ends_with(".tf") {
+            continue;
+        }
+        let text = String::from_utf8_lossy(&file.bytes);
+        for line in text.lines() {
+            let words: Vec<&str> = line.split_whitespace().collect();
+            match words.as_slice() {
+                ["resource" | "data", ty, name, "{" | "{}"] => entry.push(format!(
+                    "{} {}.{}",
+                    words[0],
+                    ty.trim_matches('"'),
+                    name.trim_matches('"')
+                )),
+                ["variable" | "output", name, "{"] => {
+                    entry.push(format!("{} {}", words[0], name.trim_matches('"')));
+                }
+                _ => {}
+            }
+        }
+    }
+    for (file, items) in by_file {
+        let _ = writeln!(out, "{file}");
+        for i in items {
+            let _ = writeln!(out, "  {i}");
+        }
+    }
+    out
+}
+
+/// checkov over the whole matrix at once, reporting the case (folder) of each failure.
+fn checkov_failures(root: &Path) -> Vec<String> {
+    let Some(tool) = common::checkov() else {
+        return Vec::new();
+    };
+    let out = Command::new(tool)
+        .arg("--directory")
+        .arg(root)
+        .args([
+            "--framework",
+            "terraform",
+            "--output",
+            "json",
+            "--quiet",
+            "--skip-download",
+        ])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    let value: serde_json::Value = serde_json::from_str(&text)
+        .unwrap_or_else(|e| panic!("checkov output is not JSON ({e}):\n{text}"));
+    let reports = match value {
+        serde_json::Value::Array(a) => a,
+        other => vec![other],
+    };
+    let mut failed = Vec::new();
+    for report in reports {
+        for c in report
+            .pointer("/results/failed_checks")
+            .and_then(|v| v.as_array())
+            .into_iter()
+            .flatten()
+        {
+            failed.push(format!(
+                "{} {} {} ({})",
+                c["file_path"].as_str().unwrap_or("?"),
+                c["check_id"].as_str().unwrap_or("?"),
+                c["resource"].as_str().unwrap_or("?"),
+                c["check_name"].as_str().unwrap_or("?"),
+            ));
+        }
+    }
+    failed
+}
+
+#[test]
+fn every_combination_builds_a_valid_module() {
+    let root = tempfile::tempdir().unwrap();
+    let mut problems = Vec::new();
+    let cases = cases();
+    for case in &cases {
+        let first = common::build_text(case.name, &case.yaml, Path::new("."));
+        let second = common::build_text(case.name, &case.yaml, Path::new("."));
+        assert_eq!(first, second, "{}: builds differ", case.name);
+        // Compared with runs of spaces squashed, so alignment does not matter.
+        let file = |rel: &str| {
+            first
+                .files
+                .get(&format!("azure/{rel}"))
+                .map(|f| squash(&String::from_utf8_lossy(&f.bytes)))
+        };
+        for (rel, text) in &case.expect {
+            match file(rel) {
+                None => problems.push(format!("{}: {rel} is missing", case.name)),
+                Some(body) if !body.contains(&squash(text)) => {
+                    problems.push(format!("{}: {rel} lacks `{text}`", case.name));
+                }
+                Some(_) => {}
+            }
+        }
+        for (rel, text) in &case.absent {
+            match file(rel) {
+                Some(_) if text.is_empty() => {
+                    problems.push(format!("{}: {rel} should not exist", case.name));
+                }
+                Some(body) if body.contains(&squash(text)) => {
+                    problems.push(format!("{}: {rel} should not contain `{text}`", case.name));
+                }
+                _ => {}
+            }
+        }
+        for (path, f) in &first.files {
+            if path.ends_with(".tf") {
+                let text = String::from_utf8(f.bytes.clone()).unwrap();
+                if let Err(e) = hcl::parse(&text) {
+                    problems.push(format!("{}: {path} does not parse: {e}", case.name));
+                }
+            }
+        }
+        insta::assert_snapshot!(format!("inventory-{}", case.name), inventory(&first));
+        write(&first, &root.path().join(case.name));
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+
+    if common::terraform().is_none() {
+        common::skip("terraform fmt", "terraform is not installed");
+    } else if let Err(diff) = common::terraform_fmt_check(root.path()) {
+        panic!("terraform fmt would change the matrix output:\n{diff}");
+    }
+
+    if common::tfschema_check().is_none() {
+        common::skip(
+            "tfschema-check",
+            "../shared/tools/tfschema-check is not present",
+        );
+    } else {
+        for case in &cases {
+            if let Err(e) = common::azurerm_schema_check(&root.path().join(case.name).join("azure"))
+            {
+                problems.push(format!("{}: {e}", case.name));
+            }
+        }
+        assert!(problems.is_empty(), "{}", problems.join("\n"));
+    }
+
+    if common::checkov().is_none() {
+        common::skip("checkov", "checkov is not on PATH (pip install checkov)");
+    } else {
+        let failed = checkov_failures(root.path());
+        assert!(
+            failed.is_empty(),
+            "checkov failed checks:\n{}",
+            failed.join("\n")
+        );
+    }
+}
+
+#[test]
+fn shell_script_is_valid_bash() {
+    let Ok(status) = Command::new("bash").arg("--version").output() else {
+        return common::skip("bash -n", "bash is not installed");
+    };
+    assert!(status.status.success());
+    for case in cases() {
+        let rendered = common::build_text(case.name, &case.yaml, Path::new("."));
+        if let Some(script) = rendered
+            .files
+            .get("azure/scripts/create-enrollment-groups.sh")
+        {
+            assert!(script.executable, "{}: script is not executable", case.name);
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("script.sh");
+            std::fs::write(&path, &script.bytes).unwrap();
+            let out = Command::new("bash").arg("-n").arg(&path).output().unwrap();
+            assert!(
+                out.status.success(),
+                "{}: bash -n rejects the script:\n{}",
+                case.name,
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+    }
+}
