@@ -800,11 +800,28 @@ fn aws_part(m: &Model, aws: &Aws) -> CloudPart {
         let per_day = t.messages_per_day * m.messaging.message_bytes as f64;
         let window = per_day * f64::from(s.firehose_buffer_seconds) / capacity::SECONDS_PER_DAY;
         let buffer = f64::from(s.firehose_buffer_mib) * capacity::MIB as f64;
-        let objects = (capacity::SECONDS_PER_DAY / f64::from(s.firehose_buffer_seconds))
-            .max(per_day / buffer)
-            .max(1.0);
+        let by_device =
+            m.traffic.planned_devices <= crate::plan::aws::FIREHOSE_DEVICE_PARTITIONS_MAX;
+        let intervals = capacity::SECONDS_PER_DAY / f64::from(s.firehose_buffer_seconds);
+        let objects = if by_device {
+            intervals * t.devices as f64
+        } else {
+            intervals.max(per_day / buffer)
+        }
+        .max(1.0);
+        let layout = if by_device {
+            format!(
+                " Objects are filed by day and device (a fleet planned at {} devices stays within Firehose's 500 active partitions), one per device per interval.",
+                int(m.traffic.planned_devices)
+            )
+        } else {
+            format!(
+                " Objects are filed by day and hour: a folder per device would make each of the {} planned devices an active partition, past Firehose's 500, and write objects too small to tier.",
+                int(m.traffic.planned_devices)
+            )
+        };
         sizing.push(format!(
-            "**Amazon Data Firehose** needs no sizing: it scales by itself. It writes an object when {} s pass or {} MiB arrive, whichever comes first. Today's {} a day is {} per {} s, {}, so Firehose writes about {} objects a day{}.",
+            "**Amazon Data Firehose** needs no sizing: it scales by itself. It writes an object when {} s pass or {} MiB arrive, whichever comes first. Today's {} a day is {} per {} s, {}, so Firehose writes about {} objects a day{}.{layout}",
             s.firehose_buffer_seconds,
             s.firehose_buffer_mib,
             bytes(per_day),

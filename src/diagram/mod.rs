@@ -779,7 +779,17 @@ impl<'a> AwsDraw<'a> {
             storage_chain(b, m, Cloud::Aws, c, &first)
         });
         if let (Some(f), Some(h)) = (firehose, hot) {
-            b.edge(f, h, Some("objects by day and device"));
+            let by_device =
+                m.traffic.planned_devices <= crate::plan::aws::FIREHOSE_DEVICE_PARTITIONS_MAX;
+            b.edge(
+                f,
+                h,
+                Some(if by_device {
+                    "objects by day and device"
+                } else {
+                    "objects by day and hour"
+                }),
+            );
         }
 
         if !m.alerts.is_empty() {

@@ -14,7 +14,19 @@ use crate::plan::tf::COMMENT_SENTINEL;
 
 /// Formats hcl-rs output the way `terraform fmt` would.
 pub fn terraform_fmt(src: &str) -> String {
-    let lines: Vec<String> = src.lines().map(rewrite_line).collect();
+    let mut lines: Vec<String> = Vec::new();
+    for line in src.lines() {
+        let line = rewrite_line(line);
+        // hcl-rs separates an attribute from a following block with a blank line; a comment
+        // (an attribute until now) belongs to the block under it, so keep them together.
+        if !line.trim().is_empty() && lines.len() >= 2 {
+            let n = lines.len();
+            if lines[n - 1].trim().is_empty() && lines[n - 2].trim_start().starts_with('#') {
+                lines.pop();
+            }
+        }
+        lines.push(line);
+    }
     let mut out = align(&lines);
     if !out.ends_with('\n') {
         out.push('\n');
@@ -32,9 +44,12 @@ fn rewrite_line(line: &str) -> String {
         return format!("{indent}# {}", decode_string(text));
     }
     let mut body = body.to_owned();
-    if body.ends_with("{  }") {
-        body.truncate(body.len() - 4);
-        body.push_str("{}");
+    // An empty block prints as `name {  }` (more spaces when nested); terraform fmt wants `{}`.
+    if let Some(open) = body.strip_suffix('}').map(str::trim_end)
+        && open.ends_with('{')
+        && open.len() + 1 < body.len()
+    {
+        body = format!("{open}}}");
     }
     format!("{indent}{}", space_for_objects(&body))
 }
@@ -243,6 +258,11 @@ mod tests {
             terraform_fmt("x = {for k, v in y : k => \"{for \"}\n"),
             "x = { for k, v in y : k => \"{for \" }\n"
         );
+        assert_eq!(
+            terraform_fmt("a {\n  b {\n    c {      }\n  }\n}\n"),
+            "a {\n  b {\n    c {}\n  }\n}\n"
+        );
+        assert_eq!(terraform_fmt("x = {}\n"), "x = {}\n");
     }
 
     #[test]
@@ -251,6 +271,11 @@ mod tests {
         assert_eq!(
             terraform_fmt(&src),
             "  # checkov:skip=CKV_X: why ${y}\n  a = 1\n"
+        );
+        let before_block = format!("{COMMENT_SENTINEL} = \"why\"\n\nresource \"a\" \"b\" {{}}\n");
+        assert_eq!(
+            terraform_fmt(&before_block),
+            "# why\nresource \"a\" \"b\" {}\n"
         );
     }
 }

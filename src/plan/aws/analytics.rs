@@ -3,7 +3,7 @@
 //! Firehose writes `raw/yyyy/MM/dd/<device_id>/`, so the tables use partition projection:
 //! Athena computes partitions from the table properties instead of asking a crawler or the
 //! catalog, and data is queryable the moment it lands. `telemetry` projects the day (and
-//! reads every device below it); `telemetry_by_device` also projects the device as an
+//! reads every device below it); for fleets partitioned by device, `telemetry_by_device` also projects the device as an
 //! injected key, for cheap per-device queries that name their devices. Columns are the fields
 //! the spec's conditions use, typed from their literals; add more with one line each.
 
@@ -90,6 +90,7 @@ pub(super) fn plan(cx: &mut Ctx) {
             lifecycle_note: Some("Query results are disposable: kept 30 days."),
         },
     );
+    let by_device_tables = cx.flags.partition_by_device;
     let f = cx.tf(FILE, PURPOSE);
     f.push(
         tf::resource("aws_glue_catalog_database", "telemetry")
@@ -97,7 +98,12 @@ pub(super) fn plan(cx: &mut Ctx) {
             .attr("description", lit("Device telemetry archived by Firehose"))
             .build(),
     );
-    for (label, by_device) in [("telemetry", false), ("telemetry_by_device", true)] {
+    let tables: &[(&str, bool)] = if by_device_tables {
+        &[("telemetry", false), ("telemetry_by_device", true)]
+    } else {
+        &[("telemetry", false)]
+    };
+    for &(label, by_device) in tables {
         let template = if by_device {
             tpl([
                 t("s3://"),
@@ -245,7 +251,7 @@ pub(super) fn plan(cx: &mut Ctx) {
     );
     cx.out(
         "glue_database",
-        "Glue database with the telemetry and telemetry_by_device tables.",
+        "Glue database with the telemetry tables.",
         r("aws_glue_catalog_database.telemetry.name"),
     );
 }

@@ -100,7 +100,14 @@ pub(super) struct Flags {
     pub ota: bool,
     /// At least one Lambda function is generated.
     pub functions: bool,
+    /// Firehose partitions the archive by device (small fleets); larger fleets are partitioned
+    /// by hour, because every device would be an active partition (Firehose allows 500 by
+    /// default) and a stream of tiny objects too small to ever change storage class.
+    pub partition_by_device: bool,
 }
+
+/// Planned fleets up to this size get one archive folder per device per day.
+pub const FIREHOSE_DEVICE_PARTITIONS_MAX: u64 = 500;
 
 impl Flags {
     fn new(m: &Model, aws: &Aws) -> Self {
@@ -145,6 +152,7 @@ impl Flags {
             ca_verified: ca
                 && aws.provisioning.certificate_mode == crate::model::CertificateMode::Default,
             shadow: m.messaging.state,
+            partition_by_device: m.traffic.planned_devices <= FIREHOSE_DEVICE_PARTITIONS_MAX,
             role_alias: m.access.cloud_credentials.is_some(),
             ota: m.features.ota,
             functions: alert_function
@@ -686,7 +694,11 @@ fn parity(cx: &mut Ctx) {
     if let Some(a) = &m.archive {
         cx.map(
             "archive",
-            Mapping::Mapped("S3 bucket, partitioned by day and device".to_owned()),
+            Mapping::Mapped(if self_flags_partition_by_device(m) {
+                "S3 bucket, partitioned by day and device".to_owned()
+            } else {
+                "S3 bucket, partitioned by day and hour".to_owned()
+            }),
         );
         if !a.lifecycle.is_empty() || a.expire_after_days.is_some() {
             cx.map(
@@ -745,4 +757,9 @@ fn parity(cx: &mut Ctx) {
             Mapping::Mapped("AWS Budgets monthly cost budget".to_owned()),
         );
     }
+}
+
+/// Whether the archive is partitioned by device (see [`Flags::partition_by_device`]).
+fn self_flags_partition_by_device(m: &Model) -> bool {
+    m.traffic.planned_devices <= FIREHOSE_DEVICE_PARTITIONS_MAX
 }

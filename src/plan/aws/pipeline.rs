@@ -22,9 +22,21 @@ const FILE: &str = "pipeline.tf";
 const PURPOSE: &str =
     "The telemetry pipeline: IoT topic rules, Kinesis Data Streams and Firehose into the archive.";
 
-/// Firehose prefix: day first, then device, so fleet-wide queries prune by day.
+/// Firehose prefix for small fleets: day first, then device, so fleet-wide queries prune by
+/// day and device queries by both.
 pub(super) const FIREHOSE_PREFIX: &str =
     "raw/!{timestamp:yyyy/MM/dd}/!{partitionKeyFromQuery:device_id}/";
+/// Firehose prefix for larger fleets: day, then the hour the rule received the message.
+pub(super) const FIREHOSE_PREFIX_HOURLY: &str =
+    "raw/!{timestamp:yyyy/MM/dd}/!{partitionKeyFromQuery:hour}/";
+
+fn firehose_prefix(by_device: bool) -> &'static str {
+    if by_device {
+        FIREHOSE_PREFIX
+    } else {
+        FIREHOSE_PREFIX_HOURLY
+    }
+}
 const FIREHOSE_ERROR_PREFIX: &str = "errors/!{firehose:error-output-type}/!{timestamp:yyyy/MM/dd}/";
 
 /// Name of a route's topic rule (IoT rule names allow no `-`).
@@ -272,7 +284,8 @@ fn firehose(cx: &mut Ctx) {
     cx.fact(
         "firehose",
         serde_json::json!({
-            "prefix": FIREHOSE_PREFIX,
+            "prefix": firehose_prefix(flags.partition_by_device),
+            "partition_by_device": flags.partition_by_device,
             "buffer_seconds": seconds,
             "buffer_mib": mib,
             "reads_kinesis": from_kinesis,
@@ -318,6 +331,7 @@ fn firehose(cx: &mut Ctx) {
             vec![r("aws_kinesis_stream.telemetry.arn")],
         ));
     }
+    let planned_devices = cx.m.traffic.planned_devices;
     let f = cx.tf(FILE, PURPOSE);
     f.push(
         tf::resource("aws_cloudwatch_log_group", "firehose")
@@ -367,7 +381,14 @@ fn firehose(cx: &mut Ctx) {
             tf::block("processors")
                 .attr("type", lit("MetadataExtraction"))
                 .child(param("JsonParsingEngine", "JQ-1.6"))
-                .child(param("MetadataExtractionQuery", "{device_id:.device_id}"))
+                .child(param(
+                    "MetadataExtractionQuery",
+                    if flags.partition_by_device {
+                        "{device_id:.device_id}"
+                    } else {
+                        "{hour:(.received_at / 1000 | floor | strftime(\"%H\"))}"
+                    },
+                ))
                 .build(),
         )
         .child(
@@ -380,8 +401,17 @@ fn firehose(cx: &mut Ctx) {
     let s3 = tf::block("extended_s3_configuration")
         .attr("role_arn", r("aws_iam_role.firehose.arn"))
         .attr("bucket_arn", r("aws_s3_bucket.archive.arn"))
-        .note("Newline-delimited JSON by day and device: raw/yyyy/MM/dd/<device_id>/...json.gz")
-        .attr("prefix", lit(FIREHOSE_PREFIX))
+        .when(flags.partition_by_device, |b| {
+            b.note("Newline-delimited JSON by day and device: raw/yyyy/MM/dd/<device_id>/...json.gz")
+        })
+        .when(!flags.partition_by_device, |b| {
+            b.note(&format!(
+                "Newline-delimited JSON by day and hour: raw/yyyy/MM/dd/HH/...json.gz. Partitioning by device would make every one of the fleet's {} planned devices an active partition (Firehose allows {} by default) and write objects too small for S3 to transition.",
+                planned_devices,
+                super::FIREHOSE_DEVICE_PARTITIONS_MAX
+            ))
+        })
+        .attr("prefix", lit(firehose_prefix(flags.partition_by_device)))
         .attr("error_output_prefix", lit(FIREHOSE_ERROR_PREFIX))
         .note("Dynamic partitioning needs a buffer of at least 64 MiB; it can add about half the interval to latency.")
         .attr("buffering_size", tf::num(mib))
