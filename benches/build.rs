@@ -57,10 +57,10 @@ fn registry(devices: usize) -> String {
 
 fn build_once(spec: &str, files: &Registry) -> usize {
     let outcome = validate("bench.yaml", spec, files);
-    let sets = fleetform::plan_sets(&outcome).expect("plans");
+    let planned = fleetform::plan_sets(&outcome).expect("plans");
     assert!(outcome.validated.is_some(), "the bench spec is valid");
     let rendered =
-        fleetform::emit::render_sets(&sets, fleetform::emit::Syntax::Hcl).expect("renders");
+        fleetform::emit::render_planned(&planned, fleetform::emit::Syntax::Hcl).expect("renders");
     rendered.files.values().map(|f| f.bytes.len()).sum()
 }
 

@@ -215,9 +215,9 @@ pub fn diff_sets(old: &[(String, Vec<Module>)], new: &[(String, Vec<Module>)]) -
         for (prefix, modules) in sets {
             for m in modules {
                 let key = if prefix.is_empty() {
-                    m.cloud.dir().to_owned()
+                    m.dir().to_owned()
                 } else {
-                    format!("{prefix}/{}", m.cloud.dir())
+                    format!("{prefix}/{}", m.dir())
                 };
                 map.insert(key, m.clone());
             }

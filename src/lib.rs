@@ -20,22 +20,55 @@ pub mod plan;
 pub mod spec;
 pub mod validate;
 
+/// What a build writes: module sets by folder prefix, and files at the top of the output.
+#[derive(Debug, Clone, Default)]
+pub struct Planned {
+    /// Modules by folder prefix: an environment, `bootstrap`, or empty for `<out>/<cloud>`.
+    pub sets: Vec<(String, Vec<plan::Module>)>,
+    /// Top-level files (`stacks.json`).
+    pub files: std::collections::BTreeMap<String, String>,
+}
+
 /// Plans every environment of a validated spec: one set of modules per environment overlay
-/// (named after it), or a single unnamed set when the spec has no overlays.
-pub fn plan_sets(
-    outcome: &validate::Outcome,
-) -> Result<Vec<(String, Vec<plan::Module>)>, plan::PlanError> {
-    if outcome.environments.is_empty() {
-        return match &outcome.validated {
-            Some(v) => Ok(vec![(String::new(), plan_modules(&v.model)?)]),
-            None => Ok(Vec::new()),
-        };
+/// (named after it), or a single unnamed set without overlays; split into stacks with
+/// remote state when the spec asks for `stacks`.
+pub fn plan_sets(outcome: &validate::Outcome) -> Result<Planned, plan::PlanError> {
+    let Some(base) = &outcome.validated else {
+        return Ok(Planned::default());
+    };
+    let envs: Vec<(String, model::Model)> = if outcome.environments.is_empty() {
+        vec![(String::new(), base.model.clone())]
+    } else {
+        outcome
+            .environments
+            .iter()
+            .map(|(n, v)| (n.clone(), v.model.clone()))
+            .collect()
+    };
+    if let Some(stacks) = &base.model.stacks {
+        let split = plan::stacks::plan(&envs, stacks)?;
+        let mut files = std::collections::BTreeMap::new();
+        files.insert(
+            "stacks.json".to_owned(),
+            plan::stacks::manifest_json(&split.manifest),
+        );
+        return Ok(Planned {
+            sets: split.sets,
+            files,
+        });
     }
-    outcome
-        .environments
-        .iter()
-        .map(|(name, v)| Ok((name.clone(), plan_modules(&v.model)?)))
-        .collect()
+    let sets = envs
+        .into_iter()
+        .map(|(name, mut model)| {
+            // Environment modules sit one folder deeper: `<out>/<environment>/<cloud>`.
+            model.module_depth = if name.is_empty() { 1 } else { 2 };
+            Ok((name, plan_modules(&model)?))
+        })
+        .collect::<Result<_, plan::PlanError>>()?;
+    Ok(Planned {
+        sets,
+        files: std::collections::BTreeMap::new(),
+    })
 }
 
 /// Plans every cloud the model targets.

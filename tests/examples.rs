@@ -157,8 +157,9 @@ fn terraform_validate_accepts_tf_json_of_every_aws_example() {
             &text,
             &common::Dir(spec.parent().unwrap().to_path_buf()),
         );
-        let sets = fleetform::plan_sets(&outcome).unwrap();
-        let rendered = fleetform::emit::render_sets(&sets, fleetform::emit::Syntax::Json).unwrap();
+        let planned = fleetform::plan_sets(&outcome).unwrap();
+        let rendered =
+            fleetform::emit::render_planned(&planned, fleetform::emit::Syntax::Json).unwrap();
         if !rendered.files.keys().any(|k| k.contains("aws/")) {
             continue;
         }

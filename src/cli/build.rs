@@ -64,19 +64,20 @@ pub(crate) fn run(args: &Args, ctx: &super::Ctx) -> anyhow::Result<ExitStatus> {
         Syntax::Hcl
     };
     let _ = validated;
-    let sets = crate::plan_sets(&outcome)?;
-    let rendered = crate::emit::render_sets(&sets, syntax)?;
+    let planned = crate::plan_sets(&outcome)?;
+    let rendered = crate::emit::render_planned(&planned, syntax)?;
+    let sets = &planned.sets;
     let report = super::output::write(&args.out, &rendered, args.force)?;
     let mut out = std::io::stdout();
     match args.format {
         BuildFormat::Human | BuildFormat::TfJson => {
             let mut s = String::new();
-            for (env, modules) in &sets {
+            for (env, modules) in sets {
                 for m in modules {
                     let dir = if env.is_empty() {
-                        args.out.join(m.cloud.dir())
+                        args.out.join(m.dir())
                     } else {
-                        args.out.join(env).join(m.cloud.dir())
+                        args.out.join(env).join(m.dir())
                     };
                     let label = if env.is_empty() {
                         m.cloud.title().to_owned()
@@ -100,11 +101,20 @@ pub(crate) fn run(args: &Args, ctx: &super::Ctx) -> anyhow::Result<ExitStatus> {
                     "kept {k}: fleetform no longer generates it, but it was edited"
                 );
             }
-            for (env, modules) in &sets {
-                if !env.is_empty() && modules.len() > 1 {
+            for (env, modules) in sets {
+                // Main modules only: bootstrap and shard stacks have no features to compare.
+                let main: Vec<Module> = modules
+                    .iter()
+                    .filter(|m| !m.parity.is_empty())
+                    .cloned()
+                    .collect();
+                if main.is_empty() {
+                    continue;
+                }
+                if !env.is_empty() {
                     let _ = write!(s, "\nenvironment {env}:");
                 }
-                s.push_str(&parity_table(modules));
+                s.push_str(&parity_table(&main));
             }
             out.write_all(s.as_bytes())?;
         }

@@ -47,7 +47,7 @@ pub(crate) fn run(args: &Args, ctx: &super::Ctx) -> anyhow::Result<ExitStatus> {
         Syntax::Hcl
     };
     let _ = validated;
-    let rendered = crate::emit::render_sets(&crate::plan_sets(&outcome)?, syntax)?;
+    let rendered = crate::emit::render_planned(&crate::plan_sets(&outcome)?, syntax)?;
     let mut report = String::new();
     let mut stale = 0;
     for (rel, file) in &rendered.files {

@@ -126,7 +126,7 @@ pub(crate) fn run(args: &Args, ctx: &super::Ctx) -> anyhow::Result<ExitStatus> {
     if failed {
         return Ok(ExitStatus::Failure);
     }
-    let infra = infradiff::diff_sets(&crate::plan_sets(&old)?, &crate::plan_sets(&new)?);
+    let infra = infradiff::diff_sets(&crate::plan_sets(&old)?.sets, &crate::plan_sets(&new)?.sets);
     let book = super::cost::price_book(args.pricebook.as_deref())?;
     let (before, after) = (
         super::cost::estimates(&old, &book)?,

@@ -80,6 +80,33 @@ pub fn render_with(modules: &[Module], syntax: Syntax) -> Result<Rendered, EmitE
     render_sets(&[(String::new(), modules.to_vec())], syntax)
 }
 
+/// Renders a whole build: every module set plus the top-level files, and the manifest.
+pub fn render_planned(planned: &crate::Planned, syntax: Syntax) -> Result<Rendered, EmitError> {
+    let mut rendered = render_sets(&planned.sets, syntax)?;
+    for (path, text) in &planned.files {
+        if !safe_path(path) {
+            return Err(EmitError::UnsafePath(path.clone()));
+        }
+        rendered.files.insert(
+            path.clone(),
+            RenderedFile {
+                bytes: text.clone().into_bytes(),
+                executable: false,
+            },
+        );
+    }
+    rendered.files.remove(MANIFEST);
+    let manifest = manifest(&rendered.files);
+    rendered.files.insert(
+        MANIFEST.to_owned(),
+        RenderedFile {
+            bytes: manifest.into_bytes(),
+            executable: false,
+        },
+    );
+    Ok(rendered)
+}
+
 /// Renders several sets of modules, each under its own folder (`<prefix>/<cloud>/`; an empty
 /// prefix means `<cloud>/`), plus one manifest for them all. Environments and stacks use it.
 pub fn render_sets(sets: &[(String, Vec<Module>)], syntax: Syntax) -> Result<Rendered, EmitError> {
@@ -88,9 +115,9 @@ pub fn render_sets(sets: &[(String, Vec<Module>)], syntax: Syntax) -> Result<Ren
         for module in modules {
             for (rel, content) in &module.files {
                 let mut path = if prefix.is_empty() {
-                    format!("{}/{rel}", module.cloud.dir())
+                    format!("{}/{rel}", module.dir())
                 } else {
-                    format!("{prefix}/{}/{rel}", module.cloud.dir())
+                    format!("{prefix}/{}/{rel}", module.dir())
                 };
                 if syntax == Syntax::Json && matches!(content, FileContent::Hcl(_)) {
                     path.push_str(".json");

@@ -53,6 +53,9 @@ pub fn lower(spec: &FleetSpec, file_devices: Vec<m::Device>) -> (Model, Diagnost
             monthly_budget_usd: spec.cost.monthly_budget_usd,
             headroom_percent: spec.cost.headroom_percent,
         },
+        stacks: spec.stacks.as_ref().map(|s| stacks(s, spec)),
+        module_depth: 1,
+        registry_shards: 0,
         stack,
         aws,
         azure,
@@ -769,5 +772,49 @@ fn archive(a: &spec::Archive) -> m::Archive {
         expire_after_days: a.expire_after_days,
         noncurrent_versions_expire_after_days: a.noncurrent_versions_expire_after_days,
         prefixes: a.prefixes.clone(),
+    }
+}
+
+/// Stack layout with state storage names resolved. Derived names carry a short hash of the
+/// stack name, so two teams using the same stack name rarely collide on global names.
+pub fn stacks(s: &spec::Stacks, spec: &FleetSpec) -> m::Stacks {
+    let hash = &crate::emit::sha256_hex(spec.stack.name.as_bytes())[..8];
+    m::Stacks {
+        registry_shard_size: s.registry_shard_size as usize,
+        aws: spec.clouds.aws.as_ref().map(|a| m::AwsState {
+            bucket: s
+                .state
+                .aws
+                .bucket
+                .clone()
+                .unwrap_or_else(|| format!("tfstate-{}-{hash}", spec.stack.name)),
+            region: s
+                .state
+                .aws
+                .region
+                .clone()
+                .unwrap_or_else(|| a.region.clone()),
+        }),
+        azure: spec.clouds.azure.as_ref().map(|a| m::AzureState {
+            resource_group: s
+                .state
+                .azure
+                .resource_group
+                .clone()
+                .unwrap_or_else(|| format!("rg-{}-tfstate", spec.stack.name)),
+            storage_account: s
+                .state
+                .azure
+                .storage_account
+                .clone()
+                .unwrap_or_else(|| format!("sttfstate{hash}")),
+            container: "tfstate".to_owned(),
+            location: s
+                .state
+                .azure
+                .location
+                .clone()
+                .unwrap_or_else(|| a.location.clone()),
+        }),
     }
 }

@@ -41,6 +41,49 @@ pub struct Model {
     pub archive: Option<Archive>,
     pub monitoring: Monitoring,
     pub cost: CostControls,
+    /// Present when the output is split into stacks with remote state.
+    pub stacks: Option<Stacks>,
+    /// Folders between the output root and this cloud's module: 1 for `<out>/aws`, 2 for
+    /// `<out>/<environment>/aws`. Modules find the spec's folder (for certificate paths)
+    /// from it, assuming the output root sits next to the spec, as in `--out terraform`.
+    pub module_depth: usize,
+    /// Pre-registered devices live in this many separate shard stacks instead of the cloud's
+    /// main module (0: in the main module).
+    pub registry_shards: usize,
+}
+
+impl Model {
+    /// Relative path from a module to the spec's folder: `../..` at depth 1.
+    pub fn spec_dir_from_module(&self) -> String {
+        vec![".."; self.module_depth + 1].join("/")
+    }
+}
+
+/// Stack layout and remote state.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Stacks {
+    /// Most pre-registered devices per AWS registry shard stack.
+    pub registry_shard_size: usize,
+    /// S3 state bucket, when AWS is targeted.
+    pub aws: Option<AwsState>,
+    /// Azure state storage, when Azure is targeted.
+    pub azure: Option<AzureState>,
+}
+
+/// S3 state bucket.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AwsState {
+    pub bucket: String,
+    pub region: String,
+}
+
+/// Azure state storage.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AzureState {
+    pub resource_group: String,
+    pub storage_account: String,
+    pub container: String,
+    pub location: String,
 }
 
 /// Stack identity.

@@ -9,6 +9,7 @@
 pub mod aws;
 pub mod azure;
 pub mod package;
+pub mod stacks;
 pub mod tf;
 
 use std::collections::BTreeMap;
@@ -74,6 +75,8 @@ pub struct ParityRow {
 #[derive(Debug, Clone)]
 pub struct Module {
     pub cloud: Cloud,
+    /// Folder name, when not the cloud's (`aws-registry-01` for a registry shard stack).
+    pub name: Option<String>,
     /// Files by path relative to the module folder (`iot.tf`, `functions/alert.zip`).
     pub files: BTreeMap<String, FileContent>,
     /// Requested features and what they became.
@@ -84,9 +87,15 @@ impl Module {
     pub fn new(cloud: Cloud) -> Self {
         Self {
             cloud,
+            name: None,
             files: BTreeMap::new(),
             parity: Vec::new(),
         }
+    }
+
+    /// Folder of the module in the output.
+    pub fn dir(&self) -> &str {
+        self.name.as_deref().unwrap_or(self.cloud.dir())
     }
 
     /// Adds an HCL file; empty files are left out.

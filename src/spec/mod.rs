@@ -53,6 +53,10 @@ pub struct FleetSpec {
     /// Budget and capacity headroom.
     #[serde(default)]
     pub cost: CostControls,
+    /// Split the output into several Terraform root modules with remote state, for pipelines
+    /// that apply many small stacks in parallel.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stacks: Option<Stacks>,
     /// Per-environment overlays (dev, staging, prod, ...): any part of this spec except
     /// `version` and `environments`, changed for that environment. Mappings merge key by key;
     /// lists and values replace. Each environment builds its own stacks, and
@@ -1376,4 +1380,69 @@ pub struct CostControls {
     #[serde(default)]
     #[schemars(range(min = 0, max = 1000))]
     pub headroom_percent: u32,
+}
+
+// ---------------------------------------------------------------------------------------------
+// stacks
+
+/// Output split into stacks: one root module per environment and cloud (and per registry
+/// shard), each with a remote state backend, a bootstrap module that creates the state
+/// storage, and a `stacks.json` manifest of paths and dependencies for pipelines.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Stacks {
+    /// Split pre-registered AWS devices into shard stacks of at most this many devices each,
+    /// so no single plan handles a huge registry.
+    #[serde(default = "default_shard_size")]
+    #[schemars(range(min = 100, max = 100_000))]
+    pub registry_shard_size: u32,
+    /// Where Terraform state lives. Names are derived from the stack when left out.
+    #[serde(default)]
+    pub state: StateStorage,
+}
+
+fn default_shard_size() -> u32 {
+    10_000
+}
+
+/// Remote state storage per cloud.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StateStorage {
+    /// S3 state bucket (with native S3 locking, `use_lockfile`).
+    #[serde(default)]
+    pub aws: AwsStateStorage,
+    /// Azure storage container for state.
+    #[serde(default)]
+    pub azure: AzureStateStorage,
+}
+
+/// S3 state bucket.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AwsStateStorage {
+    /// Bucket name (unique across AWS). Defaults to `tfstate-<stack>-<hash>`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bucket: Option<String>,
+    /// Region of the bucket. Defaults to `clouds.aws.region`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(regex(pattern = r"^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-[0-9]$"))]
+    pub region: Option<String>,
+}
+
+/// Azure state storage.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AzureStateStorage {
+    /// Resource group of the state storage account. Defaults to `rg-<stack>-tfstate`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(regex(pattern = r"^[-\w._()]{1,89}[-\w_()]$"))]
+    pub resource_group: Option<String>,
+    /// Storage account name (unique across Azure). Defaults to `sttfstate<hash>`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub storage_account: Option<String>,
+    /// Azure region of the account. Defaults to `clouds.azure.location`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(regex(pattern = r"^[a-z][a-z0-9]{2,30}$"))]
+    pub location: Option<String>,
 }

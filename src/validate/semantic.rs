@@ -450,6 +450,39 @@ fn cloud_names(spec: &FleetSpec, d: &mut Diagnostics) {
             None => {}
         }
     }
+    if let Some(stacks) = &spec.stacks {
+        let st = lower::stacks(stacks, spec);
+        if let Some(aws) = &st.aws {
+            let explicit = stacks
+                .state
+                .aws
+                .bucket
+                .is_some()
+                .then(|| p("stacks.state.aws.bucket"));
+            check(
+                d,
+                NameKind::S3Bucket,
+                &aws.bucket,
+                explicit,
+                "stacks.state.aws.bucket",
+            );
+        }
+        if let Some(az) = &st.azure {
+            let explicit = stacks
+                .state
+                .azure
+                .storage_account
+                .is_some()
+                .then(|| p("stacks.state.azure.storage_account"));
+            check(
+                d,
+                NameKind::StorageAccount,
+                &az.storage_account,
+                explicit,
+                "stacks.state.azure.storage_account",
+            );
+        }
+    }
     if let Some(az) = &spec.clouds.azure {
         let (hub_base, n) = lower::azure_names(az, s);
         let explicit = |set: bool, key: &str| set.then(|| p(&format!("clouds.azure.names.{key}")));
@@ -603,6 +636,13 @@ fn fleet(spec: &FleetSpec, d: &mut Diagnostics) {
         }
     }
     if let Some(reg) = &f.registry {
+        if reg.devices.len() as u64 > f.devices {
+            d.push(
+                Diagnostic::warning("registry-larger-than-fleet", format!("the registry lists {} devices, more than `fleet.devices` ({})", reg.devices.len(), f.devices))
+                    .at(p("fleet.devices"))
+                    .hint("capacity and cost follow `fleet.devices`; raise it to at least the registry's size"),
+            );
+        }
         if reg
             .file
             .as_deref()

@@ -52,8 +52,8 @@ pub fn build_text(name: &str, text: &str, base: &Path) -> Rendered {
         );
     };
     let _ = v;
-    let sets = fleetform::plan_sets(&outcome).expect("planning never fails on valid input");
-    fleetform::emit::render_sets(&sets, fleetform::emit::Syntax::Hcl)
+    let planned = fleetform::plan_sets(&outcome).expect("planning never fails on valid input");
+    fleetform::emit::render_planned(&planned, fleetform::emit::Syntax::Hcl)
         .expect("rendering never fails")
 }
 

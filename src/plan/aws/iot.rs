@@ -127,17 +127,31 @@ fn registry_dependencies(cx: &Ctx) -> Vec<Expression> {
 
 fn registry(cx: &mut Ctx) {
     let m = cx.m;
+    if m.registry_shards > 0 {
+        cx.fact("registry_shards", m.registry_shards);
+        return;
+    }
     if m.fleet.registry.is_empty() {
         return;
     }
-    let json = registry_json(&m.fleet.registry);
+    let deps = registry_dependencies(cx);
+    registry_resources(cx, &m.fleet.registry, deps);
+}
+
+/// The registry data file and the things (and group memberships) from it, with one
+/// `for_each`. Used by the main stack and by registry shard stacks.
+pub(super) fn registry_resources(
+    cx: &mut Ctx,
+    devices: &[crate::model::Device],
+    deps: Vec<Expression>,
+) {
+    let json = registry_json(devices);
     cx.text(
         "registry/devices.json",
         "The pre-registered devices (id, type, groups, attributes), read by registry.tf.",
         json,
     );
-    cx.fact("registry_devices", m.fleet.registry.len());
-    let deps = registry_dependencies(cx);
+    cx.fact("registry_devices", devices.len());
     // [for id, d in local.registry : [for g in d.groups : { key = "id/g", thing = id, group = g }]]
     let inner = tf::for_list(
         "group",
@@ -195,7 +209,7 @@ fn registry(cx: &mut Ctx) {
             })
             .build(),
     );
-    if m.fleet.registry.iter().any(|d| !d.groups.is_empty()) {
+    if devices.iter().any(|d| !d.groups.is_empty()) {
         f.push(
             tf::resource("aws_iot_thing_group_membership", "registry")
                 .attr("for_each", r("local.registry_memberships"))

@@ -78,12 +78,13 @@ fn spec_dir(cx: &mut Ctx) {
     if cx.facts_has("spec_dir") {
         return;
     }
-    cx.fact("spec_dir", "../..");
+    let spec_dir = cx.m.spec_dir_from_module();
+    cx.fact("spec_dir", &spec_dir);
     cx.var(
         "spec_dir",
         "string",
         "Folder of the fleet spec, relative to this module. Spec-relative paths (certificates) are resolved from it; `fleetform build fleet.yaml --out DIR` puts this module in DIR/aws, two levels below the spec's folder.",
-        Some(lit("../..")),
+        Some(lit(spec_dir)),
         Vec::new(),
     );
 }
@@ -241,6 +242,16 @@ fn ca(cx: &mut Ctx) -> Result<(), PlanError> {
             [super::hcl::splat("aws_iot_ca_certificate.fleet", "id")],
         ),
     );
+    if cx.aws.provisioning.method == AwsProvisioningMethod::Manual {
+        cx.out(
+            "ca_certificate_pem",
+            "PEM of the registered fleet CA (null until it is registered); registry shard stacks register device certificates under it.",
+            tf::call(
+                "one",
+                [super::hcl::splat("aws_iot_ca_certificate.fleet", "ca_certificate_pem")],
+            ),
+        );
+    }
     Ok(())
 }
 
@@ -650,10 +661,33 @@ fn installer_policy(cx: &mut Ctx) {
 }
 
 fn manual(cx: &mut Ctx) {
+    if cx.m.registry_shards > 0 {
+        // The registry shard stacks register the certificates of their devices.
+        return;
+    }
     if cx.m.fleet.registry.is_empty() {
         cx.fact("manual_without_registry", true);
         return;
     }
+    manual_certificates(
+        cx,
+        r("local.register_ca"),
+        r("aws_iot_ca_certificate.fleet.0.ca_certificate_pem"),
+        r("aws_iot_policy.device.name"),
+    );
+}
+
+/// Device certificates registered from PEM files for every registry device whose file
+/// exists, with the device policy and the thing attached. `enabled` says whether the CA is
+/// registered yet; `ca_pem` and `policy` come from this stack or, in a shard, from the main
+/// stack's outputs.
+pub(super) fn manual_certificates(
+    cx: &mut Ctx,
+    enabled: Expression,
+    ca_pem: Expression,
+    policy: Expression,
+) {
+    spec_dir(cx);
     cx.var(
         "device_certificates_dir",
         "string",
@@ -680,7 +714,7 @@ fn manual(cx: &mut Ctx) {
             .note("Registered devices whose certificate file exists; the others are attached once it does.")
             .attr(
                 "devices_with_certificates",
-                tf::cond(r("local.register_ca"), with_cert, tf::obj::<&str>([])),
+                tf::cond(enabled, with_cert, tf::obj::<&str>([])),
             )
             .build(),
     );
@@ -699,17 +733,14 @@ fn manual(cx: &mut Ctx) {
                     ])],
                 ),
             )
-            .attr(
-                "ca_pem",
-                r("aws_iot_ca_certificate.fleet.0.ca_certificate_pem"),
-            )
+            .attr("ca_pem", ca_pem)
             .attr("active", tf::boolean(true))
             .build(),
     );
     f.push(
         tf::resource("aws_iot_policy_attachment", "device")
             .attr("for_each", r("aws_iot_certificate.device"))
-            .attr("policy", r("aws_iot_policy.device.name"))
+            .attr("policy", policy)
             .attr("target", r("each.value.arn"))
             .build(),
     );

@@ -350,7 +350,7 @@ pub(super) fn plan(cx: &mut Ctx) {
     );
 }
 
-fn access_log_bucket(cx: &mut Ctx) {
+pub(super) fn access_log_bucket(cx: &mut Ctx) {
     bucket(
         cx,
         Bucket {

@@ -117,9 +117,9 @@ pub(crate) fn variables(d: &Design) -> Vec<Var> {
             var(
                 "spec_dir",
                 "string",
-                "Folder of the fleet spec, relative to this module or absolute. `fleetform build fleet.yaml --out terraform` puts this module in terraform/azure, two levels below the spec.",
+                "Folder of the fleet spec, relative to this module or absolute. The default assumes the output folder sits next to the spec (`fleetform build fleet.yaml --out terraform`).",
             )
-            .default(lit("../..")),
+            .default(lit(d.m.spec_dir_from_module())),
         );
         out.push(
             var(

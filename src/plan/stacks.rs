@@ -1,0 +1,325 @@
+//! Stacks: one estate, many small Terraform states.
+//!
+//! Large estates outgrow one state: plans get slow, a bad apply touches everything, and
+//! teams cannot apply in parallel. With `stacks:` in the spec, the output becomes several
+//! root modules, one per environment and cloud (each in its cloud's region), plus registry
+//! shard stacks for very large AWS device registries. Every stack gets a remote state backend
+//! (S3 with native lock files, or an Azure storage container), a bootstrap module creates
+//! that state storage, and `stacks.json` lists every stack with its path, backend and
+//! dependencies in an order pipelines can follow. Nothing here runs Terraform: Terraform and
+//! the user's runner (Terraform Cloud, Atlantis, Spacelift, plain CI) apply the stacks.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use super::tf::{self, TfFile, lit};
+use super::{Cloud, Module, PlanError, aws, azure};
+use crate::model::{Model, Stacks};
+
+/// Terraform version that the backends need (`use_lockfile` arrived in 1.10).
+const BACKEND_TERRAFORM_VERSION: &str = ">= 1.10.0";
+
+/// A planned stack in the manifest.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StackEntry {
+    /// Unique name: `prod-aws`, `prod-aws-registry-01`, `bootstrap-aws`.
+    pub name: String,
+    /// Folder relative to the output root.
+    pub path: String,
+    pub cloud: Cloud,
+    /// `bootstrap`, `main` or `registry-shard`.
+    pub kind: &'static str,
+    pub environment: Option<String>,
+    pub region: String,
+    /// Backend settings (`type` plus its configuration); `local` for bootstrap modules.
+    pub backend: BTreeMap<String, String>,
+    /// Stacks that must be applied first.
+    pub depends_on: Vec<String>,
+}
+
+/// The `stacks.json` document.
+#[derive(Debug, Clone, Serialize)]
+pub struct Manifest {
+    pub format_version: u32,
+    pub generator: &'static str,
+    /// Every stack, in a valid apply order.
+    pub stacks: Vec<StackEntry>,
+    /// Waves of stacks that can be applied in parallel, in order.
+    pub waves: Vec<Vec<String>>,
+}
+
+/// Everything a split build produces.
+#[derive(Debug, Clone)]
+pub struct Split {
+    /// Modules by folder prefix (`bootstrap`, an environment, or empty).
+    pub sets: Vec<(String, Vec<Module>)>,
+    pub manifest: Manifest,
+}
+
+fn backend_key(env: &str, dir: &str) -> String {
+    if env.is_empty() {
+        format!("{dir}/terraform.tfstate")
+    } else {
+        format!("{env}/{dir}/terraform.tfstate")
+    }
+}
+
+/// Backend configuration of a stack, as `(type, settings)`.
+fn backend(
+    stacks: &Stacks,
+    module: &Module,
+    env: &str,
+    stack_name: &str,
+) -> (String, Vec<(String, String)>) {
+    let key = format!("{stack_name}/{}", backend_key(env, module.dir()));
+    match module.cloud {
+        Cloud::Aws => {
+            let s = stacks
+                .aws
+                .as_ref()
+                .expect("AWS stacks have AWS state storage");
+            (
+                "s3".to_owned(),
+                vec![
+                    ("bucket".to_owned(), s.bucket.clone()),
+                    ("key".to_owned(), key),
+                    ("region".to_owned(), s.region.clone()),
+                    ("encrypt".to_owned(), "true".to_owned()),
+                    ("use_lockfile".to_owned(), "true".to_owned()),
+                ],
+            )
+        }
+        Cloud::Azure => {
+            let s = stacks
+                .azure
+                .as_ref()
+                .expect("Azure stacks have Azure state storage");
+            (
+                "azurerm".to_owned(),
+                vec![
+                    ("resource_group_name".to_owned(), s.resource_group.clone()),
+                    ("storage_account_name".to_owned(), s.storage_account.clone()),
+                    ("container_name".to_owned(), s.container.clone()),
+                    ("key".to_owned(), key),
+                    ("use_azuread_auth".to_owned(), "true".to_owned()),
+                ],
+            )
+        }
+    }
+}
+
+/// `backend.tf`: the remote state of a stack.
+fn backend_file(kind: &str, settings: &[(String, String)]) -> TfFile {
+    let mut block = tf::block("backend").add_label(kind);
+    for (k, v) in settings {
+        let value = match v.as_str() {
+            "true" => tf::boolean(true),
+            "false" => tf::boolean(false),
+            _ => lit(v),
+        };
+        block = block.add_attribute((k.as_str(), value));
+    }
+    let mut f = TfFile::new();
+    f.comment("Remote state in the storage the bootstrap stack creates (see stacks.json).");
+    f.push(
+        tf::block("terraform")
+            .add_attribute(("required_version", lit(BACKEND_TERRAFORM_VERSION)))
+            .add_block(block.build())
+            .build(),
+    );
+    f
+}
+
+fn region_of(model: &Model, cloud: Cloud) -> String {
+    match cloud {
+        Cloud::Aws => model
+            .aws
+            .as_ref()
+            .map(|a| a.region.clone())
+            .unwrap_or_default(),
+        Cloud::Azure => model
+            .azure
+            .as_ref()
+            .map(|a| a.location.clone())
+            .unwrap_or_default(),
+    }
+}
+
+/// Plans every environment (`(name, model)`, a single unnamed one without overlays) as
+/// stacks.
+pub fn plan(envs: &[(String, Model)], stacks: &Stacks) -> Result<Split, PlanError> {
+    let mut sets = Vec::new();
+    let mut entries = Vec::new();
+    let stack_name = envs
+        .first()
+        .map(|(_, m)| m.stack.name.clone())
+        .unwrap_or_default();
+
+    // Bootstrap: one state store per cloud, shared by every environment.
+    let mut bootstrap = Vec::new();
+    if let Some((_, first)) = envs.first() {
+        if let Some(state) = &stacks.aws
+            && first.aws.is_some()
+        {
+            bootstrap.push(aws::plan_bootstrap(first, state)?);
+            entries.push(StackEntry {
+                name: "bootstrap-aws".to_owned(),
+                path: "bootstrap/aws".to_owned(),
+                cloud: Cloud::Aws,
+                kind: "bootstrap",
+                environment: None,
+                region: state.region.clone(),
+                backend: BTreeMap::from([("type".to_owned(), "local".to_owned())]),
+                depends_on: Vec::new(),
+            });
+        }
+        if let Some(state) = &stacks.azure
+            && first.azure.is_some()
+        {
+            bootstrap.push(azure::plan_bootstrap(first, state)?);
+            entries.push(StackEntry {
+                name: "bootstrap-azure".to_owned(),
+                path: "bootstrap/azure".to_owned(),
+                cloud: Cloud::Azure,
+                kind: "bootstrap",
+                environment: None,
+                region: state.location.clone(),
+                backend: BTreeMap::from([("type".to_owned(), "local".to_owned())]),
+                depends_on: Vec::new(),
+            });
+        }
+    }
+    if !bootstrap.is_empty() {
+        sets.push(("bootstrap".to_owned(), bootstrap));
+    }
+
+    for (env, model) in envs {
+        let mut main_model = model.clone();
+        main_model.module_depth = if env.is_empty() { 1 } else { 2 };
+        let registry = std::mem::take(&mut main_model.fleet.registry);
+        let shard_size = stacks.registry_shard_size.max(1);
+        let sharded = model.aws.is_some() && registry.len() > shard_size;
+        if sharded {
+            main_model.registry_shards = registry.len().div_ceil(shard_size);
+        } else {
+            main_model.fleet.registry.clone_from(&registry);
+        }
+        // Azure keeps the whole registry (it creates no per-device resources); the AWS main
+        // stack leaves it to the shards.
+        let mut modules = super::plan_all(&main_model, &[&aws::AwsPlanner])?;
+        let mut azure_model = main_model.clone();
+        azure_model.fleet.registry.clone_from(&registry);
+        azure_model.registry_shards = 0;
+        modules.extend(super::plan_all(&azure_model, &[&azure::AzurePlanner])?);
+        let named = |dir: &str| {
+            if env.is_empty() {
+                dir.to_owned()
+            } else {
+                format!("{env}-{dir}")
+            }
+        };
+        let path = |dir: &str| {
+            if env.is_empty() {
+                dir.to_owned()
+            } else {
+                format!("{env}/{dir}")
+            }
+        };
+        let mut shards = Vec::new();
+        for module in &mut modules {
+            let (kind, settings) = backend(stacks, module, env, &stack_name);
+            module.hcl("backend.tf", backend_file(&kind, &settings));
+            let mut b: BTreeMap<String, String> = settings.iter().cloned().collect();
+            b.insert("type".to_owned(), kind.clone());
+            entries.push(StackEntry {
+                name: named(module.dir()),
+                path: path(module.dir()),
+                cloud: module.cloud,
+                kind: "main",
+                environment: (!env.is_empty()).then(|| env.clone()),
+                region: region_of(model, module.cloud),
+                backend: b,
+                depends_on: vec![format!("bootstrap-{}", module.cloud.dir())],
+            });
+            if sharded && module.cloud == Cloud::Aws {
+                let main_state = aws::RemoteState {
+                    backend: kind.clone(),
+                    config: settings
+                        .iter()
+                        .filter(|(k, _)| matches!(k.as_str(), "bucket" | "key" | "region"))
+                        .cloned()
+                        .collect(),
+                };
+                let count = main_model.registry_shards;
+                for (i, chunk) in registry.chunks(shard_size).enumerate() {
+                    let shard = aws::Shard {
+                        number: i + 1,
+                        count,
+                        devices: chunk,
+                    };
+                    let mut shard_model = main_model.clone();
+                    shard_model.fleet.registry = Vec::new();
+                    let mut sm = aws::plan_registry_shard(&shard_model, shard, &main_state)?;
+                    let (kind, settings) = backend(stacks, &sm, env, &stack_name);
+                    sm.hcl("backend.tf", backend_file(&kind, &settings));
+                    let mut b: BTreeMap<String, String> = settings.into_iter().collect();
+                    b.insert("type".to_owned(), kind);
+                    entries.push(StackEntry {
+                        name: named(sm.dir()),
+                        path: path(sm.dir()),
+                        cloud: Cloud::Aws,
+                        kind: "registry-shard",
+                        environment: (!env.is_empty()).then(|| env.clone()),
+                        region: region_of(model, Cloud::Aws),
+                        backend: b,
+                        depends_on: vec![named(module.dir())],
+                    });
+                    shards.push(sm);
+                }
+            }
+        }
+        modules.extend(shards);
+        sets.push((env.clone(), modules));
+    }
+    let waves = waves(&entries);
+    Ok(Split {
+        sets,
+        manifest: Manifest {
+            format_version: 1,
+            generator: "fleetform",
+            stacks: entries,
+            waves,
+        },
+    })
+}
+
+/// Groups stacks into waves: each wave depends only on earlier ones.
+fn waves(entries: &[StackEntry]) -> Vec<Vec<String>> {
+    let mut done: Vec<String> = Vec::new();
+    let mut out = Vec::new();
+    let mut left: Vec<&StackEntry> = entries.iter().collect();
+    while !left.is_empty() {
+        let (ready, rest): (Vec<&StackEntry>, Vec<&StackEntry>) = left
+            .into_iter()
+            .partition(|e| e.depends_on.iter().all(|d| done.contains(d)));
+        if ready.is_empty() {
+            // Unreachable with the dependencies built above; keep what is left as one wave
+            // rather than loop.
+            out.push(rest.iter().map(|e| e.name.clone()).collect());
+            break;
+        }
+        let names: Vec<String> = ready.iter().map(|e| e.name.clone()).collect();
+        done.extend(names.iter().cloned());
+        out.push(names);
+        left = rest;
+    }
+    out
+}
+
+/// The manifest as the committed `stacks.json`.
+pub fn manifest_json(m: &Manifest) -> String {
+    let mut s = serde_json::to_string_pretty(m).unwrap_or_default();
+    s.push('\n');
+    s
+}
