@@ -14,6 +14,7 @@
 
 mod alerts;
 mod analytics;
+mod bootstrap;
 mod functions;
 mod hcl;
 mod iam;
@@ -21,6 +22,7 @@ mod iot;
 mod ota;
 mod pipeline;
 mod provisioning;
+mod shard;
 mod storage;
 mod web;
 
@@ -37,6 +39,9 @@ use crate::plan::tf::{self, Part, TfFile, lit, obj, r};
 use crate::plan::{Cloud, Mapping, Module, PlanError, Planner};
 
 /// Version constraint on hashicorp/aws; 5.100.0 qualifies.
+pub use bootstrap::plan_bootstrap;
+pub use shard::{RemoteState, Shard, plan_registry_shard};
+
 pub const AWS_PROVIDER_VERSION: &str = "~> 5.100";
 
 /// Python runtime of the generated functions.
@@ -55,7 +60,8 @@ impl Planner for AwsPlanner {
             return Ok(Module::new(Cloud::Aws));
         };
         let mut cx = Ctx::new(model, aws);
-        core(&mut cx);
+        core(&mut cx, true);
+        kms(&mut cx);
         iot::plan(&mut cx);
         provisioning::plan(&mut cx)?;
         storage::plan(&mut cx);
@@ -356,13 +362,15 @@ impl<'a> Ctx<'a> {
                 "outputs": self.out_docs,
                 "facts": self.facts,
                 "parity": self.module.parity,
+                "diagram": crate::diagram::mermaid(m, Cloud::Aws),
             }),
         )
     }
 }
 
-/// versions, providers, the base variables, locals, the account data and the stack key.
-fn core(cx: &mut Ctx) {
+/// versions, providers, the base variables, locals and the account data. `main` is false for
+/// registry shard stacks, which leave account-wide settings to the main stack.
+fn core(cx: &mut Ctx, main: bool) {
     let mut versions = TfFile::new();
     versions.push(
         tf::block("terraform")
@@ -429,13 +437,15 @@ fn core(cx: &mut Ctx) {
         Some(obj::<&str>([])),
         Vec::new(),
     );
-    cx.var(
+    if main {
+        cx.var(
         "manage_account_iot_settings",
         "bool",
         "Manage the account-wide AWS IoT settings of this region (logging options, the AWSIoTLogsV2 log group, fleet indexing, event configurations). Set to false when another stack in the same account and region already manages them.",
         Some(tf::boolean(true)),
         Vec::new(),
     );
+    }
 
     let m = cx.m;
     let tags = obj(m.stack.tags.iter().map(|(k, v)| (k.as_str(), lit(v))));
@@ -491,7 +501,6 @@ fn core(cx: &mut Ctx) {
         "Locals shared by every file: names, tags, ARN prefixes and IoT policy variables."
             .to_owned(),
     );
-    kms(cx);
 }
 
 /// The stack's customer-managed key: logs, SNS, SQS, DynamoDB, Kinesis, Firehose and, when

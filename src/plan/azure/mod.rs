@@ -13,6 +13,7 @@
 
 mod alerts;
 mod analytics;
+mod bootstrap;
 mod dps;
 mod eventhubs;
 mod functions;
@@ -41,6 +42,8 @@ use crate::plan::{Cloud, Module, PlanError, Planner};
 /// Version constraint on hashicorp/azurerm. The module uses arguments that arrived during
 /// 4.x (identity-based Event Hubs Capture, `rbac_authorization_enabled` on key vaults), so
 /// it asks for the release its output was checked against, and stays below 5.0.
+pub use bootstrap::plan_bootstrap;
+
 pub const AZURERM_PROVIDER_VERSION: &str = "~> 4.79";
 
 /// Plans Azure.
@@ -566,6 +569,8 @@ fn readme_context(
             "ca": d.dps_ca,
         })),
         "ca_file": ca_file,
+        "spec_dir": m.spec_dir_from_module(),
+        "diagram": crate::diagram::mermaid(m, Cloud::Azure),
         "ca_dir": ca_dir,
         "ca_stem": ca_stem,
         "identity": dps::attestation_word(m.identity.method),
