@@ -21,6 +21,9 @@ use crate::plan::Cloud;
 pub struct Args {
     /// The spec file (`-` reads stdin).
     pub spec: PathBuf,
+    /// With environment overlays: which environment [default: the first].
+    #[arg(long, value_name = "NAME")]
+    pub environment: Option<String>,
     /// Draw only this cloud [default: every cloud the spec targets, in one picture].
     #[arg(long, value_enum)]
     pub cloud: Option<CloudArg>,
@@ -110,7 +113,7 @@ pub(crate) fn run(args: &Args, ctx: &super::Ctx) -> anyhow::Result<ExitStatus> {
     if !outcome.diagnostics.is_empty() {
         super::report(&outcome.diagnostics, &outcome.sources, Format::Human, ctx)?;
     }
-    let model = &validated.model;
+    let model = super::pick_model(&outcome, &validated.model, args.environment.as_deref())?;
     let clouds = clouds(model, args.cloud.map(Cloud::from))?;
     let format = args
         .format

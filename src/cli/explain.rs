@@ -22,6 +22,9 @@ use super::diagram::CloudArg;
 pub struct Args {
     /// The spec file (`-` reads stdin).
     pub spec: PathBuf,
+    /// With environment overlays: which environment [default: the first].
+    #[arg(long, value_name = "NAME")]
+    pub environment: Option<String>,
     /// Explain only this cloud [default: every cloud the spec targets].
     #[arg(long, value_enum)]
     pub cloud: Option<CloudArg>,
@@ -36,7 +39,7 @@ pub(crate) fn run(args: &Args, ctx: &super::Ctx) -> anyhow::Result<ExitStatus> {
     if !outcome.diagnostics.is_empty() {
         super::report(&outcome.diagnostics, &outcome.sources, Format::Human, ctx)?;
     }
-    let model = &validated.model;
+    let model = super::pick_model(&outcome, &validated.model, args.environment.as_deref())?;
     let clouds = super::diagram::clouds(model, args.cloud.map(Cloud::from))?;
     let text = crate::explain::render(model, &clouds)?;
     std::io::stdout().write_all(text.as_bytes())?;

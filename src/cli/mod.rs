@@ -206,6 +206,35 @@ pub(crate) fn load_spec(path: &Path) -> anyhow::Result<Outcome> {
     Ok(crate::validate::validate(&name, &text, &DiskFiles { base }))
 }
 
+/// The model of `environment`, or of the first environment when the spec has overlays and
+/// none is named, or the spec's own model.
+pub(crate) fn pick_model<'a>(
+    outcome: &'a Outcome,
+    base: &'a crate::model::Model,
+    environment: Option<&str>,
+) -> anyhow::Result<&'a crate::model::Model> {
+    let names: Vec<&str> = outcome
+        .environments
+        .iter()
+        .map(|(n, _)| n.as_str())
+        .collect();
+    match environment {
+        None => Ok(outcome.environments.first().map_or(base, |(_, v)| &v.model)),
+        Some(env) => outcome
+            .environments
+            .iter()
+            .find(|(n, _)| n == env)
+            .map(|(_, v)| &v.model)
+            .ok_or_else(|| {
+                if names.is_empty() {
+                    anyhow::anyhow!("the spec has no environments, so `--environment {env}` does not apply\nhint: drop --environment")
+                } else {
+                    anyhow::anyhow!("no environment named `{env}`\nhint: environments: {}", names.join(", "))
+                }
+            }),
+    }
+}
+
 /// Prints diagnostics to stderr in the chosen format (human) or stdout (JSON).
 pub(crate) fn report(
     diags: &Diagnostics,

@@ -26,6 +26,8 @@ use super::workload::{
 const FUNCTION_MEMORY_MB: u32 = 256;
 /// Average run time of a generated function, ms.
 const FUNCTION_DURATION_MS: f64 = 120.0;
+/// Default lifetime of an Azure state document (`state_store_ttl_days`).
+const AZURE_STATE_TTL_DAYS: f64 = 30.0;
 /// Request units of one Cosmos DB upsert of a small (≤ 1 KB) state item.
 const COSMOS_RU_PER_WRITE: f64 = 6.0;
 
@@ -307,7 +309,11 @@ fn azure_workload(model: &Model, az: &model::Azure, w: &Workload) -> AzureWorklo
             reads_per_month: state_reads_per_month(model, w),
             ru_per_write: COSMOS_RU_PER_WRITE,
             ru_per_read: 1.0,
-            items: w.devices,
+            // Every routed message is a document that lives `state_store_ttl_days` (30 by
+            // default) in the Azure module, so the container holds a month of messages.
+            items: (state_writes_per_month(model, w) / capacity::DAYS_PER_MONTH
+                * AZURE_STATE_TTL_DAYS)
+                .ceil() as u64,
             item_bytes: w.message_bytes.max(w.shadow_document_bytes),
         }),
         stream_analytics_units: u32::from(

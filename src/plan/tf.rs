@@ -3,7 +3,7 @@
 //! Planners build HCL only through these helpers, never by formatting strings. The helpers
 //! make the safe thing the easy thing: spec values become [`lit`] string literals, which
 //! hcl-rs escapes (quotes, backslashes, newlines, `${` and `%{`), and interpolated strings
-//! ([`interp`]) accept only `&'static str` literal parts, so a value from the spec can never
+//! ([`interp`]) escape every literal part the same way, so a value from the spec can never
 //! become HCL syntax.
 
 use hcl::expr::{Conditional, ForExpr, TemplateExpr};
@@ -142,26 +142,43 @@ pub fn for_list(value_var: &str, collection: Expression, value: Expression) -> E
 
 /// Part of an interpolated string.
 pub enum Part {
-    /// Literal text: only code constants, so spec values cannot reach template syntax.
+    /// Literal text written in the code.
     Lit(&'static str),
+    /// Literal text from anywhere, the spec included: escaped, so it stays text.
+    Text(String),
     /// An interpolated reference, such as `r("local.prefix")`.
     Ref(Expression),
 }
 
-/// An interpolated string such as `"${local.prefix}-archive"`.
+/// Escapes literal text for a quoted HCL template: quotes, backslashes, newlines, and the
+/// `${` and `%{` that would open an interpolation or a directive.
+fn escape_template_text(text: &str, out: &mut String) {
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            '$' | '%' if chars.peek() == Some(&'{') => {
+                out.push(c);
+                out.push(c);
+            }
+            c if c.is_control() => out.push(' '),
+            c => out.push(c),
+        }
+    }
+}
+
+/// An interpolated string such as `"${local.prefix}-archive"`. Every literal part is
+/// escaped, so no text, whatever its origin, can open an interpolation.
 pub fn interp(parts: impl IntoIterator<Item = Part>) -> Expression {
     let mut s = String::new();
     for part in parts {
         match part {
-            Part::Lit(text) => {
-                debug_assert!(
-                    !text.contains(['"', '\\', '\n', '\r'])
-                        && !text.contains("${")
-                        && !text.contains("%{"),
-                    "interpolation literals are plain text"
-                );
-                s.push_str(text);
-            }
+            Part::Lit(text) => escape_template_text(text, &mut s),
+            Part::Text(text) => escape_template_text(&text, &mut s),
             Part::Ref(expr) => {
                 s.push_str("${");
                 s.push_str(&hcl::format::to_string(&expr).unwrap_or_default());

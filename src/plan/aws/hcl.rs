@@ -5,7 +5,6 @@
 //! parts are *escaped* (`${` becomes `$${`, quotes and backslashes are escaped), so names that
 //! embed a route or alert name from the spec stay literal text, never Terraform syntax.
 
-use hcl::expr::TemplateExpr;
 use hcl::{Attribute, Block, BlockBuilder, Expression};
 
 use crate::plan::tf::{self, r};
@@ -63,41 +62,13 @@ pub(super) fn rf(path: &str) -> Seg {
     Seg::Ref(r(path))
 }
 
-/// Escapes literal text for a quoted HCL template.
-fn escape(text: &str, out: &mut String) {
-    let mut chars = text.chars().peekable();
-    while let Some(c) = chars.next() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            '$' | '%' if chars.peek() == Some(&'{') => {
-                out.push(c);
-                out.push(c);
-            }
-            c if c.is_control() => out.push(' '),
-            c => out.push(c),
-        }
-    }
-}
-
 /// An interpolated string; text segments are escaped, so they can never open an
 /// interpolation.
 pub(super) fn tpl(segs: impl IntoIterator<Item = Seg>) -> Expression {
-    let mut s = String::new();
-    for seg in segs {
-        match seg {
-            Seg::Text(text) => escape(&text, &mut s),
-            Seg::Ref(expr) => {
-                s.push_str("${");
-                s.push_str(&hcl::format::to_string(&expr).unwrap_or_default());
-                s.push('}');
-            }
-        }
-    }
-    Expression::TemplateExpr(Box::new(TemplateExpr::QuotedString(s)))
+    tf::interp(segs.into_iter().map(|seg| match seg {
+        Seg::Text(text) => tf::Part::Text(text),
+        Seg::Ref(expr) => tf::Part::Ref(expr),
+    }))
 }
 
 /// `"${local.name_prefix}-<suffix>"`: the name of a stack resource.
