@@ -514,7 +514,7 @@ fn fleet(f: &spec::Fleet, file_devices: Vec<m::Device>) -> m::Fleet {
             })
             .collect(),
         groups: parents_first(&f.groups),
-        registry,
+        registry: std::sync::Arc::new(registry),
     }
 }
 

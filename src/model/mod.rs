@@ -260,7 +260,9 @@ pub struct Fleet {
     /// Parents before children.
     pub groups: Vec<DeviceGroup>,
     /// Pre-registered devices, in registry order.
-    pub registry: Vec<Device>,
+    /// Shared, because models are cloned per environment and stack, and a registry can hold a
+    /// million devices.
+    pub registry: std::sync::Arc<Vec<Device>>,
 }
 
 /// A device type.

@@ -259,7 +259,7 @@ pub fn plan(envs: &[(String, Model)], stacks: &Stacks) -> Result<Split, PlanErro
                         devices: chunk,
                     };
                     let mut shard_model = main_model.clone();
-                    shard_model.fleet.registry = Vec::new();
+                    shard_model.fleet.registry = std::sync::Arc::default();
                     let mut sm = aws::plan_registry_shard(&shard_model, shard, &main_state)?;
                     let (kind, settings) = backend(stacks, &sm, env, &stack_name);
                     sm.hcl("backend.tf", backend_file(&kind, &settings));
