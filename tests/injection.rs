@@ -38,6 +38,8 @@ struct Values {
     searchable_attribute: String,
     attributes: Vec<(String, String)>,
     subject: [String; 4],
+    /// The CA certificate path (a variable default on AWS, shell-quoted in Azure's script).
+    ca_file: String,
     /// The text inside the quoted string of the route condition (`note = '...'`).
     route_text: String,
     /// The text inside the quoted string of the alert condition (`label = '...'`).
@@ -95,6 +97,7 @@ impl Values {
                 s("עברית $${"),
                 s("e\u{301} */ #"),
             ],
+            ca_file: s("certs/it's ${var.x} %{ if y } \"q\" $(touch pwned) `id` 🚀.pem"),
             route_text: s("${file(\"/etc/passwd\")} %{ for x in y } it's */ # // 🚀 עברית"),
             alert_text: s("a\"b\\c ${var.x} %{ if true } \\n"),
             prefix: s("raw/${var.p}/%{ if x }/🚀 # */"),
@@ -121,6 +124,7 @@ impl Values {
                 .map(|i| (format!("attr{i}"), format!("value{i}")))
                 .collect(),
             subject: [s("Org"), s("Unit"), s("State"), s("City")],
+            ca_file: s("certs/ca.pem"),
             route_text: s("plain"),
             alert_text: s("plain"),
             prefix: s("raw/"),
@@ -213,6 +217,8 @@ fleet:
 {attributes}identity:
   method: x509
   x509:
+    ca: provided
+    ca_certificate_file: {ca_file}
     subject:
       organization: {organization}
       organizational_unit: {unit}
@@ -246,6 +252,7 @@ monitoring:
         unit = yq(unit),
         state = yq(state),
         locality = yq(locality),
+        ca_file = yq(&v.ca_file),
         route = yq(&v.route_condition()),
         alert = yq(&v.alert_condition()),
         prefix = yq(&v.prefix),
@@ -651,6 +658,13 @@ fn descriptions_conditions_prefixes_and_emails_come_back_exactly() {
         "Azure action group e-mail"
     );
 
+    // The CA path, as the default of the AWS module's variable.
+    let variables = parse(&r, "aws/variables.tf");
+    let ca = blocks(&variables, "variable")
+        .find(|b| b.labels[0].as_str() == "ca_certificate_file")
+        .expect("a ca_certificate_file variable");
+    assert_eq!(literal(attr(&ca.body, "default"), "CA path"), v.ca_file);
+
     // The resource group name, as given.
     let main = parse(&r, "azure/main.tf");
     let rg = resource(&main, "azurerm_resource_group", "this");
@@ -686,6 +700,47 @@ fn artifacts_keep_the_text_literally() {
     assert!(
         text(&r, "aws/README.md").contains(&v.owner),
         "the AWS README has the owner verbatim"
+    );
+
+    // The enrollment script shell-quotes the CA path: the line that prints the verification
+    // command, run by bash, prints the path's parts as they are (and runs nothing in them).
+    let script = text(&r, "azure/scripts/create-enrollment-groups.sh");
+    let line = script
+        .lines()
+        .find(|l| l.contains("verify-azure"))
+        .expect("the script prints the verification command")
+        .trim();
+    let scratch = tempfile::tempdir().unwrap();
+    let Ok(printed) = Command::new("bash")
+        .args(["-c", line])
+        .current_dir(scratch.path())
+        .output()
+    else {
+        return common::skip("bash", "not installed");
+    };
+    let printed = String::from_utf8(printed.stdout).unwrap();
+    let stem = v.ca_file["certs/".len()..].trim_end_matches(".pem");
+    assert!(
+        printed.contains(&format!("--ca-dir certs --ca {stem} --code")),
+        "{printed}"
+    );
+    assert!(
+        !scratch.path().join("pwned").exists(),
+        "nothing in the path ran"
+    );
+    let syntax = Command::new("bash")
+        .arg("-n")
+        .arg(
+            common::write_temp(&r)
+                .path()
+                .join("azure/scripts/create-enrollment-groups.sh"),
+        )
+        .output()
+        .unwrap();
+    assert!(
+        syntax.status.success(),
+        "{}",
+        String::from_utf8_lossy(&syntax.stderr)
     );
 
     // The alert functions: the condition is a Python string constant equal to the spec's.
