@@ -1,5 +1,6 @@
 //! `fleetform cost` on example specs: the worked examples of the cost reference are
-//! reproduced to the cent, and `--budget` and `--compare` work as CI gates.
+//! reproduced to the cent, `--budget` and `--compare` work as CI gates, and `--pricebook`
+//! overrides move the estimate by exactly their share (or name the key they got wrong).
 
 use std::process::Command;
 
@@ -132,4 +133,170 @@ fn every_example_has_an_estimate_in_its_snapshot() {
         assert_eq!(code, 0, "{name}: {err}");
         insta::assert_snapshot!(format!("cost-{name}"), out);
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// `--pricebook`
+
+/// Writes a price book override into a temp folder; the folder must outlive the command.
+fn pricebook(yaml: &str) -> (tempfile::TempDir, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("prices.yaml");
+    std::fs::write(&path, yaml).unwrap();
+    let path = path.to_str().unwrap().to_owned();
+    (dir, path)
+}
+
+fn cloud<'a>(v: &'a serde_json::Value, name: &str) -> &'a serde_json::Value {
+    v["clouds"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["cloud"] == name)
+        .unwrap()
+}
+
+/// Worked example A runs one provisioned Kinesis shard all month: 1 shard × 730 h =
+/// 730 shard-hours. Raising `aws.kinesis_data_streams.shard_hour` from $0.015 to $0.025
+/// adds 730 × $0.010 = $7.30 to AWS ($194.25 → $201.55, the shard line $10.95 → $18.25)
+/// and nothing to Azure. The nested and the dotted form of the override mean the same.
+#[test]
+fn a_pricebook_override_moves_the_total_by_exactly_its_share() {
+    let (base_aws, base_azure) = totals("examples/cost-worked-a/fleet.yaml");
+    for yaml in [
+        "aws:\n  kinesis_data_streams:\n    shard_hour:\n      price_usd: 0.025\n",
+        "aws.kinesis_data_streams.shard_hour.price_usd: 0.025\n",
+    ] {
+        let (_dir, path) = pricebook(yaml);
+        let (code, out, err) = fleetform(&[
+            "cost",
+            "examples/cost-worked-a/fleet.yaml",
+            "--pricebook",
+            &path,
+            "--format",
+            "json",
+        ]);
+        assert_eq!(code, 0, "{err}");
+        let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+        let aws = cloud(&v, "aws");
+        let azure = cloud(&v, "azure");
+        assert_eq!(
+            cents(aws["total_usd"].as_f64().unwrap()) - cents(base_aws),
+            730,
+            "{yaml}: AWS moves by $7.30"
+        );
+        assert_eq!(cents(aws["total_usd"].as_f64().unwrap()), 20155, "{yaml}");
+        assert_eq!(
+            cents(azure["total_usd"].as_f64().unwrap()),
+            cents(base_azure),
+            "{yaml}: Azure does not move"
+        );
+        let shard = aws["lines"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|l| l["unit"] == "shard-hour")
+            .expect("a shard-hour line");
+        assert_eq!(cents(shard["monthly_usd"].as_f64().unwrap()), 1825);
+        assert_eq!(
+            cents(shard["unit_price_usd"].as_f64().unwrap() * 1000.0),
+            2500
+        );
+    }
+}
+
+#[test]
+fn a_pricebook_override_with_an_unknown_key_exits_2_and_names_the_key() {
+    for (yaml, key) in [
+        (
+            "aws:\n  iot_core:\n    mesaging:\n      price_usd: 0.9\n",
+            "aws.iot_core.mesaging",
+        ),
+        (
+            "aws.iot_core.messaging.price_usdd: 0.9\n",
+            "aws.iot_core.messaging.price_usdd",
+        ),
+        ("azuer:\n  iot_hub: {}\n", "azuer"),
+    ] {
+        let (_dir, path) = pricebook(yaml);
+        let (code, out, err) = fleetform(&[
+            "cost",
+            "examples/cost-worked-a/fleet.yaml",
+            "--pricebook",
+            &path,
+        ]);
+        assert_eq!(code, 2, "{yaml}: {err}");
+        assert!(out.is_empty(), "{yaml}: no estimate is printed: {out}");
+        assert!(
+            err.contains(&format!("`{key}`")) && err.contains("prices.yaml"),
+            "{yaml}: the error names the file and `{key}`:\n{err}"
+        );
+    }
+    // A unit is fixed by fleetform's metering rules; changing it is refused the same way.
+    let (_dir, path) = pricebook("aws.iot_core.messaging.unit: 1K messages\n");
+    let (code, _, err) = fleetform(&[
+        "cost",
+        "examples/cost-worked-a/fleet.yaml",
+        "--pricebook",
+        &path,
+    ]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("`aws.iot_core.messaging.unit`"), "{err}");
+}
+
+/// `--compare` with `--format json` and a price book: one valid JSON document whose delta is
+/// head minus base, line by line. Doubling the IoT Core messaging price ($1 → $2 per 1M)
+/// doubles that line on both sides: A has 94.9M messages (87.6M telemetry + 7.3M shadow), B
+/// 182.5M (87.6M × 2 blocks of 5 KB + 7.3M), so the messaging delta is (182.5 − 94.9) × $2 =
+/// $175.20 instead of $87.60, and the AWS delta $144.33 + $87.60 = $231.93.
+#[test]
+fn compare_as_json_with_a_pricebook_carries_the_delta() {
+    let (_dir, path) = pricebook("aws:\n  iot_core:\n    messaging:\n      price_usd: 2.0\n");
+    let (code, out, err) = fleetform(&[
+        "cost",
+        "examples/cost-worked-b/fleet.yaml",
+        "--compare",
+        "examples/cost-worked-a/fleet.yaml",
+        "--pricebook",
+        &path,
+        "--format",
+        "json",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).expect("one JSON document");
+    for name in ["aws", "azure"] {
+        let c = cloud(&v, name);
+        let (base, head, delta) = (
+            c["base_total_usd"].as_f64().unwrap(),
+            c["head_total_usd"].as_f64().unwrap(),
+            c["delta_usd"].as_f64().unwrap(),
+        );
+        assert_eq!(
+            cents(head - base),
+            cents(delta),
+            "{name}: delta = head - base"
+        );
+        let lines: f64 = c["lines"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|l| l["delta_usd"].as_f64().unwrap())
+            .sum();
+        assert_eq!(cents(lines), cents(delta), "{name}: the lines add up");
+    }
+    let aws = cloud(&v, "aws");
+    assert_eq!(cents(aws["delta_usd"].as_f64().unwrap()), 23193);
+    assert_eq!(cents(aws["base_total_usd"].as_f64().unwrap()), 28915);
+    let messaging = aws["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["item"] == "messaging")
+        .unwrap();
+    assert_eq!(cents(messaging["delta_usd"].as_f64().unwrap()), 17520);
+    // Azure prices are untouched: its delta is the one without the price book ($67.15).
+    assert_eq!(
+        cents(cloud(&v, "azure")["delta_usd"].as_f64().unwrap()),
+        6715
+    );
 }
