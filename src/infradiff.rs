@@ -174,7 +174,7 @@ pub fn forces_replacement(ty: &str, arg: &str) -> bool {
                 "name" | "name_prefix" | "platform_id"
             )
             | ("aws_apigatewayv2_api", "protocol_type")
-            | ("azurerm_eventhub", "partition_count" | "namespace_id")
+            | ("azurerm_eventhub", "namespace_id")
             | ("azurerm_eventhub_namespace", "zone_redundant")
             | (
                 "azurerm_iothub_endpoint_storage_container",

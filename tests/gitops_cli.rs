@@ -318,7 +318,6 @@ fn diff_of_an_in_place_change_in_every_format_with_the_cost_delta() {
 /// place, which Azure allows to grow on Premium and Dedicated namespaces and refuses
 /// elsewhere); the diff should say "update", not "destroyed and re-created".
 #[test]
-#[ignore = "bug in src/infradiff.rs `forces_replacement`: azurerm_eventhub.partition_count is not ForceNew in azurerm ~> 4.79"]
 fn repartitioning_an_event_hub_is_an_in_place_update() {
     let dir = specs();
     let spec = edit(
@@ -557,7 +556,6 @@ fn diff_against_an_unknown_revision_is_an_error() {
 /// its own sizes and regions), but `diagram` and `explain` describe the base spec under the
 /// name `pumps-dev`, with the base's 200 devices where the dev environment has 20.
 #[test]
-#[ignore = "bug in src/cli/explain.rs and src/cli/diagram.rs `run`: environment overlays are ignored"]
 fn diagram_and_explain_describe_the_environments_that_build_writes() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     for sub in ["explain", "diagram"] {

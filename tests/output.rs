@@ -538,7 +538,6 @@ fn an_unchanged_build_keeps_every_modification_time() {
 /// rollback removes the files it moved, but not the folders it created for them.
 #[cfg(unix)]
 #[test]
-#[ignore = "bug in src/cli/output.rs `stage_and_commit`: the rollback leaves the folders it created"]
 fn a_failure_while_moving_files_into_place_removes_the_folders_it_created() {
     let start = MULTICLOUD.find("  alerts:\n").unwrap();
     let end = MULTICLOUD[start..].find("  state_store:").unwrap() + start;

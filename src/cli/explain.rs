@@ -22,7 +22,7 @@ use super::diagram::CloudArg;
 pub struct Args {
     /// The spec file (`-` reads stdin).
     pub spec: PathBuf,
-    /// With environment overlays: which environment [default: the first].
+    /// With environment overlays: only this environment [default: every one].
     #[arg(long, value_name = "NAME")]
     pub environment: Option<String>,
     /// Explain only this cloud [default: every cloud the spec targets].
@@ -39,9 +39,15 @@ pub(crate) fn run(args: &Args, ctx: &super::Ctx) -> anyhow::Result<ExitStatus> {
     if !outcome.diagnostics.is_empty() {
         super::report(&outcome.diagnostics, &outcome.sources, Format::Human, ctx)?;
     }
-    let model = super::pick_model(&outcome, &validated.model, args.environment.as_deref())?;
-    let clouds = super::diagram::clouds(model, args.cloud.map(Cloud::from))?;
-    let text = crate::explain::render(model, &clouds)?;
+    let models = super::pick_models(&outcome, &validated.model, args.environment.as_deref())?;
+    let mut text = String::new();
+    for (i, model) in models.iter().enumerate() {
+        if i > 0 {
+            text.push_str("\n---\n\n");
+        }
+        let clouds = super::diagram::clouds(model, args.cloud.map(Cloud::from))?;
+        text.push_str(&crate::explain::render(model, &clouds)?);
+    }
     std::io::stdout().write_all(text.as_bytes())?;
     Ok(ExitStatus::Success)
 }

@@ -206,25 +206,26 @@ pub(crate) fn load_spec(path: &Path) -> anyhow::Result<Outcome> {
     Ok(crate::validate::validate(&name, &text, &DiskFiles { base }))
 }
 
-/// The model of `environment`, or of the first environment when the spec has overlays and
-/// none is named, or the spec's own model.
-pub(crate) fn pick_model<'a>(
+/// The models to describe: the named environment, else every environment of a spec with
+/// overlays, else the spec's own model.
+pub(crate) fn pick_models<'a>(
     outcome: &'a Outcome,
     base: &'a crate::model::Model,
     environment: Option<&str>,
-) -> anyhow::Result<&'a crate::model::Model> {
+) -> anyhow::Result<Vec<&'a crate::model::Model>> {
     let names: Vec<&str> = outcome
         .environments
         .iter()
         .map(|(n, _)| n.as_str())
         .collect();
     match environment {
-        None => Ok(outcome.environments.first().map_or(base, |(_, v)| &v.model)),
+        None if outcome.environments.is_empty() => Ok(vec![base]),
+        None => Ok(outcome.environments.iter().map(|(_, v)| &v.model).collect()),
         Some(env) => outcome
             .environments
             .iter()
             .find(|(n, _)| n == env)
-            .map(|(_, v)| &v.model)
+            .map(|(_, v)| vec![&v.model])
             .ok_or_else(|| {
                 if names.is_empty() {
                     anyhow::anyhow!("the spec has no environments, so `--environment {env}` does not apply\nhint: drop --environment")

@@ -187,11 +187,22 @@ fn stage_and_commit(
         actions.iter().filter(|(r, _)| *r != MANIFEST).collect();
     ordered.extend(actions.iter().filter(|(r, _)| *r == MANIFEST));
     let mut done: Vec<(&str, bool)> = Vec::new();
+    // Folders created for new files, deepest last, so an undo can remove them again.
+    let mut created_dirs: Vec<PathBuf> = Vec::new();
     for (rel, action) in ordered {
         let target = out.join(rel);
         let step = (|| -> std::io::Result<bool> {
             if let Some(parent) = target.parent() {
+                let mut missing = Vec::new();
+                let mut dir = parent.to_path_buf();
+                while !dir.exists() && dir.starts_with(out) && dir != out {
+                    missing.push(dir.clone());
+                    if !dir.pop() {
+                        break;
+                    }
+                }
                 fs::create_dir_all(parent)?;
+                created_dirs.extend(missing.into_iter().rev());
             }
             let had_backup = matches!(action, Action::Update) && target.exists();
             if had_backup {
@@ -213,6 +224,9 @@ fn stage_and_commit(
                     if had_backup {
                         let _ = std::fs::rename(staging.join("old").join(rel), &target);
                     }
+                }
+                for dir in created_dirs.iter().rev() {
+                    let _ = std::fs::remove_dir(dir);
                 }
                 return Err(e.into());
             }

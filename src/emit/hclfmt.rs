@@ -61,21 +61,31 @@ fn decode_string(quoted: &str) -> String {
         .and_then(|s| s.strip_suffix('"'))
         .unwrap_or(quoted);
     let mut out = String::with_capacity(inner.len());
-    let mut chars = inner.chars().peekable();
-    while let Some(c) = chars.next() {
-        match c {
-            '\\' => match chars.next() {
-                Some('n' | 't' | 'r') => out.push(' '),
-                Some(other) => out.push(other),
-                None => {}
-            },
-            '$' | '%' if chars.peek() == Some(&c) => {
-                // `$${` and `%%{` are escapes of `${` and `%{`.
-                chars.next();
-                out.push(c);
-            }
-            _ => out.push(c),
+    let mut rest = inner;
+    while let Some(c) = rest.chars().next() {
+        if let Some(after) = rest
+            .strip_prefix("$${")
+            .or_else(|| rest.strip_prefix("%%{"))
+        {
+            // `$${` and `%%{` are the escapes of `${` and `%{`.
+            out.push(c);
+            out.push('{');
+            rest = after;
+            continue;
         }
+        rest = &rest[c.len_utf8()..];
+        if c == '\\' {
+            if let Some(next) = rest.chars().next() {
+                out.push(if matches!(next, 'n' | 't' | 'r') {
+                    ' '
+                } else {
+                    next
+                });
+                rest = &rest[next.len_utf8()..];
+            }
+            continue;
+        }
+        out.push(c);
     }
     out
 }
@@ -93,16 +103,20 @@ fn space_for_objects(line: &str) -> String {
     while i < bytes.len() {
         let c = bytes[i];
         if in_string {
-            out.push(c as char);
-            if c == b'\\' && i + 1 < bytes.len() {
-                out.push(bytes[i + 1] as char);
-                i += 2;
+            // Copy whole characters: strings hold any Unicode.
+            let ch = line[i..].chars().next().unwrap_or(' ');
+            out.push(ch);
+            i += ch.len_utf8();
+            if ch == '\\' {
+                if let Some(next) = line[i..].chars().next() {
+                    out.push(next);
+                    i += next.len_utf8();
+                }
                 continue;
             }
-            if c == b'"' {
+            if ch == '"' {
                 in_string = false;
             }
-            i += 1;
             continue;
         }
         match c {

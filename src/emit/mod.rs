@@ -6,6 +6,7 @@
 //! CLI's job (`cli::output`), as is every other I/O.
 
 pub mod hclfmt;
+pub mod strings;
 pub mod tfjson;
 
 use std::collections::BTreeMap;
@@ -42,7 +43,7 @@ pub enum EmitError {
 
 /// Formats an HCL body the way `terraform fmt` would.
 pub fn format_hcl(body: &hcl::Body) -> Result<String, String> {
-    let raw = hcl::format::to_string(body).map_err(|e| e.to_string())?;
+    let raw = hcl::format::to_string(&strings::escape_literals(body)).map_err(|e| e.to_string())?;
     Ok(hclfmt::terraform_fmt(&raw))
 }
 

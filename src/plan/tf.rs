@@ -98,9 +98,11 @@ pub fn obj<K: AsRef<str>>(pairs: impl IntoIterator<Item = (K, Expression)>) -> E
     let mut o = Object::new();
     for (k, v) in pairs {
         let k = k.as_ref();
+        // A key spelled like the comment sentinel is quoted, so the emitter never mistakes
+        // it for a comment.
         let key = match Identifier::new(k) {
-            Ok(id) => ObjectKey::Identifier(id),
-            Err(_) => ObjectKey::Expression(Expression::String(k.to_owned())),
+            Ok(id) if !k.starts_with(COMMENT_SENTINEL) => ObjectKey::Identifier(id),
+            _ => ObjectKey::Expression(Expression::String(k.to_owned())),
         };
         o.insert(key, v);
     }
@@ -152,7 +154,7 @@ pub enum Part {
 
 /// Escapes literal text for a quoted HCL template: quotes, backslashes, newlines, and the
 /// `${` and `%{` that would open an interpolation or a directive.
-fn escape_template_text(text: &str, out: &mut String) {
+pub fn escape_template_text(text: &str, out: &mut String) {
     let mut chars = text.chars().peekable();
     while let Some(c) = chars.next() {
         match c {
