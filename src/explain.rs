@@ -13,7 +13,7 @@ use std::fmt::Write as _;
 
 use serde::Serialize;
 
-use crate::capacity::{self, BlobTier, S3StorageClass, StorageClass};
+use crate::capacity::{self, StorageClass};
 use crate::cost::format::{bytes, int, num};
 use crate::diagram::{
     self, AwsStreams, AwsTarget, and_list, auth_words, eh_tier_name, key_words, replication_name,
@@ -486,29 +486,10 @@ fn access(m: &Model, cloud: Cloud) -> Access {
     }
 }
 
-fn s3_class(tier: StorageTier) -> S3StorageClass {
-    match tier {
-        StorageTier::Hot => S3StorageClass::Standard,
-        StorageTier::Cool => S3StorageClass::StandardIa,
-        StorageTier::Cold => S3StorageClass::GlacierInstantRetrieval,
-        StorageTier::Archive => S3StorageClass::GlacierFlexibleRetrieval,
-        StorageTier::DeepArchive => S3StorageClass::GlacierDeepArchive,
-    }
-}
-
-fn blob_tier(tier: StorageTier) -> BlobTier {
-    match tier {
-        StorageTier::Hot => BlobTier::Hot,
-        StorageTier::Cool => BlobTier::Cool,
-        StorageTier::Cold => BlobTier::Cold,
-        StorageTier::Archive | StorageTier::DeepArchive => BlobTier::Archive,
-    }
-}
-
 fn minimum_days(cloud: Cloud, tier: StorageTier) -> u32 {
     match cloud {
-        Cloud::Aws => s3_class(tier).minimum_storage_days(),
-        Cloud::Azure => blob_tier(tier).minimum_storage_days(),
+        Cloud::Aws => tier.s3_class().minimum_storage_days(),
+        Cloud::Azure => tier.blob_tier().minimum_storage_days(),
     }
 }
 

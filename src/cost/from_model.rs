@@ -10,10 +10,9 @@
 //! estimate: function memory and duration, messages in both directions sized like telemetry,
 //! dashboards reading each device's state once an hour.
 
-use crate::capacity::{self, BlobTier, HubPin, S3StorageClass};
+use crate::capacity::{self, HubPin};
 use crate::model::{
     self, AwsStreamService, AzureAlertEngine, Destination, KinesisCapacity, Model, RouteSource,
-    StorageTier,
 };
 
 use super::workload::{
@@ -179,7 +178,7 @@ fn aws_workload(model: &Model, aws: &model::Aws, w: &Workload) -> AwsWorkload {
                 .lifecycle
                 .iter()
                 .map(|t| S3Transition {
-                    class: s3_class(t.tier),
+                    class: t.tier.s3_class(),
                     after_days: t.after_days,
                 })
                 .collect(),
@@ -219,45 +218,6 @@ fn aws_workload(model: &Model, aws: &model::Aws, w: &Workload) -> AwsWorkload {
     }
 }
 
-fn s3_class(tier: StorageTier) -> S3StorageClass {
-    match tier {
-        StorageTier::Hot => S3StorageClass::Standard,
-        StorageTier::Cool => S3StorageClass::StandardIa,
-        StorageTier::Cold => S3StorageClass::GlacierInstantRetrieval,
-        StorageTier::Archive => S3StorageClass::GlacierFlexibleRetrieval,
-        StorageTier::DeepArchive => S3StorageClass::GlacierDeepArchive,
-    }
-}
-
-fn blob_tier(tier: StorageTier) -> BlobTier {
-    match tier {
-        StorageTier::Hot => BlobTier::Hot,
-        StorageTier::Cool => BlobTier::Cool,
-        StorageTier::Cold => BlobTier::Cold,
-        StorageTier::Archive | StorageTier::DeepArchive => BlobTier::Archive,
-    }
-}
-
-fn hub_sku(sku: model::HubSku) -> capacity::HubSku {
-    match sku {
-        model::HubSku::F1 => capacity::HubSku::F1,
-        model::HubSku::B1 => capacity::HubSku::B1,
-        model::HubSku::B2 => capacity::HubSku::B2,
-        model::HubSku::B3 => capacity::HubSku::B3,
-        model::HubSku::S1 => capacity::HubSku::S1,
-        model::HubSku::S2 => capacity::HubSku::S2,
-        model::HubSku::S3 => capacity::HubSku::S3,
-    }
-}
-
-fn eh_tier(tier: model::EventHubsTier) -> capacity::EventHubsTier {
-    match tier {
-        model::EventHubsTier::Basic => capacity::EventHubsTier::Basic,
-        model::EventHubsTier::Standard => capacity::EventHubsTier::Standard,
-        model::EventHubsTier::Premium => capacity::EventHubsTier::Premium,
-    }
-}
-
 fn azure_workload(model: &Model, az: &model::Azure, w: &Workload) -> AzureWorkload {
     let eh = &az.event_hubs;
     let capture = eh.capture && model.archive.is_some();
@@ -276,7 +236,7 @@ fn azure_workload(model: &Model, az: &model::Azure, w: &Workload) -> AzureWorklo
                 .lifecycle
                 .iter()
                 .map(|t| BlobTransition {
-                    tier: blob_tier(t.tier),
+                    tier: t.tier.blob_tier(),
                     after_days: t.after_days,
                 })
                 .collect(),
@@ -289,12 +249,12 @@ fn azure_workload(model: &Model, az: &model::Azure, w: &Workload) -> AzureWorklo
             model::HubSku::B1 | model::HubSku::B2 | model::HubSku::B3
         ),
         hub_pin: Some(HubPin {
-            sku: hub_sku(az.hub.sku),
+            sku: az.hub.sku.into(),
             units: Some(az.hub.units),
         }),
         hubs: u32::try_from(az.hubs.len()).unwrap_or(1).max(1),
         event_hubs: (streams || capture).then(|| EventHubs {
-            tier: eh_tier(eh.tier),
+            tier: eh.tier.into(),
             units: Some(eh.throughput_units),
             capture,
         }),

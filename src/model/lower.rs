@@ -280,30 +280,6 @@ fn busiest_hub_share(a: &spec::AzureCloud, hubs: usize) -> f64 {
     }
 }
 
-fn cap_sku(sku: HubSku) -> capacity::HubSku {
-    match sku {
-        HubSku::F1 => capacity::HubSku::F1,
-        HubSku::B1 => capacity::HubSku::B1,
-        HubSku::B2 => capacity::HubSku::B2,
-        HubSku::B3 => capacity::HubSku::B3,
-        HubSku::S1 => capacity::HubSku::S1,
-        HubSku::S2 => capacity::HubSku::S2,
-        HubSku::S3 => capacity::HubSku::S3,
-    }
-}
-
-fn spec_sku(sku: capacity::HubSku) -> HubSku {
-    match sku {
-        capacity::HubSku::F1 => HubSku::F1,
-        capacity::HubSku::B1 => HubSku::B1,
-        capacity::HubSku::B2 => HubSku::B2,
-        capacity::HubSku::B3 => HubSku::B3,
-        capacity::HubSku::S1 => HubSku::S1,
-        capacity::HubSku::S2 => HubSku::S2,
-        capacity::HubSku::S3 => HubSku::S3,
-    }
-}
-
 /// Sizes the hub from the tier preference: the cheapest SKU and unit count that carries
 /// `daily` quota messages, Basic only when nothing talks back to devices.
 pub fn size_hub(
@@ -312,7 +288,7 @@ pub fn size_hub(
     talks_back: bool,
 ) -> Result<capacity::HubSizing, capacity::CapacityError> {
     let pin = |sku: HubSku, units| capacity::HubPin {
-        sku: cap_sku(sku),
+        sku: sku.into(),
         units,
     };
     if let Some(sku) = hub.sku {
@@ -338,14 +314,6 @@ pub fn size_hub(
     }
 }
 
-fn cap_tier(tier: spec::EventHubsTier) -> capacity::EventHubsTier {
-    match tier {
-        spec::EventHubsTier::Basic => capacity::EventHubsTier::Basic,
-        spec::EventHubsTier::Standard => capacity::EventHubsTier::Standard,
-        spec::EventHubsTier::Premium => capacity::EventHubsTier::Premium,
-    }
-}
-
 fn azure(
     a: &spec::AzureCloud,
     spec: &FleetSpec,
@@ -368,7 +336,7 @@ fn azure(
         per_hub_daily,
         messaging.cloud_talks_back(),
     ) {
-        Ok(s) => (spec_sku(s.sku), s.units, s.daily_capacity),
+        Ok(s) => (HubSku::from(s.sku), s.units, s.daily_capacity),
         Err(capacity::CapacityError::HubPinnedTooSmall {
             sku,
             units,
@@ -385,7 +353,7 @@ fn azure(
                 .at(SpecPath::parse(if a.iot_hub.units.is_some() { "clouds.azure.iot_hub.units" } else { "clouds.azure.iot_hub" }))
                 .hint("remove `sku` and `units` to let fleetform size the hub"),
             );
-            (spec_sku(sku), units, daily_capacity)
+            (HubSku::from(sku), units, daily_capacity)
         }
         Err(e) => {
             diags.push(
@@ -414,7 +382,7 @@ fn azure(
     let throughput_units = match capacity::event_hubs_throughput_units(
         traffic.peak_bytes_per_second,
         traffic.peak_messages_per_second,
-        cap_tier(eh.tier),
+        eh.tier.into(),
     ) {
         Ok(tus) => tus,
         Err(capacity::CapacityError::NotThroughputUnitTier { .. }) => 1,

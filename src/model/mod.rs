@@ -435,3 +435,70 @@ pub struct CostControls {
     pub monthly_budget_usd: Option<f64>,
     pub headroom_percent: u32,
 }
+
+/// Where a cloud-neutral tier lands on each cloud: one mapping for the planners, the
+/// estimator and the explanations.
+impl StorageTier {
+    /// S3 storage class: hot → Standard, cool → Standard-IA, cold → Glacier Instant
+    /// Retrieval, archive → Glacier Flexible Retrieval, deep archive → Deep Archive.
+    pub fn s3_class(self) -> crate::capacity::S3StorageClass {
+        use crate::capacity::S3StorageClass as C;
+        match self {
+            StorageTier::Hot => C::Standard,
+            StorageTier::Cool => C::StandardIa,
+            StorageTier::Cold => C::GlacierInstantRetrieval,
+            StorageTier::Archive => C::GlacierFlexibleRetrieval,
+            StorageTier::DeepArchive => C::GlacierDeepArchive,
+        }
+    }
+
+    /// Blob access tier: Azure has no tier colder than Archive.
+    pub fn blob_tier(self) -> crate::capacity::BlobTier {
+        use crate::capacity::BlobTier as B;
+        match self {
+            StorageTier::Hot => B::Hot,
+            StorageTier::Cool => B::Cool,
+            StorageTier::Cold => B::Cold,
+            StorageTier::Archive | StorageTier::DeepArchive => B::Archive,
+        }
+    }
+}
+
+impl From<HubSku> for crate::capacity::HubSku {
+    fn from(sku: HubSku) -> Self {
+        match sku {
+            HubSku::F1 => Self::F1,
+            HubSku::B1 => Self::B1,
+            HubSku::B2 => Self::B2,
+            HubSku::B3 => Self::B3,
+            HubSku::S1 => Self::S1,
+            HubSku::S2 => Self::S2,
+            HubSku::S3 => Self::S3,
+        }
+    }
+}
+
+impl From<crate::capacity::HubSku> for HubSku {
+    fn from(sku: crate::capacity::HubSku) -> Self {
+        use crate::capacity::HubSku as C;
+        match sku {
+            C::F1 => Self::F1,
+            C::B1 => Self::B1,
+            C::B2 => Self::B2,
+            C::B3 => Self::B3,
+            C::S1 => Self::S1,
+            C::S2 => Self::S2,
+            C::S3 => Self::S3,
+        }
+    }
+}
+
+impl From<EventHubsTier> for crate::capacity::EventHubsTier {
+    fn from(tier: EventHubsTier) -> Self {
+        match tier {
+            EventHubsTier::Basic => Self::Basic,
+            EventHubsTier::Standard => Self::Standard,
+            EventHubsTier::Premium => Self::Premium,
+        }
+    }
+}
