@@ -50,7 +50,7 @@ pub fn json_schema_text() -> String {
 const OVERLAY: &str = "EnvironmentOverlay";
 
 /// The `environments` property: names to overlays. The overlay definition is added by
-/// [`add_partial_definitions`].
+/// `add_partial_definitions`.
 pub fn environments_schema(_gen: &mut schemars::SchemaGenerator) -> schemars::Schema {
     schemars::json_schema!({
         "type": "object",

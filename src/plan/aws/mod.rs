@@ -7,9 +7,9 @@
 //! applies wherever Terraform and AWS credentials exist; no private key is ever created by,
 //! passed to or stored in Terraform.
 //!
-//! Each concern lives in its own submodule and writes into a shared [`Ctx`]: the files, the
+//! Each concern lives in its own submodule and writes into a shared `Ctx`: the files, the
 //! variables and outputs (documented in the README as they are declared), the artifacts and
-//! the parity rows. Which optional parts exist is decided once, in [`Flags`], from the model
+//! the parity rows. Which optional parts exist is decided once, in `Flags`, from the model
 //! alone, so every concern agrees on what the others create.
 
 mod alerts;
