@@ -209,9 +209,7 @@ pub fn inspect(inputs: &[(&Path, &str)], now: OffsetDateTime) -> Result<ChainRep
             key_usage,
             extended_key_usage,
             key: key_name(cert),
-            sha256_fingerprint: hex(
-                ring::digest::digest(&ring::digest::SHA256, &ders[i].1).as_ref()
-            ),
+            sha256_fingerprint: crate::emit::sha256_hex(&ders[i].1),
             signed_by: signed_by_text,
         });
     }
