@@ -11,8 +11,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
 use fleetform::certs::{
-    CaIssuer, CaProfile, DeviceId, FileKind, LeafProfile, Subject, WritePlan, generate_ca,
-    issue_device, issue_devices, layout, write_plan,
+    CaIssuer, CaProfile, DeviceId, LeafProfile, Subject, WritePlan, generate_ca, issue_device,
+    issue_devices, write_plan,
 };
 use time::OffsetDateTime;
 
@@ -77,28 +77,7 @@ fn bench(c: &mut Criterion) {
                     issue_devices(&issuer, &ids, &profile, now, None, &|| {}).expect("batch");
                 let mut plan = WritePlan::new();
                 for bundle in &bundles {
-                    let d = dir.path().join(bundle.id.as_str());
-                    let owner = Some(bundle.id.as_str());
-                    plan.add(
-                        d.join(layout::DEVICE_CERT),
-                        FileKind::Certificate,
-                        owner,
-                        &bundle.cert_pem,
-                    );
-                    if let Some(key) = &bundle.key_pem {
-                        plan.add(
-                            d.join(layout::DEVICE_KEY),
-                            FileKind::PrivateKey,
-                            owner,
-                            key.as_str(),
-                        );
-                    }
-                    plan.add(
-                        d.join(layout::DEVICE_CHAIN),
-                        FileKind::Chain,
-                        owner,
-                        &bundle.chain_pem,
-                    );
+                    plan.add_device(dir.path(), bundle);
                 }
                 let written = write_plan(&plan, false).expect("write");
                 assert_eq!(written.len(), DEVICES * 3);

@@ -1,5 +1,5 @@
-//! End-to-end tests of `fleetform certs` through `run_with()`, the way the top-level CLI will
-//! call it: files on disk, modes, overwrite rules, and bad input that must leave the output
+//! End-to-end tests of `fleetform certs` through `run_with()`, which the top-level CLI's `run()`
+//! calls with the real clock and streams: files on disk, modes, overwrite rules, and bad input that must leave the output
 //! directory exactly as it was.
 
 #![cfg(unix)]
@@ -821,4 +821,182 @@ fn keys_are_never_written_into_a_terraform_root() {
     let o = certs(&["init", "--out", p(&tf)]);
     assert!(o.err().contains("holds Terraform files"), "{}", o.err());
     assert_eq!(snapshot(&tf), before);
+}
+
+/// A valid spec registering `dev-b` in a file and `dev-a` inline, with device certificates
+/// valid for 400 days.
+const SPEC_WITH_DEVICES: &str = "\
+version: 1
+stack:
+  name: certs-spec
+  environment: dev
+  owner: platform-team
+clouds:
+  aws:
+    region: eu-west-1
+fleet:
+  devices: 10
+  registry:
+    file: devices.csv
+    devices:
+      - id: dev-a
+identity:
+  method: x509
+  x509:
+    ca: generated
+    validity:
+      device_days: 400
+";
+
+#[test]
+fn spec_supplies_the_devices_and_their_validity() {
+    let ws = Workspace::with_ca(&[]);
+    ws.write("devices.csv", "id\ndev-b\n");
+    let spec = ws.write("fleet.yaml", SPEC_WITH_DEVICES);
+    let out = ws.path("devices");
+    certs(&[
+        "device",
+        "--spec",
+        p(&spec),
+        "--ca-dir",
+        p(&ws.path("certs")),
+        "--out",
+        p(&out),
+    ])
+    .ok();
+    // Inline and file entries alike, as `build` sees the registry.
+    for id in ["dev-a", "dev-b"] {
+        let pem = std::fs::read(out.join(id).join("device.pem")).unwrap();
+        let (_, der) = x509_parser::pem::parse_x509_pem(&pem).unwrap();
+        let cert = der.parse_x509().unwrap();
+        let v = cert.validity();
+        let days = (v.not_after.timestamp() - v.not_before.timestamp()) / 86_400;
+        assert!((399..=401).contains(&days), "{id}: {days} days");
+    }
+
+    // A flag given explicitly wins, even when it equals the built-in default.
+    let o = certs(&[
+        "device",
+        "--spec",
+        p(&spec),
+        "--id",
+        "dev-c",
+        "--days",
+        "730",
+        "--ca-dir",
+        p(&ws.path("certs")),
+        "--out",
+        p(&out),
+    ]);
+    o.ok();
+    let pem = std::fs::read(out.join("dev-c").join("device.pem")).unwrap();
+    let (_, der) = x509_parser::pem::parse_x509_pem(&pem).unwrap();
+    let v = der.parse_x509().unwrap().validity().clone();
+    let days = (v.not_after.timestamp() - v.not_before.timestamp()) / 86_400;
+    assert!((729..=731).contains(&days), "dev-c: {days} days");
+}
+
+#[test]
+fn an_invalid_spec_shows_its_diagnostics_and_writes_nothing() {
+    let ws = Workspace::with_ca(&[]);
+    let spec = ws.write(
+        "fleet.yaml",
+        &SPEC_WITH_DEVICES.replace("devices: 10", "devices: ten"),
+    );
+    let o = certs(&[
+        "device",
+        "--spec",
+        p(&spec),
+        "--ca-dir",
+        p(&ws.path("certs")),
+        "--out",
+        p(&ws.path("devices")),
+    ]);
+    let e = o.result.as_ref().unwrap_err();
+    assert!(
+        e.downcast_ref::<fleetform::cli::certs::InvalidSpec>()
+            .is_some(),
+        "{e:#}"
+    );
+    // file:line:column of the bad value.
+    assert!(o.err().contains("fleet.yaml:10:"), "{}", o.err());
+    assert!(!ws.path("devices").exists());
+}
+
+#[test]
+fn a_spec_without_devices_is_refused() {
+    let ws = Workspace::with_ca(&[]);
+    let spec = ws.write(
+        "fleet.yaml",
+        &SPEC_WITH_DEVICES.replace(
+            "  registry:\n    file: devices.csv\n    devices:\n      - id: dev-a\n",
+            "",
+        ),
+    );
+    let o = certs(&[
+        "device",
+        "--spec",
+        p(&spec),
+        "--ca-dir",
+        p(&ws.path("certs")),
+        "--out",
+        p(&ws.path("devices")),
+    ]);
+    assert!(o.err().contains("registers no devices"), "{}", o.err());
+    assert!(!ws.path("devices").exists());
+}
+
+#[test]
+fn ids_that_differ_only_in_case_are_one_device() {
+    let ws = Workspace::with_ca(&[]);
+    let o = certs(&[
+        "device",
+        "--ca-dir",
+        p(&ws.path("certs")),
+        "--id",
+        "Pump-1",
+        "--id",
+        "pump-1",
+        "--out",
+        p(&ws.path("devices")),
+    ]);
+    assert!(o.err().contains("appears twice"), "{}", o.err());
+    assert!(o.err().contains("--id #1 and #2"), "{}", o.err());
+    assert!(!ws.path("devices").exists());
+}
+
+#[test]
+fn rotate_never_replaces_the_ca_it_reads() {
+    let ws = Workspace::with_ca(&[]);
+    let dir = ws.path("certs");
+    let before = snapshot(&dir);
+    for name in ["root-ca", "signing-ca"] {
+        let o = certs(&["rotate", "--ca-dir", p(&dir), "--name", name, "--force"]);
+        assert!(
+            o.err().contains("it names a CA this rotation reads"),
+            "{}",
+            o.err()
+        );
+    }
+    assert_eq!(snapshot(&dir), before);
+}
+
+#[test]
+fn keys_are_never_written_anywhere_below_terraform() {
+    // Creating the folder first makes no difference: every folder above is checked.
+    let ws = Workspace::with_ca(&[]);
+    let tf = ws.path("infra");
+    std::fs::create_dir_all(tf.join("keys")).unwrap();
+    std::fs::write(tf.join("main.tf"), "terraform {}\n").unwrap();
+    let o = certs(&[
+        "device",
+        "--ca-dir",
+        p(&ws.path("certs")),
+        "--id",
+        "d1",
+        "--out",
+        p(&tf.join("keys")),
+    ]);
+    assert!(o.err().contains("holds Terraform files"), "{}", o.err());
+    assert_eq!(std::fs::read_dir(tf.join("keys")).unwrap().count(), 0);
 }

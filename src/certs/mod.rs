@@ -43,7 +43,7 @@ pub use issue::{
 pub use key::{Passphrase, PrivateKey, PrivateKeyPem};
 pub use profile::{CaProfile, KeyAlgorithm, LeafProfile, Subject, Warning};
 pub use rotate::{RotationFacts, rotation_instructions};
-pub use write::{FileKind, WritePlan, WrittenFile, write_plan};
+pub use write::{FileKind, WritePlan, WrittenFile, device_files, write_plan};
 
 /// File names `certs init` writes, relative to its output directory.
 pub mod layout {

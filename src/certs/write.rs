@@ -20,6 +20,8 @@ use serde::Serialize;
 use zeroize::Zeroizing;
 
 use super::error::{CertsError, Result};
+use super::issue::DeviceBundle;
+use super::{DeviceId, layout};
 
 /// What a planned file holds; decides its mode and how it is reported.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -61,6 +63,16 @@ impl std::fmt::Debug for PlannedFile {
     }
 }
 
+/// The files of one device's bundle in `<out>/<id>/`, in the order they are written.
+pub fn device_files(out: &Path, id: &DeviceId) -> [(PathBuf, FileKind); 3] {
+    let dir = out.join(id.as_str());
+    [
+        (dir.join(layout::DEVICE_CERT), FileKind::Certificate),
+        (dir.join(layout::DEVICE_KEY), FileKind::PrivateKey),
+        (dir.join(layout::DEVICE_CHAIN), FileKind::Chain),
+    ]
+}
+
 /// Everything a run will write.
 #[derive(Debug, Default)]
 pub struct WritePlan {
@@ -71,6 +83,24 @@ impl WritePlan {
     /// An empty plan.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// Adds one device's bundle: its files in [`device_files`] order, the key only when
+    /// fleetform generated it.
+    pub fn add_device(&mut self, out: &Path, bundle: &DeviceBundle) {
+        let owner = Some(bundle.id.as_str());
+        for (path, kind) in device_files(out, &bundle.id) {
+            match kind {
+                FileKind::Certificate => self.add(path, kind, owner, &bundle.cert_pem),
+                FileKind::Chain => self.add(path, kind, owner, &bundle.chain_pem),
+                FileKind::PrivateKey => {
+                    if let Some(key) = &bundle.key_pem {
+                        self.add(path, kind, owner, key.as_str());
+                    }
+                }
+                FileKind::Instructions => {}
+            }
+        }
     }
 
     /// Adds a file.
@@ -256,29 +286,30 @@ fn check_targets<'a>(
             },
         });
     }
-    // The directory each key lands in, or, where that does not exist yet, its first existing
-    // ancestor (so `--out .` inside a Terraform root is caught too). Each is read once.
-    let key_dirs: BTreeSet<&Path> = targets
-        .filter(|(_, kind)| kind.is_secret())
-        .filter_map(|(path, _)| {
-            path.ancestors()
-                .skip(1)
-                .map(|d| {
-                    if d.as_os_str().is_empty() {
-                        Path::new(".")
-                    } else {
-                        d
-                    }
-                })
-                .find(|d| d.is_dir())
-        })
-        .collect();
-    for dir in key_dirs {
-        if let Some(example) = terraform_file_in(dir) {
-            return Err(CertsError::TerraformDirectory {
-                dir: dir.to_owned(),
-                example,
-            });
+    // Every existing folder a key would land under, up to the repository root (the folder
+    // holding `.git`) or the filesystem root: a key anywhere inside a Terraform configuration's
+    // tree is one `file()` away from state and one commit away from the repository, whether or
+    // not its own folder exists yet. Each folder is read once, however many keys share it.
+    let mut checked: BTreeSet<PathBuf> = BTreeSet::new();
+    for (path, _) in targets.filter(|(_, kind)| kind.is_secret()) {
+        // Absolute, so a relative `--out` is checked above the working folder too.
+        let path = std::path::absolute(path).unwrap_or_else(|_| path.to_owned());
+        for dir in path.ancestors().skip(1) {
+            if !checked.insert(dir.to_owned()) {
+                break; // this folder and everything above it were checked for an earlier key
+            }
+            if !dir.is_dir() {
+                continue;
+            }
+            if let Some(example) = terraform_file_in(dir) {
+                return Err(CertsError::TerraformDirectory {
+                    dir: dir.to_owned(),
+                    example,
+                });
+            }
+            if dir.join(".git").exists() {
+                break;
+            }
         }
     }
     Ok(existing)
@@ -387,6 +418,12 @@ fn replace_file(path: &Path, contents: &[u8], secret: bool) -> std::io::Result<(
     let tmp = path.with_file_name(format!(".{name}.fleetform-tmp"));
     let _ = fs_err::remove_file(&tmp);
     create_file(&tmp, contents, secret)?;
+    // The old file is about to go: make the new one durable first, or a crash could leave an
+    // empty key where a CA key used to be. New files skip this; a batch of 10,000 stays fast.
+    if let Err(e) = fs_err::File::open(&tmp).and_then(|f| f.sync_all()) {
+        let _ = fs_err::remove_file(&tmp);
+        return Err(e);
+    }
     if let Err(e) = fs_err::rename(&tmp, path) {
         let _ = fs_err::remove_file(&tmp);
         return Err(e);

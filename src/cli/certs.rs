@@ -21,7 +21,7 @@ use crate::certs::profile::{
 use crate::certs::read::{
     ca_paths, load_ca, passphrase_from_env, passphrase_from_file, read_registry, read_text,
 };
-use crate::certs::write::preflight;
+use crate::certs::write::{device_files, preflight};
 use crate::certs::{
     CaProfile, CertsError, Cloud, DeviceBundle, DeviceId, FileKind, KeyAlgorithm, LeafProfile,
     Passphrase, RotateProfile, RotationFacts, Subject, VerificationCode, Warning, WritePlan,
@@ -200,21 +200,21 @@ pub struct InitArgs {
     /// Directory to write the CA files to.
     #[arg(long, value_name = "DIR", default_value = "certs")]
     pub out: PathBuf,
-    /// Key type: ecdsa-p256 (default), rsa2048 or rsa3072.
-    #[arg(long, value_name = "ALG", default_value_t = KeyAlgorithm::EcdsaP256)]
-    pub key: KeyAlgorithm,
+    /// Key type: ecdsa-p256, rsa2048 or rsa3072 [default: the spec's, else ecdsa-p256].
+    #[arg(long, value_name = "ALG")]
+    pub key: Option<KeyAlgorithm>,
     /// Root CA common name [default: "ORG Root CA", ORG from --organization].
     #[arg(long, value_name = "CN")]
     pub root_cn: Option<String>,
     /// Signing CA common name [default: root CN with "Root CA" -> "Signing CA"].
     #[arg(long, value_name = "CN")]
     pub signing_cn: Option<String>,
-    /// Root CA lifetime in days (at most 10958, 30 years).
-    #[arg(long, value_name = "DAYS", default_value_t = DEFAULT_ROOT_DAYS)]
-    pub root_days: u32,
-    /// Signing CA lifetime in days (at most the root's).
-    #[arg(long, value_name = "DAYS", default_value_t = DEFAULT_SIGNING_DAYS)]
-    pub signing_days: u32,
+    /// Root CA lifetime in days, at most 10958 (30 years) [default: the spec's, else 7305].
+    #[arg(long, value_name = "DAYS")]
+    pub root_days: Option<u32>,
+    /// Signing CA lifetime in days, at most the root's [default: the spec's, else 3652].
+    #[arg(long, value_name = "DAYS")]
+    pub signing_days: Option<u32>,
     /// The root's path length constraint: CA levels allowed below it (1 to 3).
     #[arg(long, value_name = "N", default_value_t = DEFAULT_ROOT_PATH_LEN)]
     pub path_len: u8,
@@ -291,12 +291,13 @@ pub struct DeviceArgs {
     /// Directory for the bundles; each device gets `<out>/<id>/`.
     #[arg(long, value_name = "DIR", default_value = "devices")]
     pub out: PathBuf,
-    /// Key type: ecdsa-p256 (default), rsa2048 or rsa3072.
+    /// Key type: ecdsa-p256, rsa2048 or rsa3072 [default: the spec's, else ecdsa-p256].
     #[arg(long, value_name = "ALG")]
     pub key: Option<KeyAlgorithm>,
-    /// Certificate lifetime in days; more than 825 earns a warning.
-    #[arg(long, value_name = "DAYS", default_value_t = DEFAULT_DEVICE_DAYS)]
-    pub days: u32,
+    /// Certificate lifetime in days; more than 825 earns a warning [default: the spec's, else
+    /// 730].
+    #[arg(long, value_name = "DAYS")]
+    pub days: Option<u32>,
     #[command(flatten)]
     pub subject: SubjectArgs,
     #[command(flatten)]
@@ -379,28 +380,16 @@ pub struct InspectArgs {
 
 /// Runs `fleetform certs` with the real clock, stdout and stderr.
 pub fn run(args: &CertsArgs) -> anyhow::Result<ExitCode> {
-    let mut args = args.clone();
-    apply_spec(&mut args)?;
-    let args = &args;
     let stdout = std::io::stdout();
     let stderr = std::io::stderr();
     let progress = stderr.is_terminal();
-    let result = run_with(
+    run_with(
         args,
         OffsetDateTime::now_utc(),
         &mut stdout.lock(),
         &mut stderr.lock(),
         progress,
-    );
-    match result {
-        Err(e)
-            if e.downcast_ref::<std::io::Error>()
-                .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe) =>
-        {
-            Ok(ExitCode::SUCCESS)
-        }
-        other => other,
-    }
+    )
 }
 
 /// Runs `fleetform certs` with an explicit clock and output streams (for tests and embedding).
@@ -412,6 +401,8 @@ pub fn run_with(
     err: &mut dyn Write,
     progress: bool,
 ) -> anyhow::Result<ExitCode> {
+    let mut args = args.clone();
+    apply_spec(&mut args)?;
     match &args.command {
         CertsCommand::Init(a) => init(a, now, out, err),
         CertsCommand::VerifyAws(a) => verify(
@@ -541,9 +532,9 @@ fn init(
     if let Some(cn) = &a.signing_cn {
         profile.signing_common_name.clone_from(cn);
     }
-    profile.key = a.key;
-    profile.root_validity_days = a.root_days;
-    profile.signing_validity_days = a.signing_days;
+    profile.key = a.key.unwrap_or_default();
+    profile.root_validity_days = a.root_days.unwrap_or(DEFAULT_ROOT_DAYS);
+    profile.signing_validity_days = a.signing_days.unwrap_or(DEFAULT_SIGNING_DAYS);
     profile.path_len = a.path_len;
     let mut warnings = profile.validate()?;
     let passphrase = ca_passphrase(&a.passphrase)?;
@@ -662,7 +653,7 @@ fn device(
     let ca_name = DeviceId::parse(&a.ca_name, "--ca")?;
     let mut profile = LeafProfile::new(a.subject.subject("placeholder"));
     profile.key = a.key.unwrap_or_default();
-    profile.validity_days = a.days;
+    profile.validity_days = a.days.unwrap_or(DEFAULT_DEVICE_DAYS);
     let mut warnings = profile.validate()?;
     let ca_pass = ca_passphrase(&a.passphrase)?;
     let key_pass = device_passphrase(&a.device_passphrase)?;
@@ -673,9 +664,24 @@ fn device(
         if let Some(registry) = &a.registry {
             ids = read_registry(registry)?;
         } else {
+            // Case-insensitively, as the registry reader does: `A` and `a` are one Azure
+            // registration id, and one bundle folder on a case-insensitive disk.
+            let mut seen = std::collections::HashMap::new();
             for (n, raw) in a.id.iter().enumerate() {
-                ids.push(DeviceId::parse(raw, &format!("--id #{}", n + 1))?);
+                let id = DeviceId::parse(raw, &format!("--id #{}", n + 1))?;
+                if let Some(first) = seen.insert(raw.to_ascii_lowercase(), n + 1) {
+                    anyhow::bail!(CertsError::DuplicateDeviceId {
+                        id: id.to_string(),
+                        location: format!(" (--id #{first} and #{})", n + 1),
+                    });
+                }
+                ids.push(id);
             }
+        }
+        if ids.is_empty() {
+            anyhow::bail!(
+                "no devices to issue certificates for\nhint: give devices with --id, --registry, --csr or a --spec that registers devices"
+            );
         }
     } else {
         if a.id.len() > 1 || (a.id.len() == 1 && a.csr.len() > 1) {
@@ -704,7 +710,7 @@ fn device(
 
     // 2. Generate in memory (CSR ids are only known after parsing, so CSRs are signed first).
     let bundles: Vec<DeviceBundle> = if csrs.is_empty() {
-        let targets = device_targets(&a.out, &ids, true);
+        let targets = device_targets(&a.out, &ids);
         preflight(&targets, a.output.force)?;
         let bar = progress_bar(show_progress && ids.len() > 1, ids.len());
         let bundles = issue_devices(&issuer, &ids, &profile, now, key_pass.as_ref(), &|| {
@@ -741,28 +747,7 @@ fn device(
     // 3. Write all or nothing.
     let mut plan = WritePlan::new();
     for b in &bundles {
-        let dir = a.out.join(b.id.as_str());
-        let owner = Some(b.id.as_str());
-        plan.add(
-            dir.join(layout::DEVICE_CERT),
-            FileKind::Certificate,
-            owner,
-            &b.cert_pem,
-        );
-        if let Some(key) = &b.key_pem {
-            plan.add(
-                dir.join(layout::DEVICE_KEY),
-                FileKind::PrivateKey,
-                owner,
-                key.as_str(),
-            );
-        }
-        plan.add(
-            dir.join(layout::DEVICE_CHAIN),
-            FileKind::Chain,
-            owner,
-            &b.chain_pem,
-        );
+        plan.add_device(&a.out, b);
     }
     let written = write_plan(&plan, a.output.force)?;
     warn(err, &warnings)?;
@@ -786,17 +771,8 @@ fn device(
     Ok(ExitCode::SUCCESS)
 }
 
-fn device_targets(out: &Path, ids: &[DeviceId], with_key: bool) -> Vec<(PathBuf, FileKind)> {
-    let mut targets = Vec::with_capacity(ids.len() * 3);
-    for id in ids {
-        let dir = out.join(id.as_str());
-        targets.push((dir.join(layout::DEVICE_CERT), FileKind::Certificate));
-        if with_key {
-            targets.push((dir.join(layout::DEVICE_KEY), FileKind::PrivateKey));
-        }
-        targets.push((dir.join(layout::DEVICE_CHAIN), FileKind::Chain));
-    }
-    targets
+fn device_targets(out: &Path, ids: &[DeviceId]) -> Vec<(PathBuf, FileKind)> {
+    ids.iter().flat_map(|id| device_files(out, id)).collect()
 }
 
 fn progress_bar(show: bool, len: usize) -> indicatif::ProgressBar {
@@ -896,6 +872,15 @@ fn rotate(
             "--name",
         )?,
     };
+    if new_name == root_name || new_name == current_name {
+        // Not even with --force: the root key would be replaced by the new signing CA's.
+        anyhow::bail!(CertsError::parameter(
+            "--name",
+            &new_name,
+            "it names a CA this rotation reads (the root or the current signing CA), so its files would be replaced",
+            "choose a new name, e.g. leave out --name for `signing-ca-<date>`",
+        ));
+    }
     let passphrase = ca_passphrase(&a.passphrase)?;
     let dir = &a.ca.ca_dir;
 
@@ -1072,33 +1057,42 @@ fn join_or_none(items: &[String]) -> String {
     }
 }
 
-/// The `identity` of a fleet spec, validated; an invalid spec is an error that shows its
+/// What `--spec` contributes: the spec's identity settings and its registered devices.
+struct SpecDefaults {
+    identity: crate::model::Identity,
+    /// `fleet.registry`, file and inline entries alike, as validated for `build`.
+    device_ids: Vec<String>,
+}
+
+/// Reads and validates a fleet spec; an invalid spec is [`InvalidSpec`], showing its
 /// diagnostics.
-fn spec_identity(
-    path: &std::path::Path,
-) -> anyhow::Result<(crate::model::Identity, Option<PathBuf>)> {
+fn spec_defaults(path: &Path) -> anyhow::Result<SpecDefaults> {
     let outcome = super::load_spec(path)?;
     let Some(v) = outcome.validated else {
-        let rendered =
-            crate::diagnostics::render_human(&outcome.diagnostics, &outcome.sources, false);
-        anyhow::bail!(
-            "`{}` is not a valid fleet spec:\n{rendered}",
-            path.display()
-        );
+        return Err(InvalidSpec(crate::diagnostics::render_human(
+            &outcome.diagnostics,
+            &outcome.sources,
+            false,
+        ))
+        .into());
     };
-    let registry = v
-        .spec
-        .fleet
-        .registry
-        .as_ref()
-        .and_then(|r| r.file.as_ref())
-        .map(|f| {
-            path.parent()
-                .unwrap_or_else(|| std::path::Path::new("."))
-                .join(f)
-        });
-    Ok((v.model.identity, registry))
+    Ok(SpecDefaults {
+        device_ids: v
+            .model
+            .fleet
+            .registry
+            .iter()
+            .map(|d| d.id.clone())
+            .collect(),
+        identity: v.model.identity,
+    })
 }
+
+/// `--spec` names an invalid spec; the message is its rendered diagnostics. The CLI exits 1 for
+/// it, as every other command does for an invalid spec.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct InvalidSpec(String);
 
 fn key_of(k: crate::model::KeyAlgorithm) -> KeyAlgorithm {
     match k {
@@ -1121,45 +1115,37 @@ fn fill_subject(args: &mut SubjectArgs, s: &crate::model::Subject) {
     fill(&mut args.locality, &s.locality);
 }
 
-/// Applies `--spec`: the spec's identity settings replace the flags' defaults (a flag still
-/// wins when it was given a non-default value).
+/// Applies `--spec`: the spec's identity settings fill every flag that was not given, and
+/// without --id, --registry or --csr the spec's registered devices are the ones to issue.
 fn apply_spec(args: &mut CertsArgs) -> anyhow::Result<()> {
     match &mut args.command {
         CertsCommand::Init(a) => {
             let Some(path) = a.spec.clone() else {
                 return Ok(());
             };
-            let (identity, _) = spec_identity(&path)?;
+            let identity = spec_defaults(&path)?.identity;
             fill_subject(&mut a.subject, &identity.subject);
-            if a.key == KeyAlgorithm::default() {
-                a.key = key_of(identity.key_algorithm);
-            }
-            if a.root_days == DEFAULT_ROOT_DAYS {
-                a.root_days = identity.validity.root_ca_days;
-            }
-            if a.signing_days == DEFAULT_SIGNING_DAYS {
-                a.signing_days = identity.validity.signing_ca_days;
-            }
+            a.key.get_or_insert(key_of(identity.key_algorithm));
+            a.root_days.get_or_insert(identity.validity.root_ca_days);
+            a.signing_days
+                .get_or_insert(identity.validity.signing_ca_days);
         }
         CertsCommand::Device(a) => {
             let Some(path) = a.spec.clone() else {
                 return Ok(());
             };
-            let (identity, registry) = spec_identity(&path)?;
-            fill_subject(&mut a.subject, &identity.subject);
-            if a.key.is_none() {
-                a.key = Some(key_of(identity.key_algorithm));
-            }
-            if a.days == DEFAULT_DEVICE_DAYS {
-                a.days = identity.validity.device_days;
-            }
+            let spec = spec_defaults(&path)?;
+            fill_subject(&mut a.subject, &spec.identity.subject);
+            a.key.get_or_insert(key_of(spec.identity.key_algorithm));
+            a.days.get_or_insert(spec.identity.validity.device_days);
             if a.id.is_empty() && a.csr.is_empty() && a.registry.is_none() {
-                a.registry = Some(registry.ok_or_else(|| {
-                    anyhow::anyhow!(
-                        "`{}` has no `fleet.registry.file`\nhint: give devices with --id, --registry or --csr",
+                if spec.device_ids.is_empty() {
+                    anyhow::bail!(
+                        "`{}` registers no devices (`fleet.registry` is empty or missing)\nhint: give devices with --id, --registry or --csr",
                         path.display()
-                    )
-                })?);
+                    );
+                }
+                a.id = spec.device_ids;
             }
         }
         _ => {}

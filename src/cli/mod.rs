@@ -118,9 +118,15 @@ where
         Command::Certs(args) => {
             return match certs::run(&args) {
                 Ok(code) => code,
+                Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
                 Err(e) => {
-                    let _ = writeln!(std::io::stderr(), "error: {e:#}");
-                    ExitStatus::Error.into()
+                    if let Some(invalid) = e.downcast_ref::<certs::InvalidSpec>() {
+                        let _ = write!(std::io::stderr(), "{invalid}");
+                        ExitStatus::Failure.into()
+                    } else {
+                        let _ = writeln!(std::io::stderr(), "error: {e:#}");
+                        ExitStatus::Error.into()
+                    }
                 }
             };
         }
