@@ -553,8 +553,8 @@ fn diff_against_an_unknown_revision_is_an_error() {
 // diagram and explain on environments
 
 /// `build` writes one stack per environment (`out/dev`, `out/staging`, `out/prod`, each with
-/// its own sizes and regions), but `diagram` and `explain` describe the base spec under the
-/// name `pumps-dev`, with the base's 200 devices where the dev environment has 20.
+/// its own sizes and regions); `diagram` and `explain` must describe those environments, not the
+/// base spec (which would show `pumps-dev` with the base's 200 devices where dev has 20).
 #[test]
 fn diagram_and_explain_describe_the_environments_that_build_writes() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));

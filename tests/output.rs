@@ -535,7 +535,7 @@ fn an_unchanged_build_keeps_every_modification_time() {
 }
 
 /// The same failure when the new build also adds folders (an alert's function code): the
-/// rollback removes the files it moved, but not the folders it created for them.
+/// rollback removes the files it moved and the folders it created for them.
 #[cfg(unix)]
 #[test]
 fn a_failure_while_moving_files_into_place_removes_the_folders_it_created() {

@@ -34,8 +34,13 @@ pub struct Report {
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum WriteError {
-    #[error("{}", conflicts_message(.0))]
-    Conflicts(Vec<String>),
+    /// Files in the way: `foreign` were not written by fleetform, `edited` were but have been
+    /// changed since.
+    #[error("{}", conflicts_message(foreign, edited))]
+    Conflicts {
+        foreign: Vec<String>,
+        edited: Vec<String>,
+    },
     #[error("`{0}` is a symlink; fleetform does not write through symlinks in the output folder")]
     Symlink(PathBuf),
     #[error("`{0}` exists and is not a directory")]
@@ -46,16 +51,36 @@ pub enum WriteError {
     Io(#[from] std::io::Error),
 }
 
-fn conflicts_message(paths: &[String]) -> String {
-    format!(
-        "{} file(s) in the output folder were not written by fleetform and would be overwritten: {}\nhint: move them away, choose another `--out`, or pass `--force` to overwrite them",
-        paths.len(),
+fn conflicts_message(foreign: &[String], edited: &[String]) -> String {
+    let list = |paths: &[String]| {
         paths
             .iter()
             .map(|p| format!("`{p}`"))
             .collect::<Vec<_>>()
             .join(", ")
-    )
+    };
+    let mut lines = Vec::new();
+    if !foreign.is_empty() {
+        lines.push(format!(
+            "{} file(s) in the output folder were not written by fleetform and would be overwritten: {}",
+            foreign.len(),
+            list(foreign)
+        ));
+    }
+    if !edited.is_empty() {
+        lines.push(format!(
+            "{} file(s) fleetform wrote have been edited since and would lose the edits: {}",
+            edited.len(),
+            list(edited)
+        ));
+    }
+    lines.push(if edited.is_empty() {
+        "hint: move them away, choose another `--out`, or pass `--force` to overwrite them"
+    } else {
+        "hint: carry the edits over into the spec (or keep a copy), choose another `--out`, or pass `--force` to overwrite them"
+    }
+    .to_owned());
+    lines.join("\n")
 }
 
 enum Action {
@@ -96,7 +121,7 @@ pub fn write(out: &Path, rendered: &Rendered, force: bool) -> Result<Report, Wri
     let prev = previous(out);
     let mut report = Report::default();
     let mut actions: Vec<(&str, Action)> = Vec::new();
-    let mut conflicts = Vec::new();
+    let (mut foreign, mut edited) = (Vec::new(), Vec::new());
     for (rel, file) in &rendered.files {
         if !(safe_path(rel) || rel == MANIFEST) {
             return Err(WriteError::UnsafePath(rel.clone()));
@@ -105,18 +130,25 @@ pub fn write(out: &Path, rendered: &Rendered, force: bool) -> Result<Report, Wri
         let target = out.join(rel);
         match std::fs::read(&target) {
             Ok(existing) if existing == file.bytes => report.unchanged.push(rel.clone()),
-            Ok(_) if prev.contains_key(rel) || rel == MANIFEST || force => {
+            Ok(_) if rel == MANIFEST || force => actions.push((rel, Action::Update)),
+            // Ours, and still as we wrote it: safe to replace.
+            Ok(existing)
+                if prev
+                    .get(rel)
+                    .is_some_and(|h| *h == format!("sha256:{}", sha256_hex(&existing))) =>
+            {
                 actions.push((rel, Action::Update));
             }
-            Ok(_) => conflicts.push(rel.clone()),
+            Ok(_) if prev.contains_key(rel) => edited.push(rel.clone()),
+            Ok(_) => foreign.push(rel.clone()),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 actions.push((rel, Action::Create));
             }
             Err(e) => return Err(fs_err_wrap(&e, &target)),
         }
     }
-    if !conflicts.is_empty() {
-        return Err(WriteError::Conflicts(conflicts));
+    if !(foreign.is_empty() && edited.is_empty()) {
+        return Err(WriteError::Conflicts { foreign, edited });
     }
     // Stale files: ours last time, not generated now. Remove them only if unchanged.
     let generated: BTreeSet<&str> = rendered.files.keys().map(String::as_str).collect();
@@ -314,6 +346,36 @@ mod tests {
     }
 
     #[test]
+    fn keeps_edits_to_generated_files_unless_forced() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path();
+        write(
+            out,
+            &rendered(&[("aws/main.tf", "a"), ("aws/b.tf", "b")]),
+            false,
+        )
+        .unwrap();
+        std::fs::write(out.join("aws/main.tf"), "a\n# hand edit\n").unwrap();
+        let next = rendered(&[("aws/main.tf", "a2"), ("aws/b.tf", "b2")]);
+        let err = write(out, &next, false).unwrap_err();
+        assert!(
+            matches!(err, WriteError::Conflicts { ref foreign, ref edited } if foreign.is_empty() && edited == &["aws/main.tf"]),
+            "{err}"
+        );
+        assert!(err.to_string().contains("edited since"), "{err}");
+        assert_eq!(
+            std::fs::read_to_string(out.join("aws/main.tf")).unwrap(),
+            "a\n# hand edit\n"
+        );
+        assert_eq!(std::fs::read_to_string(out.join("aws/b.tf")).unwrap(), "b");
+        write(out, &next, true).unwrap();
+        assert_eq!(
+            std::fs::read_to_string(out.join("aws/main.tf")).unwrap(),
+            "a2"
+        );
+    }
+
+    #[test]
     fn refuses_to_overwrite_foreign_files() {
         let dir = tempfile::tempdir().unwrap();
         std::fs::create_dir_all(dir.path().join("aws")).unwrap();
@@ -324,7 +386,9 @@ mod tests {
             false,
         )
         .unwrap_err();
-        assert!(matches!(err, WriteError::Conflicts(ref c) if c == &["aws/main.tf"]));
+        assert!(
+            matches!(err, WriteError::Conflicts { ref foreign, ref edited } if foreign == &["aws/main.tf"] && edited.is_empty())
+        );
         assert!(
             !dir.path().join("aws/b.tf").exists(),
             "nothing is written on conflict"
