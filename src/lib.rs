@@ -2,8 +2,9 @@
 //!
 //! The crate is a pipeline of pure steps: load the YAML spec ([`spec`]), validate it
 //! ([`validate`]), lower it to a cloud-neutral model ([`model`]), plan each targeted cloud
-//! ([`plan`]), and emit files ([`emit`]). Only the `cli` module does I/O, and only
-//! [`diagnostics`] decides how problems look.
+//! ([`plan`]), and emit files ([`emit`]). I/O happens only in [`cli`] and in the certificate
+//! kit's reader and writer ([`certs::read`], [`certs::write`]), and only [`diagnostics`]
+//! decides how problems look.
 
 pub mod blueprint;
 pub mod capacity;

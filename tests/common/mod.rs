@@ -126,12 +126,15 @@ pub fn terraform() -> Option<(PathBuf, PathBuf)> {
 }
 
 /// Announces a skipped tool check loudly; fails instead when `FLEETFORM_REQUIRE_TOOLS` is
-/// set (CI sets it, so a missing tool can never pass silently there).
+/// set (CI sets it, so a missing tool can never pass silently there), unless the tool is
+/// named in the comma-separated `FLEETFORM_ALLOW_SKIP`.
 #[allow(clippy::print_stderr)]
 pub fn skip(tool: &str, why: &str) {
     eprintln!("\n!!!!!!!!!! SKIPPED: {tool} checks did not run: {why} !!!!!!!!!!\n");
+    let allowed = std::env::var("FLEETFORM_ALLOW_SKIP")
+        .is_ok_and(|list| list.split(',').any(|t| t.trim() == tool));
     assert!(
-        std::env::var_os("FLEETFORM_REQUIRE_TOOLS").is_none(),
+        allowed || std::env::var_os("FLEETFORM_REQUIRE_TOOLS").is_none(),
         "FLEETFORM_REQUIRE_TOOLS is set, but {tool} is unavailable: {why}"
     );
 }
