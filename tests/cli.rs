@@ -46,6 +46,12 @@ fn validate_ok() {
     assert_cmd_snapshot!(cmd().args(["validate", "examples/minimal/fleet.yaml"]));
 }
 
+/// Each environment is summarised as `build` writes it, not as the base spec.
+#[test]
+fn validate_summarises_every_environment() {
+    assert_cmd_snapshot!(cmd().args(["validate", "examples/environments/fleet.yaml"]));
+}
+
 #[test]
 fn validate_invalid_exits_1_with_diagnostics_on_stderr() {
     assert_cmd_snapshot!(cmd().args([
@@ -234,4 +240,25 @@ fn completions_for_bash() {
     let out = cmd().args(["completions", "bash"]).output().unwrap();
     assert!(out.status.success());
     assert!(String::from_utf8(out.stdout).unwrap().contains("fleetform"));
+}
+
+/// `--name` and `--cloud` shape the starter blueprint; with `--example` they would be ignored,
+/// so clap refuses them (exit 2) instead of silently dropping them.
+#[test]
+fn init_refuses_starter_options_with_an_example() {
+    let dir = tempfile::tempdir().unwrap();
+    for flag in [["--name", "foo"], ["--cloud", "azure"]] {
+        let out = cmd()
+            .args(["init", "--example", "minimal"])
+            .args(flag)
+            .arg(dir.path())
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{flag:?}");
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains("cannot be used with"),
+            "{flag:?}"
+        );
+    }
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
 }

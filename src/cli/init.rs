@@ -29,10 +29,10 @@ pub struct Args {
     #[arg(long, default_value = "starter")]
     pub blueprint: String,
     /// Stack name for the blueprint (lowercase letters, digits, hyphens).
-    #[arg(long, default_value = "my-fleet")]
+    #[arg(long, default_value = "my-fleet", conflicts_with = "example")]
     pub name: String,
     /// Clouds for the blueprint.
-    #[arg(long, value_enum, default_value_t = CloudChoice::Aws)]
+    #[arg(long, value_enum, default_value_t = CloudChoice::Aws, conflicts_with = "example")]
     pub cloud: CloudChoice,
     /// List the blueprints and examples, and exit.
     #[arg(long)]

@@ -43,7 +43,9 @@ pub enum WriteError {
     },
     #[error("`{0}` is a symlink; fleetform does not write through symlinks in the output folder")]
     Symlink(PathBuf),
-    #[error("`{0}` exists and is not a directory")]
+    #[error(
+        "`{0}` exists and is not a directory\nhint: give `--out` a folder (it is created if missing)"
+    )]
     NotADirectory(PathBuf),
     #[error("unsafe output path `{0}`")]
     UnsafePath(String),

@@ -36,34 +36,41 @@ pub(crate) fn run(args: &Args, ctx: &super::Ctx) -> anyhow::Result<ExitStatus> {
     if args.format == Format::Human
         && let Some(v) = &outcome.validated
     {
-        let clouds: Vec<&str> = [
-            v.model.aws.as_ref().map(|_| "AWS"),
-            v.model.azure.as_ref().map(|_| "Azure"),
-        ]
-        .into_iter()
-        .flatten()
-        .collect();
-        let envs: Vec<&str> = outcome
-            .environments
-            .iter()
-            .map(|(n, _)| n.as_str())
+        // With environments, each one is what `build` writes: its own size, clouds and name.
+        let summary = |m: &crate::model::Model| {
+            let clouds: Vec<&str> = [
+                m.aws.as_ref().map(|_| "AWS"),
+                m.azure.as_ref().map(|_| "Azure"),
+            ]
+            .into_iter()
+            .flatten()
             .collect();
-        let stack = if envs.is_empty() {
-            format!("stack `{}`", v.model.stack.prefix)
-        } else {
             format!(
-                "stack `{}`, environments {}",
-                v.model.stack.name,
-                envs.join(", ")
+                "stack `{}`, {} device(s), {}",
+                m.stack.prefix,
+                m.fleet.devices,
+                clouds.join(" and ")
             )
         };
-        writeln!(
-            std::io::stdout(),
-            "{} is valid: {stack}, {} device(s), {}",
-            args.spec.display(),
-            v.model.fleet.devices,
-            clouds.join(" and ")
-        )?;
+        let mut stdout = std::io::stdout();
+        if outcome.environments.is_empty() {
+            writeln!(
+                stdout,
+                "{} is valid: {}",
+                args.spec.display(),
+                summary(&v.model)
+            )?;
+        } else {
+            writeln!(
+                stdout,
+                "{} is valid: {} environment(s)",
+                args.spec.display(),
+                outcome.environments.len()
+            )?;
+            for (name, env) in &outcome.environments {
+                writeln!(stdout, "  {name}: {}", summary(&env.model))?;
+            }
+        }
     }
     Ok(ExitStatus::Success)
 }
