@@ -553,36 +553,20 @@ fn init(
     .map(|(name, kind)| (a.out.join(name), kind));
     preflight(&targets, a.output.force)?;
 
-    let (bundle, more) = generate_ca(&profile, now, passphrase.as_ref())?;
-    warnings.extend(more);
+    // generate_ca's warnings are profile.validate()'s, already collected above.
+    let (bundle, _) = generate_ca(&profile, now, passphrase.as_ref())?;
+    let (root, signing) = (Some(layout::ROOT_NAME), Some(layout::SIGNING_NAME));
+    let contents: [(Option<&str>, &[u8]); 5] = [
+        (root, bundle.root.cert_pem.as_bytes()),
+        (root, bundle.root.key_pem.as_str().as_bytes()),
+        (signing, bundle.signing.cert_pem.as_bytes()),
+        (signing, bundle.signing.key_pem.as_str().as_bytes()),
+        (None, bundle.chain_pem.as_bytes()),
+    ];
     let mut plan = WritePlan::new();
-    let owner = Some("root-ca");
-    plan.add(
-        &targets[0].0,
-        FileKind::Certificate,
-        owner,
-        &bundle.root.cert_pem,
-    );
-    plan.add(
-        &targets[1].0,
-        FileKind::PrivateKey,
-        owner,
-        bundle.root.key_pem.as_str(),
-    );
-    let owner = Some("signing-ca");
-    plan.add(
-        &targets[2].0,
-        FileKind::Certificate,
-        owner,
-        &bundle.signing.cert_pem,
-    );
-    plan.add(
-        &targets[3].0,
-        FileKind::PrivateKey,
-        owner,
-        bundle.signing.key_pem.as_str(),
-    );
-    plan.add(&targets[4].0, FileKind::Chain, None, &bundle.chain_pem);
+    for ((path, kind), (owner, bytes)) in targets.iter().zip(contents) {
+        plan.add(path, *kind, owner, bytes);
+    }
     let written = write_plan(&plan, a.output.force)?;
     warn(err, &warnings)?;
     report(out, a.output.format, "init", &written, &warnings, None)?;
