@@ -487,35 +487,50 @@ fn fleet(f: &spec::Fleet, file_devices: Vec<m::Device>) -> m::Fleet {
 }
 
 /// Orders groups so every parent comes before its children (validation rules out cycles).
+///
+/// Groups already listed parents first keep spec order. Otherwise the order is that of
+/// sweeping the list in spec order, again and again, each sweep taking every group whose
+/// parent is taken: a group is in its parent's sweep when it comes after its parent, else in
+/// the next. That sweep number is computed here in one pass from the roots down.
 fn parents_first(groups: &[spec::DeviceGroup]) -> Vec<m::DeviceGroup> {
-    let mut placed: Vec<m::DeviceGroup> = Vec::with_capacity(groups.len());
-    let mut remaining: Vec<&spec::DeviceGroup> = groups.iter().collect();
-    while !remaining.is_empty() {
-        let before = remaining.len();
-        remaining.retain(|g| {
-            let ready = g
-                .parent
-                .as_ref()
-                .is_none_or(|p| placed.iter().any(|x| &x.name == p));
-            if ready {
-                placed.push(m::DeviceGroup {
-                    name: g.name.clone(),
-                    parent: g.parent.clone(),
-                    description: g.description.clone(),
-                });
-            }
-            !ready
-        });
-        if remaining.len() == before {
-            // A cycle or a missing parent; validation reports it. Keep them, unparented.
-            placed.extend(remaining.drain(..).map(|g| m::DeviceGroup {
-                name: g.name.clone(),
-                parent: None,
-                description: g.description.clone(),
-            }));
+    let mut children: std::collections::HashMap<&str, Vec<usize>> =
+        std::collections::HashMap::new();
+    let mut sweep: Vec<Option<usize>> = vec![None; groups.len()];
+    let mut todo = Vec::new();
+    for (i, g) in groups.iter().enumerate() {
+        if let Some(p) = &g.parent {
+            children.entry(p.as_str()).or_default().push(i);
+        } else {
+            sweep[i] = Some(0);
+            todo.push(i);
         }
     }
-    placed
+    while let Some(i) = todo.pop() {
+        let Some(kids) = children.remove(groups[i].name.as_str()) else {
+            continue;
+        };
+        let parent_sweep = sweep[i].unwrap_or(0);
+        for k in kids {
+            if sweep[k].is_none() {
+                sweep[k] = Some(parent_sweep + usize::from(k < i));
+                todo.push(k);
+            }
+        }
+    }
+    let mut order: Vec<usize> = (0..groups.len()).collect();
+    // Groups no root reaches (a cycle or a missing parent, which validation reports) go last.
+    order.sort_by_key(|&i| (sweep[i].unwrap_or(usize::MAX), i));
+    order
+        .into_iter()
+        .map(|i| {
+            let g = &groups[i];
+            m::DeviceGroup {
+                name: g.name.clone(),
+                parent: sweep[i].and(g.parent.clone()),
+                description: g.description.clone(),
+            }
+        })
+        .collect()
 }
 
 fn identity(i: &spec::Identity) -> m::Identity {
@@ -784,5 +799,67 @@ pub fn stacks(s: &spec::Stacks, spec: &FleetSpec) -> m::Stacks {
                 .clone()
                 .unwrap_or_else(|| a.location.clone()),
         }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn groups(list: &[(&str, Option<&str>)]) -> Vec<spec::DeviceGroup> {
+        list.iter()
+            .map(|(name, parent)| spec::DeviceGroup {
+                name: (*name).to_owned(),
+                parent: parent.map(str::to_owned),
+                description: None,
+            })
+            .collect()
+    }
+
+    fn names(ordered: &[m::DeviceGroup]) -> Vec<&str> {
+        ordered.iter().map(|g| g.name.as_str()).collect()
+    }
+
+    #[test]
+    fn parents_first_keeps_spec_order_when_parents_come_first() {
+        let g = groups(&[("a", None), ("b", Some("a")), ("z", None), ("c", Some("b"))]);
+        assert_eq!(names(&parents_first(&g)), ["a", "b", "z", "c"]);
+    }
+
+    #[test]
+    fn parents_first_moves_children_after_their_parents() {
+        // Sweep one takes `c`, `a` and `d` (its parent `a` is taken just before); sweep two `b`.
+        let g = groups(&[("b", Some("a")), ("c", None), ("a", None), ("d", Some("a"))]);
+        let ordered = parents_first(&g);
+        assert_eq!(names(&ordered), ["c", "a", "d", "b"]);
+        assert_eq!(ordered[3].parent.as_deref(), Some("a"));
+    }
+
+    #[test]
+    fn parents_first_is_fast_on_a_chain_listed_children_first() {
+        let n = 20_000;
+        let list: Vec<(String, Option<String>)> = (0..n)
+            .map(|i| (format!("g{i}"), (i + 1 < n).then(|| format!("g{}", i + 1))))
+            .collect();
+        let g: Vec<spec::DeviceGroup> = list
+            .iter()
+            .map(|(name, parent)| spec::DeviceGroup {
+                name: name.clone(),
+                parent: parent.clone(),
+                description: None,
+            })
+            .collect();
+        let ordered = parents_first(&g);
+        assert_eq!(ordered.len(), n);
+        assert_eq!(ordered[0].name, format!("g{}", n - 1));
+        assert_eq!(ordered[n - 1].name, "g0");
+    }
+
+    #[test]
+    fn parents_first_keeps_unreachable_groups_last_and_unparented() {
+        let g = groups(&[("x", Some("y")), ("y", Some("x")), ("a", None)]);
+        let ordered = parents_first(&g);
+        assert_eq!(names(&ordered), ["a", "x", "y"]);
+        assert!(ordered[1].parent.is_none() && ordered[2].parent.is_none());
     }
 }
