@@ -212,7 +212,7 @@ fn check_document(
             Ok(text) => {
                 let reg_source = sources.add(file.clone(), text);
                 let (entries, problems) = registry::parse(sources, reg_source);
-                let checked = registry::check(&spec, &entries, reg_source);
+                let checked = registry::check(&spec, &entries, sources, reg_source);
                 let registered =
                     entries.len() + spec.fleet.registry.as_ref().map_or(0, |r| r.devices.len());
                 if registered as u64 > spec.fleet.devices {

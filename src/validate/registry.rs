@@ -21,6 +21,66 @@ pub fn valid_device_id(id: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b':' | b'_' | b'-'))
 }
 
+/// Most diagnostics of one kind (code) shown for one registry file. A spreadsheet export with
+/// a million bad rows would otherwise give a million diagnostics to sort, locate and render;
+/// the rest are counted in one summary diagnostic.
+pub const MAX_DIAGNOSTICS_PER_KIND: usize = 20;
+
+/// Collects the diagnostics of one registry file, keeping the first
+/// [`MAX_DIAGNOSTICS_PER_KIND`] of each code and counting the others.
+struct Capped {
+    file: String,
+    kept: Diagnostics,
+    /// Per code: how many were seen.
+    seen: BTreeMap<&'static str, usize>,
+    /// Per code: the first one left out (where the summary points).
+    first_left_out: BTreeMap<&'static str, Diagnostic>,
+}
+
+impl Capped {
+    fn new(file: &str) -> Self {
+        Self {
+            file: file.to_owned(),
+            kept: Diagnostics::new(),
+            seen: BTreeMap::new(),
+            first_left_out: BTreeMap::new(),
+        }
+    }
+
+    fn push(&mut self, d: Diagnostic) {
+        let seen = self.seen.entry(d.code).or_default();
+        *seen += 1;
+        if *seen <= MAX_DIAGNOSTICS_PER_KIND {
+            self.kept.push(d);
+        } else {
+            self.first_left_out.entry(d.code).or_insert(d);
+        }
+    }
+
+    /// The kept diagnostics, and per code with more, one "…and N more" summary.
+    fn finish(mut self) -> Diagnostics {
+        for (code, first) in self.first_left_out {
+            let more = self.seen[code] - MAX_DIAGNOSTICS_PER_KIND;
+            let what = match code {
+                "bad-device-id" => "invalid device ids",
+                "registry-syntax" => "invalid rows",
+                "duplicate-name" => "duplicate device ids",
+                "unknown-reference" => "references to undeclared device types or groups",
+                _ => "problems of this kind",
+            };
+            self.kept.push(Diagnostic {
+                message: format!("…and {more} more {what} in `{}`", self.file),
+                label: None,
+                hints: vec![format!(
+                    "only the first {MAX_DIAGNOSTICS_PER_KIND} of each kind are shown; fix those and validate again, or fix the export that wrote the file"
+                )],
+                ..first
+            });
+        }
+        self.kept
+    }
+}
+
 const ID_RULE: &str = "device ids are 1 to 128 letters, digits, `:`, `_` and `-` (the names both AWS and Azure accept)";
 
 /// A device read from a registry file, and where its id is.
@@ -53,7 +113,7 @@ fn parse_any(sources: &Sources, id: SourceId) -> Result<(Vec<Entry>, Diagnostics
 
 fn parse_csv(sources: &Sources, id: SourceId) -> Result<(Vec<Entry>, Diagnostics), Diagnostics> {
     let text = sources.get(id).text.clone();
-    let mut diags = Diagnostics::new();
+    let mut diags = Capped::new(&sources.get(id).name);
     let at = |offset: u64, len: usize| ByteSpan {
         start: usize::try_from(offset).unwrap_or(0),
         len,
@@ -146,7 +206,7 @@ fn parse_csv(sources: &Sources, id: SourceId) -> Result<(Vec<Entry>, Diagnostics
             },
         });
     }
-    Ok((devices, diags))
+    Ok((devices, diags.finish()))
 }
 
 fn parse_yaml_list(
@@ -165,10 +225,10 @@ fn parse_yaml_list(
     };
     match serde_path_to_error::deserialize::<_, Vec<RegisteredDevice>>(list) {
         Ok(devices) => {
-            let mut diags = Diagnostics::new();
+            let mut capped = Capped::new(&sources.get(id).name);
             for (i, d) in devices.iter().enumerate() {
                 if !valid_device_id(&d.id) {
-                    diags.push(
+                    capped.push(
                         Diagnostic::error(
                             "bad-device-id",
                             format!("`{}` is not a valid device id", d.id.escape_default()),
@@ -178,6 +238,7 @@ fn parse_yaml_list(
                     );
                 }
             }
+            let mut diags = capped.finish();
             diags.locate(sources, id, &root);
             let entries = devices
                 .into_iter()
@@ -211,8 +272,13 @@ fn parse_yaml_list(
 
 /// Checks entries read from a registry file against the spec: unique ids (also against the
 /// inline list), known device types and groups. Diagnostics point into the registry file.
-pub fn check(spec: &crate::spec::FleetSpec, entries: &[Entry], source: SourceId) -> Diagnostics {
-    let mut diags = Diagnostics::new();
+pub fn check(
+    spec: &crate::spec::FleetSpec,
+    entries: &[Entry],
+    sources: &Sources,
+    source: SourceId,
+) -> Diagnostics {
+    let mut diags = Capped::new(&sources.get(source).name);
     let types: Vec<&str> = spec
         .fleet
         .device_types
@@ -300,5 +366,5 @@ pub fn check(spec: &crate::spec::FleetSpec, entries: &[Entry], source: SourceId)
             }
         }
     }
-    diags
+    diags.finish()
 }
