@@ -227,13 +227,23 @@ pub fn hub_sites(a: &spec::AzureCloud, hub_base: &str) -> Vec<m::HubSite> {
 
 /// Daily IoT Hub quota messages (4 KB blocks) the whole fleet sends, planned, with headroom.
 pub fn daily_quota_messages(spec: &FleetSpec, traffic: &m::Traffic) -> u64 {
+    metered_daily_messages(spec, traffic, capacity::azure_hub_quota_messages)
+}
+
+/// Like [`daily_quota_messages`], metered in the Free tier's 0.5 KB blocks.
+fn daily_free_quota_messages(spec: &FleetSpec, traffic: &m::Traffic) -> u64 {
+    metered_daily_messages(spec, traffic, capacity::azure_hub_free_quota_messages)
+}
+
+/// Daily quota messages of telemetry, twin updates, C2D commands and direct methods, with
+/// `blocks` giving how many quota messages one message of so many bytes counts as.
+fn metered_daily_messages(spec: &FleetSpec, traffic: &m::Traffic, blocks: fn(u64) -> u64) -> u64 {
     let msg = &spec.messaging;
     let per_device = msg.messages_per_device_per_hour
         * msg.connected_hours_per_day
-        * capacity::azure_hub_quota_messages(msg.message_bytes) as f64
+        * blocks(msg.message_bytes) as f64
         + if msg.state.enabled {
-            msg.state.updates_per_device_per_day
-                * capacity::azure_hub_quota_messages(msg.state.document_bytes) as f64
+            msg.state.updates_per_device_per_day * blocks(msg.state.document_bytes) as f64
         } else {
             0.0
         }
@@ -244,15 +254,6 @@ pub fn daily_quota_messages(spec: &FleetSpec, traffic: &m::Traffic) -> u64 {
         } else {
             0.0
         };
-    (per_device * traffic.planned_devices as f64 * traffic.headroom).ceil() as u64
-}
-
-/// Like [`daily_quota_messages`], metered in the Free tier's 0.5 KB blocks.
-fn daily_free_quota_messages(spec: &FleetSpec, traffic: &m::Traffic) -> u64 {
-    let msg = &spec.messaging;
-    let per_device = msg.messages_per_device_per_hour
-        * msg.connected_hours_per_day
-        * capacity::azure_hub_free_quota_messages(msg.message_bytes) as f64;
     (per_device * traffic.planned_devices as f64 * traffic.headroom).ceil() as u64
 }
 
@@ -861,5 +862,22 @@ mod tests {
         let ordered = parents_first(&g);
         assert_eq!(names(&ordered), ["a", "x", "y"]);
         assert!(ordered[1].parent.is_none() && ordered[2].parent.is_none());
+    }
+
+    #[test]
+    fn free_tier_counts_twin_c2d_and_method_messages_too() {
+        let spec = "version: 1\nstack: {name: free}\nclouds:\n  azure:\n    location: westeurope\n    resource_group: rg-free\n    iot_hub: {tier: free}\n    event_hubs: {capture: false}\nfleet:\n  devices: 10\nmessaging:\n  messages_per_device_per_hour: 1\n  connected_hours_per_day: 24\n  message_bytes: 256\n  state: {enabled: true, updates_per_device_per_day: 10, document_bytes: 256}\n  cloud_to_device:\n    commands: true\n    commands_per_device_per_day: 5\n    direct_methods: true\n    method_calls_per_device_per_day: 2\n";
+        let outcome = crate::validate::validate("free.yaml", spec, &crate::validate::NoFiles);
+        let v = outcome
+            .validated
+            .unwrap_or_else(|| panic!("{:?}", outcome.diagnostics));
+        let planned = v.model.azure.unwrap().hub.planned_daily_quota_messages;
+        let t = traffic(&v.spec);
+        // Telemetry 24, twin 10, C2D 5, methods 2 x 2 per device a day; every message fits
+        // in one 0.5 KB block, so both meters agree.
+        let per_device = 24.0 + 10.0 + 5.0 + 4.0;
+        let expected = (per_device * t.planned_devices as f64 * t.headroom).ceil() as u64;
+        assert_eq!(planned, expected);
+        assert_eq!(planned, daily_quota_messages(&v.spec, &t));
     }
 }
