@@ -880,4 +880,19 @@ mod tests {
         assert_eq!(planned, expected);
         assert_eq!(planned, daily_quota_messages(&v.spec, &t));
     }
+
+    #[test]
+    fn conditions_written_as_block_scalars_are_accepted() {
+        let spec = "version: 1\nstack: {name: folded}\nclouds:\n  aws: {region: us-east-1}\nfleet:\n  devices: 10\npipeline:\n  alerts:\n    - name: dry_run\n      condition: >\n        flow_lpm < 1 and\n        motor_on = true\n";
+        let outcome = crate::validate::validate("folded.yaml", spec, &crate::validate::NoFiles);
+        let v = outcome
+            .validated
+            .unwrap_or_else(|| panic!("{:?}", outcome.diagnostics));
+        assert_eq!(
+            v.model.alerts[0]
+                .condition
+                .render(condition::Dialect::AwsIotSql),
+            "flow_lpm < 1 AND motor_on = true"
+        );
+    }
 }
