@@ -176,3 +176,23 @@ fn registry_diagnostics_are_capped_per_kind_with_a_summary() {
         "{human}"
     );
 }
+
+#[test]
+fn registry_larger_than_fleet_is_reported_once_for_file_and_inline_devices() {
+    let spec = "version: 1\nstack: {name: registry}\nclouds:\n  aws:\n    region: us-east-1\n    provisioning: {method: manual}\nfleet:\n  devices: 1\n  registry:\n    file: devices.csv\n    devices:\n      - id: inline-1\n      - id: inline-2\n";
+    let files = Memory(vec![(
+        "devices.csv",
+        "id\nfile-1\nfile-2\nfile-3\n".to_owned(),
+    )]);
+    let outcome = validate("fleet.yaml", spec, &files);
+    let found: Vec<_> = outcome
+        .diagnostics
+        .iter()
+        .filter(|d| d.code == "registry-larger-than-fleet")
+        .map(|d| d.message.as_str())
+        .collect();
+    assert_eq!(
+        found,
+        ["the registry lists 5 devices, more than `fleet.devices` (1)"]
+    );
+}

@@ -213,18 +213,6 @@ fn check_document(
                 let reg_source = sources.add(file.clone(), text);
                 let (entries, problems) = registry::parse(sources, reg_source);
                 let checked = registry::check(&spec, &entries, sources, reg_source);
-                let registered =
-                    entries.len() + spec.fleet.registry.as_ref().map_or(0, |r| r.devices.len());
-                if registered as u64 > spec.fleet.devices {
-                    found.push(
-                        Diagnostic::warning(
-                            "registry-larger-than-fleet",
-                            format!("the registry lists {registered} devices, more than `fleet.devices` ({})", spec.fleet.devices),
-                        )
-                        .at(SpecPath::parse("fleet.devices"))
-                        .hint("capacity and cost follow `fleet.devices`; raise it to at least the registry's size"),
-                    );
-                }
                 registry_errors = problems.has_errors() || checked.has_errors();
                 diags.extend(problems);
                 diags.extend(checked);
@@ -241,6 +229,22 @@ fn check_document(
                 ),
             ),
         }
+    }
+    // One count of the whole registry: the file's devices and the inline ones.
+    let registered =
+        file_devices.len() + spec.fleet.registry.as_ref().map_or(0, |r| r.devices.len());
+    if registered as u64 > spec.fleet.devices {
+        found.push(
+            Diagnostic::warning(
+                "registry-larger-than-fleet",
+                format!(
+                    "the registry lists {registered} devices, more than `fleet.devices` ({})",
+                    spec.fleet.devices
+                ),
+            )
+            .at(SpecPath::parse("fleet.devices"))
+            .hint("capacity and cost follow `fleet.devices`; raise it to at least the registry's size"),
+        );
     }
     if found.has_errors() || registry_errors {
         found.locate(sources, spec_source, root);

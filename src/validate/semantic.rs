@@ -633,13 +633,6 @@ fn fleet(spec: &FleetSpec, d: &mut Diagnostics) {
         );
     }
     if let Some(reg) = &f.registry {
-        if reg.devices.len() as u64 > f.devices {
-            d.push(
-                Diagnostic::warning("registry-larger-than-fleet", format!("the registry lists {} devices, more than `fleet.devices` ({})", reg.devices.len(), f.devices))
-                    .at(p("fleet.devices"))
-                    .hint("capacity and cost follow `fleet.devices`; raise it to at least the registry's size"),
-            );
-        }
         if reg
             .file
             .as_deref()
