@@ -196,3 +196,30 @@ fn registry_larger_than_fleet_is_reported_once_for_file_and_inline_devices() {
         ["the registry lists 5 devices, more than `fleet.devices` (1)"]
     );
 }
+
+/// Files that must not be read.
+struct Untouchable;
+
+impl Files for Untouchable {
+    fn read(&self, path: &str) -> Result<String, String> {
+        panic!("`{path}` was read")
+    }
+}
+
+#[test]
+fn registry_paths_outside_the_spec_folder_are_never_read() {
+    for path in ["/proc/self/environ", "../../.env", "registry/../../x.csv"] {
+        let spec = format!(
+            "version: 1\nstack: {{name: outside}}\nclouds:\n  aws: {{region: us-east-1}}\nfleet:\n  devices: 4\n  registry:\n    file: {path}\n"
+        );
+        let outcome = validate("fleet.yaml", &spec, &Untouchable);
+        let d: Vec<_> = outcome.diagnostics.iter().collect();
+        assert_eq!(d.len(), 1, "{path}: {d:#?}");
+        assert_eq!(d[0].code, "bad-path", "{path}");
+        let json = render_json(&outcome.diagnostics, &outcome.sources);
+        assert!(
+            json.contains("\"line\": 8,\n      \"column\": 11,"),
+            "{json}"
+        );
+    }
+}

@@ -207,7 +207,14 @@ fn check_document(
     found.extend(semantic::check(&spec));
     let mut file_devices = Vec::new();
     let mut registry_errors = false;
-    if let Some(file) = spec.fleet.registry.as_ref().and_then(|r| r.file.as_ref()) {
+    // A path semantic checks refused is never read.
+    if let Some(file) = spec
+        .fleet
+        .registry
+        .as_ref()
+        .and_then(|r| r.file.as_ref())
+        .filter(|f| semantic::read_path_problem(f).is_none())
+    {
         match files.read(file) {
             Ok(text) => {
                 let reg_source = sources.add(file.clone(), text);

@@ -633,17 +633,11 @@ fn fleet(spec: &FleetSpec, d: &mut Diagnostics) {
         );
     }
     if let Some(reg) = &f.registry {
-        if reg
-            .file
-            .as_deref()
-            .is_some_and(|file| file.trim().is_empty() || file.chars().any(char::is_control))
-        {
+        if let Some(why) = reg.file.as_deref().and_then(read_path_problem) {
             d.push(
-                Diagnostic::error(
-                    "bad-path",
-                    "the registry path is empty or contains control characters",
-                )
-                .at(p("fleet.registry.file")),
+                Diagnostic::error("bad-path", format!("the registry path {why}"))
+                    .at(p("fleet.registry.file"))
+                    .hint("put the registry next to the spec, e.g. `devices.csv`, or in a folder below it, e.g. `registry/devices.csv`"),
             );
         }
         check_devices(
@@ -699,6 +693,31 @@ fn groups_on_cycles(count: usize, parent_of: impl Fn(usize) -> Option<usize>) ->
         }
     }
     (0..count).filter(|&i| on_cycle[i]).collect()
+}
+
+/// Why validation refuses to read a file the spec names (the registry), if it does. The path
+/// must stay inside the spec's folder: a spec must not make fleetform read, and quote in
+/// diagnostics that CI uploads, files such as `/proc/self/environ` or `../../.env`.
+pub fn read_path_problem(file: &str) -> Option<&'static str> {
+    if file.trim().is_empty() || file.chars().any(char::is_control) {
+        return Some("is empty or contains control characters");
+    }
+    let drive = file.as_bytes().get(1) == Some(&b':') && file.as_bytes()[0].is_ascii_alphabetic();
+    if file.starts_with(['/', '\\']) || drive {
+        return Some("is absolute; it must be relative to the spec's folder");
+    }
+    let mut depth = 0_usize;
+    for part in file.split(['/', '\\']) {
+        match part {
+            "" | "." => {}
+            ".." if depth == 0 => {
+                return Some("leads out of the spec's folder with `..`");
+            }
+            ".." => depth -= 1,
+            _ => depth += 1,
+        }
+    }
+    None
 }
 
 /// Checks registered devices: unique ids, known types and groups. Used for inline devices
@@ -1206,6 +1225,32 @@ mod tests {
         // A chain listed children first, and a group that is its own parent.
         let parents = [Some(1), Some(2), None, Some(3)];
         assert_eq!(groups_on_cycles(4, |i| parents[i]), vec![3]);
+    }
+
+    #[test]
+    fn read_paths_stay_in_the_spec_folder() {
+        for ok in [
+            "devices.csv",
+            "./registry/devices.yaml",
+            "a/../devices.csv",
+            "a/b/../../d.csv",
+        ] {
+            assert_eq!(read_path_problem(ok), None, "{ok}");
+        }
+        for bad in [
+            "/proc/self/environ",
+            "../../.env",
+            "a/../../x.csv",
+            "..",
+            "\\\\server\\share\\x.csv",
+            "C:\\secrets.csv",
+            "c:devices.csv",
+            "registry\\..\\..\\x.csv",
+            " ",
+            "a\nb.csv",
+        ] {
+            assert!(read_path_problem(bad).is_some(), "{bad}");
+        }
     }
 
     #[test]
