@@ -40,23 +40,14 @@ impl DocKind {
 pub fn parse_yaml(sources: &Sources, id: SourceId, kind: DocKind) -> Result<Node, Diagnostics> {
     let text = sources.get(id).text.clone();
     let name = sources.get(id).name.clone();
-    if text.len() > kind.max_bytes() {
-        let mib = |n: usize| n as f64 / (1024.0 * 1024.0);
-        let mut d = Diagnostic::error(
-            "input-too-large",
-            format!(
-                "`{name}` is {:.1} MiB; fleetform reads at most {:.0} MiB here",
-                mib(text.len()),
-                mib(kind.max_bytes())
-            ),
-        )
-        .in_source(id, ByteSpan { start: 0, len: 0 });
-        if kind == DocKind::Spec {
-            d = d.hint(
+    if let Some(d) = too_large(sources, id, kind.max_bytes()) {
+        return Err(match kind {
+            DocKind::Spec => d.hint(
                 "move long device lists into a registry file: `fleet.registry.file: devices.csv`",
-            );
+            ),
+            DocKind::Registry => d,
         }
-        return Err(d.into());
+        .into());
     }
     if text.trim_start_matches('\u{feff}').lines().all(|l| {
         let l = l.trim();
@@ -98,6 +89,27 @@ pub fn parse_yaml(sources: &Sources, id: SourceId, kind: DocKind) -> Result<Node
         }
         Err(err) => Err(yaml_error(&text, id, &err).into()),
     }
+}
+
+/// An `input-too-large` diagnostic when the text of `id` is longer than `max_bytes`.
+pub fn too_large(sources: &Sources, id: SourceId, max_bytes: usize) -> Option<Diagnostic> {
+    let file = sources.get(id);
+    if file.text.len() <= max_bytes {
+        return None;
+    }
+    let mib = |n: usize| n as f64 / (1024.0 * 1024.0);
+    Some(
+        Diagnostic::error(
+            "input-too-large",
+            format!(
+                "`{}` is {:.1} MiB; fleetform reads at most {:.0} MiB here",
+                file.name,
+                mib(file.text.len()),
+                mib(max_bytes)
+            ),
+        )
+        .in_source(id, ByteSpan { start: 0, len: 0 }),
+    )
 }
 
 fn alias_limits() -> serde_saphyr::options::AliasLimits {

@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use crate::diagnostics::{Diagnostic, Diagnostics, SourceId, Sources};
 use crate::model::Device;
 use crate::spec::RegisteredDevice;
-use crate::spec::load::{DocKind, parse_yaml};
+use crate::spec::load::{DocKind, MAX_REGISTRY_BYTES, parse_yaml, too_large};
 use crate::spec::node::{ByteSpan, SpecPath};
 
 /// Whether a device id is valid on both clouds (AWS thing names ∩ Azure device ids).
@@ -92,14 +92,28 @@ pub struct Entry {
 
 /// Parses a registry file already loaded into `sources`. CSV when the name ends in `.csv`,
 /// YAML otherwise. Returns the entries it could read and the problems with the others.
+/// Files longer than [`MAX_REGISTRY_BYTES`] are refused, whatever their format.
 pub fn parse(sources: &Sources, id: SourceId) -> (Vec<Entry>, Diagnostics) {
-    match parse_any(sources, id) {
+    parse_at_most(sources, id, MAX_REGISTRY_BYTES)
+}
+
+fn parse_at_most(sources: &Sources, id: SourceId, max_bytes: usize) -> (Vec<Entry>, Diagnostics) {
+    match parse_any(sources, id, max_bytes) {
         Ok(found) => found,
         Err(diags) => (Vec::new(), diags),
     }
 }
 
-fn parse_any(sources: &Sources, id: SourceId) -> Result<(Vec<Entry>, Diagnostics), Diagnostics> {
+fn parse_any(
+    sources: &Sources,
+    id: SourceId,
+    max_bytes: usize,
+) -> Result<(Vec<Entry>, Diagnostics), Diagnostics> {
+    if let Some(d) = too_large(sources, id, max_bytes) {
+        return Err(d
+            .hint("register a fleet this large through fleet provisioning (AWS) or the DPS (Azure) instead of a file")
+            .into());
+    }
     let name = &sources.get(id).name;
     if std::path::Path::new(name)
         .extension()
@@ -367,4 +381,22 @@ pub fn check(
         }
     }
     diags.finish()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_format_is_refused_above_the_size_limit() {
+        for name in ["devices.csv", "devices.yaml"] {
+            let mut sources = Sources::default();
+            let id = sources.add(name, "id\nsensor-1\nsensor-2\n");
+            let (entries, diags) = parse_at_most(&sources, id, 8);
+            assert!(entries.is_empty(), "{name}");
+            let d = diags.iter().next().unwrap();
+            assert_eq!(d.code, "input-too-large", "{name}: {d:?}");
+            assert!(!d.hints.is_empty());
+        }
+    }
 }
