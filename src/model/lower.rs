@@ -5,6 +5,8 @@
 //! succeed; lowering still reports (never panics) if that promise is ever broken, and it adds
 //! the diagnostics that need computed figures (a fleet no hub tier can carry).
 
+use std::sync::Arc;
+
 use crate::capacity;
 use crate::diagnostics::{Diagnostic, Diagnostics};
 use crate::model::{self as m, Model, condition, names, topic};
@@ -12,7 +14,7 @@ use crate::spec::node::SpecPath;
 use crate::spec::{self, FleetSpec, HubSku, HubTier};
 
 /// Converts a validated spec (and the devices read from its registry file) into the model.
-pub fn lower(spec: &FleetSpec, file_devices: Vec<m::Device>) -> (Model, Diagnostics) {
+pub fn lower(spec: &FleetSpec, file_devices: Arc<Vec<m::Device>>) -> (Model, Diagnostics) {
     let mut diags = Diagnostics::new();
     let stack = stack(&spec.stack);
     let traffic = traffic(spec);
@@ -460,16 +462,26 @@ fn ip_rules(rules: &[spec::IpRule]) -> Vec<m::IpRule> {
         .collect()
 }
 
-fn fleet(f: &spec::Fleet, file_devices: Vec<m::Device>) -> m::Fleet {
-    let mut registry = file_devices;
-    if let Some(reg) = &f.registry {
-        registry.extend(reg.devices.iter().map(|d| m::Device {
+fn fleet(f: &spec::Fleet, file_devices: Arc<Vec<m::Device>>) -> m::Fleet {
+    let inline = f
+        .registry
+        .as_ref()
+        .map(|r| r.devices.as_slice())
+        .unwrap_or_default();
+    // Without inline devices, every model built from the same file shares its devices.
+    let registry = if inline.is_empty() {
+        file_devices
+    } else {
+        let mut all = Vec::with_capacity(file_devices.len() + inline.len());
+        all.extend(file_devices.iter().cloned());
+        all.extend(inline.iter().map(|d| m::Device {
             id: d.id.clone(),
             device_type: d.device_type.clone(),
             groups: d.groups.clone(),
             attributes: d.attributes.clone(),
         }));
-    }
+        Arc::new(all)
+    };
     m::Fleet {
         devices: f.devices,
         growth_percent_per_year: f.growth_percent_per_year,
@@ -483,7 +495,7 @@ fn fleet(f: &spec::Fleet, file_devices: Vec<m::Device>) -> m::Fleet {
             })
             .collect(),
         groups: parents_first(&f.groups),
-        registry: std::sync::Arc::new(registry),
+        registry,
     }
 }
 

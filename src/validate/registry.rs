@@ -284,11 +284,13 @@ fn parse_yaml_list(
     }
 }
 
-/// Checks entries read from a registry file against the spec: unique ids (also against the
-/// inline list), known device types and groups. Diagnostics point into the registry file.
+/// Checks devices read from a registry file (`spans[i]` is where `devices[i]`'s id is)
+/// against the spec: unique ids (also against the inline list), known device types and
+/// groups. Diagnostics point into the registry file.
 pub fn check(
     spec: &crate::spec::FleetSpec,
-    entries: &[Entry],
+    devices: &[Device],
+    spans: &[ByteSpan],
     sources: &Sources,
     source: SourceId,
 ) -> Diagnostics {
@@ -321,8 +323,7 @@ pub fn check(
             )
         }
     };
-    for (i, e) in entries.iter().enumerate() {
-        let d = &e.device;
+    for (i, (d, &span)) in devices.iter().zip(spans).enumerate() {
         if let Some(first) = seen.insert(&d.id, i) {
             diags.push(
                 Diagnostic::error(
@@ -333,7 +334,7 @@ pub fn check(
                         first + 1
                     ),
                 )
-                .in_source(source, e.span)
+                .in_source(source, span)
                 .hint("device ids are unique; remove or rename one of the entries"),
             );
         } else if inline.iter().any(|x| x.id == d.id) {
@@ -345,7 +346,7 @@ pub fn check(
                         d.id
                     ),
                 )
-                .in_source(source, e.span)
+                .in_source(source, span)
                 .hint("keep each device in one place: the file or the inline list"),
             );
         }
@@ -360,7 +361,7 @@ pub fn check(
                         d.id
                     ),
                 )
-                .in_source(source, e.span)
+                .in_source(source, span)
                 .hint(format!("add it to `fleet.device_types` ({})", list(&types))),
             );
         }
@@ -374,7 +375,7 @@ pub fn check(
                             d.id
                         ),
                     )
-                    .in_source(source, e.span)
+                    .in_source(source, span)
                     .hint(format!("add it to `fleet.groups` ({})", list(&groups))),
                 );
             }
