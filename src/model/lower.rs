@@ -1,9 +1,10 @@
 //! Lowering: a validated spec becomes the cloud-neutral [`Model`].
 //!
 //! Defaults are resolved here, names derived, conditions and topics parsed, and capacity
-//! sized with the shared capacity math. Validation runs first and guarantees that the parses
-//! succeed; lowering still reports (never panics) if that promise is ever broken, and it adds
-//! the diagnostics that need computed figures (a fleet no hub tier can carry).
+//! sized with the shared capacity math. Validation runs lowering as its last step, on a spec
+//! that passed every other check: conditions and topics are parsed only here, so this is
+//! where `bad-condition` and `bad-topic` are reported, along with the diagnostics that need
+//! computed figures (a fleet no hub tier can carry). Lowering reports; it never panics.
 
 use std::sync::Arc;
 
