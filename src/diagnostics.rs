@@ -47,6 +47,9 @@ pub struct SourceId(pub usize);
 pub struct SourceFile {
     pub name: String,
     pub text: Arc<str>,
+    /// Byte offset of the start of every line, so a location is found by binary search
+    /// rather than by scanning the file from the start for each diagnostic.
+    line_starts: Arc<[usize]>,
 }
 
 /// Every source text a run has read, so diagnostics can show snippets.
@@ -57,9 +60,14 @@ pub struct Sources {
 
 impl Sources {
     pub fn add(&mut self, name: impl Into<String>, text: impl Into<Arc<str>>) -> SourceId {
+        let text: Arc<str> = text.into();
+        let line_starts = std::iter::once(0)
+            .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+            .collect();
         self.files.push(SourceFile {
             name: name.into(),
-            text: text.into(),
+            text,
+            line_starts,
         });
         SourceId(self.files.len() - 1)
     }
@@ -70,11 +78,12 @@ impl Sources {
 
     /// 1-based line and column (in characters) of a byte offset.
     pub fn line_col(&self, id: SourceId, offset: usize) -> (usize, usize) {
-        let text = &self.get(id).text;
+        let file = self.get(id);
+        let text = &file.text;
         let offset = floor_char_boundary(text, offset.min(text.len()));
-        let before = &text[..offset];
-        let line = before.bytes().filter(|&b| b == b'\n').count() + 1;
-        let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+        // Lines starting at or before `offset`; the first line starts at 0, so at least 1.
+        let line = file.line_starts.partition_point(|&start| start <= offset);
+        let line_start = file.line_starts[line - 1];
         let column = text[line_start..offset].chars().count() + 1;
         (line, column)
     }
@@ -479,5 +488,33 @@ impl miette::Diagnostic for MietteView<'_> {
         let span = miette::SourceSpan::new(loc.span.start.into(), loc.span.len.max(1));
         let label = miette::LabeledSpan::new_with_span(self.diag.label.clone(), span);
         Some(Box::new(std::iter::once(label)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn line_col_counts_lines_and_characters() {
+        let mut sources = Sources::default();
+        let text = "ab\n\nçé: x\nlast";
+        let id = sources.add("t.yaml", text);
+        let expect = |offset: usize| {
+            let before = &text[..floor_char_boundary(text, offset.min(text.len()))];
+            let line = before.matches('\n').count() + 1;
+            let start = before.rfind('\n').map_or(0, |i| i + 1);
+            (line, before[start..].chars().count() + 1)
+        };
+        for offset in 0..=text.len() + 3 {
+            assert_eq!(
+                sources.line_col(id, offset),
+                expect(offset),
+                "offset {offset}"
+            );
+        }
+        assert_eq!(sources.line_col(id, 2), (1, 3));
+        assert_eq!(sources.line_col(id, 3), (2, 1));
+        assert_eq!(sources.line_col(id, 8), (3, 3));
     }
 }

@@ -175,8 +175,15 @@ impl Files for DiskFiles {
     fn read(&self, path: &str) -> Result<String, String> {
         let full = self.base.join(path);
         let meta = std::fs::metadata(&full).map_err(|e| e.to_string())?;
-        if meta.len() > crate::spec::load::MAX_REGISTRY_BYTES as u64 {
-            return Err(format!("it is {} bytes, above the limit", meta.len()));
+        // Registry parsing refuses long texts too; checking first avoids reading them.
+        let limit = crate::spec::load::MAX_REGISTRY_BYTES as u64;
+        if meta.len() > limit {
+            let mib = |n: u64| n as f64 / (1024.0 * 1024.0);
+            return Err(format!(
+                "it is {:.1} MiB; fleetform reads at most {:.0} MiB",
+                mib(meta.len()),
+                mib(limit)
+            ));
         }
         let bytes = std::fs::read(&full).map_err(|e| e.to_string())?;
         String::from_utf8(bytes).map_err(|_| "it is not UTF-8 text".to_owned())

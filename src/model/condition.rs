@@ -95,7 +95,8 @@ fn lex(src: &str) -> Result<Vec<(usize, Tok)>, ConditionError> {
         let c = bytes[i];
         let start = i;
         match c {
-            b' ' | b'\t' => i += 1,
+            // Any ASCII whitespace: YAML block scalars (`condition: >`) end in a newline.
+            c if c.is_ascii_whitespace() => i += 1,
             b'(' => {
                 out.push((start, Tok::LParen));
                 i += 1;
@@ -477,6 +478,17 @@ mod tests {
         assert_eq!(parse("a > 1 ; drop").unwrap_err().offset, 6);
         assert_eq!(parse("${x} > 1").unwrap_err().offset, 0);
         assert!(parse(&"(".repeat(100)).is_err());
+    }
+
+    #[test]
+    fn newlines_and_carriage_returns_are_whitespace() {
+        // What `condition: >` and `condition: |` hand over, from a file with CRLF line ends.
+        let e = parse("temperature > 80 and\r\n  status != 'ok'\n").unwrap();
+        assert_eq!(
+            e.render(Dialect::AwsIotSql),
+            "temperature > 80 AND status <> 'ok'"
+        );
+        assert!(parse("\x0c a > 1\n").is_ok());
     }
 
     #[test]

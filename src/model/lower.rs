@@ -1,9 +1,12 @@
 //! Lowering: a validated spec becomes the cloud-neutral [`Model`].
 //!
 //! Defaults are resolved here, names derived, conditions and topics parsed, and capacity
-//! sized with the shared capacity math. Validation runs first and guarantees that the parses
-//! succeed; lowering still reports (never panics) if that promise is ever broken, and it adds
-//! the diagnostics that need computed figures (a fleet no hub tier can carry).
+//! sized with the shared capacity math. Validation runs lowering as its last step, on a spec
+//! that passed every other check: conditions and topics are parsed only here, so this is
+//! where `bad-condition` and `bad-topic` are reported, along with the diagnostics that need
+//! computed figures (a fleet no hub tier can carry). Lowering reports; it never panics.
+
+use std::sync::Arc;
 
 use crate::capacity;
 use crate::diagnostics::{Diagnostic, Diagnostics};
@@ -12,7 +15,7 @@ use crate::spec::node::SpecPath;
 use crate::spec::{self, FleetSpec, HubSku, HubTier};
 
 /// Converts a validated spec (and the devices read from its registry file) into the model.
-pub fn lower(spec: &FleetSpec, file_devices: Vec<m::Device>) -> (Model, Diagnostics) {
+pub fn lower(spec: &FleetSpec, file_devices: Arc<Vec<m::Device>>) -> (Model, Diagnostics) {
     let mut diags = Diagnostics::new();
     let stack = stack(&spec.stack);
     let traffic = traffic(spec);
@@ -227,13 +230,23 @@ pub fn hub_sites(a: &spec::AzureCloud, hub_base: &str) -> Vec<m::HubSite> {
 
 /// Daily IoT Hub quota messages (4 KB blocks) the whole fleet sends, planned, with headroom.
 pub fn daily_quota_messages(spec: &FleetSpec, traffic: &m::Traffic) -> u64 {
+    metered_daily_messages(spec, traffic, capacity::azure_hub_quota_messages)
+}
+
+/// Like [`daily_quota_messages`], metered in the Free tier's 0.5 KB blocks.
+fn daily_free_quota_messages(spec: &FleetSpec, traffic: &m::Traffic) -> u64 {
+    metered_daily_messages(spec, traffic, capacity::azure_hub_free_quota_messages)
+}
+
+/// Daily quota messages of telemetry, twin updates, C2D commands and direct methods, with
+/// `blocks` giving how many quota messages one message of so many bytes counts as.
+fn metered_daily_messages(spec: &FleetSpec, traffic: &m::Traffic, blocks: fn(u64) -> u64) -> u64 {
     let msg = &spec.messaging;
     let per_device = msg.messages_per_device_per_hour
         * msg.connected_hours_per_day
-        * capacity::azure_hub_quota_messages(msg.message_bytes) as f64
+        * blocks(msg.message_bytes) as f64
         + if msg.state.enabled {
-            msg.state.updates_per_device_per_day
-                * capacity::azure_hub_quota_messages(msg.state.document_bytes) as f64
+            msg.state.updates_per_device_per_day * blocks(msg.state.document_bytes) as f64
         } else {
             0.0
         }
@@ -244,15 +257,6 @@ pub fn daily_quota_messages(spec: &FleetSpec, traffic: &m::Traffic) -> u64 {
         } else {
             0.0
         };
-    (per_device * traffic.planned_devices as f64 * traffic.headroom).ceil() as u64
-}
-
-/// Like [`daily_quota_messages`], metered in the Free tier's 0.5 KB blocks.
-fn daily_free_quota_messages(spec: &FleetSpec, traffic: &m::Traffic) -> u64 {
-    let msg = &spec.messaging;
-    let per_device = msg.messages_per_device_per_hour
-        * msg.connected_hours_per_day
-        * capacity::azure_hub_free_quota_messages(msg.message_bytes) as f64;
     (per_device * traffic.planned_devices as f64 * traffic.headroom).ceil() as u64
 }
 
@@ -459,16 +463,26 @@ fn ip_rules(rules: &[spec::IpRule]) -> Vec<m::IpRule> {
         .collect()
 }
 
-fn fleet(f: &spec::Fleet, file_devices: Vec<m::Device>) -> m::Fleet {
-    let mut registry = file_devices;
-    if let Some(reg) = &f.registry {
-        registry.extend(reg.devices.iter().map(|d| m::Device {
+fn fleet(f: &spec::Fleet, file_devices: Arc<Vec<m::Device>>) -> m::Fleet {
+    let inline = f
+        .registry
+        .as_ref()
+        .map(|r| r.devices.as_slice())
+        .unwrap_or_default();
+    // Without inline devices, every model built from the same file shares its devices.
+    let registry = if inline.is_empty() {
+        file_devices
+    } else {
+        let mut all = Vec::with_capacity(file_devices.len() + inline.len());
+        all.extend(file_devices.iter().cloned());
+        all.extend(inline.iter().map(|d| m::Device {
             id: d.id.clone(),
             device_type: d.device_type.clone(),
             groups: d.groups.clone(),
             attributes: d.attributes.clone(),
         }));
-    }
+        Arc::new(all)
+    };
     m::Fleet {
         devices: f.devices,
         growth_percent_per_year: f.growth_percent_per_year,
@@ -482,40 +496,55 @@ fn fleet(f: &spec::Fleet, file_devices: Vec<m::Device>) -> m::Fleet {
             })
             .collect(),
         groups: parents_first(&f.groups),
-        registry: std::sync::Arc::new(registry),
+        registry,
     }
 }
 
 /// Orders groups so every parent comes before its children (validation rules out cycles).
+///
+/// Groups already listed parents first keep spec order. Otherwise the order is that of
+/// sweeping the list in spec order, again and again, each sweep taking every group whose
+/// parent is taken: a group is in its parent's sweep when it comes after its parent, else in
+/// the next. That sweep number is computed here in one pass from the roots down.
 fn parents_first(groups: &[spec::DeviceGroup]) -> Vec<m::DeviceGroup> {
-    let mut placed: Vec<m::DeviceGroup> = Vec::with_capacity(groups.len());
-    let mut remaining: Vec<&spec::DeviceGroup> = groups.iter().collect();
-    while !remaining.is_empty() {
-        let before = remaining.len();
-        remaining.retain(|g| {
-            let ready = g
-                .parent
-                .as_ref()
-                .is_none_or(|p| placed.iter().any(|x| &x.name == p));
-            if ready {
-                placed.push(m::DeviceGroup {
-                    name: g.name.clone(),
-                    parent: g.parent.clone(),
-                    description: g.description.clone(),
-                });
-            }
-            !ready
-        });
-        if remaining.len() == before {
-            // A cycle or a missing parent; validation reports it. Keep them, unparented.
-            placed.extend(remaining.drain(..).map(|g| m::DeviceGroup {
-                name: g.name.clone(),
-                parent: None,
-                description: g.description.clone(),
-            }));
+    let mut children: std::collections::HashMap<&str, Vec<usize>> =
+        std::collections::HashMap::new();
+    let mut sweep: Vec<Option<usize>> = vec![None; groups.len()];
+    let mut todo = Vec::new();
+    for (i, g) in groups.iter().enumerate() {
+        if let Some(p) = &g.parent {
+            children.entry(p.as_str()).or_default().push(i);
+        } else {
+            sweep[i] = Some(0);
+            todo.push(i);
         }
     }
-    placed
+    while let Some(i) = todo.pop() {
+        let Some(kids) = children.remove(groups[i].name.as_str()) else {
+            continue;
+        };
+        let parent_sweep = sweep[i].unwrap_or(0);
+        for k in kids {
+            if sweep[k].is_none() {
+                sweep[k] = Some(parent_sweep + usize::from(k < i));
+                todo.push(k);
+            }
+        }
+    }
+    let mut order: Vec<usize> = (0..groups.len()).collect();
+    // Groups no root reaches (a cycle or a missing parent, which validation reports) go last.
+    order.sort_by_key(|&i| (sweep[i].unwrap_or(usize::MAX), i));
+    order
+        .into_iter()
+        .map(|i| {
+            let g = &groups[i];
+            m::DeviceGroup {
+                name: g.name.clone(),
+                parent: sweep[i].and(g.parent.clone()),
+                description: g.description.clone(),
+            }
+        })
+        .collect()
 }
 
 fn identity(i: &spec::Identity) -> m::Identity {
@@ -784,5 +813,99 @@ pub fn stacks(s: &spec::Stacks, spec: &FleetSpec) -> m::Stacks {
                 .clone()
                 .unwrap_or_else(|| a.location.clone()),
         }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn groups(list: &[(&str, Option<&str>)]) -> Vec<spec::DeviceGroup> {
+        list.iter()
+            .map(|(name, parent)| spec::DeviceGroup {
+                name: (*name).to_owned(),
+                parent: parent.map(str::to_owned),
+                description: None,
+            })
+            .collect()
+    }
+
+    fn names(ordered: &[m::DeviceGroup]) -> Vec<&str> {
+        ordered.iter().map(|g| g.name.as_str()).collect()
+    }
+
+    #[test]
+    fn parents_first_keeps_spec_order_when_parents_come_first() {
+        let g = groups(&[("a", None), ("b", Some("a")), ("z", None), ("c", Some("b"))]);
+        assert_eq!(names(&parents_first(&g)), ["a", "b", "z", "c"]);
+    }
+
+    #[test]
+    fn parents_first_moves_children_after_their_parents() {
+        // Sweep one takes `c`, `a` and `d` (its parent `a` is taken just before); sweep two `b`.
+        let g = groups(&[("b", Some("a")), ("c", None), ("a", None), ("d", Some("a"))]);
+        let ordered = parents_first(&g);
+        assert_eq!(names(&ordered), ["c", "a", "d", "b"]);
+        assert_eq!(ordered[3].parent.as_deref(), Some("a"));
+    }
+
+    #[test]
+    fn parents_first_is_fast_on_a_chain_listed_children_first() {
+        let n = 20_000;
+        let list: Vec<(String, Option<String>)> = (0..n)
+            .map(|i| (format!("g{i}"), (i + 1 < n).then(|| format!("g{}", i + 1))))
+            .collect();
+        let g: Vec<spec::DeviceGroup> = list
+            .iter()
+            .map(|(name, parent)| spec::DeviceGroup {
+                name: name.clone(),
+                parent: parent.clone(),
+                description: None,
+            })
+            .collect();
+        let ordered = parents_first(&g);
+        assert_eq!(ordered.len(), n);
+        assert_eq!(ordered[0].name, format!("g{}", n - 1));
+        assert_eq!(ordered[n - 1].name, "g0");
+    }
+
+    #[test]
+    fn parents_first_keeps_unreachable_groups_last_and_unparented() {
+        let g = groups(&[("x", Some("y")), ("y", Some("x")), ("a", None)]);
+        let ordered = parents_first(&g);
+        assert_eq!(names(&ordered), ["a", "x", "y"]);
+        assert!(ordered[1].parent.is_none() && ordered[2].parent.is_none());
+    }
+
+    #[test]
+    fn free_tier_counts_twin_c2d_and_method_messages_too() {
+        let spec = "version: 1\nstack: {name: free}\nclouds:\n  azure:\n    location: westeurope\n    resource_group: rg-free\n    iot_hub: {tier: free}\n    event_hubs: {capture: false}\nfleet:\n  devices: 10\nmessaging:\n  messages_per_device_per_hour: 1\n  connected_hours_per_day: 24\n  message_bytes: 256\n  state: {enabled: true, updates_per_device_per_day: 10, document_bytes: 256}\n  cloud_to_device:\n    commands: true\n    commands_per_device_per_day: 5\n    direct_methods: true\n    method_calls_per_device_per_day: 2\n";
+        let outcome = crate::validate::validate("free.yaml", spec, &crate::validate::NoFiles);
+        let v = outcome
+            .validated
+            .unwrap_or_else(|| panic!("{:?}", outcome.diagnostics));
+        let planned = v.model.azure.unwrap().hub.planned_daily_quota_messages;
+        let t = traffic(&v.spec);
+        // Telemetry 24, twin 10, C2D 5, methods 2 x 2 per device a day; every message fits
+        // in one 0.5 KB block, so both meters agree.
+        let per_device = 24.0 + 10.0 + 5.0 + 4.0;
+        let expected = (per_device * t.planned_devices as f64 * t.headroom).ceil() as u64;
+        assert_eq!(planned, expected);
+        assert_eq!(planned, daily_quota_messages(&v.spec, &t));
+    }
+
+    #[test]
+    fn conditions_written_as_block_scalars_are_accepted() {
+        let spec = "version: 1\nstack: {name: folded}\nclouds:\n  aws: {region: us-east-1}\nfleet:\n  devices: 10\npipeline:\n  alerts:\n    - name: dry_run\n      condition: >\n        flow_lpm < 1 and\n        motor_on = true\n";
+        let outcome = crate::validate::validate("folded.yaml", spec, &crate::validate::NoFiles);
+        let v = outcome
+            .validated
+            .unwrap_or_else(|| panic!("{:?}", outcome.diagnostics));
+        assert_eq!(
+            v.model.alerts[0]
+                .condition
+                .render(condition::Dialect::AwsIotSql),
+            "flow_lpm < 1 AND motor_on = true"
+        );
     }
 }

@@ -5,6 +5,9 @@
 //! paste, an alias bomb, 10,000 levels of nesting) becomes a diagnostic instead of a hang or
 //! an out-of-memory kill, and it turns parser errors into located [`Diagnostic`]s.
 
+use serde_saphyr::granit_parser::ErrorKind;
+use serde_saphyr::localizer::ExternalMessageSource;
+
 use crate::diagnostics::{Diagnostic, Diagnostics, SourceId, Sources};
 use crate::spec::node::{ByteSpan, Node, Value};
 
@@ -37,23 +40,14 @@ impl DocKind {
 pub fn parse_yaml(sources: &Sources, id: SourceId, kind: DocKind) -> Result<Node, Diagnostics> {
     let text = sources.get(id).text.clone();
     let name = sources.get(id).name.clone();
-    if text.len() > kind.max_bytes() {
-        let mib = |n: usize| n as f64 / (1024.0 * 1024.0);
-        let mut d = Diagnostic::error(
-            "input-too-large",
-            format!(
-                "`{name}` is {:.1} MiB; fleetform reads at most {:.0} MiB here",
-                mib(text.len()),
-                mib(kind.max_bytes())
-            ),
-        )
-        .in_source(id, ByteSpan { start: 0, len: 0 });
-        if kind == DocKind::Spec {
-            d = d.hint(
+    if let Some(d) = too_large(sources, id, kind.max_bytes()) {
+        return Err(match kind {
+            DocKind::Spec => d.hint(
                 "move long device lists into a registry file: `fleet.registry.file: devices.csv`",
-            );
+            ),
+            DocKind::Registry => d,
         }
-        return Err(d.into());
+        .into());
     }
     if text.trim_start_matches('\u{feff}').lines().all(|l| {
         let l = l.trim();
@@ -97,6 +91,27 @@ pub fn parse_yaml(sources: &Sources, id: SourceId, kind: DocKind) -> Result<Node
     }
 }
 
+/// An `input-too-large` diagnostic when the text of `id` is longer than `max_bytes`.
+pub fn too_large(sources: &Sources, id: SourceId, max_bytes: usize) -> Option<Diagnostic> {
+    let file = sources.get(id);
+    if file.text.len() <= max_bytes {
+        return None;
+    }
+    let mib = |n: usize| n as f64 / (1024.0 * 1024.0);
+    Some(
+        Diagnostic::error(
+            "input-too-large",
+            format!(
+                "`{}` is {:.1} MiB; fleetform reads at most {:.0} MiB here",
+                file.name,
+                mib(file.text.len()),
+                mib(max_bytes)
+            ),
+        )
+        .in_source(id, ByteSpan { start: 0, len: 0 }),
+    )
+}
+
 fn alias_limits() -> serde_saphyr::options::AliasLimits {
     let mut limits = serde_saphyr::options::AliasLimits::default();
     limits.max_total_replayed_events = 100_000;
@@ -106,59 +121,86 @@ fn alias_limits() -> serde_saphyr::options::AliasLimits {
 }
 
 fn yaml_error(text: &str, id: SourceId, err: &serde_saphyr::Error) -> Diagnostic {
-    let inner = err.without_snippet();
-    let offset = inner
+    use serde_saphyr::Error as E;
+    use serde_saphyr::budget::BudgetBreach as B;
+
+    let inner = original_error(err);
+    // The outermost error knows where the problem is used; an alias wrapper's inner error
+    // may point at the anchor's definition instead.
+    let offset = err
+        .without_snippet()
         .location()
+        .or_else(|| inner.location())
         .map_or(0, |l| offset_of(text, l))
         .min(text.len());
+    // The parser appends its own position ("at line 3, column 5"); ours is the snippet.
+    let raw = inner.to_string();
+    let message = raw
+        .split(" at line ")
+        .next()
+        .unwrap_or(&raw)
+        .trim_end_matches(['.', ':'])
+        .to_owned();
     let (code, message, hint) = match inner {
-        serde_saphyr::Error::DuplicateMappingKey { key, .. } => (
+        E::DuplicateMappingKey { key, .. } => (
             "duplicate-key",
             match key {
                 Some(k) => format!("the key `{k}` appears twice in this mapping"),
                 None => "a key appears twice in this mapping".to_owned(),
             },
-            "each key may appear once per mapping; remove or rename one of them",
+            "each key may appear once per mapping; remove or rename one of them".to_owned(),
         ),
-        other => {
-            let raw = other.to_string();
-            // The parser appends its own position ("at line 3, column 5"); ours is the snippet.
-            let message = raw
-                .split(" at line ")
-                .next()
-                .unwrap_or(&raw)
-                .trim_end_matches(['.', ':'])
-                .to_owned();
-            let lower = message.to_lowercase();
-            if lower.contains("documents") {
-                (
-                    "multiple-documents",
-                    "the file holds more than one YAML document".to_owned(),
-                    "a spec is one YAML document; remove the extra `---`",
-                )
-            } else if lower.contains("depth") || lower.contains("recursion") {
-                (
-                    "input-budget",
-                    format!("the document nests more than {MAX_DEPTH} levels deep"),
-                    "no fleet spec needs more than a few levels; write it out plainly",
-                )
-            } else if lower.contains("alias")
-                || lower.contains("anchor")
-                || lower.contains("budget")
-            {
-                (
-                    "input-budget",
-                    format!("the document expands beyond fleetform's input budget ({message})"),
-                    "aliases that expand into huge trees (\"billion laughs\") are refused; write the values out",
-                )
-            } else {
-                (
-                    "yaml-syntax",
-                    format!("invalid YAML: {message}"),
-                    "check indentation (spaces only, consistent width) and quote values that contain `: ` or start with `{`, `[`, `*`, `&` or `!`",
-                )
-            }
+        E::MultipleDocuments { .. }
+        | E::Budget {
+            breach: B::Documents { .. },
+            ..
+        } => (
+            "multiple-documents",
+            "the file holds more than one YAML document".to_owned(),
+            "a spec is one YAML document; remove the extra `---`".to_owned(),
+        ),
+        E::Budget {
+            breach: B::Depth { .. },
+            ..
+        } => too_deep(),
+        E::ExternalMessage { source, .. }
+            if matches!(
+                &**source,
+                ExternalMessageSource::Parser(scan)
+                    if *scan.kind() == ErrorKind::RecursionLimitExceeded
+            ) =>
+        {
+            too_deep()
         }
+        E::UnknownAnchor { .. } => {
+            let name = alias_name(&text[offset..]);
+            let shown = if name.is_empty() { "name" } else { name };
+            (
+                "yaml-syntax",
+                if name.is_empty() {
+                    "invalid YAML: an alias refers to an anchor that is not defined".to_owned()
+                } else {
+                    format!("invalid YAML: the alias `*{name}` refers to an anchor that is not defined")
+                },
+                format!(
+                    "define `&{shown}` on a value before using `*{shown}`, or check the alias for a typo"
+                ),
+            )
+        }
+        E::Budget { .. }
+        | E::AliasReplayCounterOverflow { .. }
+        | E::AliasReplayLimitExceeded { .. }
+        | E::AliasExpansionLimitExceeded { .. }
+        | E::AliasReplayStackDepthExceeded { .. } => (
+            "input-budget",
+            format!("the document expands beyond fleetform's input budget ({message})"),
+            "aliases that expand into huge trees (\"billion laughs\") are refused; write the values out".to_owned(),
+        ),
+        _ => (
+            "yaml-syntax",
+            format!("invalid YAML: {message}"),
+            "check indentation (spaces only, consistent width) and quote values that contain `: ` or start with `{`, `[`, `*`, `&` or `!`".to_owned(),
+        ),
     };
     Diagnostic::error(code, message)
         .in_source(
@@ -169,6 +211,35 @@ fn yaml_error(text: &str, id: SourceId, err: &serde_saphyr::Error) -> Diagnostic
             },
         )
         .hint(hint)
+}
+
+/// The error under the parser's wrappers (source snippets, alias use sites).
+fn original_error(mut err: &serde_saphyr::Error) -> &serde_saphyr::Error {
+    while let serde_saphyr::Error::AliasError { error, .. }
+    | serde_saphyr::Error::WithSnippet { error, .. } = err
+    {
+        err = error;
+    }
+    err
+}
+
+fn too_deep() -> (&'static str, String, String) {
+    (
+        "input-budget",
+        format!("the document nests more than {MAX_DEPTH} levels deep"),
+        "no fleet spec needs more than a few levels; write it out plainly".to_owned(),
+    )
+}
+
+/// The name of the alias (`*name`) at the start of `text`, or "" when there is none.
+fn alias_name(text: &str) -> &str {
+    let Some(rest) = text.strip_prefix('*') else {
+        return "";
+    };
+    let end = rest
+        .find(|c: char| c.is_whitespace() || matches!(c, ',' | '[' | ']' | '{' | '}'))
+        .unwrap_or(rest.len());
+    &rest[..end]
 }
 
 /// Byte offset of a parser location, from its byte offset when known, else from its
@@ -239,8 +310,20 @@ mod tests {
     }
 
     #[test]
+    fn undefined_alias_is_a_syntax_error_not_a_bomb() {
+        let text = "a: &base {x: 1}\nb: *bsae\n";
+        let err = parse(text).unwrap_err();
+        let d = err.iter().next().unwrap();
+        assert_eq!(d.code, "yaml-syntax", "{d:?}");
+        assert!(d.message.contains("`*bsae`"), "{d:?}");
+        assert!(d.hints[0].contains("`&bsae`"), "{d:?}");
+        assert_eq!(d.location.unwrap().span.start, text.find('*').unwrap());
+    }
+
+    #[test]
     fn rejects_deep_nesting() {
         let deep = format!("{}1{}", "[".repeat(500), "]".repeat(500));
-        assert!(parse(&format!("a: {deep}\n")).is_err());
+        let err = parse(&format!("a: {deep}\n")).unwrap_err();
+        assert_eq!(err.iter().next().unwrap().code, "input-budget");
     }
 }

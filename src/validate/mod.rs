@@ -9,13 +9,16 @@ pub mod registry;
 pub mod schema;
 pub mod semantic;
 
+use std::collections::HashMap;
+use std::sync::Arc;
+
 use serde_path_to_error::Segment;
 
 use crate::diagnostics::{Diagnostic, Diagnostics, SourceId, Sources};
-use crate::model::{Model, lower};
+use crate::model::{Device, Model, lower};
 use crate::spec::FleetSpec;
 use crate::spec::load::{DocKind, parse_yaml};
-use crate::spec::node::{Node, Seg, SpecPath};
+use crate::spec::node::{ByteSpan, Node, Seg, SpecPath};
 
 /// Reads files the spec refers to (the device registry), relative to the spec's folder.
 /// The CLI reads the disk; tests hand in strings.
@@ -93,6 +96,37 @@ pub fn validate(name: &str, text: &str, files: &dyn Files) -> Outcome {
     }
 }
 
+/// A registry file, read and parsed once per run: the base spec and every environment that
+/// name the same path share it, down to one `Arc` of its devices in their models.
+struct LoadedRegistry {
+    source: SourceId,
+    devices: Arc<Vec<Device>>,
+    /// Where each device's id is in the file.
+    spans: Vec<ByteSpan>,
+    /// What parsing found wrong.
+    problems: Diagnostics,
+}
+
+/// Registry files by path; `Err` says why the file could not be read.
+type Registries = HashMap<String, Result<LoadedRegistry, String>>;
+
+fn load_registry(
+    sources: &mut Sources,
+    files: &dyn Files,
+    file: &str,
+) -> Result<LoadedRegistry, String> {
+    let text = files.read(file)?;
+    let source = sources.add(file, text);
+    let (entries, problems) = registry::parse(sources, source);
+    let (devices, spans) = entries.into_iter().map(|e| (e.device, e.span)).unzip();
+    Ok(LoadedRegistry {
+        source,
+        devices: Arc::new(devices),
+        spans,
+        problems,
+    })
+}
+
 fn run(
     sources: &mut Sources,
     spec_source: SourceId,
@@ -100,6 +134,7 @@ fn run(
     diags: &mut Diagnostics,
     environments: &mut Vec<(String, Validated)>,
 ) -> Option<Validated> {
+    let mut registries = Registries::new();
     let root = match parse_yaml(sources, spec_source, DocKind::Spec) {
         Ok(root) => root,
         Err(d) => {
@@ -128,7 +163,7 @@ fn run(
         return None;
     }
     let plain = root.without("environments");
-    let base = check_document(sources, spec_source, files, &plain, diags)?;
+    let base = check_document(sources, spec_source, files, &mut registries, &plain, diags)?;
     // Each environment: the base with the overlay laid over it, checked like a spec of its
     // own. Its diagnostics point at the base or the overlay, wherever the value was written.
     let overlays = match root.get(&SpecPath::parse("environments")).map(|n| &n.value) {
@@ -154,7 +189,14 @@ fn run(
             key.span,
         );
         let mut found = Diagnostics::new();
-        let checked = check_document(sources, spec_source, files, &merged, &mut found);
+        let checked = check_document(
+            sources,
+            spec_source,
+            files,
+            &mut registries,
+            &merged,
+            &mut found,
+        );
         // What the base already reported stays reported once; the rest names the environment.
         for mut d in found {
             let repeat = diags
@@ -178,6 +220,7 @@ fn check_document(
     sources: &mut Sources,
     spec_source: SourceId,
     files: &dyn Files,
+    registries: &mut Registries,
     root: &Node,
     diags: &mut Diagnostics,
 ) -> Option<Validated> {
@@ -205,30 +248,27 @@ fn check_document(
         }
     };
     found.extend(semantic::check(&spec));
-    let mut file_devices = Vec::new();
+    let mut file_devices = Arc::default();
     let mut registry_errors = false;
-    if let Some(file) = spec.fleet.registry.as_ref().and_then(|r| r.file.as_ref()) {
-        match files.read(file) {
-            Ok(text) => {
-                let reg_source = sources.add(file.clone(), text);
-                let (entries, problems) = registry::parse(sources, reg_source);
-                let checked = registry::check(&spec, &entries, reg_source);
-                let registered =
-                    entries.len() + spec.fleet.registry.as_ref().map_or(0, |r| r.devices.len());
-                if registered as u64 > spec.fleet.devices {
-                    found.push(
-                        Diagnostic::warning(
-                            "registry-larger-than-fleet",
-                            format!("the registry lists {registered} devices, more than `fleet.devices` ({})", spec.fleet.devices),
-                        )
-                        .at(SpecPath::parse("fleet.devices"))
-                        .hint("capacity and cost follow `fleet.devices`; raise it to at least the registry's size"),
-                    );
-                }
-                registry_errors = problems.has_errors() || checked.has_errors();
-                diags.extend(problems);
+    // A path semantic checks refused is never read.
+    if let Some(file) = spec
+        .fleet
+        .registry
+        .as_ref()
+        .and_then(|r| r.file.as_ref())
+        .filter(|f| semantic::read_path_problem(f).is_none())
+    {
+        let loaded = registries
+            .entry(file.clone())
+            .or_insert_with(|| load_registry(sources, files, file));
+        match loaded {
+            Ok(reg) => {
+                // The spec's types, groups and inline devices may differ per environment.
+                let checked = registry::check(&spec, &reg.devices, &reg.spans, sources, reg.source);
+                registry_errors = reg.problems.has_errors() || checked.has_errors();
+                diags.extend(reg.problems.clone());
                 diags.extend(checked);
-                file_devices = entries.into_iter().map(|e| e.device).collect();
+                file_devices = Arc::clone(&reg.devices);
             }
             Err(why) => found.push(
                 Diagnostic::error(
@@ -241,6 +281,22 @@ fn check_document(
                 ),
             ),
         }
+    }
+    // One count of the whole registry: the file's devices and the inline ones.
+    let registered =
+        file_devices.len() + spec.fleet.registry.as_ref().map_or(0, |r| r.devices.len());
+    if registered as u64 > spec.fleet.devices {
+        found.push(
+            Diagnostic::warning(
+                "registry-larger-than-fleet",
+                format!(
+                    "the registry lists {registered} devices, more than `fleet.devices` ({})",
+                    spec.fleet.devices
+                ),
+            )
+            .at(SpecPath::parse("fleet.devices"))
+            .hint("capacity and cost follow `fleet.devices`; raise it to at least the registry's size"),
+        );
     }
     if found.has_errors() || registry_errors {
         found.locate(sources, spec_source, root);
@@ -257,4 +313,41 @@ fn check_document(
         model,
         root: root.clone(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::cell::Cell;
+
+    use super::*;
+
+    /// One registry file, counting how often it is read.
+    struct Counted(Cell<usize>);
+
+    impl Files for Counted {
+        fn read(&self, path: &str) -> Result<String, String> {
+            self.0.set(self.0.get() + 1);
+            assert_eq!(path, "devices.csv");
+            Ok("id,type\nmeter-1,meter\nmeter-2,meter\n".to_owned())
+        }
+    }
+
+    #[test]
+    fn environments_share_one_read_of_the_registry_file() {
+        let spec = "version: 1\nstack: {name: shared}\nclouds:\n  aws:\n    region: us-east-1\n    provisioning: {method: manual}\nfleet:\n  devices: 10\n  device_types: [{name: meter}]\n  registry: {file: devices.csv}\nenvironments:\n  dev:\n    fleet: {devices: 5}\n  prod:\n    fleet: {devices: 50}\n";
+        let files = Counted(Cell::new(0));
+        let outcome = validate("fleet.yaml", spec, &files);
+        assert!(outcome.diagnostics.is_empty(), "{:?}", outcome.diagnostics);
+        assert_eq!(
+            files.0.get(),
+            1,
+            "read once for the base and both environments"
+        );
+        let base = &outcome.validated.unwrap().model.fleet.registry;
+        assert_eq!(base.len(), 2);
+        assert_eq!(outcome.environments.len(), 2);
+        for (name, env) in &outcome.environments {
+            assert!(Arc::ptr_eq(base, &env.model.fleet.registry), "{name}");
+        }
+    }
 }

@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use crate::diagnostics::{Diagnostic, Diagnostics, SourceId, Sources};
 use crate::model::Device;
 use crate::spec::RegisteredDevice;
-use crate::spec::load::{DocKind, parse_yaml};
+use crate::spec::load::{DocKind, MAX_REGISTRY_BYTES, parse_yaml, too_large};
 use crate::spec::node::{ByteSpan, SpecPath};
 
 /// Whether a device id is valid on both clouds (AWS thing names ∩ Azure device ids).
@@ -19,6 +19,66 @@ pub fn valid_device_id(id: &str) -> bool {
         && id
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b':' | b'_' | b'-'))
+}
+
+/// Most diagnostics of one kind (code) shown for one registry file. A spreadsheet export with
+/// a million bad rows would otherwise give a million diagnostics to sort, locate and render;
+/// the rest are counted in one summary diagnostic.
+pub const MAX_DIAGNOSTICS_PER_KIND: usize = 20;
+
+/// Collects the diagnostics of one registry file, keeping the first
+/// [`MAX_DIAGNOSTICS_PER_KIND`] of each code and counting the others.
+struct Capped {
+    file: String,
+    kept: Diagnostics,
+    /// Per code: how many were seen.
+    seen: BTreeMap<&'static str, usize>,
+    /// Per code: the first one left out (where the summary points).
+    first_left_out: BTreeMap<&'static str, Diagnostic>,
+}
+
+impl Capped {
+    fn new(file: &str) -> Self {
+        Self {
+            file: file.to_owned(),
+            kept: Diagnostics::new(),
+            seen: BTreeMap::new(),
+            first_left_out: BTreeMap::new(),
+        }
+    }
+
+    fn push(&mut self, d: Diagnostic) {
+        let seen = self.seen.entry(d.code).or_default();
+        *seen += 1;
+        if *seen <= MAX_DIAGNOSTICS_PER_KIND {
+            self.kept.push(d);
+        } else {
+            self.first_left_out.entry(d.code).or_insert(d);
+        }
+    }
+
+    /// The kept diagnostics, and per code with more, one "…and N more" summary.
+    fn finish(mut self) -> Diagnostics {
+        for (code, first) in self.first_left_out {
+            let more = self.seen[code] - MAX_DIAGNOSTICS_PER_KIND;
+            let what = match code {
+                "bad-device-id" => "invalid device ids",
+                "registry-syntax" => "invalid rows",
+                "duplicate-name" => "duplicate device ids",
+                "unknown-reference" => "references to undeclared device types or groups",
+                _ => "problems of this kind",
+            };
+            self.kept.push(Diagnostic {
+                message: format!("…and {more} more {what} in `{}`", self.file),
+                label: None,
+                hints: vec![format!(
+                    "only the first {MAX_DIAGNOSTICS_PER_KIND} of each kind are shown; fix those and validate again, or fix the export that wrote the file"
+                )],
+                ..first
+            });
+        }
+        self.kept
+    }
 }
 
 const ID_RULE: &str = "device ids are 1 to 128 letters, digits, `:`, `_` and `-` (the names both AWS and Azure accept)";
@@ -32,14 +92,28 @@ pub struct Entry {
 
 /// Parses a registry file already loaded into `sources`. CSV when the name ends in `.csv`,
 /// YAML otherwise. Returns the entries it could read and the problems with the others.
+/// Files longer than [`MAX_REGISTRY_BYTES`] are refused, whatever their format.
 pub fn parse(sources: &Sources, id: SourceId) -> (Vec<Entry>, Diagnostics) {
-    match parse_any(sources, id) {
+    parse_at_most(sources, id, MAX_REGISTRY_BYTES)
+}
+
+fn parse_at_most(sources: &Sources, id: SourceId, max_bytes: usize) -> (Vec<Entry>, Diagnostics) {
+    match parse_any(sources, id, max_bytes) {
         Ok(found) => found,
         Err(diags) => (Vec::new(), diags),
     }
 }
 
-fn parse_any(sources: &Sources, id: SourceId) -> Result<(Vec<Entry>, Diagnostics), Diagnostics> {
+fn parse_any(
+    sources: &Sources,
+    id: SourceId,
+    max_bytes: usize,
+) -> Result<(Vec<Entry>, Diagnostics), Diagnostics> {
+    if let Some(d) = too_large(sources, id, max_bytes) {
+        return Err(d
+            .hint("register a fleet this large through fleet provisioning (AWS) or the DPS (Azure) instead of a file")
+            .into());
+    }
     let name = &sources.get(id).name;
     if std::path::Path::new(name)
         .extension()
@@ -53,7 +127,7 @@ fn parse_any(sources: &Sources, id: SourceId) -> Result<(Vec<Entry>, Diagnostics
 
 fn parse_csv(sources: &Sources, id: SourceId) -> Result<(Vec<Entry>, Diagnostics), Diagnostics> {
     let text = sources.get(id).text.clone();
-    let mut diags = Diagnostics::new();
+    let mut diags = Capped::new(&sources.get(id).name);
     let at = |offset: u64, len: usize| ByteSpan {
         start: usize::try_from(offset).unwrap_or(0),
         len,
@@ -146,7 +220,7 @@ fn parse_csv(sources: &Sources, id: SourceId) -> Result<(Vec<Entry>, Diagnostics
             },
         });
     }
-    Ok((devices, diags))
+    Ok((devices, diags.finish()))
 }
 
 fn parse_yaml_list(
@@ -165,10 +239,10 @@ fn parse_yaml_list(
     };
     match serde_path_to_error::deserialize::<_, Vec<RegisteredDevice>>(list) {
         Ok(devices) => {
-            let mut diags = Diagnostics::new();
+            let mut capped = Capped::new(&sources.get(id).name);
             for (i, d) in devices.iter().enumerate() {
                 if !valid_device_id(&d.id) {
-                    diags.push(
+                    capped.push(
                         Diagnostic::error(
                             "bad-device-id",
                             format!("`{}` is not a valid device id", d.id.escape_default()),
@@ -178,6 +252,7 @@ fn parse_yaml_list(
                     );
                 }
             }
+            let mut diags = capped.finish();
             diags.locate(sources, id, &root);
             let entries = devices
                 .into_iter()
@@ -209,10 +284,17 @@ fn parse_yaml_list(
     }
 }
 
-/// Checks entries read from a registry file against the spec: unique ids (also against the
-/// inline list), known device types and groups. Diagnostics point into the registry file.
-pub fn check(spec: &crate::spec::FleetSpec, entries: &[Entry], source: SourceId) -> Diagnostics {
-    let mut diags = Diagnostics::new();
+/// Checks devices read from a registry file (`spans[i]` is where `devices[i]`'s id is)
+/// against the spec: unique ids (also against the inline list), known device types and
+/// groups. Diagnostics point into the registry file.
+pub fn check(
+    spec: &crate::spec::FleetSpec,
+    devices: &[Device],
+    spans: &[ByteSpan],
+    sources: &Sources,
+    source: SourceId,
+) -> Diagnostics {
+    let mut diags = Capped::new(&sources.get(source).name);
     let types: Vec<&str> = spec
         .fleet
         .device_types
@@ -241,8 +323,7 @@ pub fn check(spec: &crate::spec::FleetSpec, entries: &[Entry], source: SourceId)
             )
         }
     };
-    for (i, e) in entries.iter().enumerate() {
-        let d = &e.device;
+    for (i, (d, &span)) in devices.iter().zip(spans).enumerate() {
         if let Some(first) = seen.insert(&d.id, i) {
             diags.push(
                 Diagnostic::error(
@@ -253,7 +334,7 @@ pub fn check(spec: &crate::spec::FleetSpec, entries: &[Entry], source: SourceId)
                         first + 1
                     ),
                 )
-                .in_source(source, e.span)
+                .in_source(source, span)
                 .hint("device ids are unique; remove or rename one of the entries"),
             );
         } else if inline.iter().any(|x| x.id == d.id) {
@@ -265,7 +346,7 @@ pub fn check(spec: &crate::spec::FleetSpec, entries: &[Entry], source: SourceId)
                         d.id
                     ),
                 )
-                .in_source(source, e.span)
+                .in_source(source, span)
                 .hint("keep each device in one place: the file or the inline list"),
             );
         }
@@ -280,7 +361,7 @@ pub fn check(spec: &crate::spec::FleetSpec, entries: &[Entry], source: SourceId)
                         d.id
                     ),
                 )
-                .in_source(source, e.span)
+                .in_source(source, span)
                 .hint(format!("add it to `fleet.device_types` ({})", list(&types))),
             );
         }
@@ -294,11 +375,29 @@ pub fn check(spec: &crate::spec::FleetSpec, entries: &[Entry], source: SourceId)
                             d.id
                         ),
                     )
-                    .in_source(source, e.span)
+                    .in_source(source, span)
                     .hint(format!("add it to `fleet.groups` ({})", list(&groups))),
                 );
             }
         }
     }
-    diags
+    diags.finish()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_format_is_refused_above_the_size_limit() {
+        for name in ["devices.csv", "devices.yaml"] {
+            let mut sources = Sources::default();
+            let id = sources.add(name, "id\nsensor-1\nsensor-2\n");
+            let (entries, diags) = parse_at_most(&sources, id, 8);
+            assert!(entries.is_empty(), "{name}");
+            let d = diags.iter().next().unwrap();
+            assert_eq!(d.code, "input-too-large", "{name}: {d:?}");
+            assert!(!d.hints.is_empty());
+        }
+    }
 }

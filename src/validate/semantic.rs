@@ -599,61 +599,45 @@ fn fleet(spec: &FleetSpec, d: &mut Diagnostics) {
             }
         }
     }
-    let group_names: BTreeMap<&str, Option<&str>> = f
+    let group_index: BTreeMap<&str, usize> = f
         .groups
         .iter()
-        .map(|g| (g.name.as_str(), g.parent.as_deref()))
+        .enumerate()
+        .map(|(i, g)| (g.name.as_str(), i))
         .collect();
     for (i, g) in f.groups.iter().enumerate() {
         let Some(parent) = &g.parent else { continue };
-        let path = p("fleet.groups").index(i).key("parent");
-        if !group_names.contains_key(parent.as_str()) {
+        if !group_index.contains_key(parent.as_str()) {
             d.push(unknown_ref(
                 "group",
                 parent,
-                path,
+                p("fleet.groups").index(i).key("parent"),
                 f.groups.iter().map(|g| g.name.as_str()),
             ));
-            continue;
-        }
-        // Walk up; a walk longer than the group count is a cycle.
-        let mut cur = Some(parent.as_str());
-        let mut steps = 0;
-        while let Some(c) = cur {
-            if c == g.name || steps > f.groups.len() {
-                d.push(
-                    Diagnostic::error(
-                        "group-cycle",
-                        format!("group `{}` is its own ancestor", g.name),
-                    )
-                    .at(path)
-                    .hint("groups nest as a tree; remove one `parent` in the loop"),
-                );
-                break;
-            }
-            cur = group_names.get(c).copied().flatten();
-            steps += 1;
         }
     }
-    if let Some(reg) = &f.registry {
-        if reg.devices.len() as u64 > f.devices {
-            d.push(
-                Diagnostic::warning("registry-larger-than-fleet", format!("the registry lists {} devices, more than `fleet.devices` ({})", reg.devices.len(), f.devices))
-                    .at(p("fleet.devices"))
-                    .hint("capacity and cost follow `fleet.devices`; raise it to at least the registry's size"),
-            );
-        }
-        if reg
-            .file
+    let parent_of = |i: usize| {
+        f.groups[i]
+            .parent
             .as_deref()
-            .is_some_and(|file| file.trim().is_empty() || file.chars().any(char::is_control))
-        {
+            .and_then(|p| group_index.get(p).copied())
+    };
+    for i in groups_on_cycles(f.groups.len(), parent_of) {
+        d.push(
+            Diagnostic::error(
+                "group-cycle",
+                format!("group `{}` is its own ancestor", f.groups[i].name),
+            )
+            .at(p("fleet.groups").index(i).key("parent"))
+            .hint("groups nest as a tree; remove one `parent` in the loop"),
+        );
+    }
+    if let Some(reg) = &f.registry {
+        if let Some(why) = reg.file.as_deref().and_then(read_path_problem) {
             d.push(
-                Diagnostic::error(
-                    "bad-path",
-                    "the registry path is empty or contains control characters",
-                )
-                .at(p("fleet.registry.file")),
+                Diagnostic::error("bad-path", format!("the registry path {why}"))
+                    .at(p("fleet.registry.file"))
+                    .hint("put the registry next to the spec, e.g. `devices.csv`, or in a folder below it, e.g. `registry/devices.csv`"),
             );
         }
         check_devices(
@@ -669,6 +653,71 @@ fn fleet(spec: &FleetSpec, d: &mut Diagnostics) {
             d,
         );
     }
+}
+
+/// The items (of `count`, each with at most one parent) that are their own ancestors, in
+/// index order. Items that merely hang below a loop are not on it. One walk up from each item,
+/// marking items white (unseen), grey (on the current walk) or black (done): linear time.
+fn groups_on_cycles(count: usize, parent_of: impl Fn(usize) -> Option<usize>) -> Vec<usize> {
+    #[derive(Clone, Copy, PartialEq)]
+    enum Mark {
+        White,
+        Grey,
+        Black,
+    }
+    let mut mark = vec![Mark::White; count];
+    let mut on_cycle = vec![false; count];
+    let mut walk = Vec::new();
+    for start in 0..count {
+        let mut cur = Some(start);
+        while let Some(i) = cur {
+            match mark[i] {
+                Mark::Black => break,
+                Mark::Grey => {
+                    // Back on this walk: the loop is the walk from `i` on.
+                    let from = walk.iter().position(|&j| j == i).unwrap_or(0);
+                    for &j in &walk[from..] {
+                        on_cycle[j] = true;
+                    }
+                    break;
+                }
+                Mark::White => {
+                    mark[i] = Mark::Grey;
+                    walk.push(i);
+                    cur = parent_of(i);
+                }
+            }
+        }
+        for j in walk.drain(..) {
+            mark[j] = Mark::Black;
+        }
+    }
+    (0..count).filter(|&i| on_cycle[i]).collect()
+}
+
+/// Why validation refuses to read a file the spec names (the registry), if it does. The path
+/// must stay inside the spec's folder: a spec must not make fleetform read, and quote in
+/// diagnostics that CI uploads, files such as `/proc/self/environ` or `../../.env`.
+pub fn read_path_problem(file: &str) -> Option<&'static str> {
+    if file.trim().is_empty() || file.chars().any(char::is_control) {
+        return Some("is empty or contains control characters");
+    }
+    let drive = file.as_bytes().get(1) == Some(&b':') && file.as_bytes()[0].is_ascii_alphabetic();
+    if file.starts_with(['/', '\\']) || drive {
+        return Some("is absolute; it must be relative to the spec's folder");
+    }
+    let mut depth = 0_usize;
+    for part in file.split(['/', '\\']) {
+        match part {
+            "" | "." => {}
+            ".." if depth == 0 => {
+                return Some("leads out of the spec's folder with `..`");
+            }
+            ".." => depth -= 1,
+            _ => depth += 1,
+        }
+    }
+    None
 }
 
 /// Checks registered devices: unique ids, known types and groups. Used for inline devices
@@ -1161,5 +1210,52 @@ fn tags(spec: &FleetSpec, d: &mut Diagnostics) {
             )
             .at_key(p("stack.tags")),
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_groups_on_the_loop_are_on_a_cycle() {
+        // a -> b -> c -> b: `a` hangs below the loop.
+        let parents = [Some(1), Some(2), Some(1)];
+        assert_eq!(groups_on_cycles(3, |i| parents[i]), vec![1, 2]);
+        // A chain listed children first, and a group that is its own parent.
+        let parents = [Some(1), Some(2), None, Some(3)];
+        assert_eq!(groups_on_cycles(4, |i| parents[i]), vec![3]);
+    }
+
+    #[test]
+    fn read_paths_stay_in_the_spec_folder() {
+        for ok in [
+            "devices.csv",
+            "./registry/devices.yaml",
+            "a/../devices.csv",
+            "a/b/../../d.csv",
+        ] {
+            assert_eq!(read_path_problem(ok), None, "{ok}");
+        }
+        for bad in [
+            "/proc/self/environ",
+            "../../.env",
+            "a/../../x.csv",
+            "..",
+            "\\\\server\\share\\x.csv",
+            "C:\\secrets.csv",
+            "c:devices.csv",
+            "registry\\..\\..\\x.csv",
+            " ",
+            "a\nb.csv",
+        ] {
+            assert!(read_path_problem(bad).is_some(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn a_long_chain_is_not_a_cycle() {
+        let n = 100_000;
+        assert!(groups_on_cycles(n, |i| (i + 1 < n).then_some(i + 1)).is_empty());
     }
 }
