@@ -300,3 +300,81 @@ fn compare_as_json_with_a_pricebook_carries_the_delta() {
         6715
     );
 }
+
+// ---------------------------------------------------------------------------------------------
+// The spec's budget
+
+fn fleetform_stdin(args: &[&str], input: &str) -> (i32, String, String) {
+    use std::io::Write as _;
+    let mut child = Command::new(get_cargo_bin("fleetform"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env("NO_COLOR", "1")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8(out.stdout).unwrap(),
+        String::from_utf8(out.stderr).unwrap(),
+    )
+}
+
+/// A spec read from stdin is read once: its `cost.monthly_budget_usd` still gates the
+/// estimate (worked example A's Azure bill of $301.33 is over a $250 budget).
+#[test]
+fn the_budget_of_a_spec_read_from_stdin_applies() {
+    let spec = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/cost-worked-a/fleet.yaml"),
+    )
+    .unwrap();
+    assert!(!spec.contains("\ncost:"));
+    let spec = format!("{spec}\ncost:\n  monthly_budget_usd: 250\n");
+    let (code, out, err) = fleetform_stdin(&["cost", "-"], &spec);
+    assert_eq!(code, 1, "over the spec's budget: {err}");
+    assert!(out.contains("Monthly total"), "{out}");
+    assert!(
+        err.contains("exceeds the monthly budget of $250.00"),
+        "{err}"
+    );
+    assert!(err.contains("Azure $301.33"), "{err}");
+}
+
+/// The environments example sets a budget per environment and none at the base. Each
+/// environment is checked against its own: staging's Azure bill ($105.92) is over a budget of
+/// $100, dev's ($105.11) is within its $150, prod within its $9,000.
+#[test]
+fn each_environment_is_checked_against_its_own_budget() {
+    let spec = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/environments/fleet.yaml"),
+    )
+    .unwrap();
+    let (code, _, err) = fleetform(&["cost", "examples/environments/fleet.yaml"]);
+    assert_eq!(code, 0, "every environment is within its budget: {err}");
+
+    let tighter = spec.replacen("monthly_budget_usd: 200", "monthly_budget_usd: 100", 1);
+    assert_ne!(tighter, spec);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("fleet.yaml");
+    std::fs::write(&path, tighter).unwrap();
+    let (code, _, err) = fleetform(&["cost", path.to_str().unwrap()]);
+    assert_eq!(code, 1, "staging is over its budget: {err}");
+    assert!(
+        err.contains("exceeds the monthly budget of $100.00: staging/Azure $105.92"),
+        "{err}"
+    );
+    assert!(!err.contains("dev/") && !err.contains("prod/"), "{err}");
+
+    // `--budget` overrides every environment's budget.
+    let (code, _, err) = fleetform(&["cost", path.to_str().unwrap(), "--budget", "1000000"]);
+    assert_eq!(code, 0, "{err}");
+}

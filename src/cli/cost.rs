@@ -46,6 +46,15 @@ pub enum CostFormat {
     Json,
 }
 
+/// One environment's estimate, with the budget its spec sets.
+pub(crate) struct EnvEstimate {
+    /// The environment's name; empty for a spec without overlays.
+    pub env: String,
+    pub estimate: Estimate,
+    /// The environment's `cost.monthly_budget_usd`.
+    pub budget_usd: Option<f64>,
+}
+
 /// Validates `spec` and estimates every environment; `Ok(None)` after reporting an invalid
 /// spec.
 pub(crate) fn estimate_spec(
@@ -53,7 +62,7 @@ pub(crate) fn estimate_spec(
     book: &PriceBook,
     format: CostFormat,
     ctx: &super::Ctx,
-) -> anyhow::Result<Option<Vec<(String, Estimate)>>> {
+) -> anyhow::Result<Option<Vec<EnvEstimate>>> {
     let outcome = super::load_spec(path)?;
     if outcome.validated.is_none() {
         let f = if format == CostFormat::Json {
@@ -70,11 +79,11 @@ pub(crate) fn estimate_spec(
 }
 
 /// The estimate of every environment of a validated spec (one unnamed estimate without
-/// overlays).
+/// overlays), each with its own budget.
 pub(crate) fn estimates(
     outcome: &crate::validate::Outcome,
     book: &PriceBook,
-) -> anyhow::Result<Vec<(String, Estimate)>> {
+) -> anyhow::Result<Vec<EnvEstimate>> {
     let models: Vec<(String, &crate::model::Model)> = if outcome.environments.is_empty() {
         outcome
             .validated
@@ -90,14 +99,19 @@ pub(crate) fn estimates(
     };
     models
         .into_iter()
-        .map(|(name, model)| {
-            let mut e = cost::estimate(&cost::from_model::workload(model), book)?;
-            e.assumptions
+        .map(|(env, model)| {
+            let mut estimate = cost::estimate(&cost::from_model::workload(model), book)?;
+            estimate
+                .assumptions
                 .extend(cost::from_model::ASSUMPTIONS.iter().map(|a| Assumption {
                     cloud: None,
                     text: (*a).to_owned(),
                 }));
-            Ok((name, e))
+            Ok(EnvEstimate {
+                env,
+                estimate,
+                budget_usd: model.cost.monthly_budget_usd,
+            })
         })
         .collect()
 }
@@ -132,11 +146,16 @@ pub(crate) fn run(args: &Args, ctx: &super::Ctx) -> anyhow::Result<ExitStatus> {
         let Some(bases) = estimate_spec(base_path, &book, args.format, ctx)? else {
             return Ok(ExitStatus::Failure);
         };
-        for (env, head) in &heads {
-            let Some((_, base)) = bases.iter().find(|(e, _)| e == env) else {
+        for EnvEstimate {
+            env,
+            estimate: head,
+            ..
+        } in &heads
+        {
+            let Some(base) = bases.iter().find(|b| &b.env == env) else {
                 continue;
             };
-            let delta = cost::compare(base, head);
+            let delta = cost::compare(&base.estimate, head);
             text.push_str(&heading(env, args.format));
             match args.format {
                 CostFormat::Text => text.push_str(&cost::compare::text(&delta)),
@@ -150,7 +169,12 @@ pub(crate) fn run(args: &Args, ctx: &super::Ctx) -> anyhow::Result<ExitStatus> {
             }
         }
     } else {
-        for (env, head) in &heads {
+        for EnvEstimate {
+            env,
+            estimate: head,
+            ..
+        } in &heads
+        {
             text.push_str(&heading(env, args.format));
             match args.format {
                 CostFormat::Text => text.push_str(&cost::render::text(head)),
@@ -179,43 +203,44 @@ pub(crate) fn run(args: &Args, ctx: &super::Ctx) -> anyhow::Result<ExitStatus> {
     }
     std::io::stdout().write_all(text.as_bytes())?;
 
-    let spec_budget = super::load_spec(&args.spec)?
-        .validated
-        .and_then(|v| v.model.cost.monthly_budget_usd);
-    let Some(budget) = args.budget.or(spec_budget) else {
-        return Ok(ExitStatus::Success);
-    };
-    if !budget.is_finite() || budget < 0.0 {
+    if let Some(budget) = args.budget
+        && (!budget.is_finite() || budget < 0.0)
+    {
         anyhow::bail!("the budget must be a positive number of USD, got {budget}");
     }
-    let over: Vec<String> = heads
-        .iter()
-        .flat_map(|(env, e)| {
-            e.clouds
-                .iter()
-                .filter(|c| (c.total_usd * 100.0).round() > (budget * 100.0).round())
-                .map(move |c| {
-                    let cloud = match c.cloud {
-                        cost::Cloud::Aws => "AWS",
-                        cost::Cloud::Azure => "Azure",
-                    };
-                    if env.is_empty() {
-                        format!("{cloud} ${:.2}", c.total_usd)
-                    } else {
-                        format!("{env}/{cloud} ${:.2}", c.total_usd)
-                    }
-                })
-        })
-        .collect();
-    if over.is_empty() {
-        return Ok(ExitStatus::Success);
+    // Each environment is checked against its own budget; `--budget` overrides them all.
+    let mut status = ExitStatus::Success;
+    for head in &heads {
+        let Some(budget) = args.budget.or(head.budget_usd) else {
+            continue;
+        };
+        let over: Vec<String> = head
+            .estimate
+            .clouds
+            .iter()
+            .filter(|c| (c.total_usd * 100.0).round() > (budget * 100.0).round())
+            .map(|c| {
+                let cloud = match c.cloud {
+                    cost::Cloud::Aws => "AWS",
+                    cost::Cloud::Azure => "Azure",
+                };
+                if head.env.is_empty() {
+                    format!("{cloud} ${:.2}", c.total_usd)
+                } else {
+                    format!("{}/{cloud} ${:.2}", head.env, c.total_usd)
+                }
+            })
+            .collect();
+        if !over.is_empty() {
+            writeln!(
+                std::io::stderr(),
+                "error: the estimate exceeds the monthly budget of ${budget:.2}: {}",
+                over.join(", ")
+            )?;
+            status = ExitStatus::Failure;
+        }
     }
-    writeln!(
-        std::io::stderr(),
-        "error: the estimate exceeds the monthly budget of ${budget:.2}: {}",
-        over.join(", ")
-    )?;
-    Ok(ExitStatus::Failure)
+    Ok(status)
 }
 
 fn env_key(env: &str) -> String {

@@ -134,9 +134,12 @@ pub(crate) fn run(args: &Args, ctx: &super::Ctx) -> anyhow::Result<ExitStatus> {
     );
     // Environments are compared by name; a spec without overlays is one unnamed environment.
     let mut deltas = Vec::new();
-    for (env, head) in &after {
-        if let Some((_, base)) = before.iter().find(|(e, _)| e == env) {
-            deltas.push((env.clone(), cost::compare(base, head)));
+    for head in &after {
+        if let Some(base) = before.iter().find(|b| b.env == head.env) {
+            deltas.push((
+                head.env.clone(),
+                cost::compare(&base.estimate, &head.estimate),
+            ));
         }
     }
     let heading = |env: &str, md: bool| match (env.is_empty(), md) {
