@@ -378,3 +378,54 @@ fn each_environment_is_checked_against_its_own_budget() {
     let (code, _, err) = fleetform(&["cost", path.to_str().unwrap(), "--budget", "1000000"]);
     assert_eq!(code, 0, "{err}");
 }
+
+/// `--budget` takes a finite number of USD, zero or more; anything else is a usage error
+/// (exit 2) before any estimate is printed.
+#[test]
+fn a_budget_that_is_not_zero_or_more_is_a_usage_error() {
+    for bad in ["-1", "inf", "NaN", "lots"] {
+        let (code, out, err) = fleetform(&[
+            "cost",
+            "examples/cost-worked-a/fleet.yaml",
+            &format!("--budget={bad}"),
+        ]);
+        assert_eq!(code, 2, "{bad}: {err}");
+        assert!(out.is_empty(), "{bad}: no estimate is printed: {out}");
+        assert!(err.contains("zero or more"), "{bad}: {err}");
+    }
+    // Zero is a budget (nothing may be spent), not an error.
+    let (code, _, err) = fleetform(&["cost", "examples/cost-worked-a/fleet.yaml", "--budget", "0"]);
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("exceeds the monthly budget of $0.00"), "{err}");
+    let (code, out, _) = fleetform(&["cost", "--help"]);
+    assert_eq!(code, 0);
+    assert!(out.contains("zero or more"), "{out}");
+}
+
+/// The budget message formats money like the estimate does (`$5,544.89`, not `$5544.89`),
+/// and a total equal to the budget to the cent is within it (`cost::budget` compares cents).
+#[test]
+fn the_budget_message_formats_money_like_the_estimate() {
+    let (code, _, err) = fleetform(&[
+        "cost",
+        "examples/environments/fleet.yaml",
+        "--budget",
+        "5000",
+    ]);
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains("exceeds the monthly budget of $5,000.00: prod/Azure $5,544.89"),
+        "{err}"
+    );
+    assert!(
+        !err.contains("prod/AWS"),
+        "AWS ($4,743.77) is within $5,000: {err}"
+    );
+    let (code, _, err) = fleetform(&[
+        "cost",
+        "examples/cost-worked-a/fleet.yaml",
+        "--budget",
+        "301.33",
+    ]);
+    assert_eq!(code, 0, "$301.33 is not over a budget of $301.33: {err}");
+}

@@ -23,9 +23,9 @@ pub struct Args {
     /// Output format.
     #[arg(long, value_enum, default_value_t = CostFormat::Text)]
     pub format: CostFormat,
-    /// Monthly budget in USD per cloud; exit 1 when an estimate exceeds it. Defaults to the
-    /// spec's `cost.monthly_budget_usd`.
-    #[arg(long, value_name = "USD")]
+    /// Monthly budget in USD per cloud, zero or more; exit 1 when an estimate exceeds it.
+    /// Defaults to the spec's (or each environment's) `cost.monthly_budget_usd`.
+    #[arg(long, value_name = "USD", value_parser = parse_budget)]
     pub budget: Option<f64>,
     /// A price book file that overrides the embedded prices (same shape, any subset).
     #[arg(long, value_name = "FILE")]
@@ -203,44 +203,49 @@ pub(crate) fn run(args: &Args, ctx: &super::Ctx) -> anyhow::Result<ExitStatus> {
     }
     std::io::stdout().write_all(text.as_bytes())?;
 
-    if let Some(budget) = args.budget
-        && (!budget.is_finite() || budget < 0.0)
-    {
-        anyhow::bail!("the budget must be a positive number of USD, got {budget}");
-    }
     // Each environment is checked against its own budget; `--budget` overrides them all.
     let mut status = ExitStatus::Success;
     for head in &heads {
         let Some(budget) = args.budget.or(head.budget_usd) else {
             continue;
         };
-        let over: Vec<String> = head
-            .estimate
-            .clouds
+        let breaches = cost::Budget {
+            per_cloud_usd: Some(budget),
+            combined_usd: None,
+        }
+        .breaches(&head.estimate);
+        if breaches.is_empty() {
+            continue;
+        }
+        let over: Vec<String> = breaches
             .iter()
-            .filter(|c| (c.total_usd * 100.0).round() > (budget * 100.0).round())
-            .map(|c| {
-                let cloud = match c.cloud {
-                    cost::Cloud::Aws => "AWS",
-                    cost::Cloud::Azure => "Azure",
-                };
+            .map(|b| {
+                let cloud = b.cloud.map_or("all clouds", cost::Cloud::name);
+                let total = cost::format::usd(b.total_usd);
                 if head.env.is_empty() {
-                    format!("{cloud} ${:.2}", c.total_usd)
+                    format!("{cloud} {total}")
                 } else {
-                    format!("{}/{cloud} ${:.2}", head.env, c.total_usd)
+                    format!("{}/{cloud} {total}", head.env)
                 }
             })
             .collect();
-        if !over.is_empty() {
-            writeln!(
-                std::io::stderr(),
-                "error: the estimate exceeds the monthly budget of ${budget:.2}: {}",
-                over.join(", ")
-            )?;
-            status = ExitStatus::Failure;
-        }
+        writeln!(
+            std::io::stderr(),
+            "error: the estimate exceeds the monthly budget of {}: {}",
+            cost::format::usd(budget),
+            over.join(", ")
+        )?;
+        status = ExitStatus::Failure;
     }
     Ok(status)
+}
+
+/// A `--budget` value: a finite number of USD, zero or more.
+fn parse_budget(value: &str) -> Result<f64, String> {
+    match value.trim().parse::<f64>() {
+        Ok(usd) if usd.is_finite() && usd >= 0.0 => Ok(usd),
+        _ => Err("the budget must be a number of USD, zero or more (e.g. `500`)".to_owned()),
+    }
 }
 
 fn env_key(env: &str) -> String {
