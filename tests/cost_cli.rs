@@ -429,3 +429,101 @@ fn the_budget_message_formats_money_like_the_estimate() {
     ]);
     assert_eq!(code, 0, "$301.33 is not over a budget of $301.33: {err}");
 }
+
+// ---------------------------------------------------------------------------------------------
+// `--compare` across environments
+
+/// The environments example as a base spec whose `prod` environment is named `production`.
+fn environments_renamed() -> (tempfile::TempDir, String, String) {
+    let spec = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/environments/fleet.yaml"),
+    )
+    .unwrap();
+    let base = spec.replacen("\n  prod:\n", "\n  production:\n", 1);
+    assert_ne!(base, spec);
+    let dir = tempfile::tempdir().unwrap();
+    let (base_path, head_path) = (dir.path().join("base.yaml"), dir.path().join("head.yaml"));
+    std::fs::write(&base_path, base).unwrap();
+    std::fs::write(&head_path, spec).unwrap();
+    let path = |p: std::path::PathBuf| p.to_str().unwrap().to_owned();
+    (dir, path(base_path), path(head_path))
+}
+
+/// An environment in one spec only is compared with nothing: every line of `prod` (head
+/// only) shows as added, every line of `production` (base only) as removed, and the text says
+/// so instead of leaving them out.
+#[test]
+fn compare_shows_environments_of_one_spec_as_added_or_removed() {
+    let (_dir, base, head) = environments_renamed();
+    let (code, out, err) = fleetform(&["cost", &head, "--compare", &base, "--format", "json"]);
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).expect("one JSON document");
+    let envs: Vec<&str> = v.as_object().unwrap().keys().map(String::as_str).collect();
+    assert_eq!(envs, ["dev", "staging", "prod", "production"]);
+    for (env, change, present, absent) in [
+        ("prod", "added", "head_total_usd", "base_total_usd"),
+        ("production", "removed", "base_total_usd", "head_total_usd"),
+    ] {
+        let clouds = v[env]["clouds"].as_array().unwrap();
+        assert_eq!(clouds.len(), 2, "{env}");
+        for c in clouds {
+            assert!(c[absent].is_null(), "{env}: {c}");
+            assert!(c[present].as_f64().unwrap() > 0.0, "{env}: {c}");
+            let lines = c["lines"].as_array().unwrap();
+            assert!(!lines.is_empty(), "{env}");
+            assert!(lines.iter().all(|l| l["change"] == change), "{env}: {c}");
+        }
+    }
+    // prod's Azure bill ($5,544.89) is added whole.
+    let azure = &v["prod"]["clouds"][1];
+    assert_eq!(azure["cloud"], "azure");
+    assert_eq!(cents(azure["delta_usd"].as_f64().unwrap()), 554_489);
+
+    let (code, out, err) = fleetform(&["cost", &head, "--compare", &base]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("Environment prod\n"), "{out}");
+    assert!(
+        out.contains("Environment `prod` is only in the head spec"),
+        "{out}"
+    );
+    assert!(
+        out.contains("Environment `production` is only in the base spec"),
+        "{out}"
+    );
+}
+
+/// A base spec without environments against a head spec with them: the unnamed estimate
+/// shows as removed and each environment as added, as one JSON document keyed by name.
+#[test]
+fn compare_of_a_spec_without_environments_with_one_that_has_them() {
+    let (code, out, err) = fleetform(&[
+        "cost",
+        "examples/environments/fleet.yaml",
+        "--compare",
+        "examples/cost-worked-a/fleet.yaml",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).expect("one JSON document");
+    let envs: Vec<&str> = v.as_object().unwrap().keys().map(String::as_str).collect();
+    assert_eq!(envs, ["dev", "staging", "prod", "default"]);
+    assert_eq!(
+        cents(v["default"]["clouds"][1]["delta_usd"].as_f64().unwrap()),
+        -30133
+    );
+
+    // The other way round: the document is keyed by name too, not just the unnamed estimate.
+    let (code, out, err) = fleetform(&[
+        "cost",
+        "examples/cost-worked-a/fleet.yaml",
+        "--compare",
+        "examples/environments/fleet.yaml",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).expect("one JSON document");
+    let envs: Vec<&str> = v.as_object().unwrap().keys().map(String::as_str).collect();
+    assert_eq!(envs, ["default", "dev", "staging", "prod"]);
+}

@@ -127,6 +127,95 @@ pub(crate) fn price_book(path: Option<&Path>) -> anyhow::Result<PriceBook> {
     })
 }
 
+/// The spec an environment is missing from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum OnlyIn {
+    Base,
+    Head,
+}
+
+/// One environment's cost change from the base spec to the head spec.
+pub(crate) struct EnvDelta {
+    /// The environment's name; empty for a spec without overlays.
+    pub env: String,
+    pub delta: cost::Delta,
+    /// Set when only one spec has the environment: it is compared with an empty estimate, so
+    /// every line shows as added (or removed).
+    pub only_in: Option<OnlyIn>,
+}
+
+impl EnvDelta {
+    /// The note as a text line or a markdown paragraph; empty without a note.
+    pub(crate) fn note_block(&self, markdown: bool) -> String {
+        match (self.note(), markdown) {
+            (None, _) => String::new(),
+            (Some(note), false) => format!("Note: {note}\n"),
+            (Some(note), true) => format!("_{note}_\n\n"),
+        }
+    }
+
+    /// Why every line is added or removed, for an environment of one spec only.
+    pub(crate) fn note(&self) -> Option<String> {
+        let (side, change) = match self.only_in? {
+            OnlyIn::Base => ("base", "removed"),
+            OnlyIn::Head => ("head", "added"),
+        };
+        Some(if self.env.is_empty() {
+            let other = match self.only_in? {
+                OnlyIn::Base => "head",
+                OnlyIn::Head => "base",
+            };
+            format!(
+                "The {side} spec has no environments (the {other} spec has), so its whole \
+                 estimate shows as {change}."
+            )
+        } else {
+            format!(
+                "Environment `{}` is only in the {side} spec, so its whole estimate shows as {change}.",
+                self.env
+            )
+        })
+    }
+}
+
+/// Pairs the environments of two specs by name: head order first, then environments only the
+/// base has. An environment of one spec only is compared with an empty estimate rather than
+/// left out.
+pub(crate) fn env_deltas(bases: &[EnvEstimate], heads: &[EnvEstimate]) -> Vec<EnvDelta> {
+    let nothing = |like: &Estimate| Estimate {
+        clouds: Vec::new(),
+        advice: Vec::new(),
+        conventions: like.conventions.clone(),
+        assumptions: Vec::new(),
+    };
+    let mut out: Vec<EnvDelta> = heads
+        .iter()
+        .map(|head| match bases.iter().find(|b| b.env == head.env) {
+            Some(base) => EnvDelta {
+                env: head.env.clone(),
+                delta: cost::compare(&base.estimate, &head.estimate),
+                only_in: None,
+            },
+            None => EnvDelta {
+                env: head.env.clone(),
+                delta: cost::compare(&nothing(&head.estimate), &head.estimate),
+                only_in: Some(OnlyIn::Head),
+            },
+        })
+        .collect();
+    out.extend(
+        bases
+            .iter()
+            .filter(|base| !heads.iter().any(|h| h.env == base.env))
+            .map(|base| EnvDelta {
+                env: base.env.clone(),
+                delta: cost::compare(&base.estimate, &nothing(&base.estimate)),
+                only_in: Some(OnlyIn::Base),
+            }),
+    );
+    out
+}
+
 fn heading(env: &str, format: CostFormat) -> String {
     match (env.is_empty(), format) {
         (true, _) | (false, CostFormat::Json) => String::new(),
@@ -146,24 +235,21 @@ pub(crate) fn run(args: &Args, ctx: &super::Ctx) -> anyhow::Result<ExitStatus> {
         let Some(bases) = estimate_spec(base_path, &book, args.format, ctx)? else {
             return Ok(ExitStatus::Failure);
         };
-        for EnvEstimate {
-            env,
-            estimate: head,
-            ..
-        } in &heads
-        {
-            let Some(base) = bases.iter().find(|b| &b.env == env) else {
-                continue;
-            };
-            let delta = cost::compare(&base.estimate, head);
-            text.push_str(&heading(env, args.format));
+        for d in env_deltas(&bases, &heads) {
+            text.push_str(&heading(&d.env, args.format));
             match args.format {
-                CostFormat::Text => text.push_str(&cost::compare::text(&delta)),
-                CostFormat::Markdown => text.push_str(&cost::compare::markdown(&delta)),
+                CostFormat::Text => {
+                    text.push_str(&d.note_block(false));
+                    text.push_str(&cost::compare::text(&d.delta));
+                }
+                CostFormat::Markdown => {
+                    text.push_str(&d.note_block(true));
+                    text.push_str(&cost::compare::markdown(&d.delta));
+                }
                 CostFormat::Json => {
                     json.insert(
-                        env_key(env),
-                        serde_json::from_str(&cost::compare::json(&delta)?)?,
+                        env_key(&d.env),
+                        serde_json::from_str(&cost::compare::json(&d.delta)?)?,
                     );
                 }
             }
@@ -189,15 +275,11 @@ pub(crate) fn run(args: &Args, ctx: &super::Ctx) -> anyhow::Result<ExitStatus> {
         }
     }
     if args.format == CostFormat::Json {
-        // Without overlays, the document is the estimate itself; with them, one per environment.
-        let value = match (heads.len(), json.remove("default")) {
-            (1, Some(v)) => v,
-            (_, other) => {
-                if let Some(v) = other {
-                    json.insert("default".to_owned(), v);
-                }
-                serde_json::Value::Object(json)
-            }
+        // Without overlays, the document is the estimate (or delta) itself; with them, one per
+        // environment.
+        let value = match json.get("default") {
+            Some(single) if json.len() == 1 => single.clone(),
+            _ => serde_json::Value::Object(json),
         };
         text = serde_json::to_string_pretty(&value)? + "\n";
     }
