@@ -404,6 +404,26 @@ fn diff_of_specs_whose_environments_differ_prices_each_side() {
     }
 }
 
+/// With `--format json`, stdout is one JSON document even when both specs are invalid: the
+/// first invalid spec is reported, like `cost --compare` does.
+#[test]
+fn diff_as_json_of_two_invalid_specs_is_one_document() {
+    let dir = specs();
+    let broken = edit(&base(), "version: 1", "version: 1\nno_such_key: true");
+    write(dir.path(), "bad-old.yaml", &broken);
+    write(dir.path(), "bad-new.yaml", &broken);
+    let out = run(
+        dir.path(),
+        &["diff", "bad-old.yaml", "bad-new.yaml", "--format", "json"],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let v: serde_json::Value =
+        serde_json::from_slice(&out.stdout).expect("stdout is one JSON document");
+    let text = v.to_string();
+    assert!(text.contains("bad-old.yaml"), "{text}");
+    assert!(!text.contains("bad-new.yaml"), "{text}");
+}
+
 // ---------------------------------------------------------------------------------------------
 // --exit-code
 

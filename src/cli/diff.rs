@@ -121,6 +121,10 @@ pub(crate) fn run(args: &Args, ctx: &super::Ctx) -> anyhow::Result<ExitStatus> {
         if o.validated.is_none() {
             super::report(&o.diagnostics, &o.sources, diag_format, ctx)?;
             failed = true;
+            // stdout holds one JSON document: report the first invalid spec only.
+            if args.format == DiffFormat::Json {
+                break;
+            }
         }
     }
     if failed {
