@@ -400,3 +400,41 @@ fn invalid_workloads_are_errors_not_panics() {
     let err = estimate(&w, &book()).expect_err("no hub fits");
     assert!(err.to_string().contains("no IoT Hub tier fits"), "{err}");
 }
+
+/// A hub near its daily quota gets a note naming the next size up and what it would cost: at
+/// the price book's unit price (here an override of $30 per S1 unit, not the $25 list default),
+/// for every hub. 1,000 devices × 780 messages of 1 KB = 780,000 a day over 2 hubs is 390,000
+/// per hub, 97.5% of S1 × 1; the next size, S1 × 2 per hub × 2 hubs, is 4 × $30 = $120.
+#[test]
+fn the_headroom_note_prices_the_next_size_from_the_book_for_every_hub() {
+    let mut w = Workload::new(1_000, 780.0, 1_000);
+    w.azure = Some(AzureWorkload {
+        hub_pin: Some(HubPin {
+            sku: HubSku::S1,
+            units: Some(1),
+        }),
+        hubs: 2,
+        ..AzureWorkload::default()
+    });
+    let book = PriceBook::with_overrides("azure.iot_hub.standard_s1.price_usd: 30\n", "p.yaml")
+        .expect("valid override");
+    let e = estimate(&w, &book).expect("estimates");
+    let hub = &e.clouds[0].lines[0];
+    assert_close(hub.monthly_usd, 60.0);
+    let note = e
+        .assumptions
+        .iter()
+        .find(|a| a.text.contains("of its daily quota"))
+        .expect("a headroom note");
+    assert!(
+        note.text
+            .contains("unless it moves to S1 × 2 per hub × 2 hubs ($120.00 a month"),
+        "{}",
+        note.text
+    );
+    assert!(
+        note.text.contains("S1 × 1 per hub × 2 hubs runs at 97.5%"),
+        "{}",
+        note.text
+    );
+}

@@ -179,6 +179,11 @@ fn iot_hub(
         );
     }
     if sizing.headroom < 0.05 {
+        let per_hub = if hubs > 1 {
+            format!(" per hub × {hubs} hubs")
+        } else {
+            String::new()
+        };
         let next = capacity::iot_hub_sizing(sizing.daily_capacity + 1, allow_basic, None).ok();
         let growth = if sizing.headroom <= 0.0 {
             "any growth".to_owned()
@@ -186,15 +191,24 @@ fn iot_hub(
             format!("growth beyond {}", format::pct(sizing.headroom))
         };
         notes.push(format!(
-            "IoT Hub {sku} × {} runs at {} of its daily quota: {growth} throttles the hub{}.",
+            "IoT Hub {sku} × {}{per_hub} runs at {} of its daily quota: {growth} throttles the \
+             hub{}.",
             sizing.units,
             format::pct(1.0 - sizing.headroom),
-            next.map_or_else(String::new, |n| format!(
-                " unless it moves to {} × {} ({} a month at list price)",
-                n.sku,
-                n.units,
-                format::usd(n.default_monthly_usd)
-            ))
+            next.map_or_else(String::new, |n| {
+                // Billed like the line: units × hubs at the book's unit price.
+                let monthly = book
+                    .azure
+                    .iot_hub
+                    .unit(n.sku)
+                    .cost(f64::from(n.units * hubs));
+                format!(
+                    " unless it moves to {} × {}{per_hub} ({} a month at list price)",
+                    n.sku,
+                    n.units,
+                    format::usd(monthly)
+                )
+            })
         ));
     }
     let throttle = sku.d2c_sends_per_s(sizing.units) as f64;
