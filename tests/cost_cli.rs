@@ -527,3 +527,83 @@ fn compare_of_a_spec_without_environments_with_one_that_has_them() {
     let envs: Vec<&str> = v.as_object().unwrap().keys().map(String::as_str).collect();
     assert_eq!(envs, ["default", "dev", "staging", "prod"]);
 }
+
+// ---------------------------------------------------------------------------------------------
+// Regions
+
+fn assumptions(v: &serde_json::Value) -> Vec<(String, String)> {
+    v["assumptions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| {
+            (
+                a["cloud"].as_str().unwrap_or_default().to_owned(),
+                a["text"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
+
+/// The price book holds us-east-1 and eastus prices. The environments example deploys dev
+/// and staging to us-east-2 and eastus2, so their estimates say the figures are for the
+/// book's regions and how to price the spec's; prod deploys to us-east-1 and eastus and
+/// needs no such note.
+#[test]
+fn an_estimate_for_another_region_says_whose_prices_it_uses() {
+    let (code, out, err) = fleetform(&[
+        "cost",
+        "examples/environments/fleet.yaml",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    for env in ["dev", "staging"] {
+        let notes = assumptions(&v[env]);
+        for (cloud, book, spec) in [
+            ("aws", "us-east-1", "us-east-2"),
+            ("azure", "eastus", "eastus2"),
+        ] {
+            let note = notes
+                .iter()
+                .find(|(c, t)| c == cloud && t.contains(&format!("deploys to {spec}")))
+                .unwrap_or_else(|| panic!("{env}/{cloud}: no region note in {notes:#?}"));
+            assert!(
+                note.1.contains(&format!("list prices for {book}")),
+                "{}",
+                note.1
+            );
+            assert!(note.1.contains("--pricebook"), "{}", note.1);
+        }
+    }
+    let prod = assumptions(&v["prod"]);
+    assert!(
+        !prod.iter().any(|(_, t)| t.contains("deploys to")),
+        "{prod:#?}"
+    );
+
+    // A price book for the spec's region (its `meta.regions`) silences the note.
+    let (_dir, path) = pricebook("meta:\n  regions:\n    aws: us-east-2\n    azure: eastus2\n");
+    let (code, out, err) = fleetform(&[
+        "cost",
+        "examples/environments/fleet.yaml",
+        "--pricebook",
+        &path,
+        "--format",
+        "json",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let dev = assumptions(&v["dev"]);
+    assert!(
+        !dev.iter().any(|(_, t)| t.contains("deploys to")),
+        "{dev:#?}"
+    );
+    assert!(
+        assumptions(&v["prod"])
+            .iter()
+            .any(|(_, t)| t.contains("deploys to us-east-1")),
+        "prod now differs from the book"
+    );
+}

@@ -101,12 +101,14 @@ pub(crate) fn estimates(
         .into_iter()
         .map(|(env, model)| {
             let mut estimate = cost::estimate(&cost::from_model::workload(model), book)?;
-            estimate
-                .assumptions
-                .extend(cost::from_model::ASSUMPTIONS.iter().map(|a| Assumption {
-                    cloud: None,
-                    text: (*a).to_owned(),
-                }));
+            // Prices for another region than the spec's matter most: say so first.
+            let mut assumptions = cost::from_model::region_assumptions(model, book);
+            assumptions.append(&mut estimate.assumptions);
+            assumptions.extend(cost::from_model::ASSUMPTIONS.iter().map(|a| Assumption {
+                cloud: None,
+                text: (*a).to_owned(),
+            }));
+            estimate.assumptions = assumptions;
             Ok(EnvEstimate {
                 env,
                 estimate,
