@@ -438,3 +438,82 @@ fn the_headroom_note_prices_the_next_size_from_the_book_for_every_hub() {
         note.text
     );
 }
+
+/// The planner sized the hub for the fleet a year ahead; the sizing advice must not undercut
+/// it with a size that only fits today. 2,880,000 quota messages a day today fit S1 × 8
+/// ($200), but 3,600,000 are planned (25% growth), which needs S1 × 9 ($225): against a pinned
+/// S2 × 1 ($250) that saves $25, not $50.
+#[test]
+fn hub_sizing_advice_fits_the_planned_volume() {
+    let mut w = fleet(1_500);
+    w.shadow_updates_per_device_per_day = 1.0; // twins: Standard only, no Basic advice
+    w.shadow_document_bytes = 500;
+    let azure = w.azure.as_mut().expect("azure");
+    azure.hub_pin = Some(HubPin {
+        sku: HubSku::S2,
+        units: Some(1),
+    });
+    azure.planned_daily_quota_messages = Some(3_600_000);
+    let e = run(&w);
+    let advice = find(&e, Cloud::Azure, "Size the hub as S1 × 9 instead of S2 × 1")
+        .unwrap_or_else(|| panic!("sizing advice for the planned volume: {:#?}", e.advice));
+    assert_close(advice.monthly_saving_usd, 25.0);
+    assert!(
+        advice
+            .detail
+            .contains("3,600,000 quota messages a day (planned a year ahead) fit S1 × 9"),
+        "{}",
+        advice.detail
+    );
+    // The bill itself is today's: the pinned S2 × 1.
+    assert_close(e.clouds[1].lines[0].monthly_usd, 250.0);
+}
+
+/// With several hubs the advice says the size is per hub, and the saving counts every hub:
+/// 2 hubs pinned at S2 × 1 carry 1,445,000 a day each; S1 × 4 per hub fits, saving
+/// 2 × ($250 − $100) = $300.
+#[test]
+fn hub_sizing_advice_for_several_hubs_says_per_hub() {
+    let mut w = fleet(1_500);
+    w.shadow_updates_per_device_per_day = 1.0;
+    w.shadow_document_bytes = 500;
+    let azure = w.azure.as_mut().expect("azure");
+    azure.hub_pin = Some(HubPin {
+        sku: HubSku::S2,
+        units: Some(1),
+    });
+    azure.hubs = 2;
+    let e = run(&w);
+    let advice = find(&e, Cloud::Azure, "S1 × 4")
+        .unwrap_or_else(|| panic!("sizing advice: {:#?}", e.advice));
+    assert_close(advice.monthly_saving_usd, 300.0);
+    assert!(
+        advice.detail.contains("per hub × 2 hubs"),
+        "{}",
+        advice.detail
+    );
+}
+
+/// A pinned Standard hub (the CLI always pins the planner's size) on a fleet without twins,
+/// C2D or methods: Basic is still worth suggesting. S1 × 8 ($200) → B2 × 1 ($50).
+#[test]
+fn basic_hub_advice_also_when_the_hub_is_pinned() {
+    let mut w = fleet(1_500);
+    w.azure.as_mut().expect("azure").hub_pin = Some(HubPin {
+        sku: HubSku::S1,
+        units: Some(8),
+    });
+    let e = run(&w);
+    let basic = find(&e, Cloud::Azure, "Use a Basic IoT Hub (B2 × 1)")
+        .unwrap_or_else(|| panic!("basic advice: {:#?}", e.advice));
+    assert_close(basic.monthly_saving_usd, 150.0);
+
+    // A fleet that declares C2D, twins or methods needs Standard even at a zero rate.
+    w.azure.as_mut().expect("azure").needs_standard_hub = true;
+    let e = run(&w);
+    assert!(
+        find(&e, Cloud::Azure, "Basic IoT Hub").is_none(),
+        "{:#?}",
+        e.advice
+    );
+}

@@ -607,3 +607,74 @@ fn an_estimate_for_another_region_says_whose_prices_it_uses() {
         "prod now differs from the book"
     );
 }
+
+// ---------------------------------------------------------------------------------------------
+// Hub advice
+
+fn advice_titles(v: &serde_json::Value) -> Vec<String> {
+    v["advice"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["title"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+/// industrial-cranes grows 15% a year: the planner sized each hub for 6,007,140 quota
+/// messages a day (S1 × 16), which S2 × 1 (6,000,000) cannot carry. No advice may suggest it.
+#[test]
+fn hub_advice_does_not_undercut_the_planned_fleet() {
+    let (code, out, err) = fleetform(&[
+        "cost",
+        "examples/industrial-cranes/fleet.yaml",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let titles = advice_titles(&v);
+    assert!(
+        !titles.iter().any(|t| t.starts_with("Size the hub")),
+        "{titles:#?}"
+    );
+}
+
+/// Basic advice is reachable from a spec: worked example A without twins on a Standard hub
+/// gets it; the same spec declaring cloud-to-device commands (at the default rate of zero)
+/// does not, because Basic has no C2D.
+#[test]
+fn basic_hub_advice_from_a_spec_only_without_standard_features() {
+    let spec = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/cost-worked-a/fleet.yaml"),
+    )
+    .unwrap();
+    let no_twins = spec.replacen(
+        "  state:\n    enabled: true\n    updates_per_device_per_day: 24\n    document_bytes: 1024\n",
+        "",
+        1,
+    );
+    assert_ne!(no_twins, spec);
+    let commands = no_twins.replacen(
+        "  peak_factor: 1\n",
+        "  peak_factor: 1\n  cloud_to_device:\n    commands: true\n",
+        1,
+    );
+    assert_ne!(commands, no_twins);
+    let dir = tempfile::tempdir().unwrap();
+    for (name, text, basic) in [
+        ("plain.yaml", no_twins, true),
+        ("c2d.yaml", commands, false),
+    ] {
+        let path = dir.path().join(name);
+        std::fs::write(&path, text).unwrap();
+        let (code, out, err) = fleetform(&["cost", path.to_str().unwrap(), "--format", "json"]);
+        assert_eq!(code, 0, "{name}: {err}");
+        let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+        let titles = advice_titles(&v);
+        assert_eq!(
+            titles.iter().any(|t| t.starts_with("Use a Basic IoT Hub")),
+            basic,
+            "{name}: {titles:#?}"
+        );
+    }
+}

@@ -113,7 +113,8 @@ pub(crate) fn hub_sizing(
     azure: &AzureWorkload,
     t: &Traffic,
 ) -> Result<(capacity::HubSizing, String, bool), Error> {
-    let allow_basic = azure.hub_allow_basic && !w.uses_standard_hub_features();
+    let allow_basic =
+        azure.hub_allow_basic && !azure.needs_standard_hub && !w.uses_standard_hub_features();
     let free = matches!(
         azure.hub_pin,
         Some(HubPin {
@@ -132,7 +133,18 @@ pub(crate) fn hub_sizing(
     if hubs > 1 {
         text = format!("({text}) ÷ {hubs} hubs = {} per hub", format::int(per_hub));
     }
-    let sizing = capacity::iot_hub_sizing(per_hub, allow_basic, azure.hub_pin)?;
+    // Without a pin, size the way the planner does: for the planned fleet when it is larger.
+    let sized_for = match azure.planned_daily_quota_messages {
+        Some(planned) if azure.hub_pin.is_none() && planned > per_hub => {
+            text = format!(
+                "{text}; sized for the {} planned a year ahead",
+                format::int(planned)
+            );
+            planned
+        }
+        _ => per_hub,
+    };
+    let sizing = capacity::iot_hub_sizing(sized_for, allow_basic, azure.hub_pin)?;
     Ok((sizing, text, allow_basic))
 }
 

@@ -295,10 +295,14 @@ fn azure_workload(model: &Model, az: &model::Azure, w: &Workload) -> AzureWorklo
             az.hub.sku,
             model::HubSku::B1 | model::HubSku::B2 | model::HubSku::B3
         ),
+        needs_standard_hub: model.messaging.cloud_talks_back(),
         hub_pin: Some(HubPin {
             sku: az.hub.sku.into(),
             units: Some(az.hub.units),
         }),
+        // The Free tier's plan is in 0.5 KB blocks; the other tiers' in 4 KB blocks.
+        planned_daily_quota_messages: (az.hub.sku != model::HubSku::F1)
+            .then_some(az.hub.planned_daily_quota_messages),
         hubs: u32::try_from(az.hubs.len()).unwrap_or(1).max(1),
         event_hubs: (streams || capture).then(|| EventHubs {
             tier: eh.tier.into(),
