@@ -678,3 +678,43 @@ fn basic_hub_advice_from_a_spec_only_without_standard_features() {
         );
     }
 }
+
+/// Every price-book error names the file it comes from, including a value out of range or a
+/// fixed field changed; a currency other than USD gets its own hint.
+#[test]
+fn price_book_errors_name_the_file() {
+    for (yaml, key) in [
+        (
+            "aws.iot_core.messaging.unit: 1K messages\n",
+            "aws.iot_core.messaging.unit",
+        ),
+        ("aws.s3.put_requests.price_usd: -1\n", "aws.s3.put_requests"),
+        ("meta.currency: EUR\n", "meta.currency"),
+    ] {
+        let (_dir, path) = pricebook(yaml);
+        let (code, out, err) = fleetform(&[
+            "cost",
+            "examples/cost-worked-a/fleet.yaml",
+            "--pricebook",
+            &path,
+        ]);
+        assert_eq!(code, 2, "{yaml}: {err}");
+        assert!(out.is_empty(), "{yaml}: {out}");
+        assert!(
+            err.contains(&path) && err.contains(&format!("`{key}")),
+            "{yaml}: the error names the file and `{key}`:\n{err}"
+        );
+    }
+    let (_dir, path) = pricebook("meta.currency: EUR\n");
+    let (_, _, err) = fleetform(&[
+        "cost",
+        "examples/cost-worked-a/fleet.yaml",
+        "--pricebook",
+        &path,
+    ]);
+    assert!(
+        err.contains("hint: prices must be in USD; convert them"),
+        "{err}"
+    );
+    assert!(!err.contains("metering rules"), "{err}");
+}
