@@ -249,10 +249,7 @@ pub(crate) fn run(args: &Args, ctx: &super::Ctx) -> anyhow::Result<ExitStatus> {
                     text.push_str(&cost::compare::markdown(&d.delta));
                 }
                 CostFormat::Json => {
-                    json.insert(
-                        env_key(&d.env),
-                        serde_json::from_str(&cost::compare::json(&d.delta)?)?,
-                    );
+                    json.insert(env_key(&d.env), serde_json::to_value(&d.delta)?);
                 }
             }
         }
@@ -268,10 +265,7 @@ pub(crate) fn run(args: &Args, ctx: &super::Ctx) -> anyhow::Result<ExitStatus> {
                 CostFormat::Text => text.push_str(&cost::render::text(head)),
                 CostFormat::Markdown => text.push_str(&cost::render::markdown(head)),
                 CostFormat::Json => {
-                    json.insert(
-                        env_key(env),
-                        serde_json::from_str(&cost::render::json(head)?)?,
-                    );
+                    json.insert(env_key(env), serde_json::to_value(head)?);
                 }
             }
         }

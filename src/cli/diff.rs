@@ -171,7 +171,7 @@ pub(crate) fn run(args: &Args, ctx: &super::Ctx) -> anyhow::Result<ExitStatus> {
                 } else {
                     d.env.clone()
                 };
-                cost_json.insert(key, serde_json::from_str(&cost::compare::json(&d.delta)?)?);
+                cost_json.insert(key, serde_json::to_value(&d.delta)?);
             }
             let v = serde_json::json!({ "infrastructure": infra, "cost": cost_json });
             serde_json::to_string_pretty(&v)? + "\n"
