@@ -329,10 +329,6 @@ fn event_hubs(
     Ok(())
 }
 
-pub(crate) fn tier_label(tier: BlobTier) -> &'static str {
-    tier.name()
-}
-
 fn storage_price(prices: &BlobPrices, tier: BlobTier) -> &Price {
     match tier {
         BlobTier::Hot => &prices.hot_storage,
@@ -375,7 +371,7 @@ fn blob_archive(
         ));
     }
     for span in &plan.spans {
-        let label = tier_label(span.class);
+        let label = span.class.name();
         let price = storage_price(prices, span.class);
         lines.add(
             BLOB,
@@ -421,13 +417,13 @@ fn blob_archive(
     for span in plan.spans.iter().filter(|s| s.by_transition) {
         lines.add(
             BLOB,
-            &format!("tier changes to {}", tier_label(span.class)),
+            &format!("tier changes to {}", span.class.name()),
             per_month / 10_000.0,
             write_price(prices, span.class),
             &format!(
                 "{} blobs/month, one {} write operation each",
                 format::num(per_month),
-                tier_label(span.class)
+                span.class.name()
             ),
         );
     }
