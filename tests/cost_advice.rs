@@ -400,3 +400,120 @@ fn invalid_workloads_are_errors_not_panics() {
     let err = estimate(&w, &book()).expect_err("no hub fits");
     assert!(err.to_string().contains("no IoT Hub tier fits"), "{err}");
 }
+
+/// A hub near its daily quota gets a note naming the next size up and what it would cost: at
+/// the price book's unit price (here an override of $30 per S1 unit, not the $25 list default),
+/// for every hub. 1,000 devices × 780 messages of 1 KB = 780,000 a day over 2 hubs is 390,000
+/// per hub, 97.5% of S1 × 1; the next size, S1 × 2 per hub × 2 hubs, is 4 × $30 = $120.
+#[test]
+fn the_headroom_note_prices_the_next_size_from_the_book_for_every_hub() {
+    let mut w = Workload::new(1_000, 780.0, 1_000);
+    w.azure = Some(AzureWorkload {
+        hub_pin: Some(HubPin {
+            sku: HubSku::S1,
+            units: Some(1),
+        }),
+        hubs: 2,
+        ..AzureWorkload::default()
+    });
+    let book = PriceBook::with_overrides("azure.iot_hub.standard_s1.price_usd: 30\n", "p.yaml")
+        .expect("valid override");
+    let e = estimate(&w, &book).expect("estimates");
+    let hub = &e.clouds[0].lines[0];
+    assert_close(hub.monthly_usd, 60.0);
+    let note = e
+        .assumptions
+        .iter()
+        .find(|a| a.text.contains("of its daily quota"))
+        .expect("a headroom note");
+    assert!(
+        note.text
+            .contains("unless it moves to S1 × 2 per hub × 2 hubs ($120.00 a month"),
+        "{}",
+        note.text
+    );
+    assert!(
+        note.text.contains("S1 × 1 per hub × 2 hubs runs at 97.5%"),
+        "{}",
+        note.text
+    );
+}
+
+/// The planner sized the hub for the fleet a year ahead; the sizing advice must not undercut
+/// it with a size that only fits today. 2,880,000 quota messages a day today fit S1 × 8
+/// ($200), but 3,600,000 are planned (25% growth), which needs S1 × 9 ($225): against a pinned
+/// S2 × 1 ($250) that saves $25, not $50.
+#[test]
+fn hub_sizing_advice_fits_the_planned_volume() {
+    let mut w = fleet(1_500);
+    w.shadow_updates_per_device_per_day = 1.0; // twins: Standard only, no Basic advice
+    w.shadow_document_bytes = 500;
+    let azure = w.azure.as_mut().expect("azure");
+    azure.hub_pin = Some(HubPin {
+        sku: HubSku::S2,
+        units: Some(1),
+    });
+    azure.planned_daily_quota_messages = Some(3_600_000);
+    let e = run(&w);
+    let advice = find(&e, Cloud::Azure, "Size the hub as S1 × 9 instead of S2 × 1")
+        .unwrap_or_else(|| panic!("sizing advice for the planned volume: {:#?}", e.advice));
+    assert_close(advice.monthly_saving_usd, 25.0);
+    assert!(
+        advice
+            .detail
+            .contains("3,600,000 quota messages a day (planned a year ahead) fit S1 × 9"),
+        "{}",
+        advice.detail
+    );
+    // The bill itself is today's: the pinned S2 × 1.
+    assert_close(e.clouds[1].lines[0].monthly_usd, 250.0);
+}
+
+/// With several hubs the advice says the size is per hub, and the saving counts every hub:
+/// 2 hubs pinned at S2 × 1 carry 1,445,000 a day each; S1 × 4 per hub fits, saving
+/// 2 × ($250 − $100) = $300.
+#[test]
+fn hub_sizing_advice_for_several_hubs_says_per_hub() {
+    let mut w = fleet(1_500);
+    w.shadow_updates_per_device_per_day = 1.0;
+    w.shadow_document_bytes = 500;
+    let azure = w.azure.as_mut().expect("azure");
+    azure.hub_pin = Some(HubPin {
+        sku: HubSku::S2,
+        units: Some(1),
+    });
+    azure.hubs = 2;
+    let e = run(&w);
+    let advice = find(&e, Cloud::Azure, "S1 × 4")
+        .unwrap_or_else(|| panic!("sizing advice: {:#?}", e.advice));
+    assert_close(advice.monthly_saving_usd, 300.0);
+    assert!(
+        advice.detail.contains("per hub × 2 hubs"),
+        "{}",
+        advice.detail
+    );
+}
+
+/// A pinned Standard hub (the CLI always pins the planner's size) on a fleet without twins,
+/// C2D or methods: Basic is still worth suggesting. S1 × 8 ($200) → B2 × 1 ($50).
+#[test]
+fn basic_hub_advice_also_when_the_hub_is_pinned() {
+    let mut w = fleet(1_500);
+    w.azure.as_mut().expect("azure").hub_pin = Some(HubPin {
+        sku: HubSku::S1,
+        units: Some(8),
+    });
+    let e = run(&w);
+    let basic = find(&e, Cloud::Azure, "Use a Basic IoT Hub (B2 × 1)")
+        .unwrap_or_else(|| panic!("basic advice: {:#?}", e.advice));
+    assert_close(basic.monthly_saving_usd, 150.0);
+
+    // A fleet that declares C2D, twins or methods needs Standard even at a zero rate.
+    w.azure.as_mut().expect("azure").needs_standard_hub = true;
+    let e = run(&w);
+    assert!(
+        find(&e, Cloud::Azure, "Basic IoT Hub").is_none(),
+        "{:#?}",
+        e.advice
+    );
+}

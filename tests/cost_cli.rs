@@ -300,3 +300,421 @@ fn compare_as_json_with_a_pricebook_carries_the_delta() {
         6715
     );
 }
+
+// ---------------------------------------------------------------------------------------------
+// The spec's budget
+
+fn fleetform_stdin(args: &[&str], input: &str) -> (i32, String, String) {
+    use std::io::Write as _;
+    let mut child = Command::new(get_cargo_bin("fleetform"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env("NO_COLOR", "1")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8(out.stdout).unwrap(),
+        String::from_utf8(out.stderr).unwrap(),
+    )
+}
+
+/// A spec read from stdin is read once: its `cost.monthly_budget_usd` still gates the
+/// estimate (worked example A's Azure bill of $301.33 is over a $250 budget).
+#[test]
+fn the_budget_of_a_spec_read_from_stdin_applies() {
+    let spec = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/cost-worked-a/fleet.yaml"),
+    )
+    .unwrap();
+    assert!(!spec.contains("\ncost:"));
+    let spec = format!("{spec}\ncost:\n  monthly_budget_usd: 250\n");
+    let (code, out, err) = fleetform_stdin(&["cost", "-"], &spec);
+    assert_eq!(code, 1, "over the spec's budget: {err}");
+    assert!(out.contains("Monthly total"), "{out}");
+    assert!(
+        err.contains("exceeds the monthly budget of $250.00"),
+        "{err}"
+    );
+    assert!(err.contains("Azure $301.33"), "{err}");
+}
+
+/// The environments example sets a budget per environment and none at the base. Each
+/// environment is checked against its own: staging's Azure bill ($105.92) is over a budget of
+/// $100, dev's ($105.11) is within its $150, prod within its $9,000.
+#[test]
+fn each_environment_is_checked_against_its_own_budget() {
+    let spec = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/environments/fleet.yaml"),
+    )
+    .unwrap();
+    let (code, _, err) = fleetform(&["cost", "examples/environments/fleet.yaml"]);
+    assert_eq!(code, 0, "every environment is within its budget: {err}");
+
+    let tighter = spec.replacen("monthly_budget_usd: 200", "monthly_budget_usd: 100", 1);
+    assert_ne!(tighter, spec);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("fleet.yaml");
+    std::fs::write(&path, tighter).unwrap();
+    let (code, _, err) = fleetform(&["cost", path.to_str().unwrap()]);
+    assert_eq!(code, 1, "staging is over its budget: {err}");
+    assert!(
+        err.contains("exceeds the monthly budget of $100.00: staging/Azure $105.92"),
+        "{err}"
+    );
+    assert!(!err.contains("dev/") && !err.contains("prod/"), "{err}");
+
+    // `--budget` overrides every environment's budget.
+    let (code, _, err) = fleetform(&["cost", path.to_str().unwrap(), "--budget", "1000000"]);
+    assert_eq!(code, 0, "{err}");
+}
+
+/// `--budget` takes a finite number of USD, zero or more; anything else is a usage error
+/// (exit 2) before any estimate is printed.
+#[test]
+fn a_budget_that_is_not_zero_or_more_is_a_usage_error() {
+    for bad in ["-1", "inf", "NaN", "lots"] {
+        let (code, out, err) = fleetform(&[
+            "cost",
+            "examples/cost-worked-a/fleet.yaml",
+            &format!("--budget={bad}"),
+        ]);
+        assert_eq!(code, 2, "{bad}: {err}");
+        assert!(out.is_empty(), "{bad}: no estimate is printed: {out}");
+        assert!(err.contains("zero or more"), "{bad}: {err}");
+    }
+    // Zero is a budget (nothing may be spent), not an error.
+    let (code, _, err) = fleetform(&["cost", "examples/cost-worked-a/fleet.yaml", "--budget", "0"]);
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("exceeds the monthly budget of $0.00"), "{err}");
+    let (code, out, _) = fleetform(&["cost", "--help"]);
+    assert_eq!(code, 0);
+    assert!(out.contains("zero or more"), "{out}");
+}
+
+/// The budget message formats money like the estimate does (`$5,544.89`, not `$5544.89`),
+/// and a total equal to the budget to the cent is within it (`cost::budget` compares cents).
+#[test]
+fn the_budget_message_formats_money_like_the_estimate() {
+    let (code, _, err) = fleetform(&[
+        "cost",
+        "examples/environments/fleet.yaml",
+        "--budget",
+        "5000",
+    ]);
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains("exceeds the monthly budget of $5,000.00: prod/Azure $5,544.89"),
+        "{err}"
+    );
+    assert!(
+        !err.contains("prod/AWS"),
+        "AWS ($4,743.77) is within $5,000: {err}"
+    );
+    let (code, _, err) = fleetform(&[
+        "cost",
+        "examples/cost-worked-a/fleet.yaml",
+        "--budget",
+        "301.33",
+    ]);
+    assert_eq!(code, 0, "$301.33 is not over a budget of $301.33: {err}");
+}
+
+// ---------------------------------------------------------------------------------------------
+// `--compare` across environments
+
+/// The environments example as a base spec whose `prod` environment is named `production`.
+fn environments_renamed() -> (tempfile::TempDir, String, String) {
+    let spec = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/environments/fleet.yaml"),
+    )
+    .unwrap();
+    let base = spec.replacen("\n  prod:\n", "\n  production:\n", 1);
+    assert_ne!(base, spec);
+    let dir = tempfile::tempdir().unwrap();
+    let (base_path, head_path) = (dir.path().join("base.yaml"), dir.path().join("head.yaml"));
+    std::fs::write(&base_path, base).unwrap();
+    std::fs::write(&head_path, spec).unwrap();
+    let path = |p: std::path::PathBuf| p.to_str().unwrap().to_owned();
+    (dir, path(base_path), path(head_path))
+}
+
+/// An environment in one spec only is compared with nothing: every line of `prod` (head
+/// only) shows as added, every line of `production` (base only) as removed, and the text says
+/// so instead of leaving them out.
+#[test]
+fn compare_shows_environments_of_one_spec_as_added_or_removed() {
+    let (_dir, base, head) = environments_renamed();
+    let (code, out, err) = fleetform(&["cost", &head, "--compare", &base, "--format", "json"]);
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).expect("one JSON document");
+    let envs: Vec<&str> = v.as_object().unwrap().keys().map(String::as_str).collect();
+    assert_eq!(envs, ["dev", "staging", "prod", "production"]);
+    for (env, change, present, absent) in [
+        ("prod", "added", "head_total_usd", "base_total_usd"),
+        ("production", "removed", "base_total_usd", "head_total_usd"),
+    ] {
+        let clouds = v[env]["clouds"].as_array().unwrap();
+        assert_eq!(clouds.len(), 2, "{env}");
+        for c in clouds {
+            assert!(c[absent].is_null(), "{env}: {c}");
+            assert!(c[present].as_f64().unwrap() > 0.0, "{env}: {c}");
+            let lines = c["lines"].as_array().unwrap();
+            assert!(!lines.is_empty(), "{env}");
+            assert!(lines.iter().all(|l| l["change"] == change), "{env}: {c}");
+        }
+    }
+    // prod's Azure bill ($5,544.89) is added whole.
+    let azure = &v["prod"]["clouds"][1];
+    assert_eq!(azure["cloud"], "azure");
+    assert_eq!(cents(azure["delta_usd"].as_f64().unwrap()), 554_489);
+
+    let (code, out, err) = fleetform(&["cost", &head, "--compare", &base]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("Environment prod\n"), "{out}");
+    assert!(
+        out.contains("Environment `prod` is only in the head spec"),
+        "{out}"
+    );
+    assert!(
+        out.contains("Environment `production` is only in the base spec"),
+        "{out}"
+    );
+}
+
+/// A base spec without environments against a head spec with them: the unnamed estimate
+/// shows as removed and each environment as added, as one JSON document keyed by name.
+#[test]
+fn compare_of_a_spec_without_environments_with_one_that_has_them() {
+    let (code, out, err) = fleetform(&[
+        "cost",
+        "examples/environments/fleet.yaml",
+        "--compare",
+        "examples/cost-worked-a/fleet.yaml",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).expect("one JSON document");
+    let envs: Vec<&str> = v.as_object().unwrap().keys().map(String::as_str).collect();
+    assert_eq!(envs, ["dev", "staging", "prod", "default"]);
+    assert_eq!(
+        cents(v["default"]["clouds"][1]["delta_usd"].as_f64().unwrap()),
+        -30133
+    );
+
+    // The other way round: the document is keyed by name too, not just the unnamed estimate.
+    let (code, out, err) = fleetform(&[
+        "cost",
+        "examples/cost-worked-a/fleet.yaml",
+        "--compare",
+        "examples/environments/fleet.yaml",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).expect("one JSON document");
+    let envs: Vec<&str> = v.as_object().unwrap().keys().map(String::as_str).collect();
+    assert_eq!(envs, ["default", "dev", "staging", "prod"]);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Regions
+
+fn assumptions(v: &serde_json::Value) -> Vec<(String, String)> {
+    v["assumptions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| {
+            (
+                a["cloud"].as_str().unwrap_or_default().to_owned(),
+                a["text"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
+
+/// The price book holds us-east-1 and eastus prices. The environments example deploys dev
+/// and staging to us-east-2 and eastus2, so their estimates say the figures are for the
+/// book's regions and how to price the spec's; prod deploys to us-east-1 and eastus and
+/// needs no such note.
+#[test]
+fn an_estimate_for_another_region_says_whose_prices_it_uses() {
+    let (code, out, err) = fleetform(&[
+        "cost",
+        "examples/environments/fleet.yaml",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    for env in ["dev", "staging"] {
+        let notes = assumptions(&v[env]);
+        for (cloud, book, spec) in [
+            ("aws", "us-east-1", "us-east-2"),
+            ("azure", "eastus", "eastus2"),
+        ] {
+            let note = notes
+                .iter()
+                .find(|(c, t)| c == cloud && t.contains(&format!("deploys to {spec}")))
+                .unwrap_or_else(|| panic!("{env}/{cloud}: no region note in {notes:#?}"));
+            assert!(
+                note.1.contains(&format!("list prices for {book}")),
+                "{}",
+                note.1
+            );
+            assert!(note.1.contains("--pricebook"), "{}", note.1);
+        }
+    }
+    let prod = assumptions(&v["prod"]);
+    assert!(
+        !prod.iter().any(|(_, t)| t.contains("deploys to")),
+        "{prod:#?}"
+    );
+
+    // A price book for the spec's region (its `meta.regions`) silences the note.
+    let (_dir, path) = pricebook("meta:\n  regions:\n    aws: us-east-2\n    azure: eastus2\n");
+    let (code, out, err) = fleetform(&[
+        "cost",
+        "examples/environments/fleet.yaml",
+        "--pricebook",
+        &path,
+        "--format",
+        "json",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let dev = assumptions(&v["dev"]);
+    assert!(
+        !dev.iter().any(|(_, t)| t.contains("deploys to")),
+        "{dev:#?}"
+    );
+    assert!(
+        assumptions(&v["prod"])
+            .iter()
+            .any(|(_, t)| t.contains("deploys to us-east-1")),
+        "prod now differs from the book"
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Hub advice
+
+fn advice_titles(v: &serde_json::Value) -> Vec<String> {
+    v["advice"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["title"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+/// industrial-cranes grows 15% a year: the planner sized each hub for 6,007,140 quota
+/// messages a day (S1 × 16), which S2 × 1 (6,000,000) cannot carry. No advice may suggest it.
+#[test]
+fn hub_advice_does_not_undercut_the_planned_fleet() {
+    let (code, out, err) = fleetform(&[
+        "cost",
+        "examples/industrial-cranes/fleet.yaml",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let titles = advice_titles(&v);
+    assert!(
+        !titles.iter().any(|t| t.starts_with("Size the hub")),
+        "{titles:#?}"
+    );
+}
+
+/// Basic advice is reachable from a spec: worked example A without twins on a Standard hub
+/// gets it; the same spec declaring cloud-to-device commands (at the default rate of zero)
+/// does not, because Basic has no C2D.
+#[test]
+fn basic_hub_advice_from_a_spec_only_without_standard_features() {
+    let spec = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/cost-worked-a/fleet.yaml"),
+    )
+    .unwrap();
+    let no_twins = spec.replacen(
+        "  state:\n    enabled: true\n    updates_per_device_per_day: 24\n    document_bytes: 1024\n",
+        "",
+        1,
+    );
+    assert_ne!(no_twins, spec);
+    let commands = no_twins.replacen(
+        "  peak_factor: 1\n",
+        "  peak_factor: 1\n  cloud_to_device:\n    commands: true\n",
+        1,
+    );
+    assert_ne!(commands, no_twins);
+    let dir = tempfile::tempdir().unwrap();
+    for (name, text, basic) in [
+        ("plain.yaml", no_twins, true),
+        ("c2d.yaml", commands, false),
+    ] {
+        let path = dir.path().join(name);
+        std::fs::write(&path, text).unwrap();
+        let (code, out, err) = fleetform(&["cost", path.to_str().unwrap(), "--format", "json"]);
+        assert_eq!(code, 0, "{name}: {err}");
+        let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+        let titles = advice_titles(&v);
+        assert_eq!(
+            titles.iter().any(|t| t.starts_with("Use a Basic IoT Hub")),
+            basic,
+            "{name}: {titles:#?}"
+        );
+    }
+}
+
+/// Every price-book error names the file it comes from, including a value out of range or a
+/// fixed field changed; a currency other than USD gets its own hint.
+#[test]
+fn price_book_errors_name_the_file() {
+    for (yaml, key) in [
+        (
+            "aws.iot_core.messaging.unit: 1K messages\n",
+            "aws.iot_core.messaging.unit",
+        ),
+        ("aws.s3.put_requests.price_usd: -1\n", "aws.s3.put_requests"),
+        ("meta.currency: EUR\n", "meta.currency"),
+    ] {
+        let (_dir, path) = pricebook(yaml);
+        let (code, out, err) = fleetform(&[
+            "cost",
+            "examples/cost-worked-a/fleet.yaml",
+            "--pricebook",
+            &path,
+        ]);
+        assert_eq!(code, 2, "{yaml}: {err}");
+        assert!(out.is_empty(), "{yaml}: {out}");
+        assert!(
+            err.contains(&path) && err.contains(&format!("`{key}")),
+            "{yaml}: the error names the file and `{key}`:\n{err}"
+        );
+    }
+    let (_dir, path) = pricebook("meta.currency: EUR\n");
+    let (_, _, err) = fleetform(&[
+        "cost",
+        "examples/cost-worked-a/fleet.yaml",
+        "--pricebook",
+        &path,
+    ]);
+    assert!(
+        err.contains("hint: prices must be in USD; convert them"),
+        "{err}"
+    );
+    assert!(!err.contains("metering rules"), "{err}");
+}

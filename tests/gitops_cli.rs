@@ -353,6 +353,77 @@ fn repartitioning_an_event_hub_is_an_in_place_update() {
     assert_eq!(hub["action"], "update", "{hub}");
 }
 
+/// Environments are compared by name. One that only the new spec has (`prod`) is priced
+/// against nothing, so its whole bill shows as added; one only the old spec has
+/// (`production`) as removed; and the text says so rather than printing no cost at all.
+#[test]
+fn diff_of_specs_whose_environments_differ_prices_each_side() {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = include_str!("../examples/environments/fleet.yaml");
+    write(dir.path(), "new.yaml", spec);
+    write(
+        dir.path(),
+        "old.yaml",
+        &edit(spec, "\n  prod:\n", "\n  production:\n"),
+    );
+    let out = run(dir.path(), &["diff", "old.yaml", "new.yaml"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(
+        text.contains("Environment `prod` is only in the head spec"),
+        "{text}"
+    );
+    assert!(
+        text.contains("Environment `production` is only in the base spec"),
+        "{text}"
+    );
+    assert!(text.contains("Environment prod:\n"), "{text}");
+
+    let out = run(
+        dir.path(),
+        &["diff", "old.yaml", "new.yaml", "--format", "json"],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let envs: Vec<&str> = v["cost"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(envs, ["dev", "staging", "prod", "production"]);
+    for (env, change) in [("prod", "added"), ("production", "removed")] {
+        for cloud in v["cost"][env]["clouds"].as_array().unwrap() {
+            let lines = cloud["lines"].as_array().unwrap();
+            assert!(!lines.is_empty(), "{env}");
+            assert!(
+                lines.iter().all(|l| l["change"] == change),
+                "{env}: {cloud}"
+            );
+        }
+    }
+}
+
+/// With `--format json`, stdout is one JSON document even when both specs are invalid: the
+/// first invalid spec is reported, like `cost --compare` does.
+#[test]
+fn diff_as_json_of_two_invalid_specs_is_one_document() {
+    let dir = specs();
+    let broken = edit(&base(), "version: 1", "version: 1\nno_such_key: true");
+    write(dir.path(), "bad-old.yaml", &broken);
+    write(dir.path(), "bad-new.yaml", &broken);
+    let out = run(
+        dir.path(),
+        &["diff", "bad-old.yaml", "bad-new.yaml", "--format", "json"],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let v: serde_json::Value =
+        serde_json::from_slice(&out.stdout).expect("stdout is one JSON document");
+    let text = v.to_string();
+    assert!(text.contains("bad-old.yaml"), "{text}");
+    assert!(!text.contains("bad-new.yaml"), "{text}");
+}
+
 // ---------------------------------------------------------------------------------------------
 // --exit-code
 

@@ -23,9 +23,9 @@ pub struct Args {
     /// Output format.
     #[arg(long, value_enum, default_value_t = CostFormat::Text)]
     pub format: CostFormat,
-    /// Monthly budget in USD per cloud; exit 1 when an estimate exceeds it. Defaults to the
-    /// spec's `cost.monthly_budget_usd`.
-    #[arg(long, value_name = "USD")]
+    /// Monthly budget in USD per cloud, zero or more; exit 1 when an estimate exceeds it.
+    /// Defaults to the spec's (or each environment's) `cost.monthly_budget_usd`.
+    #[arg(long, value_name = "USD", value_parser = parse_budget)]
     pub budget: Option<f64>,
     /// A price book file that overrides the embedded prices (same shape, any subset).
     #[arg(long, value_name = "FILE")]
@@ -46,6 +46,15 @@ pub enum CostFormat {
     Json,
 }
 
+/// One environment's estimate, with the budget its spec sets.
+pub(crate) struct EnvEstimate {
+    /// The environment's name; empty for a spec without overlays.
+    pub env: String,
+    pub estimate: Estimate,
+    /// The environment's `cost.monthly_budget_usd`.
+    pub budget_usd: Option<f64>,
+}
+
 /// Validates `spec` and estimates every environment; `Ok(None)` after reporting an invalid
 /// spec.
 pub(crate) fn estimate_spec(
@@ -53,7 +62,7 @@ pub(crate) fn estimate_spec(
     book: &PriceBook,
     format: CostFormat,
     ctx: &super::Ctx,
-) -> anyhow::Result<Option<Vec<(String, Estimate)>>> {
+) -> anyhow::Result<Option<Vec<EnvEstimate>>> {
     let outcome = super::load_spec(path)?;
     if outcome.validated.is_none() {
         let f = if format == CostFormat::Json {
@@ -70,11 +79,11 @@ pub(crate) fn estimate_spec(
 }
 
 /// The estimate of every environment of a validated spec (one unnamed estimate without
-/// overlays).
+/// overlays), each with its own budget.
 pub(crate) fn estimates(
     outcome: &crate::validate::Outcome,
     book: &PriceBook,
-) -> anyhow::Result<Vec<(String, Estimate)>> {
+) -> anyhow::Result<Vec<EnvEstimate>> {
     let models: Vec<(String, &crate::model::Model)> = if outcome.environments.is_empty() {
         outcome
             .validated
@@ -90,14 +99,21 @@ pub(crate) fn estimates(
     };
     models
         .into_iter()
-        .map(|(name, model)| {
-            let mut e = cost::estimate(&cost::from_model::workload(model), book)?;
-            e.assumptions
-                .extend(cost::from_model::ASSUMPTIONS.iter().map(|a| Assumption {
-                    cloud: None,
-                    text: (*a).to_owned(),
-                }));
-            Ok((name, e))
+        .map(|(env, model)| {
+            let mut estimate = cost::estimate(&cost::from_model::workload(model), book)?;
+            // Prices for another region than the spec's matter most: say so first.
+            let mut assumptions = cost::from_model::region_assumptions(model, book);
+            assumptions.append(&mut estimate.assumptions);
+            assumptions.extend(cost::from_model::ASSUMPTIONS.iter().map(|a| Assumption {
+                cloud: None,
+                text: (*a).to_owned(),
+            }));
+            estimate.assumptions = assumptions;
+            Ok(EnvEstimate {
+                env,
+                estimate,
+                budget_usd: model.cost.monthly_budget_usd,
+            })
         })
         .collect()
 }
@@ -111,6 +127,95 @@ pub(crate) fn price_book(path: Option<&Path>) -> anyhow::Result<PriceBook> {
         }
         None => PriceBook::embedded()?,
     })
+}
+
+/// The spec an environment is missing from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum OnlyIn {
+    Base,
+    Head,
+}
+
+/// One environment's cost change from the base spec to the head spec.
+pub(crate) struct EnvDelta {
+    /// The environment's name; empty for a spec without overlays.
+    pub env: String,
+    pub delta: cost::Delta,
+    /// Set when only one spec has the environment: it is compared with an empty estimate, so
+    /// every line shows as added (or removed).
+    pub only_in: Option<OnlyIn>,
+}
+
+impl EnvDelta {
+    /// The note as a text line or a markdown paragraph; empty without a note.
+    pub(crate) fn note_block(&self, markdown: bool) -> String {
+        match (self.note(), markdown) {
+            (None, _) => String::new(),
+            (Some(note), false) => format!("Note: {note}\n"),
+            (Some(note), true) => format!("_{note}_\n\n"),
+        }
+    }
+
+    /// Why every line is added or removed, for an environment of one spec only.
+    pub(crate) fn note(&self) -> Option<String> {
+        let (side, change) = match self.only_in? {
+            OnlyIn::Base => ("base", "removed"),
+            OnlyIn::Head => ("head", "added"),
+        };
+        Some(if self.env.is_empty() {
+            let other = match self.only_in? {
+                OnlyIn::Base => "head",
+                OnlyIn::Head => "base",
+            };
+            format!(
+                "The {side} spec has no environments (the {other} spec has), so its whole \
+                 estimate shows as {change}."
+            )
+        } else {
+            format!(
+                "Environment `{}` is only in the {side} spec, so its whole estimate shows as {change}.",
+                self.env
+            )
+        })
+    }
+}
+
+/// Pairs the environments of two specs by name: head order first, then environments only the
+/// base has. An environment of one spec only is compared with an empty estimate rather than
+/// left out.
+pub(crate) fn env_deltas(bases: &[EnvEstimate], heads: &[EnvEstimate]) -> Vec<EnvDelta> {
+    let nothing = |like: &Estimate| Estimate {
+        clouds: Vec::new(),
+        advice: Vec::new(),
+        conventions: like.conventions.clone(),
+        assumptions: Vec::new(),
+    };
+    let mut out: Vec<EnvDelta> = heads
+        .iter()
+        .map(|head| match bases.iter().find(|b| b.env == head.env) {
+            Some(base) => EnvDelta {
+                env: head.env.clone(),
+                delta: cost::compare(&base.estimate, &head.estimate),
+                only_in: None,
+            },
+            None => EnvDelta {
+                env: head.env.clone(),
+                delta: cost::compare(&nothing(&head.estimate), &head.estimate),
+                only_in: Some(OnlyIn::Head),
+            },
+        })
+        .collect();
+    out.extend(
+        bases
+            .iter()
+            .filter(|base| !heads.iter().any(|h| h.env == base.env))
+            .map(|base| EnvDelta {
+                env: base.env.clone(),
+                delta: cost::compare(&base.estimate, &nothing(&base.estimate)),
+                only_in: Some(OnlyIn::Base),
+            }),
+    );
+    out
 }
 
 fn heading(env: &str, format: CostFormat) -> String {
@@ -132,90 +237,93 @@ pub(crate) fn run(args: &Args, ctx: &super::Ctx) -> anyhow::Result<ExitStatus> {
         let Some(bases) = estimate_spec(base_path, &book, args.format, ctx)? else {
             return Ok(ExitStatus::Failure);
         };
-        for (env, head) in &heads {
-            let Some((_, base)) = bases.iter().find(|(e, _)| e == env) else {
-                continue;
-            };
-            let delta = cost::compare(base, head);
-            text.push_str(&heading(env, args.format));
+        for d in env_deltas(&bases, &heads) {
+            text.push_str(&heading(&d.env, args.format));
             match args.format {
-                CostFormat::Text => text.push_str(&cost::compare::text(&delta)),
-                CostFormat::Markdown => text.push_str(&cost::compare::markdown(&delta)),
+                CostFormat::Text => {
+                    text.push_str(&d.note_block(false));
+                    text.push_str(&cost::compare::text(&d.delta));
+                }
+                CostFormat::Markdown => {
+                    text.push_str(&d.note_block(true));
+                    text.push_str(&cost::compare::markdown(&d.delta));
+                }
                 CostFormat::Json => {
-                    json.insert(
-                        env_key(env),
-                        serde_json::from_str(&cost::compare::json(&delta)?)?,
-                    );
+                    json.insert(env_key(&d.env), serde_json::to_value(&d.delta)?);
                 }
             }
         }
     } else {
-        for (env, head) in &heads {
+        for EnvEstimate {
+            env,
+            estimate: head,
+            ..
+        } in &heads
+        {
             text.push_str(&heading(env, args.format));
             match args.format {
                 CostFormat::Text => text.push_str(&cost::render::text(head)),
                 CostFormat::Markdown => text.push_str(&cost::render::markdown(head)),
                 CostFormat::Json => {
-                    json.insert(
-                        env_key(env),
-                        serde_json::from_str(&cost::render::json(head)?)?,
-                    );
+                    json.insert(env_key(env), serde_json::to_value(head)?);
                 }
             }
         }
     }
     if args.format == CostFormat::Json {
-        // Without overlays, the document is the estimate itself; with them, one per environment.
-        let value = match (heads.len(), json.remove("default")) {
-            (1, Some(v)) => v,
-            (_, other) => {
-                if let Some(v) = other {
-                    json.insert("default".to_owned(), v);
-                }
-                serde_json::Value::Object(json)
-            }
+        // Without overlays, the document is the estimate (or delta) itself; with them, one per
+        // environment.
+        let value = match json.get("default") {
+            Some(single) if json.len() == 1 => single.clone(),
+            _ => serde_json::Value::Object(json),
         };
         text = serde_json::to_string_pretty(&value)? + "\n";
     }
     std::io::stdout().write_all(text.as_bytes())?;
 
-    let spec_budget = super::load_spec(&args.spec)?
-        .validated
-        .and_then(|v| v.model.cost.monthly_budget_usd);
-    let Some(budget) = args.budget.or(spec_budget) else {
-        return Ok(ExitStatus::Success);
-    };
-    if !budget.is_finite() || budget < 0.0 {
-        anyhow::bail!("the budget must be a positive number of USD, got {budget}");
+    // Each environment is checked against its own budget; `--budget` overrides them all.
+    let mut status = ExitStatus::Success;
+    for head in &heads {
+        let Some(budget) = args.budget.or(head.budget_usd) else {
+            continue;
+        };
+        let breaches = cost::Budget {
+            per_cloud_usd: Some(budget),
+            combined_usd: None,
+        }
+        .breaches(&head.estimate);
+        if breaches.is_empty() {
+            continue;
+        }
+        let over: Vec<String> = breaches
+            .iter()
+            .map(|b| {
+                let cloud = b.cloud.map_or("all clouds", cost::Cloud::name);
+                let total = cost::format::usd(b.total_usd);
+                if head.env.is_empty() {
+                    format!("{cloud} {total}")
+                } else {
+                    format!("{}/{cloud} {total}", head.env)
+                }
+            })
+            .collect();
+        writeln!(
+            std::io::stderr(),
+            "error: the estimate exceeds the monthly budget of {}: {}",
+            cost::format::usd(budget),
+            over.join(", ")
+        )?;
+        status = ExitStatus::Failure;
     }
-    let over: Vec<String> = heads
-        .iter()
-        .flat_map(|(env, e)| {
-            e.clouds
-                .iter()
-                .filter(|c| (c.total_usd * 100.0).round() > (budget * 100.0).round())
-                .map(move |c| {
-                    let cloud = match c.cloud {
-                        cost::Cloud::Aws => "AWS",
-                        cost::Cloud::Azure => "Azure",
-                    };
-                    if env.is_empty() {
-                        format!("{cloud} ${:.2}", c.total_usd)
-                    } else {
-                        format!("{env}/{cloud} ${:.2}", c.total_usd)
-                    }
-                })
-        })
-        .collect();
-    if over.is_empty() {
-        return Ok(ExitStatus::Success);
+    Ok(status)
+}
+
+/// A `--budget` value: a finite number of USD, zero or more.
+fn parse_budget(value: &str) -> Result<f64, String> {
+    match value.trim().parse::<f64>() {
+        Ok(usd) if usd.is_finite() && usd >= 0.0 => Ok(usd),
+        _ => Err("the budget must be a number of USD, zero or more (e.g. `500`)".to_owned()),
     }
-    writeln!(
-        std::io::stderr(),
-        "error: the estimate exceeds the monthly budget of ${budget:.2}: {}",
-        over.join(", ")
-    )?;
-    Ok(ExitStatus::Failure)
 }
 
 fn env_key(env: &str) -> String {

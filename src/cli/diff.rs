@@ -121,6 +121,10 @@ pub(crate) fn run(args: &Args, ctx: &super::Ctx) -> anyhow::Result<ExitStatus> {
         if o.validated.is_none() {
             super::report(&o.diagnostics, &o.sources, diag_format, ctx)?;
             failed = true;
+            // stdout holds one JSON document: report the first invalid spec only.
+            if args.format == DiffFormat::Json {
+                break;
+            }
         }
     }
     if failed {
@@ -133,12 +137,8 @@ pub(crate) fn run(args: &Args, ctx: &super::Ctx) -> anyhow::Result<ExitStatus> {
         super::cost::estimates(&new, &book)?,
     );
     // Environments are compared by name; a spec without overlays is one unnamed environment.
-    let mut deltas = Vec::new();
-    for (env, head) in &after {
-        if let Some((_, base)) = before.iter().find(|(e, _)| e == env) {
-            deltas.push((env.clone(), cost::compare(base, head)));
-        }
-    }
+    // An environment of one spec only is compared with nothing, with a note saying so.
+    let deltas = super::cost::env_deltas(&before, &after);
     let heading = |env: &str, md: bool| match (env.is_empty(), md) {
         (true, _) => String::new(),
         (false, true) => format!("### Environment `{env}`\n\n"),
@@ -147,36 +147,38 @@ pub(crate) fn run(args: &Args, ctx: &super::Ctx) -> anyhow::Result<ExitStatus> {
     let text = match args.format {
         DiffFormat::Text => {
             let mut s = format!("{}\n", infradiff::text(&infra));
-            for (env, d) in &deltas {
-                s.push_str(&heading(env, false));
-                s.push_str(&cost::compare::text(d));
+            for d in &deltas {
+                s.push_str(&heading(&d.env, false));
+                s.push_str(&d.note_block(false));
+                s.push_str(&cost::compare::text(&d.delta));
             }
             s
         }
         DiffFormat::Markdown => {
             let mut s = infradiff::markdown(&infra);
-            for (env, d) in &deltas {
-                s.push_str(&heading(env, true));
-                s.push_str(&cost::compare::markdown(d));
+            for d in &deltas {
+                s.push_str(&heading(&d.env, true));
+                s.push_str(&d.note_block(true));
+                s.push_str(&cost::compare::markdown(&d.delta));
             }
             s
         }
         DiffFormat::Json => {
             let mut cost_json = serde_json::Map::new();
-            for (env, d) in &deltas {
-                let key = if env.is_empty() {
+            for d in &deltas {
+                let key = if d.env.is_empty() {
                     "default".to_owned()
                 } else {
-                    env.clone()
+                    d.env.clone()
                 };
-                cost_json.insert(key, serde_json::from_str(&cost::compare::json(d)?)?);
+                cost_json.insert(key, serde_json::to_value(&d.delta)?);
             }
             let v = serde_json::json!({ "infrastructure": infra, "cost": cost_json });
             serde_json::to_string_pretty(&v)? + "\n"
         }
     };
     std::io::stdout().write_all(text.as_bytes())?;
-    let changed = !infra.is_empty() || deltas.iter().any(|(_, d)| !d.is_empty());
+    let changed = !infra.is_empty() || deltas.iter().any(|d| !d.delta.is_empty());
     Ok(if args.exit_code && changed {
         ExitStatus::Failure
     } else {

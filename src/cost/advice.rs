@@ -444,7 +444,15 @@ pub(crate) fn azure(
     };
     let traffic = Traffic::of(w);
     let current = super::azure::hub_sizing(w, azure, &traffic).ok();
+    let hubs = azure.hubs.max(1);
+    let per_hub = if hubs > 1 {
+        format!(" per hub × {hubs} hubs")
+    } else {
+        String::new()
+    };
 
+    // The alternatives are sized without the pin, so for the planned volume when it is larger
+    // than today's, as the planner sizes: advice never undercuts the capacity plan.
     if let (Some(pin), Some((sizing, _, _))) = (azure.hub_pin, current) {
         let auto = super::azure::hub_sizing(
             w,
@@ -456,47 +464,69 @@ pub(crate) fn azure(
         )
         .ok();
         if let Some((best, _, _)) = auto {
-            c.offer(
+            let title = if hubs > 1 {
+                format!(
+                    "Size each of the {hubs} hubs as {} × {} instead of {} × {}",
+                    best.sku, best.units, pin.sku, sizing.units
+                )
+            } else {
                 format!(
                     "Size the hub as {} × {} instead of {} × {}",
                     best.sku, best.units, pin.sku, sizing.units
-                ),
+                )
+            };
+            c.offer(
+                title,
                 |alt| set_azure(alt, |a| a.hub_pin = None),
                 |saving| {
                     format!(
-                        "{} quota messages a day fit {} × {} (capacity {}/day, headroom {}). \
-                         Saves {} a month.",
-                        format::int(best.daily_messages),
+                        "{} fit {} × {}{per_hub} (capacity {}/day{}, headroom {}). Saves {} a \
+                         month.",
+                        hub_volume(azure, &best),
                         best.sku,
                         best.units,
                         format::int(best.daily_capacity),
+                        if hubs > 1 { " per hub" } else { "" },
                         format::pct(best.headroom),
                         format::usd(saving)
                     )
                 },
             );
         }
-    } else if !azure.hub_allow_basic && !w.uses_standard_hub_features() {
+    }
+    // Independent of a pin (the CLI always pins the planner's size): Basic only when the fleet
+    // declares no twins, C2D or methods, which Basic lacks.
+    if !azure.hub_allow_basic && !azure.needs_standard_hub && !w.uses_standard_hub_features() {
         let basic = super::azure::hub_sizing(
             w,
             &AzureWorkload {
                 hub_allow_basic: true,
+                hub_pin: None,
                 ..azure.clone()
             },
             &traffic,
         )
-        .ok();
+        .ok()
+        .filter(|(best, _, _)| best.sku.tier() == capacity::HubTier::Basic);
         if let Some((best, _, _)) = basic {
             c.offer(
-                format!("Use a Basic IoT Hub ({} × {})", best.sku, best.units),
-                |alt| set_azure(alt, |a| a.hub_allow_basic = true),
+                format!(
+                    "Use a Basic IoT Hub ({} × {}{per_hub})",
+                    best.sku, best.units
+                ),
+                |alt| {
+                    set_azure(alt, |a| {
+                        a.hub_allow_basic = true;
+                        a.hub_pin = None;
+                    });
+                },
                 |saving| {
                     format!(
                         "The fleet uses no twins, cloud-to-device messages or direct methods, so \
-                         a Basic tier carries its {} quota messages a day. Basic also lacks jobs, \
-                         IoT Edge and device streams; a hub can move up to Standard later, not \
-                         down. Saves {} a month.",
-                        format::int(best.daily_messages),
+                         a Basic tier carries its {}. Basic also lacks jobs, IoT Edge and device \
+                         streams; a hub can move up to Standard later, not down. Saves {} a \
+                         month.",
+                        hub_volume(azure, &best),
                         format::usd(saving)
                     )
                 },
@@ -555,6 +585,25 @@ pub(crate) fn azure(
 
     blob_lifecycle(&mut c, azure);
     c.advice
+}
+
+/// The daily volume a hub alternative was sized for, in words: `2,880,000 quota messages a
+/// day`, per hub when there are several, and `(planned a year ahead)` when it is the planned
+/// volume.
+fn hub_volume(azure: &AzureWorkload, sizing: &capacity::HubSizing) -> String {
+    let planned = azure
+        .planned_daily_quota_messages
+        .is_some_and(|p| p >= sizing.daily_messages);
+    format!(
+        "{} quota messages a day{}{}",
+        format::int(sizing.daily_messages),
+        if azure.hubs > 1 { " per hub" } else { "" },
+        if planned {
+            " (planned a year ahead)"
+        } else {
+            ""
+        }
+    )
 }
 
 fn blob_lifecycle(c: &mut Collector<'_>, azure: &AzureWorkload) {

@@ -113,7 +113,8 @@ pub(crate) fn hub_sizing(
     azure: &AzureWorkload,
     t: &Traffic,
 ) -> Result<(capacity::HubSizing, String, bool), Error> {
-    let allow_basic = azure.hub_allow_basic && !w.uses_standard_hub_features();
+    let allow_basic =
+        azure.hub_allow_basic && !azure.needs_standard_hub && !w.uses_standard_hub_features();
     let free = matches!(
         azure.hub_pin,
         Some(HubPin {
@@ -132,7 +133,18 @@ pub(crate) fn hub_sizing(
     if hubs > 1 {
         text = format!("({text}) ÷ {hubs} hubs = {} per hub", format::int(per_hub));
     }
-    let sizing = capacity::iot_hub_sizing(per_hub, allow_basic, azure.hub_pin)?;
+    // Without a pin, size the way the planner does: for the planned fleet when it is larger.
+    let sized_for = match azure.planned_daily_quota_messages {
+        Some(planned) if azure.hub_pin.is_none() && planned > per_hub => {
+            text = format!(
+                "{text}; sized for the {} planned a year ahead",
+                format::int(planned)
+            );
+            planned
+        }
+        _ => per_hub,
+    };
+    let sizing = capacity::iot_hub_sizing(sized_for, allow_basic, azure.hub_pin)?;
     Ok((sizing, text, allow_basic))
 }
 
@@ -179,6 +191,11 @@ fn iot_hub(
         );
     }
     if sizing.headroom < 0.05 {
+        let per_hub = if hubs > 1 {
+            format!(" per hub × {hubs} hubs")
+        } else {
+            String::new()
+        };
         let next = capacity::iot_hub_sizing(sizing.daily_capacity + 1, allow_basic, None).ok();
         let growth = if sizing.headroom <= 0.0 {
             "any growth".to_owned()
@@ -186,15 +203,24 @@ fn iot_hub(
             format!("growth beyond {}", format::pct(sizing.headroom))
         };
         notes.push(format!(
-            "IoT Hub {sku} × {} runs at {} of its daily quota: {growth} throttles the hub{}.",
+            "IoT Hub {sku} × {}{per_hub} runs at {} of its daily quota: {growth} throttles the \
+             hub{}.",
             sizing.units,
             format::pct(1.0 - sizing.headroom),
-            next.map_or_else(String::new, |n| format!(
-                " unless it moves to {} × {} ({} a month at list price)",
-                n.sku,
-                n.units,
-                format::usd(n.default_monthly_usd)
-            ))
+            next.map_or_else(String::new, |n| {
+                // Billed like the line: units × hubs at the book's unit price.
+                let monthly = book
+                    .azure
+                    .iot_hub
+                    .unit(n.sku)
+                    .cost(f64::from(n.units * hubs));
+                format!(
+                    " unless it moves to {} × {}{per_hub} ({} a month at list price)",
+                    n.sku,
+                    n.units,
+                    format::usd(monthly)
+                )
+            })
         ));
     }
     let throttle = sku.d2c_sends_per_s(sizing.units) as f64;
@@ -303,10 +329,6 @@ fn event_hubs(
     Ok(())
 }
 
-pub(crate) fn tier_label(tier: BlobTier) -> &'static str {
-    tier.name()
-}
-
 fn storage_price(prices: &BlobPrices, tier: BlobTier) -> &Price {
     match tier {
         BlobTier::Hot => &prices.hot_storage,
@@ -349,7 +371,7 @@ fn blob_archive(
         ));
     }
     for span in &plan.spans {
-        let label = tier_label(span.class);
+        let label = span.class.name();
         let price = storage_price(prices, span.class);
         lines.add(
             BLOB,
@@ -395,13 +417,13 @@ fn blob_archive(
     for span in plan.spans.iter().filter(|s| s.by_transition) {
         lines.add(
             BLOB,
-            &format!("tier changes to {}", tier_label(span.class)),
+            &format!("tier changes to {}", span.class.name()),
             per_month / 10_000.0,
             write_price(prices, span.class),
             &format!(
                 "{} blobs/month, one {} write operation each",
                 format::num(per_month),
-                tier_label(span.class)
+                span.class.name()
             ),
         );
     }

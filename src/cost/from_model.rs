@@ -15,6 +15,8 @@ use crate::model::{
     self, AwsStreamService, AzureAlertEngine, Destination, KinesisCapacity, Model, RouteSource,
 };
 
+use super::model::{Assumption, Cloud};
+use super::pricebook::PriceBook;
 use super::workload::{
     AwsStream, AwsWorkload, AzureWorkload, Batching, BlobArchive, BlobTransition, CosmosDbWorkload,
     DynamoDbWorkload, EventHubs, FunctionWorkload, Kinesis, KinesisMode, LambdaArchitecture,
@@ -37,6 +39,51 @@ pub const ASSUMPTIONS: [&str; 4] = [
     "With a web API, dashboards read each device's latest state once an hour.",
     "A device-state write costs 6 Cosmos DB request units (≤ 1 KB items, default indexing).",
 ];
+
+/// A note for each cloud `model` deploys outside the region of `book`'s prices (the book has
+/// one region per cloud), to print with the estimate.
+pub fn region_assumptions(model: &Model, book: &PriceBook) -> Vec<Assumption> {
+    let regions = [
+        (
+            Cloud::Aws,
+            model.aws.as_ref().map(|a| a.region.as_str()),
+            book.meta.regions.aws.as_str(),
+            "aws",
+        ),
+        (
+            Cloud::Azure,
+            model.azure.as_ref().map(|a| a.location.as_str()),
+            book.meta.regions.azure.as_str(),
+            "azure",
+        ),
+    ];
+    regions
+        .into_iter()
+        .filter_map(|(cloud, spec, priced, key)| {
+            let spec = spec.filter(|spec| !same_region(spec, priced))?;
+            Some(Assumption {
+                cloud: Some(cloud),
+                text: format!(
+                    "Figures are list prices for {priced}; the spec deploys to {spec}, where \
+                     prices can differ. To price {spec}, pass a price book with its prices and \
+                     `meta.regions.{key}: {spec}` (`--pricebook`)."
+                ),
+            })
+        })
+        .collect()
+}
+
+/// Whether two region names are the same, ignoring case, spaces and dashes (Azure accepts
+/// both `eastus2` and `East US 2`).
+fn same_region(a: &str, b: &str) -> bool {
+    let key = |s: &str| -> String {
+        s.chars()
+            .filter(char::is_ascii_alphanumeric)
+            .map(|c| c.to_ascii_lowercase())
+            .collect()
+    };
+    key(a) == key(b)
+}
 
 /// The workload of `model`: today's usage on the capacity the planners sized.
 pub fn workload(model: &Model) -> Workload {
@@ -248,10 +295,14 @@ fn azure_workload(model: &Model, az: &model::Azure, w: &Workload) -> AzureWorklo
             az.hub.sku,
             model::HubSku::B1 | model::HubSku::B2 | model::HubSku::B3
         ),
+        needs_standard_hub: model.messaging.cloud_talks_back(),
         hub_pin: Some(HubPin {
             sku: az.hub.sku.into(),
             units: Some(az.hub.units),
         }),
+        // The Free tier's plan is in 0.5 KB blocks; the other tiers' in 4 KB blocks.
+        planned_daily_quota_messages: (az.hub.sku != model::HubSku::F1)
+            .then_some(az.hub.planned_daily_quota_messages),
         hubs: u32::try_from(az.hubs.len()).unwrap_or(1).max(1),
         event_hubs: (streams || capture).then(|| EventHubs {
             tier: eh.tier.into(),

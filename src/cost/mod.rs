@@ -80,17 +80,28 @@ pub enum Error {
     },
     /// An override changed a unit or metering increment that the estimator's rules fix.
     #[error(
-        "price book `{path}` is fixed to `{expected}`, got `{found}`\n\
+        "{origin}: price book `{path}` is fixed to `{expected}`, got `{found}`\n\
          hint: quantities are computed in this unit by fleetform's metering rules; convert the price instead"
     )]
     PriceBookFixed {
+        origin: String,
         path: String,
         expected: String,
         found: String,
     },
+    /// A price book is in another currency than USD.
+    #[error(
+        "{origin}: price book `meta.currency` must be `USD`, got `{found}`\n\
+         hint: prices must be in USD; convert them"
+    )]
+    PriceBookCurrency { origin: String, found: String },
     /// A price book value is out of range.
-    #[error("price book `{path}`: {reason}")]
-    PriceBookInvalid { path: String, reason: String },
+    #[error("{origin}: price book `{path}`: {reason}")]
+    PriceBookInvalid {
+        origin: String,
+        path: String,
+        reason: String,
+    },
     /// A workload field is out of range or contradicts another.
     #[error("workload `{field}`: {reason}")]
     Workload { field: &'static str, reason: String },

@@ -125,8 +125,15 @@ impl Price {
             .sum()
     }
 
-    fn check(&self, path: &str, unit: &str, increment: Option<u64>) -> Result<(), Error> {
+    fn check(
+        &self,
+        origin: &str,
+        path: &str,
+        unit: &str,
+        increment: Option<u64>,
+    ) -> Result<(), Error> {
         let invalid = |reason: String| Error::PriceBookInvalid {
+            origin: origin.to_owned(),
             path: path.to_owned(),
             reason,
         };
@@ -138,6 +145,7 @@ impl Price {
         }
         if self.unit != unit {
             return Err(Error::PriceBookFixed {
+                origin: origin.to_owned(),
                 path: format!("{path}.unit"),
                 expected: unit.to_owned(),
                 found: self.unit.clone(),
@@ -146,6 +154,7 @@ impl Price {
         if self.metering_increment_bytes != increment {
             let show = |v: Option<u64>| v.map_or_else(|| "null".to_owned(), |v| v.to_string());
             return Err(Error::PriceBookFixed {
+                origin: origin.to_owned(),
                 path: format!("{path}.metering_increment_bytes"),
                 expected: show(increment),
                 found: show(self.metering_increment_bytes),
@@ -188,9 +197,10 @@ macro_rules! price_group {
         }
 
         impl $name {
-            fn check(&self, prefix: &str) -> Result<(), Error> {
+            fn check(&self, origin: &str, prefix: &str) -> Result<(), Error> {
                 $(
                     self.$field.check(
+                        origin,
                         &format!("{prefix}.{}", stringify!($field)),
                         $unit,
                         $increment,
@@ -437,7 +447,8 @@ impl PriceBook {
     ///
     /// [`Error::PriceBookSyntax`] for YAML that does not parse, [`Error::PriceBookField`] for an
     /// unknown key or a value of the wrong type (with the key path), and
-    /// [`Error::PriceBookFixed`] / [`Error::PriceBookInvalid`] for values the estimator cannot use.
+    /// [`Error::PriceBookFixed`], [`Error::PriceBookCurrency`] and [`Error::PriceBookInvalid`] for
+    /// values the estimator cannot use.
     pub fn with_overrides(yaml: &str, origin: &str) -> Result<Self, Error> {
         let mut base = parse_yaml(DEFAULT_PRICEBOOK_YAML, "<embedded price book>")?;
         if yaml.trim().is_empty() {
@@ -471,34 +482,35 @@ impl PriceBook {
                 message: err.into_inner().to_string(),
             }
         })?;
-        book.check()?;
+        book.check(origin)?;
         Ok(book)
     }
 
-    fn check(&self) -> Result<(), Error> {
+    /// Checks every value the estimator relies on; errors name `origin`, the file.
+    fn check(&self, origin: &str) -> Result<(), Error> {
         if self.meta.currency != "USD" {
-            return Err(Error::PriceBookFixed {
-                path: "meta.currency".to_owned(),
-                expected: "USD".to_owned(),
+            return Err(Error::PriceBookCurrency {
+                origin: origin.to_owned(),
                 found: self.meta.currency.clone(),
             });
         }
-        self.aws.iot_core.check("aws.iot_core")?;
-        self.aws
-            .kinesis_data_streams
-            .check("aws.kinesis_data_streams")?;
-        self.aws.data_firehose.check("aws.data_firehose")?;
-        self.aws.s3.check("aws.s3")?;
-        self.aws.lambda.check("aws.lambda")?;
-        self.aws.dynamodb.check("aws.dynamodb")?;
-        self.azure.iot_hub.check("azure.iot_hub")?;
-        self.azure.event_hubs.check("azure.event_hubs")?;
-        self.azure.blob_storage.check("azure.blob_storage")?;
-        self.azure.functions.check("azure.functions")?;
-        self.azure.cosmos_db.check("azure.cosmos_db")?;
-        self.azure
+        let aws = &self.aws;
+        aws.iot_core.check(origin, "aws.iot_core")?;
+        aws.kinesis_data_streams
+            .check(origin, "aws.kinesis_data_streams")?;
+        aws.data_firehose.check(origin, "aws.data_firehose")?;
+        aws.s3.check(origin, "aws.s3")?;
+        aws.lambda.check(origin, "aws.lambda")?;
+        aws.dynamodb.check(origin, "aws.dynamodb")?;
+        let azure = &self.azure;
+        azure.iot_hub.check(origin, "azure.iot_hub")?;
+        azure.event_hubs.check(origin, "azure.event_hubs")?;
+        azure.blob_storage.check(origin, "azure.blob_storage")?;
+        azure.functions.check(origin, "azure.functions")?;
+        azure.cosmos_db.check(origin, "azure.cosmos_db")?;
+        azure
             .stream_analytics
-            .check("azure.stream_analytics")?;
+            .check(origin, "azure.stream_analytics")?;
         Ok(())
     }
 }
@@ -673,6 +685,28 @@ mod tests {
         assert!(matches!(err, Error::PriceBookSyntax { .. }), "{err:?}");
         let err = PriceBook::with_overrides("- 1\n", "p.yaml").expect_err("not a mapping");
         assert!(matches!(err, Error::PriceBookField { .. }), "{err:?}");
+    }
+
+    #[test]
+    fn value_errors_name_the_file_and_currency_has_its_own_hint() {
+        for yaml in [
+            "aws.iot_core.messaging.unit: 1k messages\n",
+            "aws.s3.put_requests.price_usd: -1\n",
+            "meta.currency: EUR\n",
+        ] {
+            let err = PriceBook::with_overrides(yaml, "eu-prices.yaml").expect_err(yaml);
+            assert!(
+                err.to_string().starts_with("eu-prices.yaml: "),
+                "{yaml}: {err}"
+            );
+        }
+        let err = PriceBook::with_overrides("meta.currency: EUR\n", "p.yaml").expect_err("EUR");
+        assert!(matches!(err, Error::PriceBookCurrency { .. }), "{err:?}");
+        assert!(
+            err.to_string()
+                .ends_with("hint: prices must be in USD; convert them"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -434,10 +434,20 @@ pub struct S3Archive {
 #[derive(Debug, Clone, PartialEq)]
 pub struct AzureWorkload {
     /// Basic hub tiers are acceptable. The estimator also requires that the fleet uses no
-    /// twins, C2D or direct methods (see [`Workload::uses_standard_hub_features`]).
+    /// twins, C2D or direct methods (see [`Workload::uses_standard_hub_features`] and
+    /// `needs_standard_hub`).
     pub hub_allow_basic: bool,
+    /// The fleet declares twins, cloud-to-device messages or direct methods, whatever their
+    /// rates (a declared feature may be used at a rate of zero): Basic hub tiers, which lack
+    /// them, are neither chosen nor suggested. Default false.
+    pub needs_standard_hub: bool,
     /// A SKU (and unit count) fixed by the spec; `None` picks the cheapest that fits.
     pub hub_pin: Option<HubPin>,
+    /// Daily quota messages (4 KB blocks) per hub that the hub capacity is planned for, e.g.
+    /// the fleet a year ahead with headroom, when known. Without a pin the hub is sized for
+    /// the larger of this and today's volume, as the planner sizes it; the usage billed is
+    /// today's either way. Default `None`.
+    pub planned_daily_quota_messages: Option<u64>,
     /// IoT hubs the fleet is spread over (DPS linked hubs), each with the same SKU and units;
     /// the daily volume is split evenly between them. Default 1.
     pub hubs: u32,
@@ -458,7 +468,9 @@ impl Default for AzureWorkload {
     fn default() -> Self {
         Self {
             hub_allow_basic: false,
+            needs_standard_hub: false,
             hub_pin: None,
+            planned_daily_quota_messages: None,
             hubs: 1,
             event_hubs: None,
             archive: None,
