@@ -718,3 +718,13 @@ fn price_book_errors_name_the_file() {
     );
     assert!(!err.contains("metering rules"), "{err}");
 }
+
+/// A hub sized in the spec shows the units it was given, not a sizing formula whose result
+/// it does not equal (stacks' prod pins B1 × 2 for 360,000 messages a day).
+#[test]
+fn a_pinned_hub_shows_its_configured_units() {
+    let (code, out, err) = fleetform(&["cost", "examples/stacks/fleet.yaml", "--format", "json"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("B1 as configured: B1 × 2 units"), "{out}");
+    assert!(!out.contains("as configured: B1 × ceil("), "{out}");
+}

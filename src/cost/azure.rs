@@ -167,6 +167,17 @@ fn iot_hub(
     };
     let price = book.azure.iot_hub.unit(sku);
     let hubs = azure.hubs.max(1);
+    // A pinned hub has the units the spec gives, not what the traffic needs.
+    let units = if azure.hub_pin.is_some() {
+        format!("{sku} × {} units", sizing.units)
+    } else {
+        format!(
+            "{sku} × ceil({} ÷ {}) = {} units",
+            format::int(sizing.daily_messages),
+            format::int(sku.daily_quota_per_unit()),
+            sizing.units
+        )
+    };
     lines.add_with_unit(
         HUB,
         "hub units",
@@ -174,11 +185,12 @@ fn iot_hub(
         &format!("{sku} unit-month"),
         price,
         &format!(
-            "{breakdown}; {choice}: {sku} × ceil({} ÷ {}) = {} units{}, capacity {}/day, headroom {}",
-            format::int(sizing.daily_messages),
-            format::int(sku.daily_quota_per_unit()),
-            sizing.units,
-            if hubs > 1 { format!(" per hub × {hubs} hubs") } else { String::new() },
+            "{breakdown}; {choice}: {units}{}, capacity {}/day, headroom {}",
+            if hubs > 1 {
+                format!(" per hub × {hubs} hubs")
+            } else {
+                String::new()
+            },
             format::int(sizing.daily_capacity),
             format::pct(sizing.headroom)
         ),
