@@ -565,3 +565,31 @@ fn only_what_routes_feed_is_created() {
     assert!(both.contains("kinesis_source_configuration"));
     assert!(!both.contains("firehose {\n    delivery_stream_name"));
 }
+
+/// The parity row says analytics is built exactly when the module has the Athena workgroup:
+/// Glue and Athena read what Firehose archives, so a stream-only stack cannot have them.
+#[test]
+fn analytics_is_mapped_exactly_when_built() {
+    let mut cells = matrix();
+    let (_, stream_only) = cells.iter().find(|(n, _)| n == "stream-only").unwrap();
+    let with_analytics =
+        stream_only.replace("analytics: {enabled: false}", "analytics: {enabled: true}");
+    assert_ne!(&with_analytics, stream_only);
+    cells.push(("stream-only-analytics".to_owned(), with_analytics));
+    for (name, text) in cells {
+        let outcome = fleetform::validate::validate(&name, &text, &common::Dir(common::root()));
+        let model = outcome.validated.expect("valid").model;
+        let modules = fleetform::plan_modules(&model).unwrap();
+        let rendered = fleetform::emit::render(&modules).unwrap();
+        let built = aws_text(&rendered).contains("resource \"aws_athena_workgroup\"");
+        let row = modules[0].parity.iter().find(|r| r.feature == "analytics");
+        match (model.features.analytics, built, row.map(|r| &r.mapping)) {
+            (false, false, None)
+            | (true, true, Some(fleetform::plan::Mapping::Mapped(_)))
+            | (true, false, Some(fleetform::plan::Mapping::NotMapped(_))) => {}
+            (asked, built, row) => {
+                panic!("{name}: analytics asked {asked}, built {built}, parity row {row:?}")
+            }
+        }
+    }
+}

@@ -84,6 +84,9 @@ pub(super) struct Flags {
     pub firehose: bool,
     /// Firehose reads the Kinesis stream (instead of taking direct puts from rules).
     pub firehose_reads_kinesis: bool,
+    /// Glue tables and an Athena workgroup query the archive: asked for, and Firehose lands
+    /// telemetry in the archive for them to read.
+    pub analytics: bool,
     /// The archive bucket exists.
     pub archive: bool,
     /// The archive bucket is encrypted with the stack's customer-managed key.
@@ -146,6 +149,7 @@ impl Flags {
             kinesis,
             firehose,
             firehose_reads_kinesis: firehose && firehose_reads_kinesis && kinesis,
+            analytics: m.features.analytics && firehose,
             archive,
             archive_cmk: archive
                 && m.archive
@@ -739,9 +743,15 @@ fn parity(cx: &mut Ctx) {
     if m.features.analytics {
         cx.map(
             "analytics",
-            Mapping::Mapped(
-                "Glue table with partition projection and an Athena workgroup".to_owned(),
-            ),
+            if flags.analytics {
+                Mapping::Mapped(
+                    "Glue table with partition projection and an Athena workgroup".to_owned(),
+                )
+            } else {
+                Mapping::NotMapped(
+                    "Glue and Athena query what Firehose archives, and no route sends to `archive` (or to a Firehose `stream`), so they are not created".to_owned(),
+                )
+            },
         );
     }
     if m.features.web_api {
