@@ -148,7 +148,9 @@ pub(crate) struct Design<'a> {
 }
 
 impl<'a> Design<'a> {
-    fn new(m: &'a Model, az: &'a Azure) -> Self {
+    /// The decisions for `m` on `az`. The diagram and `fleetform explain` read them too, so
+    /// they describe what the build writes.
+    pub(crate) fn new(m: &'a Model, az: &'a Azure) -> Self {
         let archive = m.archive.as_ref();
         let capture = az.event_hubs.capture
             && archive.is_some()
