@@ -230,6 +230,22 @@ fn every_tier_and_threshold_is_drawn() {
     ] {
         assert!(mermaid.contains(text), "missing `{text}` in\n{mermaid}");
     }
+    // Retention reads like the Kinesis box's (`retention 24 h`), in days.
+    let graph = Graph::new(&model, &[Cloud::Azure]);
+    let event_hubs = graph
+        .nodes
+        .iter()
+        .find(|n| n.title == "Event Hubs")
+        .expect("an Event Hubs box");
+    let eh = &model.azure.as_ref().unwrap().event_hubs;
+    assert!(
+        event_hubs.details.contains(&format!(
+            "{} partitions, retention {} d",
+            eh.partitions, eh.retention_days
+        )),
+        "{:?}",
+        event_hubs.details
+    );
 }
 
 /// A spec whose route condition and alert condition try to break out of every format.

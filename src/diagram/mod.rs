@@ -929,7 +929,7 @@ impl AzureDraw<'_> {
                     }
                 }];
                 details.push(format!(
-                    "{} partitions, {} details retention",
+                    "{} partitions, retention {} d",
                     eh.partitions, eh.retention_days
                 ));
                 b.node(Kind::Stream, "Event Hubs", &details, Some(c))
