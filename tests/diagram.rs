@@ -38,6 +38,20 @@ fn cases() -> Vec<(String, Graph)> {
         }
         out.push((format!("{name} (all)"), Graph::new(&model, &clouds)));
     }
+    // Every environment of a spec in one picture, as `fleetform diagram` draws them.
+    let path = common::root().join("examples/environments/fleet.yaml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let outcome = validate("environments", &text, &common::Dir(common::root()));
+    let parts: Vec<(&Model, Vec<Cloud>)> = outcome
+        .environments
+        .iter()
+        .map(|(_, v)| (&v.model, diagram::targeted(&v.model)))
+        .collect();
+    assert_eq!(parts.len(), 3, "the example has three environments");
+    out.push((
+        "environments (every one)".to_owned(),
+        Graph::environments(&parts),
+    ));
     out
 }
 

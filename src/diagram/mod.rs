@@ -218,7 +218,65 @@ pub fn render(model: &Model, clouds: &[Cloud], format: Format) -> String {
     }
 }
 
+/// Renders the environments of one spec, each with the clouds to draw, in `format`: one
+/// document whatever their number (see [`Graph::environments`]); a single environment is
+/// drawn exactly as [`render`] draws it.
+pub fn render_environments(parts: &[(&Model, Vec<Cloud>)], format: Format) -> String {
+    let graph = match parts {
+        [(model, clouds)] => Graph::new(model, clouds),
+        _ => Graph::environments(parts),
+    };
+    match format {
+        Format::Mermaid => mermaid::render(&graph),
+        Format::Dot => dot::render(&graph),
+        Format::Svg => svg::render(&graph),
+    }
+}
+
 impl Graph {
+    /// Several environments of one spec in one picture, as `build` writes them: each
+    /// environment's dataflow (its model, on its clouds) side by side, every cloud box and
+    /// devices box naming the environment's stack (`pumps-prod: AWS (eu-west-1)`).
+    pub fn environments(parts: &[(&Model, Vec<Cloud>)]) -> Self {
+        let names: Vec<String> = parts
+            .iter()
+            .map(|(m, _)| m.stack.environment.clone())
+            .collect();
+        let mut out = Graph {
+            title: format!(
+                "{}: dataflow of the environments {}",
+                parts.first().map_or("", |(m, _)| m.stack.name.as_str()),
+                and_list(&names)
+            ),
+            nodes: Vec::new(),
+            edges: Vec::new(),
+            clusters: Vec::new(),
+        };
+        for (model, clouds) in parts {
+            let graph = Graph::new(model, clouds);
+            let (first_node, first_cluster) = (out.nodes.len(), out.clusters.len());
+            let prefix = &model.stack.prefix;
+            out.nodes.extend(graph.nodes.into_iter().map(|mut node| {
+                match node.cluster {
+                    Some(c) => node.cluster = Some(first_cluster + c),
+                    None => node.details.insert(0, prefix.clone()),
+                }
+                node
+            }));
+            out.edges.extend(graph.edges.into_iter().map(|e| Edge {
+                from: NodeId(first_node + e.from.0),
+                to: NodeId(first_node + e.to.0),
+                label: e.label,
+            }));
+            out.clusters
+                .extend(graph.clusters.into_iter().map(|c| Cluster {
+                    cloud: c.cloud,
+                    title: format!("{prefix}: {}", c.title),
+                }));
+        }
+        out
+    }
+
     /// The dataflow of `model` on `clouds`, in that order; clouds the model does not target
     /// are left out. One devices node feeds every cloud.
     pub fn new(model: &Model, clouds: &[Cloud]) -> Self {
