@@ -191,6 +191,10 @@ fn cases() -> Vec<Case> {
                     "azurerm_linux_function_app\" \"allocation\"",
                 ),
                 ("functions.tf", "checkov:skip=CKV_AZURE_221"),
+                (
+                    "functions.tf",
+                    "name = \"func-${local.name_prefix}-allocation\"",
+                ),
                 ("functions/allocation/function_app.py", "iotHubHostName"),
                 ("functions/allocation.zip", ""),
                 (
@@ -279,6 +283,7 @@ fn cases() -> Vec<Case> {
             expect: vec![
                 ("alerts.tf", "azurerm_stream_analytics_job"),
                 ("alerts.tf", "azurerm_stream_analytics_job_schedule"),
+                ("alerts.tf", "name = \"asa-${local.name_prefix}-alerts\""),
                 ("alerts.tf", "authentication_mode = \"Msi\""),
                 (
                     "stream-analytics/alerts.asaql",
