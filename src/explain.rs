@@ -4,8 +4,9 @@
 //! would tell it: the fleet and its traffic, how devices get identities, what each may do,
 //! where messages go, how the stream is sized (with the arithmetic), how long data lives in
 //! which tier, who gets alerted, and what to do around `terraform apply`. The facts come
-//! from the validated [`Model`] (and the same capacity math and stream decisions the
-//! planners and the diagrams use); the words live in the `explain/explain.md.j2` blueprint,
+//! from the validated [`Model`], the shared capacity math, and the planners' own decisions
+//! (which streams and features are built, where each route delivers), exactly as the
+//! diagrams read them; the words live in the `explain/explain.md.j2` blueprint,
 //! so wording changes never touch code. This module only computes a serializable
 //! [`Explanation`] and wraps the rendered text for a terminal.
 
@@ -16,8 +17,8 @@ use serde::Serialize;
 use crate::capacity::{self, StorageClass};
 use crate::cost::format::{bytes, int, num};
 use crate::diagram::{
-    self, AwsStreams, AwsTarget, and_list, auth_words, eh_tier_name, key_words, replication_name,
-    sku_name, source_words, tier_name,
+    self, and_list, auth_words, eh_tier_name, key_words, replication_name, sku_name, source_words,
+    tier_name,
 };
 use crate::model::condition::{Dialect, Expr, Literal, Op};
 use crate::model::{
@@ -25,6 +26,8 @@ use crate::model::{
     CertificateMode, CredentialGrant, Destination, Encryption, EventHubsTier, HubSku,
     KinesisCapacity, Model, Reprovisioning, Route, RouteSource, ServicePermission, StorageTier,
 };
+use crate::plan::aws::{self as aws_plan, Action};
+use crate::plan::azure::{Design, Endpoint};
 use crate::plan::{Cloud, PlanError};
 
 /// Lines are wrapped to this width (Markdown keeps soft-wrapped paragraphs intact).
@@ -602,48 +605,108 @@ fn archive(m: &Model, cloud: Cloud, store: String) -> Option<Archive> {
     })
 }
 
-fn features(m: &Model, cloud: Cloud) -> (Vec<String>, Vec<&'static str>) {
-    let f = &m.features;
+/// An optional feature as one cloud's planner decided it.
+struct Optional {
+    name: &'static str,
+    /// The spec turns it on.
+    asked: bool,
+    /// What is built, or why nothing is (when asked for, but not built on this cloud).
+    built: Result<&'static str, &'static str>,
+}
+
+/// The features that are on (built, or asked for but not built, with the reason) and the
+/// names of those the spec leaves off.
+fn features(items: &[Optional]) -> (Vec<String>, Vec<&'static str>) {
     let mut on = Vec::new();
     let mut off = Vec::new();
-    let mut feature = |enabled: bool, name: &'static str, aws: &str, azure: &str| {
-        if enabled {
-            on.push(format!(
-                "**{name}**: {}",
-                match cloud {
-                    Cloud::Aws => aws,
-                    Cloud::Azure => azure,
-                }
-            ));
-        } else {
-            off.push(name);
+    for f in items {
+        match (f.asked, f.built) {
+            (false, _) => off.push(f.name),
+            (true, Ok(what)) => on.push(format!("**{}**: {what}", f.name)),
+            (true, Err(why)) => on.push(format!("**{}**: asked for, but not built: {why}", f.name)),
         }
-    };
-    feature(
-        f.state_store,
-        "state store",
-        "a DynamoDB table (on-demand, point-in-time recovery) holds the latest message of every device, written by the routes that send to `state_store`.",
-        "a Cosmos DB container holds the latest message of every device, written by the routes that send to `state_store`.",
-    );
-    feature(
-        f.ota,
-        "OTA updates",
-        "a firmware bucket, an AWS Signer profile and IoT job documents; a job tells each device where to fetch its signed image.",
-        "Device Update for IoT Hub rolls images out to groups of devices through their twins.",
-    );
-    feature(
-        f.analytics,
-        "analytics",
-        "a Glue table with partition projection over the archive and an Athena workgroup, so data is queryable the day it lands, without crawlers.",
-        "Azure Data Explorer ingests the stream, so telemetry is queryable within minutes.",
-    );
-    feature(
-        f.web_api,
-        "web API",
-        "a read-only HTTP API (API Gateway with IAM auth and a Lambda function) over the state table, with a Cognito identity pool for the web app.",
-        "a read-only HTTP API (an Azure Function) over the state container.",
-    );
+    }
     (on, off)
+}
+
+/// The optional features on AWS, from the AWS planner's decisions.
+fn aws_features(m: &Model, flags: &aws_plan::Flags) -> Vec<Optional> {
+    let f = &m.features;
+    vec![
+        Optional {
+            name: "state store",
+            asked: f.state_store,
+            built: Ok(
+                "a DynamoDB table (on-demand, point-in-time recovery) holds the latest message of every device, written by the routes that send to `state_store`.",
+            ),
+        },
+        Optional {
+            name: "OTA updates",
+            asked: f.ota,
+            built: Ok(
+                "a firmware bucket, an AWS Signer profile and IoT job documents; a job tells each device where to fetch its signed image.",
+            ),
+        },
+        Optional {
+            name: "analytics",
+            asked: f.analytics,
+            built: if flags.analytics {
+                Ok(
+                    "a Glue table with partition projection over the archive and an Athena workgroup, so data is queryable the day it lands, without crawlers.",
+                )
+            } else {
+                Err(
+                    "Glue and Athena query what Firehose archives, and no route sends to `archive` (or to a Firehose `stream`).",
+                )
+            },
+        },
+        Optional {
+            name: "web API",
+            asked: f.web_api,
+            built: Ok(
+                "a read-only HTTP API (API Gateway with IAM auth and a Lambda function) over the state table, with a Cognito identity pool for the web app.",
+            ),
+        },
+    ]
+}
+
+/// The optional features on Azure, from the Azure planner's decisions.
+fn azure_features(d: &Design) -> Vec<Optional> {
+    let f = &d.m.features;
+    vec![
+        Optional {
+            name: "state store",
+            asked: f.state_store,
+            built: Ok(
+                "a Cosmos DB container holds the latest message of every device, written by the routes that send to `state_store`.",
+            ),
+        },
+        Optional {
+            name: "OTA updates",
+            asked: f.ota,
+            built: if d.ota {
+                Ok(
+                    "Device Update for IoT Hub rolls images out to groups of devices through their twins.",
+                )
+            } else {
+                Err("Device Update needs Standard-tier hubs; set `iot_hub.tier: standard`.")
+            },
+        },
+        Optional {
+            name: "analytics",
+            asked: f.analytics,
+            built: Ok(
+                "Azure Data Explorer ingests the stream, so telemetry is queryable within minutes.",
+            ),
+        },
+        Optional {
+            name: "web API",
+            asked: f.web_api,
+            built: Err(
+                "no API layer is generated on Azure; read device twins with the IoT Hub service SDK, or the state store with Cosmos DB data roles.",
+            ),
+        },
+    ]
 }
 
 fn monitoring(m: &Model, cloud: Cloud) -> String {
@@ -690,7 +753,7 @@ fn alert_volume(m: &Model, fraction: f64) -> String {
 }
 
 fn aws_part(m: &Model, aws: &Aws) -> CloudPart {
-    let streams = AwsStreams::new(m, aws);
+    let flags = aws_plan::Flags::new(m, aws);
     let p = &aws.provisioning;
     let method = match p.method {
         AwsProvisioningMethod::Manual => ("manual", "Manual registration"),
@@ -721,29 +784,24 @@ fn aws_part(m: &Model, aws: &Aws) -> CloudPart {
         reprovisioning: None,
     };
 
-    let target_words = |t: AwsTarget| match t {
-        AwsTarget::Kinesis => "the Kinesis data stream",
-        AwsTarget::Firehose => "Firehose (into the archive bucket)",
-        AwsTarget::StateTable => "the DynamoDB state table",
-    };
+    // Where each route writes: the actions of its topic rule, as the planner builds them.
     let routes = m
         .routes
         .iter()
         .map(|r| {
-            let mut dests: Vec<String> = Vec::new();
-            for d in &r.to {
-                if let Some(t) = streams.target(m, aws, r, *d) {
-                    let w = target_words(t).to_owned();
-                    if !dests.contains(&w) {
-                        dests.push(w);
+            let dests: Vec<String> = aws_plan::route_actions(&flags, r)
+                .into_iter()
+                .map(|a| {
+                    match a {
+                        Action::Kinesis => "the Kinesis data stream",
+                        Action::Firehose => "Firehose (into the archive bucket)",
+                        Action::State => "the DynamoDB state table",
                     }
-                }
-            }
+                    .to_owned()
+                })
+                .collect();
             let mut words = and_list(&dests);
-            if streams.firehose_reads_kinesis
-                && r.to.contains(&Destination::Archive)
-                && r.to.contains(&Destination::Stream)
-            {
+            if flags.firehose_reads_kinesis && r.to.contains(&Destination::Archive) {
                 words.push_str(", which Firehose reads into the archive bucket");
             }
             route_text(m, Cloud::Aws, r, words)
@@ -752,7 +810,7 @@ fn aws_part(m: &Model, aws: &Aws) -> CloudPart {
 
     let t = &m.traffic;
     let mut sizing = Vec::new();
-    if streams.kinesis {
+    if flags.kinesis {
         let s = &aws.stream;
         match s.kinesis_capacity {
             KinesisCapacity::Provisioned => sizing.push(format!(
@@ -776,13 +834,12 @@ fn aws_part(m: &Model, aws: &Aws) -> CloudPart {
             )),
         }
     }
-    if streams.firehose {
+    if flags.firehose {
         let s = &aws.stream;
         let per_day = t.messages_per_day * m.messaging.message_bytes as f64;
         let window = per_day * f64::from(s.firehose_buffer_seconds) / capacity::SECONDS_PER_DAY;
         let buffer = f64::from(s.firehose_buffer_mib) * capacity::MIB as f64;
-        let by_device =
-            m.traffic.planned_devices <= crate::plan::aws::FIREHOSE_DEVICE_PARTITIONS_MAX;
+        let by_device = flags.partition_by_device;
         let intervals = capacity::SECONDS_PER_DAY / f64::from(s.firehose_buffer_seconds);
         let objects = if by_device {
             intervals * t.devices as f64
@@ -810,7 +867,7 @@ fn aws_part(m: &Model, aws: &Aws) -> CloudPart {
             s.firehose_buffer_seconds,
             if window < buffer { "below the size limit: time decides" } else { "above the size limit: size decides" },
             int(objects.round() as u64),
-            if streams.firehose_reads_kinesis { ", reading the Kinesis stream" } else { "" }
+            if flags.firehose_reads_kinesis { ", reading the Kinesis stream" } else { "" }
         ));
     }
     sizing.push(
@@ -823,7 +880,7 @@ fn aws_part(m: &Model, aws: &Aws) -> CloudPart {
             ),
     );
 
-    let store = if streams.bucket {
+    let store = if flags.archive {
         match &aws.archive_bucket {
             Some(name) => format!("the S3 bucket `{name}`"),
             None => format!("the S3 bucket `{}-<account id>`", aws.archive_bucket_stem),
@@ -831,7 +888,7 @@ fn aws_part(m: &Model, aws: &Aws) -> CloudPart {
     } else {
         String::new()
     };
-    let archive = if streams.bucket {
+    let archive = if flags.archive {
         archive(m, Cloud::Aws, store)
     } else {
         None
@@ -857,7 +914,7 @@ fn aws_part(m: &Model, aws: &Aws) -> CloudPart {
         })
         .collect();
 
-    let (mut features, features_off) = features(m, Cloud::Aws);
+    let (mut features, features_off) = features(&aws_features(m, &flags));
     if aws.fleet_indexing {
         features.push("**fleet indexing**: things, shadows and connectivity are indexed, so you can search the fleet (for example `connectivity.connected:false`).".to_owned());
     }
@@ -913,7 +970,7 @@ fn aws_part(m: &Model, aws: &Aws) -> CloudPart {
             "Publish a test message as a device to `{}` (for example with `mosquitto_pub --cert device.pem --key device.key`) and watch it in the MQTT test client.",
             m.messaging.telemetry_topic.for_device("test-device-1", "test")
         ),
-        if streams.bucket {
+        if flags.archive {
             format!(
                 "After about {} s the first object lands in the archive bucket.",
                 aws.stream.firehose_buffer_seconds
@@ -1060,32 +1117,28 @@ fn azure_part(m: &Model, az: &Azure) -> CloudPart {
         },
     };
 
+    let d = Design::new(m, az);
     let eh = &az.event_hubs;
-    let captures = eh.capture && m.archive.is_some();
+    let captures = d.capture;
+    // Where each route delivers: the IoT Hub endpoints the planner gives it. An archived
+    // route that also goes to the stream is archived by Capture.
     let routes = m
         .routes
         .iter()
         .map(|r| {
-            let mut dests: Vec<String> = Vec::new();
             let hub_name = format!("the Event Hub in `{}`", az.names.eventhub_namespace);
-            let streamed = r.to.contains(&Destination::Stream);
-            for d in &r.to {
-                let w = match d {
-                    Destination::Stream if eh.capture && r.to.contains(&Destination::Archive) => {
+            let dests: Vec<String> = d
+                .endpoints_for(r)
+                .into_iter()
+                .map(|e| match e {
+                    Endpoint::Stream if captures && r.to.contains(&Destination::Archive) => {
                         format!("{hub_name} (Capture also writes it to Blob storage)")
                     }
-                    Destination::Stream => hub_name.clone(),
-                    Destination::Archive if eh.capture && streamed => continue,
-                    Destination::Archive if eh.capture => {
-                        format!("{hub_name} (Capture writes it to Blob storage)")
-                    }
-                    Destination::Archive => "the Blob storage endpoint".to_owned(),
-                    Destination::StateStore => "the Cosmos DB state container".to_owned(),
-                };
-                if !dests.contains(&w) {
-                    dests.push(w);
-                }
-            }
+                    Endpoint::Stream => hub_name.clone(),
+                    Endpoint::Archive => "the Blob storage endpoint".to_owned(),
+                    Endpoint::State => "the Cosmos DB state container".to_owned(),
+                })
+                .collect();
             route_text(m, Cloud::Azure, r, and_list(&dests))
         })
         .collect();
@@ -1241,7 +1294,7 @@ fn azure_part(m: &Model, az: &Azure) -> CloudPart {
         })
         .collect();
 
-    let (features, features_off) = features(m, Cloud::Azure);
+    let (features, features_off) = features(&azure_features(&d));
 
     let id = &m.identity;
     let mut before = Vec::new();

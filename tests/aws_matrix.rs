@@ -230,6 +230,17 @@ fn matrix() -> Vec<(String, String)> {
         )
         .replace("to: [stream, archive]", "to: [stream]"),
     ));
+    // A Kinesis stream choice with nothing routed to the stream: Firehose alone archives.
+    out.push((
+        "kinesis-archive-only".to_owned(),
+        spec(
+            "method: fleet_by_claim",
+            "service: kinesis\n      kinesis_capacity: provisioned",
+            Extras::default(),
+        )
+        .replace("to: [stream, archive]", "to: [archive]")
+        .replace("to: [stream]", "to: [archive]"),
+    ));
     out.push((
         "bare".to_owned(),
         spec(
@@ -564,4 +575,153 @@ fn only_what_routes_feed_is_created() {
     let both = hcl("jitp-both");
     assert!(both.contains("kinesis_source_configuration"));
     assert!(!both.contains("firehose {\n    delivery_stream_name"));
+}
+
+/// The parity row says analytics is built exactly when the module has the Athena workgroup:
+/// Glue and Athena read what Firehose archives, so a stream-only stack cannot have them.
+#[test]
+fn analytics_is_mapped_exactly_when_built() {
+    let mut cells = matrix();
+    let (_, stream_only) = cells.iter().find(|(n, _)| n == "stream-only").unwrap();
+    let with_analytics =
+        stream_only.replace("analytics: {enabled: false}", "analytics: {enabled: true}");
+    assert_ne!(&with_analytics, stream_only);
+    cells.push(("stream-only-analytics".to_owned(), with_analytics));
+    for (name, text) in cells {
+        let outcome = fleetform::validate::validate(&name, &text, &common::Dir(common::root()));
+        let model = outcome.validated.expect("valid").model;
+        let modules = fleetform::plan_modules(&model).unwrap();
+        let rendered = fleetform::emit::render(&modules).unwrap();
+        let built = aws_text(&rendered).contains("resource \"aws_athena_workgroup\"");
+        let row = modules[0].parity.iter().find(|r| r.feature == "analytics");
+        match (model.features.analytics, built, row.map(|r| &r.mapping)) {
+            (false, false, None)
+            | (true, true, Some(fleetform::plan::Mapping::Mapped(_)))
+            | (true, false, Some(fleetform::plan::Mapping::NotMapped(_))) => {}
+            (asked, built, row) => {
+                panic!("{name}: analytics asked {asked}, built {built}, parity row {row:?}")
+            }
+        }
+    }
+}
+
+/// The diagram and `fleetform explain` describe what the build writes, cell by cell: a
+/// Kinesis, Firehose, archive, state or Glue + Athena box exactly when the module has the
+/// resource, and from each route's rule an arrow to exactly the streams and table its topic
+/// rule writes to (the same for the destinations `explain` names).
+#[test]
+fn diagram_and_explain_match_the_planned_module() {
+    use fleetform::diagram::{Graph, Kind};
+    use fleetform::plan::Cloud;
+    for (name, text) in matrix() {
+        let outcome = fleetform::validate::validate(&name, &text, &common::Dir(common::root()));
+        let model = outcome.validated.expect("valid").model;
+        let rendered = fleetform::emit::render(&fleetform::plan_modules(&model).unwrap()).unwrap();
+        let hcl = aws_text(&rendered);
+        let graph = Graph::new(&model, &[Cloud::Aws]);
+        let node = |title: &str| graph.nodes.iter().position(|n| n.title == title);
+        let explained = fleetform::explain::explanation(&model, &[Cloud::Aws]);
+        let part = &explained.clouds[0];
+        let sized = |what: &str| part.sizing.iter().any(|s| s.starts_with(what));
+        let has = |resource: &str| hcl.contains(&format!("resource \"{resource}\""));
+        let kinesis = has("aws_kinesis_stream");
+        let firehose = has("aws_kinesis_firehose_delivery_stream");
+        for (built, title, what) in [
+            (kinesis, "Kinesis Data Streams", "Kinesis stream"),
+            (firehose, "Amazon Data Firehose", "Firehose"),
+            (
+                has("aws_s3_bucket\" \"archive"),
+                "S3 Standard",
+                "archive bucket",
+            ),
+            (
+                has("aws_dynamodb_table"),
+                "DynamoDB state table",
+                "state table",
+            ),
+            (has("aws_athena_workgroup"), "Glue + Athena", "analytics"),
+        ] {
+            assert_eq!(
+                node(title).is_some(),
+                built,
+                "{name}: the diagram's {what} box disagrees with the module (built: {built})"
+            );
+        }
+        assert_eq!(
+            sized("**Kinesis Data Streams"),
+            kinesis,
+            "{name}: explain, Kinesis"
+        );
+        assert_eq!(
+            sized("**Amazon Data Firehose"),
+            firehose,
+            "{name}: explain, Firehose"
+        );
+
+        let pipeline = hcl::parse(&String::from_utf8_lossy(
+            &rendered.files["aws/pipeline.tf"].bytes,
+        ))
+        .unwrap();
+        for route in &model.routes {
+            let rule = pipeline
+                .blocks()
+                .filter(|b| b.identifier.as_str() == "resource")
+                .filter(|b| b.labels[0].as_str() == "aws_iot_topic_rule")
+                .find(|b| {
+                    b.body.attributes().any(|a| {
+                        a.key.as_str() == "description"
+                            && matches!(&a.expr, hcl::Expression::String(d)
+                                if *d == format!("Route {}", route.name)
+                                    || d.starts_with(&format!("Route {} (", route.name)))
+                    })
+                })
+                .unwrap_or_else(|| panic!("{name}: no topic rule for route {}", route.name));
+            let acts = |block: &str| rule.body.blocks().any(|b| b.identifier.as_str() == block);
+            let rule_node = node(&format!("IoT rule {}", route.name)).unwrap();
+            let drawn = |title: &str| {
+                node(title).is_some_and(|to| {
+                    graph
+                        .edges
+                        .iter()
+                        .any(|e| e.from.0 == rule_node && e.to.0 == to)
+                })
+            };
+            let words = &part
+                .routes
+                .iter()
+                .find(|r| r.name == route.name)
+                .unwrap()
+                .destinations;
+            for (block, title, said) in [
+                ("kinesis", "Kinesis Data Streams", "the Kinesis data stream"),
+                (
+                    "firehose",
+                    "Amazon Data Firehose",
+                    "Firehose (into the archive bucket)",
+                ),
+                (
+                    "dynamodbv2",
+                    "DynamoDB state table",
+                    "the DynamoDB state table",
+                ),
+            ] {
+                assert_eq!(
+                    drawn(title),
+                    acts(block),
+                    "{name}: route {} -> {title} in the diagram, `{block}` action in the rule",
+                    route.name
+                );
+                assert_eq!(
+                    words.contains(said),
+                    acts(block),
+                    "{name}: route {} is explained as {words:?}",
+                    route.name
+                );
+            }
+        }
+        assert!(
+            graph.nodes.iter().any(|n| n.kind == Kind::Hub),
+            "{name}: IoT Core is drawn"
+        );
+    }
 }

@@ -191,6 +191,10 @@ fn cases() -> Vec<Case> {
                     "azurerm_linux_function_app\" \"allocation\"",
                 ),
                 ("functions.tf", "checkov:skip=CKV_AZURE_221"),
+                (
+                    "functions.tf",
+                    "name = \"func-${local.name_prefix}-allocation\"",
+                ),
                 ("functions/allocation/function_app.py", "iotHubHostName"),
                 ("functions/allocation.zip", ""),
                 (
@@ -279,6 +283,7 @@ fn cases() -> Vec<Case> {
             expect: vec![
                 ("alerts.tf", "azurerm_stream_analytics_job"),
                 ("alerts.tf", "azurerm_stream_analytics_job_schedule"),
+                ("alerts.tf", "name = \"asa-${local.name_prefix}-alerts\""),
                 ("alerts.tf", "authentication_mode = \"Msi\""),
                 (
                     "stream-analytics/alerts.asaql",
@@ -659,5 +664,140 @@ fn shell_script_is_valid_bash() {
                 String::from_utf8_lossy(&out.stderr)
             );
         }
+    }
+}
+
+/// The diagram and `fleetform explain` describe what the build writes, case by case: the
+/// Capture arrow exactly when the telemetry hub has `capture_description`, from each route
+/// arrows to exactly the endpoints its `azurerm_iothub_route` delivers to (an archived route
+/// that does not also stream goes through a storage endpoint, not Capture), the same
+/// destinations in `explain`, and boxes for Device Update, Data Explorer and Stream Analytics
+/// exactly when they are built.
+#[test]
+fn diagram_and_explain_match_the_planned_module() {
+    use fleetform::diagram::{Graph, Kind};
+    use fleetform::plan::Cloud;
+    for case in cases() {
+        let name = case.name;
+        let outcome = fleetform::validate::validate(name, &case.yaml, &common::Dir(".".into()));
+        let model = outcome.validated.expect("valid").model;
+        let rendered = common::build_text(name, &case.yaml, Path::new("."));
+        let text = |rel: &str| {
+            rendered
+                .files
+                .get(&format!("azure/{rel}"))
+                .map(|f| String::from_utf8_lossy(&f.bytes).into_owned())
+                .unwrap_or_default()
+        };
+        let graph = Graph::new(&model, &[Cloud::Azure]);
+        let node = |title: &str| graph.nodes.iter().position(|n| n.title == title);
+        let edge = |from: usize, to: Option<usize>| {
+            graph
+                .edges
+                .iter()
+                .find(|e| e.from.0 == from && Some(e.to.0) == to)
+        };
+        let explained = fleetform::explain::explanation(&model, &[Cloud::Azure]);
+        let part = &explained.clouds[0];
+
+        let capture = text("eventhubs.tf").contains("capture_description");
+        let drawn_capture = graph.edges.iter().any(|e| {
+            e.label
+                .as_deref()
+                .is_some_and(|l| l.starts_with("Capture every"))
+        });
+        assert_eq!(drawn_capture, capture, "{name}: the Capture arrow");
+        for (built, title) in [
+            (!text("ota.tf").is_empty(), "OTA updates"),
+            (!text("analytics.tf").is_empty(), "Azure Data Explorer"),
+            (
+                text("alerts.tf").contains("\"azurerm_stream_analytics_job\""),
+                "Stream Analytics job",
+            ),
+        ] {
+            assert_eq!(node(title).is_some(), built, "{name}: the {title} box");
+            if built && title != "OTA updates" {
+                assert!(
+                    edge(node("Event Hubs").unwrap(), node(title)).is_some(),
+                    "{name}: {title} reads the telemetry event hub"
+                );
+            }
+        }
+        assert!(node("HTTP API").is_none(), "{name}: no web API on Azure");
+        let ota_said = part
+            .features
+            .iter()
+            .any(|f| f.starts_with("**OTA updates**: Device"));
+        assert_eq!(ota_said, !text("ota.tf").is_empty(), "{name}: explain, OTA");
+
+        let routing = hcl::parse(&text("routing.tf")).unwrap();
+        for route in &model.routes {
+            let endpoints = routing
+                .blocks()
+                .filter(|b| b.identifier.as_str() == "resource")
+                .filter(|b| b.labels[0].as_str() == "azurerm_iothub_route")
+                .find(|b| {
+                    b.body.attributes().any(|a| {
+                        a.key.as_str() == "name"
+                            && a.expr == hcl::Expression::String(route.name.clone())
+                    })
+                })
+                .and_then(|b| {
+                    b.body
+                        .attributes()
+                        .find(|a| a.key.as_str() == "endpoint_names")
+                })
+                .map(|a| hcl::format::to_string(&a.expr).unwrap())
+                .unwrap_or_default();
+            let rule = node(&format!("Route {}", route.name)).unwrap();
+            let words = &part
+                .routes
+                .iter()
+                .find(|r| r.name == route.name)
+                .unwrap()
+                .destinations;
+            for (endpoint, title, label, said) in [
+                (
+                    "azurerm_iothub_endpoint_eventhub.stream",
+                    "Event Hubs",
+                    None,
+                    "the Event Hub in",
+                ),
+                (
+                    "azurerm_iothub_endpoint_storage_container.archive",
+                    "Blob Hot",
+                    Some("storage endpoint"),
+                    "the Blob storage endpoint",
+                ),
+                (
+                    "azurerm_iothub_endpoint_cosmosdb_account.state",
+                    "Cosmos DB state container",
+                    None,
+                    "the Cosmos DB state container",
+                ),
+            ] {
+                let delivers = endpoints.contains(endpoint);
+                let drawn = edge(rule, node(title));
+                assert_eq!(
+                    drawn.is_some(),
+                    delivers,
+                    "{name}: route {} -> {title} in the diagram, {endpoint} in routing.tf",
+                    route.name
+                );
+                if let Some(e) = drawn {
+                    assert_eq!(e.label.as_deref(), label, "{name}: route {}", route.name);
+                }
+                assert_eq!(
+                    words.contains(said),
+                    delivers,
+                    "{name}: route {} is explained as {words:?}",
+                    route.name
+                );
+            }
+        }
+        assert!(
+            graph.nodes.iter().any(|n| n.kind == Kind::Hub),
+            "{name}: the hubs are drawn"
+        );
     }
 }

@@ -38,6 +38,20 @@ fn cases() -> Vec<(String, Graph)> {
         }
         out.push((format!("{name} (all)"), Graph::new(&model, &clouds)));
     }
+    // Every environment of a spec in one picture, as `fleetform diagram` draws them.
+    let path = common::root().join("examples/environments/fleet.yaml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let outcome = validate("environments", &text, &common::Dir(common::root()));
+    let parts: Vec<(&Model, Vec<Cloud>)> = outcome
+        .environments
+        .iter()
+        .map(|(_, v)| (&v.model, diagram::targeted(&v.model)))
+        .collect();
+    assert_eq!(parts.len(), 3, "the example has three environments");
+    out.push((
+        "environments (every one)".to_owned(),
+        Graph::environments(&parts),
+    ));
     out
 }
 
@@ -230,6 +244,22 @@ fn every_tier_and_threshold_is_drawn() {
     ] {
         assert!(mermaid.contains(text), "missing `{text}` in\n{mermaid}");
     }
+    // Retention reads like the Kinesis box's (`retention 24 h`), in days.
+    let graph = Graph::new(&model, &[Cloud::Azure]);
+    let event_hubs = graph
+        .nodes
+        .iter()
+        .find(|n| n.title == "Event Hubs")
+        .expect("an Event Hubs box");
+    let eh = &model.azure.as_ref().unwrap().event_hubs;
+    assert!(
+        event_hubs.details.contains(&format!(
+            "{} partitions, retention {} d",
+            eh.partitions, eh.retention_days
+        )),
+        "{:?}",
+        event_hubs.details
+    );
 }
 
 /// A spec whose route condition and alert condition try to break out of every format.

@@ -143,3 +143,78 @@ fn stdin_works() {
             .contains("flowchart LR")
     );
 }
+
+/// A spec with environments gives one document in every format (three `digraph fleet` in
+/// one file are rejected by `dot`): every environment in one picture, or the one
+/// `--environment` picks.
+#[test]
+fn environments_draw_one_document_in_every_format() {
+    for (format, start) in [
+        ("mermaid", "flowchart LR"),
+        ("dot", "digraph fleet"),
+        ("svg", "<svg "),
+    ] {
+        let out = cmd()
+            .args([
+                "diagram",
+                "examples/environments/fleet.yaml",
+                "--format",
+                format,
+            ])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{format}");
+        let text = String::from_utf8(out.stdout).unwrap();
+        assert_eq!(text.matches(start).count(), 1, "{format}: one document");
+        for stack in ["pumps-dev", "pumps-staging", "pumps-prod"] {
+            assert!(text.contains(stack), "{format}: {stack} is drawn");
+        }
+        // Graphviz accepts the DOT output, where it is installed (it is not a required tool:
+        // the count above already pins one document).
+        if format == "dot"
+            && let Ok(mut child) = Command::new("dot")
+                .arg("-Tsvg")
+                .stdin(std::process::Stdio::piped())
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+        {
+            use std::io::Write;
+            child
+                .stdin
+                .take()
+                .unwrap()
+                .write_all(text.as_bytes())
+                .unwrap();
+            let done = child.wait_with_output().unwrap();
+            assert!(
+                done.status.success(),
+                "dot rejects the output: {}",
+                String::from_utf8_lossy(&done.stderr)
+            );
+        }
+
+        let out = cmd()
+            .args([
+                "diagram",
+                "examples/environments/fleet.yaml",
+                "--environment",
+                "prod",
+                "--format",
+                format,
+            ])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{format}");
+        let text = String::from_utf8(out.stdout).unwrap();
+        assert_eq!(text.matches(start).count(), 1, "{format}: one document");
+        assert!(
+            text.contains("pumps-prod"),
+            "{format}: the chosen environment"
+        );
+        assert!(
+            !text.contains("pumps-dev"),
+            "{format}: only the chosen environment"
+        );
+    }
+}

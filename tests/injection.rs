@@ -54,9 +54,9 @@ impl Values {
     /// Everything that could be mistaken for syntax by Terraform, the HCL writer, the
     /// `terraform fmt` pass, the blueprint engine or a reader.
     ///
-    /// Doubled markers (`$${`, `%%{`) appear only where they are a value's first marker, and
-    /// `{for ` never shares a line with non-ASCII text: the tests marked `#[ignore]` below show
-    /// what goes wrong otherwise.
+    /// Markers sit next to `$`, `%` and doubled markers too (`%${`, `$${` after an earlier
+    /// `${`), which hcl-rs's own escaping gets wrong; fleetform escapes every literal itself,
+    /// in HCL and in Terraform JSON alike.
     fn injected() -> Self {
         let s = str::to_owned;
         Self {
@@ -75,6 +75,9 @@ impl Values {
                 (s("comment"), s("*/ # // /* <!-- --> */")),
                 (s("unicode"), s("🚀 שלום e\u{301} \u{202e}override")),
                 (s("money"), s("$ alone, 100% and {braces} $x %y")),
+                (s("after-a-marker"), s("a ${x} b %${var.secret} c")),
+                (s("dollar-percent"), s("${a}%${b}")),
+                (s("directive-then-escaped"), s("%{x}$${y}")),
                 (s("${var.key}"), s("key looks like an interpolation")),
                 (s("with space"), s("v")),
                 (s("k=v#1"), s("equals and hash in a key")),
@@ -871,6 +874,37 @@ fn json_escaped(s: &str) -> String {
     s.replace("${", "$${").replace("%{", "%%{")
 }
 
+/// The text a Terraform JSON string stands for when it must be plain text: it is read as a
+/// template, and every element must be a literal (`Err` names what Terraform would evaluate).
+fn json_literal(s: &str) -> Result<String, String> {
+    let template: Template = s
+        .parse()
+        .map_err(|e| format!("{s:?} is not a valid template: {e}"))?;
+    let mut text = String::new();
+    for element in template.elements() {
+        match element {
+            Element::Literal(l) => text.push_str(l),
+            other => return Err(format!("{s:?} evaluates {other:?}")),
+        }
+    }
+    Ok(text)
+}
+
+/// Builds a spec in Terraform JSON, in process; the JSON documents by path.
+fn build_json(v: &Values) -> BTreeMap<String, serde_json::Value> {
+    let outcome = fleetform::validate::validate("inject.yaml", &spec(v), &common::Dir(".".into()));
+    assert!(outcome.validated.is_some(), "the spec is valid");
+    let planned = fleetform::plan_sets(&outcome).unwrap();
+    let rendered =
+        fleetform::emit::render_planned(&planned, fleetform::emit::Syntax::Json).unwrap();
+    rendered
+        .files
+        .iter()
+        .filter(|(p, _)| p.ends_with(".tf.json"))
+        .map(|(p, f)| (p.clone(), serde_json::from_slice(&f.bytes).unwrap()))
+        .collect()
+}
+
 #[test]
 fn terraform_json_escapes_markers_and_evaluates_only_fleetforms_interpolations() {
     let v = Values::injected();
@@ -891,6 +925,17 @@ fn terraform_json_escapes_markers_and_evaluates_only_fleetforms_interpolations()
     assert_eq!(spec_tags, &serde_json::Value::Object(escaped));
     assert_eq!(spec_tags["cost-center"], "$${var.secret}");
     assert_eq!(spec_tags["$${var.key}"], "key looks like an interpolation");
+    // Read back as Terraform reads them, keys and values are the spec's text, nothing more.
+    let decoded: BTreeMap<String, String> = spec_tags
+        .as_object()
+        .unwrap()
+        .iter()
+        .map(|(k, val)| {
+            let text = |s: &str| json_literal(s).unwrap_or_else(|e| panic!("Azure tag: {e}"));
+            (text(k), text(val.as_str().unwrap()))
+        })
+        .collect();
+    assert_eq!(decoded, want, "Azure tags decode to the spec's text");
 
     // AWS's tags sit inside `${merge({...}, var.extra_tags)}`: parse the template, then read
     // the object's literals.
@@ -934,7 +979,8 @@ fn terraform_json_escapes_markers_and_evaluates_only_fleetforms_interpolations()
 /// marker, is escaped by pairs in hcl-rs's writer (hcl-primitives 0.1.13
 /// `template::escape_markers` steps over the character after every `$` and `%`): the value
 /// loses a `$`, a directive is left half-escaped so the file no longer parses, or
-/// `%${var.secret}` is written unescaped and Terraform evaluates it.
+/// `%${var.secret}` is written unescaped and Terraform evaluates it. Both output formats:
+/// Terraform JSON writes expressions (AWS's `${merge({...}, var.extra_tags)}`) as HCL text.
 #[test]
 fn markers_next_to_dollar_or_percent_stay_literal() {
     let mut failures = Vec::new();
@@ -943,9 +989,14 @@ fn markers_next_to_dollar_or_percent_stay_literal() {
         "${a} $%{ if true }x%{ endif }",
         "${a} $${b}",
         "%{ a } %%{ b }",
+        "a ${x} b %${var.secret} c",
+        "${a}%${b}",
+        "%{x}$${y}",
+        "$${a}%%{b}${var.secret}",
     ] {
         let mut v = Values::injected();
         v.tags = vec![("value".into(), value.into())];
+        json_markers_stay_literal(&v, value, &mut failures);
         let r = build(&v);
         let src = text(&r, "aws/main.tf");
         let body = match hcl::parse(&src) {
@@ -979,6 +1030,45 @@ fn markers_next_to_dollar_or_percent_stay_literal() {
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// The Terraform JSON half of `markers_next_to_dollar_or_percent_stay_literal`: the tag
+/// `value` reads back as `value` on both clouds, with nothing evaluated.
+fn json_markers_stay_literal(v: &Values, value: &str, failures: &mut Vec<String>) {
+    let docs = build_json(v);
+    let tags = docs["aws/main.tf.json"]["locals"]["tags"].as_str().unwrap();
+    let template: Template = match tags.parse() {
+        Ok(t) => t,
+        Err(e) => {
+            failures.push(format!("{value:?}: JSON AWS tags are no template: {e}"));
+            return;
+        }
+    };
+    let [Element::Interpolation(merge)] = template.elements() else {
+        failures.push(format!(
+            "{value:?}: JSON AWS tags are not one interpolation: {tags}"
+        ));
+        return;
+    };
+    let Expression::FuncCall(call) = &merge.expr else {
+        unreachable!("tags is a merge() call")
+    };
+    let Expression::Object(object) = &call.args[0] else {
+        unreachable!("merge() of an object")
+    };
+    let got = object
+        .iter()
+        .find(|(k, _)| matches!(k, ObjectKey::Identifier(id) if id.as_str() == "value"))
+        .map(|(_, e)| e);
+    if got != Some(&Expression::String(value.into())) {
+        failures.push(format!("{value:?}: JSON AWS tag comes back as {got:?}"));
+    }
+    let spec_tags = &docs["azure/main.tf.json"]["locals"]["spec_tags"];
+    match json_literal(spec_tags["value"].as_str().unwrap_or_default()) {
+        Ok(text) if text == value => {}
+        Ok(text) => failures.push(format!("{value:?}: JSON Azure tag comes back as {text:?}")),
+        Err(e) => failures.push(format!("{value:?}: JSON Azure tag: {e}")),
+    }
 }
 
 /// A tag key spelled like the emitter's comment sentinel turns into a `#` comment in Azure's

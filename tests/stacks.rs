@@ -146,3 +146,63 @@ fn every_stack_passes_the_single_stack_checks() {
         );
     }
 }
+
+/// The base spec targets AWS only and `prod` adds Azure: Azure's state storage comes from
+/// `prod` (the first environment on Azure), with its bootstrap stack, instead of a panic.
+#[test]
+fn an_environment_may_add_a_cloud() {
+    let spec = "version: 1
+stack:
+  name: stacked
+  environment: dev
+clouds:
+  aws:
+    region: eu-central-1
+    provisioning: {method: fleet_by_claim}
+fleet:
+  devices: 10
+pipeline:
+  routes:
+    - name: telemetry
+      to: [archive]
+stacks: {}
+environments:
+  dev: {}
+  prod:
+    clouds:
+      azure:
+        location: westeurope
+        resource_group: rg-stacked-prod
+";
+    let rendered = common::build_text("stacked.yaml", spec, &root());
+    let m = manifest(&rendered);
+    let stacks = m["stacks"].as_array().unwrap();
+    let names: Vec<&str> = stacks.iter().map(|s| s["name"].as_str().unwrap()).collect();
+    assert_eq!(
+        names,
+        [
+            "bootstrap-aws",
+            "bootstrap-azure",
+            "dev-aws",
+            "prod-aws",
+            "prod-azure"
+        ]
+    );
+    let bootstrap = stacks
+        .iter()
+        .find(|s| s["name"] == "bootstrap-azure")
+        .unwrap();
+    assert_eq!(bootstrap["region"], "westeurope", "prod's location");
+    let prod = stacks.iter().find(|s| s["name"] == "prod-azure").unwrap();
+    assert_eq!(prod["backend"]["type"], "azurerm");
+    assert_eq!(prod["depends_on"][0], "bootstrap-azure");
+    let backend = String::from_utf8(rendered.files["prod/azure/backend.tf"].bytes.clone()).unwrap();
+    let account = prod["backend"]["storage_account_name"].as_str().unwrap();
+    assert!(backend.contains(account), "{backend}");
+    let storage =
+        String::from_utf8(rendered.files["bootstrap/azure/state.tf"].bytes.clone()).unwrap();
+    assert!(
+        storage.contains(&format!("\"{account}\"")),
+        "the bootstrap module creates the account the backend names:\n{storage}"
+    );
+}

@@ -21,7 +21,8 @@ use crate::plan::Cloud;
 pub struct Args {
     /// The spec file (`-` reads stdin).
     pub spec: PathBuf,
-    /// With environment overlays: only this environment [default: every one; the first for SVG].
+    /// With environment overlays: draw only this environment [default: every one, in one
+    /// picture].
     #[arg(long, value_name = "NAME")]
     pub environment: Option<String>,
     /// Draw only this cloud [default: every cloud the spec targets, in one picture].
@@ -113,28 +114,18 @@ pub(crate) fn run(args: &Args, ctx: &super::Ctx) -> anyhow::Result<ExitStatus> {
     if !outcome.diagnostics.is_empty() {
         super::report(&outcome.diagnostics, &outcome.sources, Format::Human, ctx)?;
     }
-    let mut models = super::pick_models(&outcome, &validated.model, args.environment.as_deref())?;
+    let models = super::pick_models(&outcome, &validated.model, args.environment.as_deref())?;
     let format = args
         .format
         .or_else(|| args.out.as_deref().and_then(format_of))
         .unwrap_or(DiagramFormat::Mermaid);
-    if models.len() > 1 && format == DiagramFormat::Svg {
-        // One SVG document holds one picture: draw the first environment.
-        writeln!(
-            std::io::stderr(),
-            "note: drawing environment `{}`; pass --environment to choose another",
-            models[0].stack.environment
-        )?;
-        models.truncate(1);
+    // A Mermaid, DOT or SVG document holds one picture (`dot` rejects a second `digraph`, an
+    // SVG file has one root), so every environment is drawn into the same one.
+    let mut parts = Vec::with_capacity(models.len());
+    for model in models {
+        parts.push((model, clouds(model, args.cloud.map(Cloud::from))?));
     }
-    let mut text = String::new();
-    for (i, model) in models.iter().enumerate() {
-        if i > 0 {
-            text.push('\n');
-        }
-        let clouds = clouds(model, args.cloud.map(Cloud::from))?;
-        text.push_str(&diagram::render(model, &clouds, format.into()));
-    }
+    let text = diagram::render_environments(&parts, format.into());
     match &args.out {
         Some(path) => fs_err::write(path, text.as_bytes())?,
         None => std::io::stdout().write_all(text.as_bytes())?,

@@ -4,8 +4,11 @@
 //! reads Terraform. This module turns the validated [`Model`] into a small [`Graph`] (nodes
 //! with a kind and a label, edges with an optional label, one cluster per cloud), following
 //! the data: devices → provisioning → IoT Core / IoT Hub → rules or routes → streams →
-//! storage tiers, with alerts, state, OTA, analytics and the web API where the spec asks for
-//! them. The renderers only draw that graph: [`mermaid`](mod@mermaid) (for READMEs on
+//! storage tiers, with alerts, state, OTA, analytics and the web API where the build creates
+//! them. What exists, and where each route delivers, is read from the planners' own decisions
+//! (the AWS planner's flags and topic-rule actions, the Azure planner's design and route
+//! endpoints), never worked out again here, so the picture shows what `fleetform build`
+//! writes. The renderers only draw that graph: [`mermaid`](mod@mermaid) (for READMEs on
 //! GitHub and GitLab), [`dot`](mod@dot) (Graphviz) and [`svg`](mod@svg) (self-contained,
 //! laid out here by [`layout`]).
 //!
@@ -24,11 +27,12 @@ use std::fmt::Write as _;
 use crate::cost::format::int;
 use crate::model::condition::Dialect;
 use crate::model::{
-    Allocation, AuthMethod, Aws, AwsProvisioningMethod, AwsStreamService, Azure, AzureAlertEngine,
-    CredentialGrant, Destination, EventHubsTier, KeyAlgorithm, KinesisCapacity, Model, Route,
-    RouteSource, StorageTier,
+    Allocation, AuthMethod, Aws, AwsProvisioningMethod, CredentialGrant, EventHubsTier,
+    KeyAlgorithm, KinesisCapacity, Model, RouteSource, StorageTier,
 };
 use crate::plan::Cloud;
+use crate::plan::aws as aws_plan;
+use crate::plan::azure::{Design, Endpoint};
 
 /// Details lines longer than this are wrapped, so no box grows wider than a screen.
 pub const WRAP_COLUMNS: usize = 44;
@@ -214,7 +218,65 @@ pub fn render(model: &Model, clouds: &[Cloud], format: Format) -> String {
     }
 }
 
+/// Renders the environments of one spec, each with the clouds to draw, in `format`: one
+/// document whatever their number (see [`Graph::environments`]); a single environment is
+/// drawn exactly as [`render`] draws it.
+pub fn render_environments(parts: &[(&Model, Vec<Cloud>)], format: Format) -> String {
+    let graph = match parts {
+        [(model, clouds)] => Graph::new(model, clouds),
+        _ => Graph::environments(parts),
+    };
+    match format {
+        Format::Mermaid => mermaid::render(&graph),
+        Format::Dot => dot::render(&graph),
+        Format::Svg => svg::render(&graph),
+    }
+}
+
 impl Graph {
+    /// Several environments of one spec in one picture, as `build` writes them: each
+    /// environment's dataflow (its model, on its clouds) side by side, every cloud box and
+    /// devices box naming the environment's stack (`pumps-prod: AWS (eu-west-1)`).
+    pub fn environments(parts: &[(&Model, Vec<Cloud>)]) -> Self {
+        let names: Vec<String> = parts
+            .iter()
+            .map(|(m, _)| m.stack.environment.clone())
+            .collect();
+        let mut out = Graph {
+            title: format!(
+                "{}: dataflow of the environments {}",
+                parts.first().map_or("", |(m, _)| m.stack.name.as_str()),
+                and_list(&names)
+            ),
+            nodes: Vec::new(),
+            edges: Vec::new(),
+            clusters: Vec::new(),
+        };
+        for (model, clouds) in parts {
+            let graph = Graph::new(model, clouds);
+            let (first_node, first_cluster) = (out.nodes.len(), out.clusters.len());
+            let prefix = &model.stack.prefix;
+            out.nodes.extend(graph.nodes.into_iter().map(|mut node| {
+                match node.cluster {
+                    Some(c) => node.cluster = Some(first_cluster + c),
+                    None => node.details.insert(0, prefix.clone()),
+                }
+                node
+            }));
+            out.edges.extend(graph.edges.into_iter().map(|e| Edge {
+                from: NodeId(first_node + e.from.0),
+                to: NodeId(first_node + e.to.0),
+                label: e.label,
+            }));
+            out.clusters
+                .extend(graph.clusters.into_iter().map(|c| Cluster {
+                    cloud: c.cloud,
+                    title: format!("{prefix}: {}", c.title),
+                }));
+        }
+        out
+    }
+
     /// The dataflow of `model` on `clouds`, in that order; clouds the model does not target
     /// are left out. One devices node feeds every cloud.
     pub fn new(model: &Model, clouds: &[Cloud]) -> Self {
@@ -249,7 +311,10 @@ impl Graph {
                 }
                 Cloud::Azure => {
                     if let Some(az) = &model.azure {
-                        AzureDraw { m: model, az }.draw(&mut b, devices);
+                        AzureDraw {
+                            d: Design::new(model, az),
+                        }
+                        .draw(&mut b, devices);
                     }
                 }
             }
@@ -516,80 +581,12 @@ fn emails(m: &Model) -> Vec<String> {
     }
 }
 
-/// Which AWS streams exist and where each route writes: the AWS planner's decisions, kept
-/// in one place so the diagram and `fleetform explain` say the same thing.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct AwsStreams {
-    /// A Kinesis data stream carries telemetry.
-    pub kinesis: bool,
-    /// A Firehose delivery stream lands telemetry in the archive bucket.
-    pub firehose: bool,
-    /// Firehose reads the Kinesis stream instead of taking puts from rules.
-    pub firehose_reads_kinesis: bool,
-    /// The archive bucket exists.
-    pub bucket: bool,
-}
-
-/// Where an AWS rule action writes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum AwsTarget {
-    Kinesis,
-    Firehose,
-    StateTable,
-}
-
-impl AwsStreams {
-    pub fn new(m: &Model, aws: &Aws) -> Self {
-        let archive_route = m
-            .routes
-            .iter()
-            .any(|r| r.to.contains(&Destination::Archive));
-        let stream_route = m.routes.iter().any(|r| r.to.contains(&Destination::Stream));
-        let kinesis =
-            aws.stream.uses_kinesis() && (stream_route || archive_route || m.alerts.is_empty());
-        // Firehose is how telemetry reaches S3 in batches: it exists when the spec picks it,
-        // and when a route archives while the stream is Kinesis only.
-        let firehose = aws.stream.uses_firehose() || archive_route;
-        Self {
-            kinesis,
-            firehose,
-            firehose_reads_kinesis: firehose
-                && kinesis
-                && aws.stream.service == AwsStreamService::KinesisAndFirehose,
-            bucket: m.archive.is_some() || firehose,
-        }
-    }
-
-    /// The resource a route's destination becomes (`None` when it does not exist).
-    pub fn target(
-        &self,
-        m: &Model,
-        aws: &Aws,
-        route: &Route,
-        dest: Destination,
-    ) -> Option<AwsTarget> {
-        let firehose = self.firehose.then_some(AwsTarget::Firehose);
-        let kinesis = self.kinesis.then_some(AwsTarget::Kinesis);
-        match (dest, aws.stream.service) {
-            (Destination::StateStore, _) => m.features.state_store.then_some(AwsTarget::StateTable),
-            (_, AwsStreamService::Firehose) => firehose,
-            (Destination::Stream, _) => kinesis.or(firehose),
-            (Destination::Archive, AwsStreamService::KinesisAndFirehose)
-                if route.to.contains(&Destination::Stream) && self.firehose_reads_kinesis =>
-            {
-                kinesis
-            }
-            (Destination::Archive, _) => firehose,
-        }
-    }
-}
-
-/// Draws the AWS stack the planner builds, with the same decisions (which streams exist and
-/// which one each route writes to).
+/// Draws the AWS stack from the AWS planner's own decisions (its `Flags`, and the actions
+/// each route's topic rule carries), so the picture shows what `build` writes.
 struct AwsDraw<'a> {
     m: &'a Model,
     aws: &'a Aws,
-    streams: AwsStreams,
+    flags: aws_plan::Flags,
 }
 
 impl<'a> AwsDraw<'a> {
@@ -597,7 +594,7 @@ impl<'a> AwsDraw<'a> {
         Self {
             m,
             aws,
-            streams: AwsStreams::new(m, aws),
+            flags: aws_plan::Flags::new(m, aws),
         }
     }
 
@@ -707,7 +704,8 @@ impl<'a> AwsDraw<'a> {
         );
 
         // Streams and storage exist once, whatever routes write to them.
-        let kinesis = self.streams.kinesis.then(|| {
+        let flags = self.flags;
+        let kinesis = flags.kinesis.then(|| {
             let mut d = vec![match aws.stream.kinesis_capacity {
                 KinesisCapacity::Provisioned => format!(
                     "{} shard{}, provisioned",
@@ -722,7 +720,7 @@ impl<'a> AwsDraw<'a> {
             ));
             b.node(Kind::Stream, "Kinesis Data Streams", &d, Some(c))
         });
-        let firehose = self.streams.firehose.then(|| {
+        let firehose = flags.firehose.then(|| {
             b.node(
                 Kind::Stream,
                 "Amazon Data Firehose",
@@ -733,10 +731,10 @@ impl<'a> AwsDraw<'a> {
                 Some(c),
             )
         });
-        if let (Some(k), Some(f), true) = (kinesis, firehose, self.streams.firehose_reads_kinesis) {
+        if let (Some(k), Some(f), true) = (kinesis, firehose, flags.firehose_reads_kinesis) {
             b.edge(k, f, Some("reads the stream"));
         }
-        let state = m.features.state_store.then(|| {
+        let state = flags.state_table.then(|| {
             b.node(
                 Kind::Database,
                 "DynamoDB state table",
@@ -757,12 +755,11 @@ impl<'a> AwsDraw<'a> {
             ));
             let rule = b.node(Kind::Rule, format!("IoT rule {}", route.name), &d, Some(c));
             b.edge(core, rule, Some(source_words(Cloud::Aws, route.source)));
-            for dest in &route.to {
-                let target = match self.streams.target(m, aws, route, *dest) {
-                    Some(AwsTarget::Kinesis) => kinesis,
-                    Some(AwsTarget::Firehose) => firehose,
-                    Some(AwsTarget::StateTable) => state,
-                    None => None,
+            for action in aws_plan::route_actions(&flags, route) {
+                let target = match action {
+                    aws_plan::Action::Kinesis => kinesis,
+                    aws_plan::Action::Firehose => firehose,
+                    aws_plan::Action::State => state,
                 };
                 if let Some(t) = target {
                     b.edge(rule, t, None);
@@ -770,8 +767,8 @@ impl<'a> AwsDraw<'a> {
             }
         }
 
-        let hot = self.streams.bucket.then(|| {
-            let first = vec![if customer_key(m) {
+        let hot = flags.archive.then(|| {
+            let first = vec![if flags.archive_cmk {
                 "archive bucket, KMS key".to_owned()
             } else {
                 "archive bucket, SSE-S3".to_owned()
@@ -779,12 +776,10 @@ impl<'a> AwsDraw<'a> {
             storage_chain(b, m, Cloud::Aws, c, &first)
         });
         if let (Some(f), Some(h)) = (firehose, hot) {
-            let by_device =
-                m.traffic.planned_devices <= crate::plan::aws::FIREHOSE_DEVICE_PARTITIONS_MAX;
             b.edge(
                 f,
                 h,
-                Some(if by_device {
+                Some(if flags.partition_by_device {
                     "objects by day and device"
                 } else {
                     "objects by day and hour"
@@ -827,7 +822,7 @@ impl<'a> AwsDraw<'a> {
             }
         }
 
-        if m.features.ota {
+        if flags.ota {
             let ota = b.node(
                 Kind::Feature,
                 "OTA updates",
@@ -847,7 +842,7 @@ impl<'a> AwsDraw<'a> {
                 b.edge(devices, ota, Some("firmware via role alias"));
             }
         }
-        if m.features.analytics
+        if flags.analytics
             && let Some(h) = hot
         {
             let a = b.node(
@@ -880,16 +875,18 @@ impl<'a> AwsDraw<'a> {
 }
 
 /// Draws the Azure stack: DPS in front of one hub per linked site, routes, Event Hubs,
-/// Capture into tiered Blob storage, alerts and features.
+/// Capture into tiered Blob storage, alerts and features, from the Azure planner's own
+/// decisions (its `Design`: whether Capture is on, which endpoints each route delivers to,
+/// what is built), so the picture shows what `build` writes.
 struct AzureDraw<'a> {
-    m: &'a Model,
-    az: &'a Azure,
+    d: Design<'a>,
 }
 
 impl AzureDraw<'_> {
     fn draw(&self, b: &mut Builder, devices: NodeId) {
-        let m = self.m;
-        let az = self.az;
+        let design = &self.d;
+        let m = design.m;
+        let az = design.az;
         let c = b.cluster(Cloud::Azure, format!("Azure ({})", az.location));
         let attest = match m.identity.method {
             AuthMethod::X509 => "X.509 attestation",
@@ -972,30 +969,29 @@ impl AzureDraw<'_> {
         }
 
         let eh = &az.event_hubs;
-        let captures = eh.capture && m.archive.is_some();
-        let streams = m.routes.iter().any(|r| r.to.contains(&Destination::Stream));
-        let archives = m
-            .routes
-            .iter()
-            .any(|r| r.to.contains(&Destination::Archive));
-        let asa = az.alert_engine == AzureAlertEngine::StreamAnalytics && !m.alerts.is_empty();
-        let event_hubs = (streams || captures || (archives && eh.capture)).then(|| {
-            let mut details = vec![match eh.tier {
-                EventHubsTier::Premium => "Premium, 1 processing unit".to_owned(),
-                tier => {
-                    let mut s = format!("{}, {} TU", eh_tier_name(tier), eh.throughput_units);
-                    if let Some(max) = eh.max_throughput_units {
-                        let _ = write!(s, " (auto-inflate to {max})");
+        // The telemetry event hub is drawn when something writes to it (routes to the stream)
+        // or reads it (Capture, the Stream Analytics job, Data Explorer).
+        let event_hubs = (design.stream_endpoint
+            || design.capture
+            || design.stream_analytics
+            || m.features.analytics)
+            .then(|| {
+                let mut details = vec![match eh.tier {
+                    EventHubsTier::Premium => "Premium, 1 processing unit".to_owned(),
+                    tier => {
+                        let mut s = format!("{}, {} TU", eh_tier_name(tier), eh.throughput_units);
+                        if let Some(max) = eh.max_throughput_units {
+                            let _ = write!(s, " (auto-inflate to {max})");
+                        }
+                        s
                     }
-                    s
-                }
-            }];
-            details.push(format!(
-                "{} partitions, {} details retention",
-                eh.partitions, eh.retention_days
-            ));
-            b.node(Kind::Stream, "Event Hubs", &details, Some(c))
-        });
+                }];
+                details.push(format!(
+                    "{} partitions, retention {} d",
+                    eh.partitions, eh.retention_days
+                ));
+                b.node(Kind::Stream, "Event Hubs", &details, Some(c))
+            });
         let state = m.features.state_store.then(|| {
             b.node(
                 Kind::Database,
@@ -1016,7 +1012,7 @@ impl AzureDraw<'_> {
                 }
             ),
         ];
-        let hot = m
+        let hot = design
             .archive
             .is_some()
             .then(|| storage_chain(b, m, Cloud::Azure, c, &blob_first));
@@ -1032,27 +1028,20 @@ impl AzureDraw<'_> {
             for hub in &hubs {
                 b.edge(*hub, rule, Some(source_words(Cloud::Azure, route.source)));
             }
-            for dest in &route.to {
-                match dest {
-                    Destination::Stream => {
-                        if let Some(e) = event_hubs {
-                            b.edge(rule, e, None);
-                        }
-                    }
-                    Destination::Archive => match (eh.capture, event_hubs, hot) {
-                        (true, Some(e), _) => b.edge(rule, e, None),
-                        (_, _, Some(h)) => b.edge(rule, h, Some("storage endpoint")),
-                        _ => {}
-                    },
-                    Destination::StateStore => {
-                        if let Some(s) = state {
-                            b.edge(rule, s, None);
-                        }
-                    }
+            // The endpoints the planner gives the route: an archived route that also goes
+            // to the stream is archived by Capture, any other through a storage endpoint.
+            for endpoint in design.endpoints_for(route) {
+                let (target, label) = match endpoint {
+                    Endpoint::Stream => (event_hubs, None),
+                    Endpoint::Archive => (hot, Some("storage endpoint")),
+                    Endpoint::State => (state, None),
+                };
+                if let Some(t) = target {
+                    b.edge(rule, t, label);
                 }
             }
         }
-        if let (Some(e), Some(h), true) = (event_hubs, hot, captures) {
+        if let (Some(e), Some(h), true) = (event_hubs, hot, design.capture) {
             b.edge(
                 e,
                 h,
@@ -1080,7 +1069,7 @@ impl AzureDraw<'_> {
                     Some(c),
                 )
             });
-            let job = asa.then(|| {
+            let job = design.stream_analytics.then(|| {
                 let node = b.node(
                     Kind::Function,
                     "Stream Analytics job",
@@ -1091,13 +1080,9 @@ impl AzureDraw<'_> {
                     )],
                     Some(c),
                 );
-                match event_hubs {
-                    Some(e) => b.edge(e, node, None),
-                    None => {
-                        for hub in &hubs {
-                            b.edge(*hub, node, Some("built-in endpoint"));
-                        }
-                    }
+                // The job's input is the telemetry event hub.
+                if let Some(e) = event_hubs {
+                    b.edge(e, node, None);
                 }
                 node
             });
@@ -1136,7 +1121,7 @@ impl AzureDraw<'_> {
             }
         }
 
-        if m.features.ota {
+        if design.ota {
             let ota = b.node(
                 Kind::Feature,
                 "OTA updates",
@@ -1154,28 +1139,12 @@ impl AzureDraw<'_> {
                 &["cluster and database".to_owned()],
                 Some(c),
             );
-            match (event_hubs, hot) {
-                (Some(e), _) => b.edge(e, adx, Some("ingests")),
-                (None, Some(h)) => b.edge(h, adx, Some("queries")),
-                (None, None) => {}
+            // Data Explorer's data connection reads the telemetry event hub.
+            if let Some(e) = event_hubs {
+                b.edge(e, adx, Some("ingests"));
             }
         }
-        if m.features.web_api {
-            let api = b.node(
-                Kind::Feature,
-                "HTTP API",
-                &["Function app, Entra ID auth".to_owned()],
-                Some(c),
-            );
-            match state {
-                Some(s) => b.edge(s, api, Some("reads")),
-                None => {
-                    for hub in &hubs {
-                        b.edge(*hub, api, Some("reads twins"));
-                    }
-                }
-            }
-        }
+        // No web API is generated on Azure (the parity table says so), so none is drawn.
     }
 }
 

@@ -4,69 +4,13 @@
 //! which skips the character after every `$` and `%`: `%${var.x}` stays `%${var.x}`, an
 //! interpolation Terraform would evaluate, and `$${` loses a `$`. Spec values reach the output
 //! as string literals, so before formatting, every literal in a body is rewritten into a quoted
-//! template whose text fleetform escaped itself (`tf::escape_template_text`): quotes,
-//! backslashes, control characters, and every `${` and `%{`, wherever it stands.
+//! template whose text fleetform escaped itself (`tf::escape_string_literals`): quotes,
+//! backslashes, control characters, and every `${` and `%{`, wherever it stands. The Terraform
+//! JSON emitter uses the same pass for every expression it writes as text.
 
-use hcl::expr::{Operation, TemplateExpr, TraversalOperator};
-use hcl::{Body, Expression, ObjectKey, Structure};
+use hcl::{Body, Structure};
 
-use crate::plan::tf::escape_template_text;
-
-fn quoted(s: &str) -> Expression {
-    let mut text = String::with_capacity(s.len() + 2);
-    escape_template_text(s, &mut text);
-    Expression::TemplateExpr(Box::new(TemplateExpr::QuotedString(text)))
-}
-
-fn expr(e: &mut Expression) {
-    match e {
-        Expression::String(s) => *e = quoted(s),
-        Expression::Array(items) => items.iter_mut().for_each(expr),
-        Expression::Object(obj) => {
-            let entries: Vec<(ObjectKey, Expression)> = std::mem::take(obj).into_iter().collect();
-            for (mut k, mut v) in entries {
-                if let ObjectKey::Expression(ke) = &mut k {
-                    expr(ke);
-                }
-                expr(&mut v);
-                obj.insert(k, v);
-            }
-        }
-        Expression::Traversal(t) => {
-            expr(&mut t.expr);
-            for op in &mut t.operators {
-                if let TraversalOperator::Index(i) = op {
-                    expr(i);
-                }
-            }
-        }
-        Expression::FuncCall(f) => f.args.iter_mut().for_each(expr),
-        Expression::Parenthesis(inner) => expr(inner),
-        Expression::Conditional(c) => {
-            expr(&mut c.cond_expr);
-            expr(&mut c.true_expr);
-            expr(&mut c.false_expr);
-        }
-        Expression::Operation(op) => match op.as_mut() {
-            Operation::Unary(u) => expr(&mut u.expr),
-            Operation::Binary(b) => {
-                expr(&mut b.lhs_expr);
-                expr(&mut b.rhs_expr);
-            }
-        },
-        Expression::ForExpr(f) => {
-            expr(&mut f.collection_expr);
-            if let Some(k) = &mut f.key_expr {
-                expr(k);
-            }
-            expr(&mut f.value_expr);
-            if let Some(c) = &mut f.cond_expr {
-                expr(c);
-            }
-        }
-        _ => {}
-    }
-}
+use crate::plan::tf::escape_string_literals;
 
 /// The body with every string literal escaped by fleetform.
 pub fn escape_literals(body: &Body) -> Body {
@@ -78,7 +22,7 @@ pub fn escape_literals(body: &Body) -> Body {
 fn escape_body(body: &mut Body) {
     for s in body.iter_mut() {
         match s {
-            Structure::Attribute(a) => expr(&mut a.expr),
+            Structure::Attribute(a) => escape_string_literals(&mut a.expr),
             Structure::Block(b) => escape_body(&mut b.body),
         }
     }

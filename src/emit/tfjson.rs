@@ -6,12 +6,18 @@
 //! `"${...}"` strings, and a few arguments take bare references or type expressions instead
 //! (`type`, `depends_on`, `ignore_changes`, `provider`). This module converts the same hcl-rs
 //! bodies the HCL files come from, so the two can never disagree; comments become `"//"` keys.
+//!
+//! Expressions that are not plain values are written as HCL source inside `"${...}"`, and
+//! the string literals in them are escaped by fleetform ([`tf::expr_source`]), exactly as the
+//! HCL files are: hcl-rs's own escaping would leave `%${var.x}` after an earlier marker as
+//! a live interpolation. Quoted templates are re-read, because their HCL text escapes
+//! quotes and backslashes for a quoted string, which a JSON template does not undo.
 
 use hcl::expr::TemplateExpr;
 use hcl::{Block, Body, Expression, ObjectKey, Structure};
 use serde_json::{Map, Value};
 
-use crate::plan::tf::COMMENT_SENTINEL;
+use crate::plan::tf::{self, COMMENT_SENTINEL};
 
 /// Attributes whose values Terraform's JSON syntax reads as bare expressions, not templates.
 const BARE: [&str; 5] = [
@@ -97,9 +103,40 @@ fn literal(s: &str) -> String {
     s.replace("${", "$${").replace("%{", "%%{")
 }
 
-/// The HCL source of an expression, as hcl-rs formats it.
+/// The HCL source of an expression, every string literal in it escaped by fleetform.
 fn expr_source(e: &Expression) -> String {
-    hcl::format::to_string(e).unwrap_or_default()
+    tf::expr_source(e)
+}
+
+/// A quoted HCL template (`tf::interp` writes them) in Terraform JSON's template syntax.
+///
+/// The HCL text escapes its literal parts for a quoted string (`\"`, `\\`, `\n`); a JSON
+/// template is not a quoted string and would keep those backslashes, so the template is
+/// parsed: literals are written with only their markers escaped (JSON escapes the rest), and
+/// interpolations as escaped source. Anything else (directives, which fleetform never
+/// writes) is kept as it is.
+fn quoted_template(s: &str) -> String {
+    use hcl::edit::expr::Expression as Parsed;
+    use hcl::edit::template::Element;
+    match hcl::edit::parser::parse_expr(&format!("\"{s}\"")) {
+        Ok(Parsed::String(text)) => literal(text.value()),
+        Ok(Parsed::StringTemplate(template)) => {
+            let mut out = String::with_capacity(s.len());
+            for element in &*template {
+                match element {
+                    Element::Literal(text) => out.push_str(&literal(text.value())),
+                    Element::Interpolation(i) => {
+                        out.push_str("${");
+                        out.push_str(&expr_source(&Expression::from(i.expr.clone())));
+                        out.push('}');
+                    }
+                    Element::Directive(_) => return s.to_owned(),
+                }
+            }
+            out
+        }
+        _ => s.to_owned(),
+    }
 }
 
 fn bare(e: &Expression) -> Value {
@@ -129,9 +166,8 @@ fn expr(e: &Expression) -> Value {
                 })
                 .collect(),
         ),
-        // A quoted template is already in JSON's template syntax.
         Expression::TemplateExpr(t) => match t.as_ref() {
-            TemplateExpr::QuotedString(s) => Value::String(s.clone()),
+            TemplateExpr::QuotedString(s) => Value::String(quoted_template(s)),
             TemplateExpr::Heredoc(h) => Value::String(h.template.clone()),
         },
         other => Value::String(format!("${{{}}}", expr_source(other))),
@@ -175,5 +211,34 @@ mod tests {
         assert_eq!(bucket["tags"], "${local.tags}");
         assert_eq!(bucket["depends_on"][0], "aws_kms_key.archive");
         assert_eq!(bucket["rule"][1]["id"], "b");
+    }
+
+    #[test]
+    fn literals_inside_expressions_and_templates_stay_text() {
+        let body = Body::builder()
+            .add_attribute((
+                "tags",
+                tf::call(
+                    "merge",
+                    [
+                        tf::obj([("k", lit("a ${x} b %${var.secret} c"))]),
+                        r("var.extra_tags"),
+                    ],
+                ),
+            ))
+            .add_attribute((
+                "name",
+                interp([
+                    Part::Text("say \"hi\" \\ %${x}\n".into()),
+                    Part::Ref(r("local.prefix")),
+                ]),
+            ))
+            .build();
+        let json = body_to_json(&body);
+        assert_eq!(
+            json["tags"],
+            "${merge({ k = \"a $${x} b %$${var.secret} c\" }, var.extra_tags)}"
+        );
+        assert_eq!(json["name"], "say \"hi\" \\ %$${x}\n${local.prefix}");
     }
 }

@@ -132,6 +132,8 @@ pub enum PlanError {
     },
     #[error("packaging `{name}` failed: {message}")]
     Package { name: String, message: String },
+    #[error("no environment gives {cloud} stacks their state storage")]
+    NoStateStorage { cloud: &'static str },
 }
 
 /// Plans one cloud.

@@ -15,7 +15,7 @@ use serde::Serialize;
 
 use super::tf::{self, TfFile, lit};
 use super::{Cloud, Module, PlanError, aws, azure};
-use crate::model::{Model, Stacks};
+use crate::model::{AwsState, AzureState, Model, Stacks};
 
 /// Terraform version that the backends need (`use_lockfile` arrived in 1.10).
 const BACKEND_TERRAFORM_VERSION: &str = ">= 1.10.0";
@@ -65,20 +65,47 @@ fn backend_key(env: &str, dir: &str) -> String {
     }
 }
 
+/// The state storage of every cloud, shared by all environments: each cloud's comes from
+/// the first environment that targets it, with that environment's `stacks` settings, so a
+/// cloud only an environment adds (the base spec targets AWS, `prod` adds Azure) still has
+/// its storage, bootstrap module and backends.
+#[derive(Default)]
+struct SharedState<'a> {
+    aws: Option<(&'a Model, &'a AwsState)>,
+    azure: Option<(&'a Model, &'a AzureState)>,
+}
+
+impl<'a> SharedState<'a> {
+    /// `base` are the base spec's settings, for an environment whose model has none.
+    fn new(envs: &'a [(String, Model)], base: &'a Stacks) -> Self {
+        let settings = |m: &'a Model| m.stacks.as_ref().unwrap_or(base);
+        Self {
+            aws: envs.iter().find_map(|(_, m)| {
+                m.aws.as_ref()?;
+                Some((m, settings(m).aws.as_ref()?))
+            }),
+            azure: envs.iter().find_map(|(_, m)| {
+                m.azure.as_ref()?;
+                Some((m, settings(m).azure.as_ref()?))
+            }),
+        }
+    }
+}
+
 /// Backend configuration of a stack, as `(type, settings)`.
 fn backend(
-    stacks: &Stacks,
+    state: &SharedState,
     module: &Module,
     env: &str,
     stack_name: &str,
-) -> (String, Vec<(String, String)>) {
+) -> Result<(String, Vec<(String, String)>), PlanError> {
     let key = format!("{stack_name}/{}", backend_key(env, module.dir()));
-    match module.cloud {
+    let missing = || PlanError::NoStateStorage {
+        cloud: module.cloud.title(),
+    };
+    Ok(match module.cloud {
         Cloud::Aws => {
-            let s = stacks
-                .aws
-                .as_ref()
-                .expect("AWS stacks have AWS state storage");
+            let (_, s) = state.aws.ok_or_else(missing)?;
             (
                 "s3".to_owned(),
                 vec![
@@ -91,10 +118,7 @@ fn backend(
             )
         }
         Cloud::Azure => {
-            let s = stacks
-                .azure
-                .as_ref()
-                .expect("Azure stacks have Azure state storage");
+            let (_, s) = state.azure.ok_or_else(missing)?;
             (
                 "azurerm".to_owned(),
                 vec![
@@ -106,7 +130,7 @@ fn backend(
                 ],
             )
         }
-    }
+    })
 }
 
 /// `backend.tf`: the remote state of a stack.
@@ -147,7 +171,9 @@ fn region_of(model: &Model, cloud: Cloud) -> String {
 }
 
 /// Plans every environment (`(name, model)`, a single unnamed one without overlays) as
-/// stacks.
+/// stacks. Each environment's model carries its own `stacks` settings (`stacks` are the base
+/// spec's, for a model without); the state storage of each cloud is the one of the first
+/// environment that targets it, and every stack of that cloud keeps its state there.
 pub fn plan(envs: &[(String, Model)], stacks: &Stacks) -> Result<Split, PlanError> {
     let mut sets = Vec::new();
     let mut entries = Vec::new();
@@ -157,38 +183,33 @@ pub fn plan(envs: &[(String, Model)], stacks: &Stacks) -> Result<Split, PlanErro
         .unwrap_or_default();
 
     // Bootstrap: one state store per cloud, shared by every environment.
+    let state = SharedState::new(envs, stacks);
     let mut bootstrap = Vec::new();
-    if let Some((_, first)) = envs.first() {
-        if let Some(state) = &stacks.aws
-            && first.aws.is_some()
-        {
-            bootstrap.push(aws::plan_bootstrap(first, state)?);
-            entries.push(StackEntry {
-                name: "bootstrap-aws".to_owned(),
-                path: "bootstrap/aws".to_owned(),
-                cloud: Cloud::Aws,
-                kind: "bootstrap",
-                environment: None,
-                region: state.region.clone(),
-                backend: BTreeMap::from([("type".to_owned(), "local".to_owned())]),
-                depends_on: Vec::new(),
-            });
-        }
-        if let Some(state) = &stacks.azure
-            && first.azure.is_some()
-        {
-            bootstrap.push(azure::plan_bootstrap(first, state)?);
-            entries.push(StackEntry {
-                name: "bootstrap-azure".to_owned(),
-                path: "bootstrap/azure".to_owned(),
-                cloud: Cloud::Azure,
-                kind: "bootstrap",
-                environment: None,
-                region: state.location.clone(),
-                backend: BTreeMap::from([("type".to_owned(), "local".to_owned())]),
-                depends_on: Vec::new(),
-            });
-        }
+    if let Some((model, storage)) = state.aws {
+        bootstrap.push(aws::plan_bootstrap(model, storage)?);
+        entries.push(StackEntry {
+            name: "bootstrap-aws".to_owned(),
+            path: "bootstrap/aws".to_owned(),
+            cloud: Cloud::Aws,
+            kind: "bootstrap",
+            environment: None,
+            region: storage.region.clone(),
+            backend: BTreeMap::from([("type".to_owned(), "local".to_owned())]),
+            depends_on: Vec::new(),
+        });
+    }
+    if let Some((model, storage)) = state.azure {
+        bootstrap.push(azure::plan_bootstrap(model, storage)?);
+        entries.push(StackEntry {
+            name: "bootstrap-azure".to_owned(),
+            path: "bootstrap/azure".to_owned(),
+            cloud: Cloud::Azure,
+            kind: "bootstrap",
+            environment: None,
+            region: storage.location.clone(),
+            backend: BTreeMap::from([("type".to_owned(), "local".to_owned())]),
+            depends_on: Vec::new(),
+        });
     }
     if !bootstrap.is_empty() {
         sets.push(("bootstrap".to_owned(), bootstrap));
@@ -198,7 +219,12 @@ pub fn plan(envs: &[(String, Model)], stacks: &Stacks) -> Result<Split, PlanErro
         let mut main_model = model.clone();
         main_model.module_depth = if env.is_empty() { 1 } else { 2 };
         let registry = std::mem::take(&mut main_model.fleet.registry);
-        let shard_size = stacks.registry_shard_size.max(1);
+        let shard_size = model
+            .stacks
+            .as_ref()
+            .unwrap_or(stacks)
+            .registry_shard_size
+            .max(1);
         let sharded = model.aws.is_some() && registry.len() > shard_size;
         if sharded {
             main_model.registry_shards = registry.len().div_ceil(shard_size);
@@ -228,7 +254,7 @@ pub fn plan(envs: &[(String, Model)], stacks: &Stacks) -> Result<Split, PlanErro
         };
         let mut shards = Vec::new();
         for module in &mut modules {
-            let (kind, settings) = backend(stacks, module, env, &stack_name);
+            let (kind, settings) = backend(&state, module, env, &stack_name)?;
             module.hcl("backend.tf", backend_file(&kind, &settings));
             let mut b: BTreeMap<String, String> = settings.iter().cloned().collect();
             b.insert("type".to_owned(), kind.clone());
@@ -261,7 +287,7 @@ pub fn plan(envs: &[(String, Model)], stacks: &Stacks) -> Result<Split, PlanErro
                     let mut shard_model = main_model.clone();
                     shard_model.fleet.registry = std::sync::Arc::default();
                     let mut sm = aws::plan_registry_shard(&shard_model, shard, &main_state)?;
-                    let (kind, settings) = backend(stacks, &sm, env, &stack_name);
+                    let (kind, settings) = backend(&state, &sm, env, &stack_name)?;
                     sm.hcl("backend.tf", backend_file(&kind, &settings));
                     let mut b: BTreeMap<String, String> = settings.into_iter().collect();
                     b.insert("type".to_owned(), kind);

@@ -1,12 +1,19 @@
 //! Terraform vocabulary on top of hcl-rs's typed structures.
 //!
 //! Planners build HCL only through these helpers, never by formatting strings. The helpers
-//! make the safe thing the easy thing: spec values become [`lit`] string literals, which
-//! hcl-rs escapes (quotes, backslashes, newlines, `${` and `%{`), and interpolated strings
-//! ([`interp`]) escape every literal part the same way, so a value from the spec can never
-//! become HCL syntax.
+//! make the safe thing the easy thing: spec values become [`lit`] string literals, and
+//! interpolated strings ([`interp`]) escape every literal part, so a value from the spec can
+//! never become HCL syntax.
+//!
+//! hcl-rs is not trusted with that escaping: its writer (hcl-primitives' `escape_markers`)
+//! steps over the character after every `$` and `%`, so `%${var.x}` would stay a live
+//! interpolation. fleetform escapes template text itself ([`escape_template_text`]), and
+//! whenever an expression must become HCL source text (the references inside [`interp`], the
+//! expressions of Terraform JSON, whole files in the emitter) every string literal in it is
+//! first rewritten into a quoted template fleetform escaped ([`escape_string_literals`],
+//! [`expr_source`]).
 
-use hcl::expr::{Conditional, ForExpr, TemplateExpr};
+use hcl::expr::{Conditional, ForExpr, Operation, TemplateExpr, TraversalOperator};
 use hcl::{
     Block, BlockBuilder, Body, Expression, FuncCall, Identifier, Object, ObjectKey, Traversal,
     Variable,
@@ -173,8 +180,78 @@ pub fn escape_template_text(text: &str, out: &mut String) {
     }
 }
 
+/// A string literal as a quoted template whose text fleetform escaped.
+fn quoted(s: &str) -> Expression {
+    let mut text = String::with_capacity(s.len() + 2);
+    escape_template_text(s, &mut text);
+    Expression::TemplateExpr(Box::new(TemplateExpr::QuotedString(text)))
+}
+
+/// Rewrites every string literal inside `e` (object keys, call arguments, conditionals, …)
+/// into a quoted template whose text fleetform escaped, so hcl-rs's writer copies it as it
+/// is instead of escaping it (wrongly) itself.
+pub fn escape_string_literals(e: &mut Expression) {
+    match e {
+        Expression::String(s) => *e = quoted(s),
+        Expression::Array(items) => items.iter_mut().for_each(escape_string_literals),
+        Expression::Object(obj) => {
+            let entries: Vec<(ObjectKey, Expression)> = std::mem::take(obj).into_iter().collect();
+            for (mut k, mut v) in entries {
+                if let ObjectKey::Expression(ke) = &mut k {
+                    escape_string_literals(ke);
+                }
+                escape_string_literals(&mut v);
+                obj.insert(k, v);
+            }
+        }
+        Expression::Traversal(t) => {
+            escape_string_literals(&mut t.expr);
+            for op in &mut t.operators {
+                if let TraversalOperator::Index(i) = op {
+                    escape_string_literals(i);
+                }
+            }
+        }
+        Expression::FuncCall(f) => f.args.iter_mut().for_each(escape_string_literals),
+        Expression::Parenthesis(inner) => escape_string_literals(inner),
+        Expression::Conditional(c) => {
+            escape_string_literals(&mut c.cond_expr);
+            escape_string_literals(&mut c.true_expr);
+            escape_string_literals(&mut c.false_expr);
+        }
+        Expression::Operation(op) => match op.as_mut() {
+            Operation::Unary(u) => escape_string_literals(&mut u.expr),
+            Operation::Binary(b) => {
+                escape_string_literals(&mut b.lhs_expr);
+                escape_string_literals(&mut b.rhs_expr);
+            }
+        },
+        Expression::ForExpr(f) => {
+            escape_string_literals(&mut f.collection_expr);
+            if let Some(k) = &mut f.key_expr {
+                escape_string_literals(k);
+            }
+            escape_string_literals(&mut f.value_expr);
+            if let Some(c) = &mut f.cond_expr {
+                escape_string_literals(c);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// The HCL source of an expression, with every string literal in it escaped by fleetform
+/// ([`escape_string_literals`]), for places that embed an expression in text: an
+/// interpolation, a Terraform JSON `"${...}"` string.
+pub fn expr_source(e: &Expression) -> String {
+    let mut e = e.clone();
+    escape_string_literals(&mut e);
+    hcl::format::to_string(&e).unwrap_or_default()
+}
+
 /// An interpolated string such as `"${local.prefix}-archive"`. Every literal part is
-/// escaped, so no text, whatever its origin, can open an interpolation.
+/// escaped, and so is every string literal inside a reference (an index such as
+/// `["sensor-1"]`), so no text, whatever its origin, can open an interpolation.
 pub fn interp(parts: impl IntoIterator<Item = Part>) -> Expression {
     let mut s = String::new();
     for part in parts {
@@ -183,7 +260,7 @@ pub fn interp(parts: impl IntoIterator<Item = Part>) -> Expression {
             Part::Text(text) => escape_template_text(&text, &mut s),
             Part::Ref(expr) => {
                 s.push_str("${");
-                s.push_str(&hcl::format::to_string(&expr).unwrap_or_default());
+                s.push_str(&expr_source(&expr));
                 s.push('}');
             }
         }

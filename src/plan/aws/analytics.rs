@@ -45,7 +45,7 @@ fn columns(e: &Expr, out: &mut Vec<(String, &'static str)>) {
 }
 
 pub(super) fn plan(cx: &mut Ctx) {
-    if !cx.m.features.analytics || !cx.flags.firehose {
+    if !cx.flags.analytics {
         return;
     }
     let m = cx.m;

@@ -40,6 +40,7 @@ use crate::plan::{Cloud, Mapping, Module, PlanError, Planner};
 
 /// Version constraint on hashicorp/aws; 5.100.0 qualifies.
 pub use bootstrap::plan_bootstrap;
+pub(crate) use pipeline::{Action, route_actions};
 pub use shard::{RemoteState, Shard, plan_registry_shard};
 
 pub const AWS_PROVIDER_VERSION: &str = "~> 5.100";
@@ -75,15 +76,19 @@ impl Planner for AwsPlanner {
     }
 }
 
-/// What the stack contains, decided once from the model.
+/// What the stack contains, decided once from the model. The diagram and `fleetform
+/// explain` read the same decisions, so they describe what the build writes.
 #[derive(Debug, Clone, Copy, Serialize)]
-pub(super) struct Flags {
+pub(crate) struct Flags {
     /// A Kinesis data stream carries telemetry.
     pub kinesis: bool,
     /// A Firehose delivery stream lands telemetry in the archive bucket.
     pub firehose: bool,
     /// Firehose reads the Kinesis stream (instead of taking direct puts from rules).
     pub firehose_reads_kinesis: bool,
+    /// Glue tables and an Athena workgroup query the archive: asked for, and Firehose lands
+    /// telemetry in the archive for them to read.
+    pub analytics: bool,
     /// The archive bucket exists.
     pub archive: bool,
     /// The archive bucket is encrypted with the stack's customer-managed key.
@@ -116,7 +121,7 @@ pub(super) struct Flags {
 pub const FIREHOSE_DEVICE_PARTITIONS_MAX: u64 = 500;
 
 impl Flags {
-    fn new(m: &Model, aws: &Aws) -> Self {
+    pub(crate) fn new(m: &Model, aws: &Aws) -> Self {
         let archive_route = m
             .routes
             .iter()
@@ -146,6 +151,7 @@ impl Flags {
             kinesis,
             firehose,
             firehose_reads_kinesis: firehose && firehose_reads_kinesis && kinesis,
+            analytics: m.features.analytics && firehose,
             archive,
             archive_cmk: archive
                 && m.archive
@@ -703,7 +709,7 @@ fn parity(cx: &mut Ctx) {
     if let Some(a) = &m.archive {
         cx.map(
             "archive",
-            Mapping::Mapped(if self_flags_partition_by_device(m) {
+            Mapping::Mapped(if flags.partition_by_device {
                 "S3 bucket, partitioned by day and device".to_owned()
             } else {
                 "S3 bucket, partitioned by day and hour".to_owned()
@@ -739,9 +745,15 @@ fn parity(cx: &mut Ctx) {
     if m.features.analytics {
         cx.map(
             "analytics",
-            Mapping::Mapped(
-                "Glue table with partition projection and an Athena workgroup".to_owned(),
-            ),
+            if flags.analytics {
+                Mapping::Mapped(
+                    "Glue table with partition projection and an Athena workgroup".to_owned(),
+                )
+            } else {
+                Mapping::NotMapped(
+                    "Glue and Athena query what Firehose archives, and no route sends to `archive` (or to a Firehose `stream`), so they are not created".to_owned(),
+                )
+            },
         );
     }
     if m.features.web_api {
@@ -766,9 +778,4 @@ fn parity(cx: &mut Ctx) {
             Mapping::Mapped("AWS Budgets monthly cost budget".to_owned()),
         );
     }
-}
-
-/// Whether the archive is partitioned by device (see [`Flags::partition_by_device`]).
-fn self_flags_partition_by_device(m: &Model) -> bool {
-    m.traffic.planned_devices <= FIREHOSE_DEVICE_PARTITIONS_MAX
 }

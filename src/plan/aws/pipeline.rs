@@ -11,9 +11,9 @@
 
 use hcl::Block;
 
-use super::Ctx;
 use super::hcl::{BlockExt, named, rf, t, tpl, under};
 use super::iam::{Role, Stmt};
+use super::{Ctx, Flags};
 use crate::model::condition::Dialect;
 use crate::model::{Destination, KinesisCapacity, Route, RouteSource};
 use crate::plan::tf::{self, lit, r};
@@ -111,16 +111,20 @@ pub(super) fn error_action() -> Block {
         .build()
 }
 
-/// What a route's destination becomes.
+/// What a route's destination becomes: the action its IoT topic rule carries.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-enum Action {
+pub(crate) enum Action {
+    /// `kinesis`: a put to the Kinesis data stream.
     Kinesis,
+    /// `firehose`: a put to the Firehose delivery stream into the archive.
     Firehose,
+    /// `dynamodbv2`: the latest state into the DynamoDB table.
     State,
 }
 
-fn actions(cx: &Ctx, route: &Route) -> Vec<Action> {
-    let flags = cx.flags;
+/// The actions of a route's topic rule, sorted and without repeats. With
+/// `kinesis_and_firehose`, archiving goes through the stream (Firehose reads it).
+pub(crate) fn route_actions(flags: &Flags, route: &Route) -> Vec<Action> {
     let mut out: Vec<Action> = route
         .to
         .iter()
@@ -472,7 +476,7 @@ fn routes(cx: &mut Ctx) {
         let name = route_rule_name(cx, &route.name);
         let sql = sql(cx, route.source, route.condition.as_ref());
         let (_, device) = source(cx, route.source);
-        let acts = actions(cx, route);
+        let acts = route_actions(&cx.flags, route);
         let description = match &route.condition_text {
             Some(c) => format!("Route {} ({c})", route.name),
             None => format!("Route {}", route.name),

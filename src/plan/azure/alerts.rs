@@ -9,7 +9,7 @@
 
 use serde_json::json;
 
-use super::{Design, Hcl, addr, depends_on, role_assignment, saql, tf_label};
+use super::{Design, Hcl, addr, depends_on, named, role_assignment, saql, tf_label};
 use crate::blueprint;
 use crate::plan::PlanError;
 use crate::plan::tf::{self, Part, TfFile, lit, r};
@@ -84,14 +84,7 @@ fn stream_analytics(d: &Design, f: &mut TfFile) {
             .note(
                 "(clouds.azure.alert_engine: stream_analytics); the query is in stream-analytics/.",
             )
-            .attr(
-                "name",
-                tf::interp([
-                    Part::Lit("asa-"),
-                    Part::Ref(r("local.name_prefix")),
-                    Part::Lit("-alerts"),
-                ]),
-            )
+            .attr("name", named("asa", "alerts"))
             .placed()
             .attr("compatibility_level", lit("1.2"))
             .attr("streaming_units", r("var.stream_analytics_streaming_units"))

@@ -10,7 +10,7 @@
 
 use serde_json::json;
 
-use super::{Design, Hcl, bounded, depends_on, eventhubs_fqdn, role_assignment, tf_label};
+use super::{Design, Hcl, bounded, depends_on, eventhubs_fqdn, named, role_assignment, tf_label};
 use crate::blueprint;
 use crate::plan::tf::{self, Part, TfFile, lit, r};
 use crate::plan::{Module, PlanError, package};
@@ -168,14 +168,7 @@ pub(super) fn file(d: &Design) -> TfFile {
 
     f.push(
         tf::resource("azurerm_user_assigned_identity", "functions")
-            .attr(
-                "name",
-                tf::interp([
-                    Part::Lit("id-"),
-                    Part::Ref(r("local.name_prefix")),
-                    Part::Lit("-functions"),
-                ]),
-            )
+            .attr("name", named("id", "functions"))
             .placed()
             .tagged()
             .build(),
@@ -200,10 +193,7 @@ pub(super) fn file(d: &Design) -> TfFile {
 
     f.push(
         tf::resource("azurerm_application_insights", "functions")
-            .attr(
-                "name",
-                tf::interp([Part::Lit("appi-"), Part::Ref(r("local.name_prefix"))]),
-            )
+            .attr("name", named("appi", ""))
             .placed()
             .attr("application_type", lit("other"))
             .attr("workspace_id", r("azurerm_log_analytics_workspace.this.id"))
@@ -226,11 +216,7 @@ pub(super) fn file(d: &Design) -> TfFile {
             )
             .attr(
                 "name",
-                tf::interp([
-                    Part::Lit("asp-"),
-                    Part::Ref(r("local.name_prefix")),
-                    Part::Lit("-functions"),
-                ]),
+                named("asp", "functions"),
             )
             .placed()
             .attr("os_type", lit("Linux"))
@@ -353,15 +339,14 @@ fn function_app(
     let deps: Vec<&str> = deps.iter().map(String::as_str).collect();
     b.attr(
         "name",
-        tf::interp([
-            Part::Lit("func-"),
-            Part::Ref(r("local.name_prefix")),
-            Part::Lit(if name == "alerts" {
-                "-alerts"
+        named(
+            "func",
+            if name == "alerts" {
+                "alerts"
             } else {
-                "-allocation"
-            }),
-        ]),
+                "allocation"
+            },
+        ),
     )
     .placed()
     .attr("service_plan_id", r("azurerm_service_plan.functions.id"))

@@ -148,7 +148,9 @@ pub(crate) struct Design<'a> {
 }
 
 impl<'a> Design<'a> {
-    fn new(m: &'a Model, az: &'a Azure) -> Self {
+    /// The decisions for `m` on `az`. The diagram and `fleetform explain` read them too, so
+    /// they describe what the build writes.
+    pub(crate) fn new(m: &'a Model, az: &'a Azure) -> Self {
         let archive = m.archive.as_ref();
         let capture = az.event_hubs.capture
             && archive.is_some()
@@ -322,6 +324,20 @@ pub(crate) fn tf_label(name: &str) -> String {
     } else {
         format!("x_{s}")
     }
+}
+
+/// `"<kind>-${local.name_prefix}"`, with `-<suffix>` unless `suffix` is empty: the name of
+/// a stack resource, led by Azure's abbreviation for its type (`log`, `func`, `id`).
+pub(crate) fn named(kind: &'static str, suffix: &'static str) -> Expression {
+    let mut parts = vec![
+        Part::Lit(kind),
+        Part::Lit("-"),
+        Part::Ref(r("local.name_prefix")),
+    ];
+    if !suffix.is_empty() {
+        parts.extend([Part::Lit("-"), Part::Lit(suffix)]);
+    }
+    tf::interp(parts)
 }
 
 /// A resource address with a label derived from a name: `azurerm_eventhub.alert_overload`.
@@ -680,6 +696,16 @@ mod tests {
         assert_eq!(tf_label("store-dashboard"), "store_dashboard");
         assert_eq!(tf_label("9lives"), "x_9lives");
         assert_eq!(tf_label("a\"b${c}"), "a_b__c_");
+    }
+
+    #[test]
+    fn named_resources_lead_with_their_kind() {
+        let src = |e: &Expression| hcl::format::to_string(e).unwrap();
+        assert_eq!(src(&named("log", "")), "\"log-${local.name_prefix}\"");
+        assert_eq!(
+            src(&named("id", "archive-cmk")),
+            "\"id-${local.name_prefix}-archive-cmk\""
+        );
     }
 
     #[test]

@@ -6,7 +6,7 @@
 //! a daily quota running out, and routed messages that never reach their endpoint. The
 //! budget watches the resource group's spend against `cost.monthly_budget_usd`.
 
-use super::{Design, Hcl, bounded};
+use super::{Design, Hcl, bounded, named};
 use crate::model::Encryption;
 use crate::plan::tf::{self, Part, TfFile, lit, r};
 
@@ -15,10 +15,7 @@ pub(super) fn file(d: &Design) -> TfFile {
     let mut f = TfFile::new();
     let retention = spec.monitoring.log_retention_days.clamp(30, 730);
     let mut law = tf::resource("azurerm_log_analytics_workspace", "this")
-        .attr(
-            "name",
-            tf::interp([Part::Lit("log-"), Part::Ref(r("local.name_prefix"))]),
-        )
+        .attr("name", named("log", ""))
         .placed()
         .attr("sku", lit("PerGB2018"));
     if retention != spec.monitoring.log_retention_days {
@@ -92,10 +89,7 @@ pub(super) fn file(d: &Design) -> TfFile {
     if d.action_group {
         let short: String = bounded(d.prefix(), 12);
         let mut ag = tf::resource("azurerm_monitor_action_group", "this")
-            .attr(
-                "name",
-                tf::interp([Part::Lit("ag-"), Part::Ref(r("local.name_prefix"))]),
-            )
+            .attr("name", named("ag", ""))
             .attr("resource_group_name", r("local.resource_group_name"))
             .attr("short_name", lit(short));
         for (i, email) in spec.monitoring.emails.iter().enumerate() {
@@ -202,10 +196,7 @@ pub(super) fn file(d: &Design) -> TfFile {
         let mut budget_block = tf::resource("azurerm_consumption_budget_resource_group", "this")
             .note("The spec's monthly budget for this cloud, watched on the resource group.")
             .note("The start month is taken once at creation and then left alone.")
-            .attr(
-                "name",
-                tf::interp([Part::Lit("budget-"), Part::Ref(r("local.name_prefix"))]),
-            )
+            .attr("name", named("budget", ""))
             .attr("resource_group_id", r("local.resource_group_id"))
             .attr("amount", tf::num(budget.ceil() as u64))
             .attr("time_grain", lit("Monthly"))

@@ -6,9 +6,9 @@
 //! denies everyone else. The lifecycle counts days since an object was written, like the S3
 //! rules on AWS, and is scoped to the archive container so other containers never tier.
 
-use super::{Design, Hcl, depends_on, role_assignment};
+use super::{Design, Hcl, depends_on, named, role_assignment};
 use crate::model::{Encryption, Replication, StorageTier};
-use crate::plan::tf::{self, Part, TfFile, lit, r};
+use crate::plan::tf::{self, TfFile, lit, r};
 
 /// Why blob read logging is not Log Analytics storage insights.
 pub(crate) const LOGGED_BY_DIAGNOSTICS: &str = "blob reads are logged by the diagnostic setting on the account's blob service (monitoring.tf); storage insights would need account keys, which are off";
@@ -375,14 +375,7 @@ fn cmk_resources(d: &Design, f: &mut TfFile) {
     );
     f.push(
         tf::resource("azurerm_user_assigned_identity", "archive_cmk")
-            .attr(
-                "name",
-                tf::interp([
-                    Part::Lit("id-"),
-                    Part::Ref(r("local.name_prefix")),
-                    Part::Lit("-archive-cmk"),
-                ]),
-            )
+            .attr("name", named("id", "archive-cmk"))
             .placed()
             .tagged()
             .build(),
