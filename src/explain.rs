@@ -15,6 +15,8 @@ use std::fmt::Write as _;
 use serde::Serialize;
 
 use crate::capacity::{self, StorageClass};
+use crate::clouds::aws::{self as aws_plan, Action};
+use crate::clouds::azure::{Design, Endpoint};
 use crate::cost::format::{bytes, int, num};
 use crate::diagram::{
     self, and_list, auth_words, eh_tier_name, key_words, replication_name, sku_name, source_words,
@@ -26,8 +28,6 @@ use crate::model::{
     CertificateMode, CredentialGrant, Destination, Encryption, EventHubsTier, HubSku,
     KinesisCapacity, Model, Reprovisioning, Route, RouteSource, ServicePermission, StorageTier,
 };
-use crate::plan::aws::{self as aws_plan, Action};
-use crate::plan::azure::{Design, Endpoint};
 use crate::plan::{Cloud, PlanError};
 
 /// Lines are wrapped to this width (Markdown keeps soft-wrapped paragraphs intact).

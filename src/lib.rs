@@ -10,6 +10,7 @@ pub mod blueprint;
 pub mod capacity;
 pub mod certs;
 pub mod cli;
+pub mod clouds;
 pub mod cost;
 pub mod diagnostics;
 pub mod diagram;
@@ -74,5 +75,8 @@ pub fn plan_sets(outcome: &validate::Outcome) -> Result<Planned, plan::PlanError
 
 /// Plans every cloud the model targets.
 pub fn plan_modules(model: &model::Model) -> Result<Vec<plan::Module>, plan::PlanError> {
-    plan::plan_all(model, &[&plan::aws::AwsPlanner, &plan::azure::AzurePlanner])
+    plan::plan_all(
+        model,
+        &[&clouds::aws::AwsPlanner, &clouds::azure::AzurePlanner],
+    )
 }

@@ -211,14 +211,15 @@ fn aws_workload(model: &Model, aws: &model::Aws, w: &Workload) -> AwsWorkload {
         let buffer_bytes = f64::from(aws.stream.firehose_buffer_mib) * capacity::MIB as f64;
         let intervals = capacity::SECONDS_PER_DAY / f64::from(aws.stream.firehose_buffer_seconds);
         // Small fleets are partitioned by device: one object per device per buffer interval.
-        let per_partition =
-            if model.traffic.planned_devices <= crate::plan::aws::FIREHOSE_DEVICE_PARTITIONS_MAX {
-                w.devices as f64 * intervals
-            } else {
-                // By hour: about one object per interval (an interval that straddles an hour
-                // writes two, which the estimate leaves out: at most 24 a day).
-                intervals.max(bytes_per_day(w) / buffer_bytes)
-            };
+        let per_partition = if model.traffic.planned_devices
+            <= crate::clouds::aws::FIREHOSE_DEVICE_PARTITIONS_MAX
+        {
+            w.devices as f64 * intervals
+        } else {
+            // By hour: about one object per interval (an interval that straddles an hour
+            // writes two, which the estimate leaves out: at most 24 a day).
+            intervals.max(bytes_per_day(w) / buffer_bytes)
+        };
         S3Archive {
             batching: Batching::ObjectsPerDay(per_partition.max(1.0)),
             transitions: a

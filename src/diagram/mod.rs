@@ -24,6 +24,8 @@ pub mod svg;
 
 use std::fmt::Write as _;
 
+use crate::clouds::aws as aws_plan;
+use crate::clouds::azure::{Design, Endpoint};
 use crate::cost::format::int;
 use crate::model::condition::Dialect;
 use crate::model::{
@@ -31,8 +33,6 @@ use crate::model::{
     KeyAlgorithm, KinesisCapacity, Model, RouteSource, StorageTier,
 };
 use crate::plan::Cloud;
-use crate::plan::aws as aws_plan;
-use crate::plan::azure::{Design, Endpoint};
 
 /// Details lines longer than this are wrapped, so no box grows wider than a screen.
 pub const WRAP_COLUMNS: usize = 44;

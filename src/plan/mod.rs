@@ -4,10 +4,9 @@
 //! (see [`tf`]) plus the non-HCL artifacts rendered from blueprints (function code,
 //! provisioning templates, scripts, the stack README). Planners never touch the disk and
 //! never fail on user input, which validation has already checked; an `Err` is a fleetform
-//! bug (a blueprint that does not render) and says so.
+//! bug (a blueprint that does not render) and says so. The planners themselves live in
+//! [`crate::clouds`], one folder per cloud; this module holds what they share.
 
-pub mod aws;
-pub mod azure;
 pub mod package;
 pub mod stacks;
 pub mod tf;

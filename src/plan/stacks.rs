@@ -14,7 +14,8 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use super::tf::{self, TfFile, lit};
-use super::{Cloud, Module, PlanError, aws, azure};
+use super::{Cloud, Module, PlanError};
+use crate::clouds::{aws, azure};
 use crate::model::{AwsState, AzureState, Model, Stacks};
 
 /// Terraform version that the backends need (`use_lockfile` arrived in 1.10).
