@@ -16,12 +16,30 @@ use serde::Serialize;
 
 use crate::capacity::{self, StorageClass};
 use crate::clouds::aws::{self as aws_plan, Action};
+use crate::clouds::azure::words::{eh_tier_name, sku_name};
 use crate::clouds::azure::{Design, Endpoint};
+use crate::clouds::{aws as aws_words, azure as azure_words};
 use crate::cost::format::{bytes, int, num};
-use crate::diagram::{
-    self, and_list, auth_words, eh_tier_name, key_words, replication_name, sku_name, source_words,
-    tier_name,
-};
+use crate::design::words::{and_list, auth_words, key_words};
+use crate::diagram;
+
+fn tier_name(cloud: Cloud, tier: StorageTier) -> &'static str {
+    match cloud {
+        Cloud::Aws => aws_words::words::tier_name(tier),
+        Cloud::Azure => azure_words::words::tier_name(tier),
+    }
+}
+
+fn source_words(cloud: Cloud, source: RouteSource) -> &'static str {
+    match cloud {
+        Cloud::Aws => aws_words::words::source_words(source),
+        Cloud::Azure => azure_words::words::source_words(source),
+    }
+}
+
+fn replication_name(r: crate::model::Replication) -> &'static str {
+    crate::clouds::azure::replication_words(r)
+}
 use crate::model::condition::{Dialect, Expr, Literal, Op};
 use crate::model::{
     Allocation, AuthMethod, Aws, AwsProvisioningMethod, Azure, AzureAlertEngine, CaSource,

@@ -12,6 +12,7 @@ pub mod certs;
 pub mod cli;
 pub mod clouds;
 pub mod cost;
+pub mod design;
 pub mod diagnostics;
 pub mod diagram;
 pub mod emit;
@@ -75,8 +76,5 @@ pub fn plan_sets(outcome: &validate::Outcome) -> Result<Planned, plan::PlanError
 
 /// Plans every cloud the model targets.
 pub fn plan_modules(model: &model::Model) -> Result<Vec<plan::Module>, plan::PlanError> {
-    plan::plan_all(
-        model,
-        &[&clouds::aws::AwsPlanner, &clouds::azure::AzurePlanner],
-    )
+    plan::plan_all(model)
 }

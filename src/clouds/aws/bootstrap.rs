@@ -20,7 +20,7 @@ const STATE_HISTORY_DAYS: u32 = 90;
 /// Plans the bootstrap module that creates `state`.
 pub fn plan_bootstrap(model: &Model, state: &AwsState) -> Result<Module, PlanError> {
     let Some(aws) = &model.aws else {
-        return Ok(Module::new(crate::plan::Cloud::Aws));
+        return Ok(Module::new(crate::clouds::Cloud::Aws));
     };
     // State storage is shared by every environment, so its names carry no environment.
     let mut m = model.clone();

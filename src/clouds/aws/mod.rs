@@ -15,6 +15,7 @@
 mod alerts;
 mod analytics;
 mod bootstrap;
+mod dataflow;
 mod functions;
 mod hcl;
 mod iam;
@@ -25,6 +26,7 @@ mod provisioning;
 mod shard;
 mod storage;
 mod web;
+pub mod words;
 
 use std::collections::BTreeMap;
 
@@ -34,26 +36,46 @@ use serde::Serialize;
 use self::hcl::BlockExt;
 use self::iam::Stmt;
 use crate::blueprint;
+use crate::clouds::{Backend, Cloud, CloudPlanner, Shard};
+use crate::design::Design;
+use crate::model::Stacks;
 use crate::model::{Aws, AwsProvisioningMethod, Destination, Encryption, Model};
 use crate::plan::tf::{self, Part, TfFile, lit, obj, r};
-use crate::plan::{Cloud, Mapping, Module, PlanError, Planner};
+use crate::plan::{Mapping, Module, ParityRow, PlanError};
 
 /// Version constraint on hashicorp/aws; 5.100.0 qualifies.
 pub use bootstrap::plan_bootstrap;
 pub(crate) use pipeline::{Action, route_actions};
-pub use shard::{RemoteState, Shard, plan_registry_shard};
+pub use shard::{RemoteState, plan_registry_shard};
 
 pub const AWS_PROVIDER_VERSION: &str = "~> 5.100";
 
 /// Python runtime of the generated functions.
 const PYTHON_RUNTIME: &str = "python3.12";
 
-/// Plans AWS.
+/// AWS, as [`crate::clouds::CLOUDS`] lists it.
 pub struct AwsPlanner;
 
-impl Planner for AwsPlanner {
+impl CloudPlanner for AwsPlanner {
     fn cloud(&self) -> Cloud {
         Cloud::Aws
+    }
+
+    fn targets(&self, model: &Model) -> bool {
+        model.aws.is_some()
+    }
+
+    fn region(&self, model: &Model) -> String {
+        model
+            .aws
+            .as_ref()
+            .map(|a| a.region.clone())
+            .unwrap_or_default()
+    }
+
+    fn design(&self, model: &Model) -> Option<Design> {
+        let aws = model.aws.as_ref()?;
+        Some(design(model, aws, &Flags::new(model, aws)))
     }
 
     fn plan(&self, model: &Model) -> Result<Module, PlanError> {
@@ -61,6 +83,7 @@ impl Planner for AwsPlanner {
             return Ok(Module::new(Cloud::Aws));
         };
         let mut cx = Ctx::new(model, aws);
+        let design = design(model, aws, &cx.flags);
         core(&mut cx, true);
         kms(&mut cx);
         iot::plan(&mut cx);
@@ -72,7 +95,67 @@ impl Planner for AwsPlanner {
         ota::plan(&mut cx)?;
         web::plan(&mut cx)?;
         alerts::monitoring(&mut cx);
-        cx.finish()
+        cx.finish(&design)
+    }
+
+    fn state_region(&self, stacks: &Stacks) -> Option<String> {
+        stacks.aws.as_ref().map(|s| s.region.clone())
+    }
+
+    fn backend(&self, stacks: &Stacks, key: String) -> Option<Backend> {
+        let s = stacks.aws.as_ref()?;
+        Some(Backend {
+            kind: "s3".to_owned(),
+            settings: vec![
+                ("bucket".to_owned(), s.bucket.clone()),
+                ("key".to_owned(), key),
+                ("region".to_owned(), s.region.clone()),
+                ("encrypt".to_owned(), "true".to_owned()),
+                ("use_lockfile".to_owned(), "true".to_owned()),
+            ],
+        })
+    }
+
+    fn plan_bootstrap(&self, model: &Model, stacks: &Stacks) -> Result<Module, PlanError> {
+        let state = stacks
+            .aws
+            .as_ref()
+            .ok_or(PlanError::NoStateStorage { cloud: "AWS" })?;
+        plan_bootstrap(model, state)
+    }
+
+    fn shards_registry(&self) -> bool {
+        // Every registered device is a thing and a certificate: large registries are split.
+        true
+    }
+
+    fn plan_registry_shard(
+        &self,
+        model: &Model,
+        shard: Shard,
+        main: &Backend,
+    ) -> Result<Module, PlanError> {
+        // A shard reads the main stack's outputs: the S3 backend needs its bucket, key and
+        // region, not the write settings.
+        let main = RemoteState {
+            backend: main.kind.clone(),
+            config: main
+                .settings
+                .iter()
+                .filter(|(k, _)| matches!(k.as_str(), "bucket" | "key" | "region"))
+                .cloned()
+                .collect(),
+        };
+        plan_registry_shard(model, shard, &main)
+    }
+}
+
+/// The views of the AWS decisions `flags` for `m`.
+fn design(m: &Model, aws: &Aws, flags: &Flags) -> Design {
+    Design {
+        cloud: Cloud::Aws,
+        dataflow: dataflow::dataflow(m, aws, flags),
+        parity: parity(m, aws, flags),
     }
 }
 
@@ -301,11 +384,6 @@ impl<'a> Ctx<'a> {
         self.module.bytes(path, bytes);
     }
 
-    /// A parity row.
-    pub fn map(&mut self, feature: &'static str, mapping: Mapping) {
-        self.module.map(feature, mapping);
-    }
-
     /// Name prefix of the stack, as a plain string (for docs and IoT names).
     pub fn prefix(&self) -> &str {
         &self.m.stack.prefix
@@ -316,9 +394,9 @@ impl<'a> Ctx<'a> {
         self.m.stack.prefix.replace('-', "_")
     }
 
-    fn finish(mut self) -> Result<Module, PlanError> {
-        parity(&mut self);
-        let readme = self.readme()?;
+    fn finish(mut self, design: &Design) -> Result<Module, PlanError> {
+        self.module.parity.clone_from(&design.parity);
+        let readme = self.readme(design)?;
         self.module.text("README.md", readme);
         let mut module = self.module;
         module.hcl("variables.tf", self.vars);
@@ -329,7 +407,7 @@ impl<'a> Ctx<'a> {
         Ok(module)
     }
 
-    fn readme(&mut self) -> Result<String, PlanError> {
+    fn readme(&mut self, design: &Design) -> Result<String, PlanError> {
         let m = self.m;
         let mut files: Vec<(String, String)> = self
             .purposes
@@ -368,7 +446,7 @@ impl<'a> Ctx<'a> {
                 "outputs": self.out_docs,
                 "facts": self.facts,
                 "parity": self.module.parity,
-                "diagram": crate::diagram::mermaid(m, Cloud::Aws),
+                "diagram": crate::diagram::mermaid_of(m, &design.dataflow),
             }),
         )
     }
@@ -624,10 +702,11 @@ fn kms(cx: &mut Ctx) {
 }
 
 /// The parity rows: every requested feature and what it became.
-fn parity(cx: &mut Ctx) {
-    let m = cx.m;
-    let aws = cx.aws;
-    let flags = cx.flags;
+fn parity(m: &Model, aws: &Aws, flags: &Flags) -> Vec<ParityRow> {
+    let mut rows = Vec::new();
+    let mut map = |feature: &'static str, mapping: Mapping| {
+        rows.push(ParityRow { feature, mapping });
+    };
     let method = match aws.provisioning.method {
         AwsProvisioningMethod::Manual => {
             "manual registration: things and certificates from the registry"
@@ -639,7 +718,7 @@ fn parity(cx: &mut Ctx) {
         AwsProvisioningMethod::FleetByClaim => "fleet provisioning by claim certificate",
         AwsProvisioningMethod::TrustedUser => "fleet provisioning by trusted user",
     };
-    cx.map(
+    map(
         "identity",
         Mapping::Mapped(if flags.ca {
             "X.509 certificates chained to the fleet CA registered with AWS IoT".to_owned()
@@ -647,13 +726,13 @@ fn parity(cx: &mut Ctx) {
             "X.509 certificates issued by AWS IoT at provisioning".to_owned()
         }),
     );
-    cx.map("provisioning", Mapping::Mapped(method.to_owned()));
-    cx.map(
+    map("provisioning", Mapping::Mapped(method.to_owned()));
+    map(
         "authorization",
         Mapping::Mapped("IoT policy scoped to ${iot:Connection.Thing.ThingName}".to_owned()),
     );
     if let Some(c) = &m.access.cloud_credentials {
-        cx.map(
+        map(
             "cloud_credentials",
             Mapping::Mapped(format!(
                 "IoT role alias `{}` (credentials provider)",
@@ -662,10 +741,10 @@ fn parity(cx: &mut Ctx) {
         );
     }
     if m.messaging.state {
-        cx.map("device_state", Mapping::Mapped("device shadows".to_owned()));
+        map("device_state", Mapping::Mapped("device shadows".to_owned()));
     }
     if m.messaging.commands {
-        cx.map(
+        map(
             "cloud_to_device",
             Mapping::Mapped(format!(
                 "MQTT command topic `{}`",
@@ -673,14 +752,14 @@ fn parity(cx: &mut Ctx) {
             )),
         );
     } else if m.messaging.direct_methods {
-        cx.map(
+        map(
             "cloud_to_device",
             Mapping::NotMapped(
                 "no direct methods on AWS IoT; use request/response topics".to_owned(),
             ),
         );
     }
-    cx.map(
+    map(
         "routes",
         Mapping::Mapped(format!(
             "{} IoT topic rule(s), SQL 2016-03-23",
@@ -705,9 +784,9 @@ fn parity(cx: &mut Ctx) {
     } else {
         stream
     };
-    cx.map("stream", Mapping::Mapped(stream));
+    map("stream", Mapping::Mapped(stream));
     if let Some(a) = &m.archive {
-        cx.map(
+        map(
             "archive",
             Mapping::Mapped(if flags.partition_by_device {
                 "S3 bucket, partitioned by day and device".to_owned()
@@ -716,26 +795,26 @@ fn parity(cx: &mut Ctx) {
             }),
         );
         if !a.lifecycle.is_empty() || a.expire_after_days.is_some() {
-            cx.map(
+            map(
                 "lifecycle",
                 Mapping::Mapped("S3 lifecycle configuration".to_owned()),
             );
         }
     }
     if !m.alerts.is_empty() {
-        cx.map(
+        map(
             "alerts",
             Mapping::Mapped("IoT topic rules to Lambda and/or SNS".to_owned()),
         );
     }
     if m.features.state_store {
-        cx.map(
+        map(
             "state_store",
             Mapping::Mapped("DynamoDB table (on-demand, PITR)".to_owned()),
         );
     }
     if m.features.ota {
-        cx.map(
+        map(
             "ota",
             Mapping::Mapped(
                 "firmware bucket, AWS Signer profile, IoT job document and script".to_owned(),
@@ -743,7 +822,7 @@ fn parity(cx: &mut Ctx) {
         );
     }
     if m.features.analytics {
-        cx.map(
+        map(
             "analytics",
             if flags.analytics {
                 Mapping::Mapped(
@@ -757,14 +836,14 @@ fn parity(cx: &mut Ctx) {
         );
     }
     if m.features.web_api {
-        cx.map(
+        map(
             "web_api",
             Mapping::Mapped(
                 "API Gateway HTTP API (IAM auth) + Lambda, Cognito identity pool".to_owned(),
             ),
         );
     }
-    cx.map(
+    map(
         "monitoring",
         Mapping::Mapped(if m.monitoring.alarms {
             "CloudWatch logs and alarms to SNS".to_owned()
@@ -773,9 +852,10 @@ fn parity(cx: &mut Ctx) {
         }),
     );
     if m.cost.monthly_budget_usd.is_some() {
-        cx.map(
+        map(
             "budget",
             Mapping::Mapped("AWS Budgets monthly cost budget".to_owned()),
         );
     }
+    rows
 }

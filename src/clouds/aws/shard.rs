@@ -11,7 +11,8 @@ use hcl::Expression;
 use super::hcl::BlockExt;
 use super::{Ctx, core, iot, provisioning};
 use crate::blueprint;
-use crate::model::{AwsProvisioningMethod, Device, Model};
+use crate::clouds::Shard;
+use crate::model::{AwsProvisioningMethod, Model};
 use crate::plan::tf::{self, lit, r};
 use crate::plan::{Module, PlanError};
 
@@ -24,15 +25,6 @@ pub struct RemoteState {
     pub config: Vec<(String, String)>,
 }
 
-/// One slice of the registry.
-#[derive(Debug, Clone, Copy)]
-pub struct Shard<'a> {
-    /// 1-based shard number and the shard count.
-    pub number: usize,
-    pub count: usize,
-    pub devices: &'a [Device],
-}
-
 /// Plans the registry shard stack `shard` of `model`'s AWS fleet.
 pub fn plan_registry_shard(
     model: &Model,
@@ -40,7 +32,7 @@ pub fn plan_registry_shard(
     main: &RemoteState,
 ) -> Result<Module, PlanError> {
     let Some(aws) = &model.aws else {
-        return Ok(Module::new(crate::plan::Cloud::Aws));
+        return Ok(Module::new(crate::clouds::Cloud::Aws));
     };
     let mut cx = Ctx::new(model, aws);
     core(&mut cx, false);

@@ -7,9 +7,10 @@
 
 use super::{providers, versions};
 use crate::blueprint;
+use crate::clouds::Cloud;
 use crate::model::{AzureState, Model};
 use crate::plan::tf::{self, TfFile, lit, obj, r};
-use crate::plan::{Cloud, Module, PlanError};
+use crate::plan::{Module, PlanError};
 
 /// Days deleted or overwritten state stays recoverable.
 const STATE_RETENTION_DAYS: u32 = 30;

@@ -14,6 +14,7 @@
 mod alerts;
 mod analytics;
 mod bootstrap;
+mod dataflow;
 mod dps;
 mod eventhubs;
 mod functions;
@@ -27,17 +28,26 @@ mod saql;
 mod state;
 mod storage;
 mod vars;
+pub mod words;
 
 use hcl::expr::{BinaryOp, BinaryOperator, Operation};
 use hcl::{Block, BlockBuilder, Expression};
 
 use crate::blueprint;
+use crate::clouds::{Backend, Cloud, CloudPlanner};
+use crate::design;
+use crate::model::Stacks;
 use crate::model::{
     Alert, Archive, Azure, AzureAlertEngine, Destination, EventHubsTier, HubSite, HubSku, Model,
     Route, Service, ServicePermission,
 };
 use crate::plan::tf::{self, Part, TfFile, lit, obj, r};
-use crate::plan::{Cloud, Module, PlanError, Planner};
+use crate::plan::{Module, PlanError};
+
+/// Storage replication as Azure spells it.
+pub fn replication_words(r: crate::model::Replication) -> &'static str {
+    storage::replication(r)
+}
 
 /// Version constraint on hashicorp/azurerm. The module uses arguments that arrived during
 /// 4.x (identity-based Event Hubs Capture, `rbac_authorization_enabled` on key vaults), so
@@ -46,12 +56,55 @@ pub use bootstrap::plan_bootstrap;
 
 pub const AZURERM_PROVIDER_VERSION: &str = "~> 4.79";
 
-/// Plans Azure.
+/// Azure, as [`crate::clouds::CLOUDS`] lists it.
 pub struct AzurePlanner;
 
-impl Planner for AzurePlanner {
+impl CloudPlanner for AzurePlanner {
     fn cloud(&self) -> Cloud {
         Cloud::Azure
+    }
+
+    fn targets(&self, model: &Model) -> bool {
+        model.azure.is_some()
+    }
+
+    fn region(&self, model: &Model) -> String {
+        model
+            .azure
+            .as_ref()
+            .map(|a| a.location.clone())
+            .unwrap_or_default()
+    }
+
+    fn state_region(&self, stacks: &Stacks) -> Option<String> {
+        stacks.azure.as_ref().map(|s| s.location.clone())
+    }
+
+    fn backend(&self, stacks: &Stacks, key: String) -> Option<Backend> {
+        let s = stacks.azure.as_ref()?;
+        Some(Backend {
+            kind: "azurerm".to_owned(),
+            settings: vec![
+                ("resource_group_name".to_owned(), s.resource_group.clone()),
+                ("storage_account_name".to_owned(), s.storage_account.clone()),
+                ("container_name".to_owned(), s.container.clone()),
+                ("key".to_owned(), key),
+                ("use_azuread_auth".to_owned(), "true".to_owned()),
+            ],
+        })
+    }
+
+    fn plan_bootstrap(&self, model: &Model, stacks: &Stacks) -> Result<Module, PlanError> {
+        let state = stacks
+            .azure
+            .as_ref()
+            .ok_or(PlanError::NoStateStorage { cloud: "Azure" })?;
+        plan_bootstrap(model, state)
+    }
+
+    fn design(&self, model: &Model) -> Option<design::Design> {
+        let az = model.azure.as_ref()?;
+        Some(Design::new(model, az).design())
     }
 
     fn plan(&self, model: &Model) -> Result<Module, PlanError> {
@@ -60,6 +113,7 @@ impl Planner for AzurePlanner {
             return Ok(module);
         };
         let d = Design::new(model, az);
+        let design = d.design();
         let variables = vars::variables(&d);
         module.hcl("versions.tf", versions());
         module.hcl("providers.tf", providers());
@@ -103,8 +157,8 @@ impl Planner for AzurePlanner {
         if let Some(script) = dps::enrollment_script(&d)? {
             module.text("scripts/create-enrollment-groups.sh", script);
         }
-        parity::map(&d, &mut module);
-        let readme = readme_context(&d, &module, &variables, &outputs);
+        module.parity.clone_from(&design.parity);
+        let readme = readme_context(&d, &design, &module, &variables, &outputs);
         module.text(
             "README.md",
             blueprint::render("azure/README.md.j2", readme)?,
@@ -222,6 +276,15 @@ impl<'a> Design<'a> {
             }
         }
         out
+    }
+
+    /// The views of these decisions.
+    pub fn design(&self) -> design::Design {
+        design::Design {
+            cloud: Cloud::Azure,
+            dataflow: dataflow::dataflow(self),
+            parity: parity::rows(self),
+        }
     }
 
     /// Whether a function app is generated at all.
@@ -543,6 +606,7 @@ fn main(d: &Design) -> TfFile {
 
 fn readme_context(
     d: &Design,
+    design: &design::Design,
     module: &Module,
     variables: &[vars::Var],
     outputs: &[outputs::Output],
@@ -586,7 +650,7 @@ fn readme_context(
         })),
         "ca_file": ca_file,
         "spec_dir": m.spec_dir_from_module(),
-        "diagram": crate::diagram::mermaid(m, Cloud::Azure),
+        "diagram": crate::diagram::mermaid_of(m, &design.dataflow),
         "ca_dir": ca_dir,
         "ca_stem": ca_stem,
         "identity": dps::attestation_word(m.identity.method),

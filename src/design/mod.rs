@@ -1,0 +1,25 @@
+//! One cloud's design: every decision its planner made, in the shapes the renderers need.
+//!
+//! A planner decides once (what exists, SKUs, sizes, where each route delivers, and why) and
+//! fills a [`Design`] from those decisions: the [`Dataflow`] the diagram draws, the parity rows
+//! the build summary and READMEs show. The Terraform root module is rendered from the same
+//! decisions by [`crate::clouds::CloudPlanner::plan`]. Nothing here knows a cloud: the types
+//! are neutral and each cloud's folder fills them.
+
+pub mod dataflow;
+pub mod words;
+
+pub use dataflow::{Dataflow, End, FlowEdge, FlowNode, Kind};
+
+use crate::clouds::Cloud;
+use crate::plan::ParityRow;
+
+/// One cloud's design for a model.
+#[derive(Debug, Clone)]
+pub struct Design {
+    pub cloud: Cloud,
+    /// Nodes and edges, as the diagram draws them.
+    pub dataflow: Dataflow,
+    /// What each requested feature became.
+    pub parity: Vec<ParityRow>,
+}
