@@ -25,6 +25,7 @@ mod pipeline;
 mod provisioning;
 mod shard;
 mod storage;
+mod story;
 mod web;
 pub mod words;
 
@@ -156,6 +157,7 @@ fn design(m: &Model, aws: &Aws, flags: &Flags) -> Design {
         cloud: Cloud::Aws,
         dataflow: dataflow::dataflow(m, aws, flags),
         parity: parity(m, aws, flags),
+        story: story::story(m, aws, flags),
     }
 }
 

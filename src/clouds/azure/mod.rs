@@ -27,6 +27,7 @@ mod routing;
 mod saql;
 mod state;
 mod storage;
+mod story;
 mod vars;
 pub mod words;
 
@@ -284,6 +285,7 @@ impl<'a> Design<'a> {
             cloud: Cloud::Azure,
             dataflow: dataflow::dataflow(self),
             parity: parity::rows(self),
+            story: story::story(self),
         }
     }
 
