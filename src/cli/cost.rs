@@ -100,9 +100,14 @@ pub(crate) fn estimates(
     models
         .into_iter()
         .map(|(env, model)| {
-            let mut estimate = cost::estimate(&cost::from_model::workload(model), book)?;
+            // Each targeted cloud's bill, from its planner's design: the estimate prices what
+            // the plan builds.
+            let designs = crate::clouds::designs(model, &crate::clouds::targeted(model));
+            let bills: Vec<&crate::design::Bill> = designs.iter().map(|d| &d.bill).collect();
+            let meters: Vec<&dyn cost::Meter> = bills.iter().map(|b| &*b.meter).collect();
+            let mut estimate = cost::estimate(&cost::from_model::workload(model), &meters, book)?;
             // Prices for another region than the spec's matter most: say so first.
-            let mut assumptions = cost::from_model::region_assumptions(model, book);
+            let mut assumptions = cost::from_model::region_assumptions(&bills, book);
             assumptions.append(&mut estimate.assumptions);
             assumptions.extend(cost::from_model::ASSUMPTIONS.iter().map(|a| Assumption {
                 cloud: None,
@@ -298,7 +303,7 @@ pub(crate) fn run(args: &Args, ctx: &super::Ctx) -> anyhow::Result<ExitStatus> {
         let over: Vec<String> = breaches
             .iter()
             .map(|b| {
-                let cloud = b.cloud.map_or("all clouds", cost::Cloud::name);
+                let cloud = b.cloud.map_or("all clouds", cost::Cloud::title);
                 let total = cost::format::usd(b.total_usd);
                 if head.env.is_empty() {
                     format!("{cloud} {total}")

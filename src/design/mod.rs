@@ -2,14 +2,17 @@
 //!
 //! A planner decides once (what exists, SKUs, sizes, where each route delivers, and why) and
 //! fills a [`Design`] from those decisions: the [`Dataflow`] the diagram draws, the parity rows
-//! the build summary and READMEs show, and the [`Story`] `fleetform explain` tells. The Terraform root module is rendered from the same
+//! the build summary and READMEs show, the [`Story`] `fleetform explain` tells, and the
+//! [`Bill`] `fleetform cost` prices. The Terraform root module is rendered from the same
 //! decisions by [`crate::clouds::CloudPlanner::plan`]. Nothing here knows a cloud: the types
 //! are neutral and each cloud's folder fills them.
 
+pub mod bill;
 pub mod dataflow;
 pub mod story;
 pub mod words;
 
+pub use bill::Bill;
 pub use dataflow::{Dataflow, End, FlowEdge, FlowNode, Kind};
 pub use story::Story;
 
@@ -26,4 +29,6 @@ pub struct Design {
     pub parity: Vec<ParityRow>,
     /// The facts `fleetform explain` states, with the reason for each decision.
     pub story: Story,
+    /// What the stack bills, as the estimator prices it.
+    pub bill: Bill,
 }

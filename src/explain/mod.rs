@@ -8,7 +8,7 @@
 //! planner tells from its own decisions, exactly as the diagrams and the estimate read them.
 //! The words live in the `explain/explain.md.j2` blueprint and each cloud's
 //! `blueprints/<cloud>/explain/` partials, so wording changes never touch code. This module
-//! only gathers the parts and wraps the rendered text for a terminal ([`wrap`]).
+//! only gathers the parts and wraps the rendered text for a terminal (`wrap.rs`).
 
 mod wrap;
 

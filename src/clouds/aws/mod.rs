@@ -14,7 +14,9 @@
 
 mod alerts;
 mod analytics;
+mod bill;
 mod bootstrap;
+pub mod cost;
 mod dataflow;
 mod functions;
 mod hcl;
@@ -158,6 +160,7 @@ fn design(m: &Model, aws: &Aws, flags: &Flags) -> Design {
         dataflow: dataflow::dataflow(m, aws, flags),
         parity: parity(m, aws, flags),
         story: story::story(m, aws, flags),
+        bill: bill::bill(m, aws, flags),
     }
 }
 

@@ -13,7 +13,9 @@
 
 mod alerts;
 mod analytics;
+mod bill;
 mod bootstrap;
+pub mod cost;
 mod dataflow;
 mod dps;
 mod eventhubs;
@@ -286,6 +288,7 @@ impl<'a> Design<'a> {
             dataflow: dataflow::dataflow(self),
             parity: parity::rows(self),
             story: story::story(self),
+            bill: bill::bill(self),
         }
     }
 

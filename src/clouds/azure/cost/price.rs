@@ -10,15 +10,11 @@ use crate::capacity::{
     self, BlobTier, EventHubsTier, HOURS_PER_MONTH, HubPin, HubSku, StorageClass,
 };
 
-use super::{
-    CloudRun, Error, Lines, Traffic, format, gib,
-    model::Cloud,
-    pricebook::{BlobPrices, Price, PriceBook},
-    storage::{self, Objects},
-    workload::{
-        AzureWorkload, BlobArchive, CosmosDbWorkload, EventHubs, FunctionWorkload, Workload,
-    },
-};
+use super::{AzureWorkload, BlobArchive, CosmosDbWorkload, EventHubs};
+use crate::clouds::Cloud;
+use crate::cost::pricebook::{BlobPrices, Price, PriceBook};
+use crate::cost::storage::{self, Objects};
+use crate::cost::{CloudRun, Error, FunctionWorkload, Lines, Traffic, Workload, format, gib};
 
 const HUB: &str = "IoT Hub";
 const EVENT_HUBS: &str = "Event Hubs";
@@ -113,8 +109,7 @@ pub(crate) fn hub_sizing(
     azure: &AzureWorkload,
     t: &Traffic,
 ) -> Result<(capacity::HubSizing, String, bool), Error> {
-    let allow_basic =
-        azure.hub_allow_basic && !azure.needs_standard_hub && !w.uses_standard_hub_features();
+    let allow_basic = azure.hub_allow_basic && !azure.needs_standard_hub && !w.talks_back();
     let free = matches!(
         azure.hub_pin,
         Some(HubPin {

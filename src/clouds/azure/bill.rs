@@ -1,0 +1,102 @@
+//! The Azure bill of materials: what the planner builds, from its decisions, as the
+//! estimator prices it ([`super::cost::AzureWorkload`]).
+
+use std::sync::Arc;
+
+use super::Design;
+use super::cost::{AzureWorkload, BlobArchive, BlobTransition, CosmosDbWorkload, EventHubs};
+use crate::capacity::{self, HubPin};
+use crate::clouds::Cloud;
+use crate::cost::from_model::{
+    alert_functions, bytes_per_day, state_reads_per_month, state_writes_per_month, telemetry_routes,
+};
+use crate::cost::{Batching, Workload};
+use crate::design::Bill;
+use crate::model::{self, AzureAlertEngine, Destination};
+
+/// Memory the estimate assumes for the generated functions (the Consumption plan bills the
+/// memory used, in 128 MB steps), MB.
+const FUNCTION_MEMORY_MB: u32 = 256;
+/// Default lifetime of an Azure state document (`state_store_ttl_days`).
+const AZURE_STATE_TTL_DAYS: f64 = 30.0;
+/// Request units of one Cosmos DB upsert of a small (≤ 1 KB) state item.
+const COSMOS_RU_PER_WRITE: f64 = 6.0;
+
+/// The bill of the model on Azure, from the planner's design `d`.
+pub(super) fn bill(d: &Design) -> Bill {
+    let w = crate::cost::from_model::workload(d.m);
+    Bill {
+        cloud: Cloud::Azure,
+        region: d.az.location.clone(),
+        meter: Arc::new(workload(d, &w)),
+    }
+}
+
+/// What the Azure stack bills, from the planner's design `d`, for today's fleet `w`.
+fn workload(d: &Design, w: &Workload) -> AzureWorkload {
+    let model = d.m;
+    let az = d.az;
+    let eh = &az.event_hubs;
+    let capture = d.capture;
+    let streams = telemetry_routes(model).any(|r| r.to.contains(&Destination::Stream));
+    let archive = model.archive.as_ref().map(|a| {
+        // Capture writes one blob per partition per window, or sooner when the size window fills.
+        let window_bytes = f64::from(eh.capture_size_mib) * capacity::MIB as f64;
+        let per_partition_bytes = bytes_per_day(w) / f64::from(eh.partitions.max(1));
+        let per_partition = (capacity::SECONDS_PER_DAY / f64::from(eh.capture_interval_seconds))
+            .max(per_partition_bytes / window_bytes);
+        BlobArchive {
+            batching: Batching::ObjectsPerDay(
+                (per_partition * f64::from(eh.partitions.max(1))).max(1.0),
+            ),
+            transitions: a
+                .lifecycle
+                .iter()
+                .map(|t| BlobTransition {
+                    tier: t.tier.blob_tier(),
+                    after_days: t.after_days,
+                })
+                .collect(),
+            expire_after_days: a.expire_after_days,
+        }
+    });
+    AzureWorkload {
+        hub_allow_basic: matches!(
+            az.hub.sku,
+            model::HubSku::B1 | model::HubSku::B2 | model::HubSku::B3
+        ),
+        needs_standard_hub: model.messaging.cloud_talks_back(),
+        hub_pin: Some(HubPin {
+            sku: az.hub.sku.into(),
+            units: Some(az.hub.units),
+        }),
+        // The Free tier's plan is in 0.5 KB blocks; the other tiers' in 4 KB blocks.
+        planned_daily_quota_messages: (az.hub.sku != model::HubSku::F1)
+            .then_some(az.hub.planned_daily_quota_messages),
+        hubs: u32::try_from(az.hubs.len()).unwrap_or(1).max(1),
+        event_hubs: (streams || capture).then(|| EventHubs {
+            tier: eh.tier.into(),
+            units: Some(eh.throughput_units),
+            capture,
+        }),
+        archive,
+        functions: if az.alert_engine == AzureAlertEngine::Function {
+            alert_functions(model, FUNCTION_MEMORY_MB)
+        } else {
+            None
+        },
+        cosmos_db: model.features.state_store.then(|| CosmosDbWorkload {
+            writes_per_month: state_writes_per_month(model, w),
+            reads_per_month: state_reads_per_month(model, w),
+            ru_per_write: COSMOS_RU_PER_WRITE,
+            ru_per_read: 1.0,
+            // Every routed message is a document that lives `state_store_ttl_days` (30 by
+            // default) in the Azure module, so the container holds a month of messages.
+            items: (state_writes_per_month(model, w) / capacity::DAYS_PER_MONTH
+                * AZURE_STATE_TTL_DAYS)
+                .ceil() as u64,
+            item_bytes: w.message_bytes.max(w.shadow_document_bytes),
+        }),
+        stream_analytics_units: u32::from(d.stream_analytics),
+    }
+}
