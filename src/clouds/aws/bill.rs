@@ -5,8 +5,8 @@ use std::sync::Arc;
 
 use super::Flags;
 use super::cost::{
-    AwsStream, AwsWorkload, DynamoDbWorkload, Kinesis, KinesisMode, LambdaArchitecture,
-    LambdaWorkload, S3Archive, S3Transition, Versioning,
+    AwsStream, AwsWorkload, DynamoDbWorkload, Kinesis, KinesisMode, LambdaWorkload, S3Archive,
+    S3Transition, Versioning,
 };
 use crate::capacity;
 use crate::clouds::Cloud;
@@ -16,9 +16,6 @@ use crate::cost::from_model::{
 use crate::cost::{Batching, Workload};
 use crate::design::Bill;
 use crate::model::{Aws, AwsStreamService, Destination, KinesisCapacity, Model};
-
-/// Memory of the generated alert functions, MB.
-const FUNCTION_MEMORY_MB: u32 = 256;
 
 /// The bill of `m` on AWS, from the planner's `flags`.
 pub(super) fn bill(m: &Model, aws: &Aws, flags: &Flags) -> Bill {
@@ -116,9 +113,9 @@ fn workload(model: &Model, aws: &Aws, flags: &Flags, w: &Workload) -> AwsWorkloa
         basic_ingest: aws.basic_ingest,
         shadow_replies_subscribed: false,
         stream,
-        lambda: alert_functions(model, FUNCTION_MEMORY_MB).map(|function| LambdaWorkload {
+        lambda: alert_functions(model, flags.lambda_memory_mb).map(|function| LambdaWorkload {
             function,
-            architecture: LambdaArchitecture::Arm64,
+            architecture: flags.lambda_architecture,
         }),
         dynamodb: model.features.state_store.then(|| DynamoDbWorkload {
             writes_per_month: state_writes_per_month(model, w),

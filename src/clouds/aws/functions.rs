@@ -11,6 +11,7 @@
 
 use hcl::Expression;
 
+use super::cost::LambdaArchitecture;
 use super::hcl::{BlockExt, module_path, named, rf, t, tpl};
 use super::iam::{Role, Stmt};
 use super::{Ctx, PYTHON_RUNTIME};
@@ -82,6 +83,7 @@ pub(super) fn function(cx: &mut Ctx, f: Function) -> Result<(), PlanError> {
         ),
     ];
     statements.extend(f.statements);
+    let (arch, memory_mb) = (cx.flags.lambda_architecture, cx.flags.lambda_memory_mb);
     let file = cx.tf(f.file, f.file_purpose);
     file.push(
         tf::resource("aws_cloudwatch_log_group", &f.label)
@@ -129,7 +131,10 @@ pub(super) fn function(cx: &mut Ctx, f: Function) -> Result<(), PlanError> {
             .attr("filename", package.clone())
             .attr("source_code_hash", tf::call("filebase64sha256", [package]))
             .attr("timeout", tf::num(f.timeout))
-            .attr("memory_size", tf::num(256))
+            .attr("memory_size", tf::num(memory_mb))
+            .when(arch != LambdaArchitecture::X86_64, |b| {
+                b.attr("architectures", tf::list([lit(arch.as_str())]))
+            })
             .attr(
                 "reserved_concurrent_executions",
                 r("var.function_reserved_concurrency"),

@@ -199,6 +199,11 @@ pub(crate) struct Flags {
     pub ota: bool,
     /// At least one Lambda function is generated.
     pub functions: bool,
+    /// CPU architecture of every generated function. x86_64, Lambda's default (so the
+    /// functions carry no `architectures` argument): it runs in every region and partition.
+    pub lambda_architecture: cost::LambdaArchitecture,
+    /// Memory of every generated function, MB: the handlers are small Python with boto3.
+    pub lambda_memory_mb: u32,
     /// Firehose partitions the archive by device (small fleets); larger fleets are partitioned
     /// by hour, because every device would be an active partition (Firehose allows 500 by
     /// default) and a stream of tiny objects too small to ever change storage class.
@@ -259,6 +264,8 @@ impl Flags {
                 || method == AwsProvisioningMethod::Jitr
                 || aws.provisioning.pre_provisioning_hook
                 || m.features.web_api,
+            lambda_architecture: cost::LambdaArchitecture::X86_64,
+            lambda_memory_mb: 256,
         }
     }
 }

@@ -190,10 +190,21 @@ impl LambdaWorkload {
 }
 
 /// Lambda CPU architecture.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
 pub enum LambdaArchitecture {
     X86_64,
     Arm64,
+}
+
+impl LambdaArchitecture {
+    /// The name Lambda gives it (`architectures = ["arm64"]`).
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::X86_64 => "x86_64",
+            Self::Arm64 => "arm64",
+        }
+    }
 }
 
 /// A DynamoDB on-demand table.
