@@ -103,15 +103,34 @@ fn pinned_hub_larger_than_needed() {
 }
 
 #[test]
-fn pinned_hub_too_small_is_an_error() {
+fn pinned_hub_too_small_is_billed_and_throttles() {
+    // The plan builds a pinned hub even when it is too small (validation warns): the bill is
+    // its units, and the estimate says devices are throttled.
     let mut w = fleet(1_500);
     w.azure.as_mut().expect("azure").hub_pin = Some(HubPin {
         sku: HubSku::S1,
         units: Some(2),
     });
-    let err = estimate(&w, &book()).expect_err("does not fit");
-    assert!(matches!(err, Error::Capacity(_)), "{err:?}");
-    assert!(err.to_string().contains("S1"), "{err}");
+    let e = run(&w);
+    let hub = &e.cloud(Cloud::Azure).expect("azure").lines[0];
+    assert_eq!((hub.item.as_str(), hub.quantity), ("hub units", 2.0));
+    assert_close(hub.monthly_usd, 50.0);
+    let note = e
+        .assumptions
+        .iter()
+        .find(|a| {
+            a.text
+                .contains("are throttled once the daily quota is used up")
+        })
+        .expect("throttling note");
+    assert!(
+        note.text
+            .contains("S1 × 2 carries 800,000 quota messages a day")
+            && note.text.contains("fleet sends 2,880,000")
+            && note.text.contains("unless it moves to S1 × 8"),
+        "{}",
+        note.text
+    );
 }
 
 #[test]

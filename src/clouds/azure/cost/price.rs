@@ -7,7 +7,8 @@
 //! Blob tier changes bill one write operation of the destination tier.
 
 use crate::capacity::{
-    self, BlobTier, EventHubsTier, HOURS_PER_MONTH, HubPin, HubSku, StorageClass,
+    self, BlobTier, CapacityError, EventHubsTier, HOURS_PER_MONTH, HubPin, HubSizing, HubSku,
+    StorageClass,
 };
 
 use super::{AzureWorkload, BlobArchive, CosmosDbWorkload, EventHubs};
@@ -139,7 +140,24 @@ pub(crate) fn hub_sizing(
         }
         _ => per_hub,
     };
-    let sizing = capacity::iot_hub_sizing(sized_for, allow_basic, azure.hub_pin)?;
+    let sizing = match capacity::iot_hub_sizing(sized_for, allow_basic, azure.hub_pin) {
+        // A pinned hub that is too small is what the plan builds (validation warns): it is
+        // billed per unit all the same and throttles devices, which a note says.
+        Err(CapacityError::HubPinnedTooSmall {
+            sku,
+            units,
+            daily_capacity,
+            daily_messages,
+        }) => HubSizing {
+            sku,
+            units,
+            daily_capacity,
+            daily_messages,
+            headroom: 1.0 - daily_messages as f64 / daily_capacity as f64,
+            default_monthly_usd: f64::from(units) * sku.default_monthly_usd(),
+        },
+        other => other?,
+    };
     Ok((sizing, text, allow_basic))
 }
 
@@ -197,12 +215,35 @@ fn iot_hub(
                 .to_owned(),
         );
     }
-    if sizing.headroom < 0.05 {
-        let per_hub = if hubs > 1 {
-            format!(" per hub × {hubs} hubs")
-        } else {
-            String::new()
-        };
+    let per_hub = if hubs > 1 {
+        format!(" per hub × {hubs} hubs")
+    } else {
+        String::new()
+    };
+    // Billed like the line: units × hubs at the book's unit price.
+    let monthly = |n: &HubSizing| {
+        book.azure
+            .iot_hub
+            .unit(n.sku)
+            .cost(f64::from(n.units * hubs))
+    };
+    if sizing.headroom < 0.0 {
+        let fits = capacity::iot_hub_sizing(sizing.daily_messages, allow_basic, None).ok();
+        notes.push(format!(
+            "IoT Hub {sku} × {}{per_hub} carries {} quota messages a day{} and the fleet sends \
+             {}: devices are throttled once the daily quota is used up{}.",
+            sizing.units,
+            format::int(sizing.daily_capacity),
+            if hubs > 1 { " per hub" } else { "" },
+            format::int(sizing.daily_messages),
+            fits.map_or_else(String::new, |n| format!(
+                ", unless it moves to {} × {}{per_hub} ({} a month at list price)",
+                n.sku,
+                n.units,
+                format::usd(monthly(&n))
+            ))
+        ));
+    } else if sizing.headroom < 0.05 {
         let next = capacity::iot_hub_sizing(sizing.daily_capacity + 1, allow_basic, None).ok();
         let growth = if sizing.headroom <= 0.0 {
             "any growth".to_owned()
@@ -215,17 +256,11 @@ fn iot_hub(
             sizing.units,
             format::pct(1.0 - sizing.headroom),
             next.map_or_else(String::new, |n| {
-                // Billed like the line: units × hubs at the book's unit price.
-                let monthly = book
-                    .azure
-                    .iot_hub
-                    .unit(n.sku)
-                    .cost(f64::from(n.units * hubs));
                 format!(
                     " unless it moves to {} × {}{per_hub} ({} a month at list price)",
                     n.sku,
                     n.units,
-                    format::usd(monthly)
+                    format::usd(monthly(&n))
                 )
             })
         ));
