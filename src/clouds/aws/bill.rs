@@ -3,11 +3,11 @@
 
 use std::sync::Arc;
 
-use super::Flags;
 use super::cost::{
     AwsStream, AwsWorkload, DynamoDbWorkload, Kinesis, KinesisMode, LambdaWorkload, S3Archive,
     S3Transition, Versioning,
 };
+use super::{Flags, route_actions};
 use crate::capacity;
 use crate::clouds::Cloud;
 use crate::cost::from_model::{
@@ -15,7 +15,7 @@ use crate::cost::from_model::{
 };
 use crate::cost::{Batching, Workload};
 use crate::design::Bill;
-use crate::model::{Aws, AwsStreamService, Destination, KinesisCapacity, Model};
+use crate::model::{Aws, KinesisCapacity, Model};
 
 /// The bill of `m` on AWS, from the planner's `flags`.
 pub(super) fn bill(m: &Model, aws: &Aws, flags: &Flags) -> Bill {
@@ -38,40 +38,34 @@ fn workload(model: &Model, aws: &Aws, flags: &Flags, w: &Workload) -> AwsWorkloa
             KinesisCapacity::OnDemand => KinesisMode::OnDemand,
         },
         retention_hours: aws.stream.kinesis_retention_hours,
-        consumers: u32::from(aws.stream.uses_firehose()),
+        // A Firehose reading the stream is its consumer.
+        consumers: u32::from(flags.firehose_reads_kinesis),
     };
-    let stream = match aws.stream.service {
-        AwsStreamService::Firehose => AwsStream::Firehose,
-        AwsStreamService::Kinesis => AwsStream::Kinesis(kinesis()),
-        AwsStreamService::KinesisAndFirehose => AwsStream::KinesisToFirehose(kinesis()),
+    // The streams the planner builds, whatever the spec's stream service says: a stream no
+    // route feeds is not created, so it is not billed.
+    let stream = match (flags.kinesis, flags.firehose, flags.firehose_reads_kinesis) {
+        (true, true, true) => AwsStream::KinesisToFirehose(kinesis()),
+        (true, true, false) => AwsStream::KinesisBesideFirehose(kinesis()),
+        (true, false, _) => AwsStream::Kinesis(kinesis()),
+        (false, true, _) => AwsStream::Firehose,
+        (false, false, _) => AwsStream::None,
     };
-    // One rule per telemetry route and per alert; each action a rule writes counts, at least
-    // one per rule. A Firehose reading the Kinesis stream needs no action of its own.
+    // One rule per telemetry route and per alert; each action its topic rule carries counts,
+    // at least one per rule. A Firehose reading the Kinesis stream needs no action of its own.
     let mut rules = 0u32;
     let mut actions = 0.0;
     for route in telemetry_routes(model) {
         rules += 1;
-        let mut targets = std::collections::BTreeSet::new();
-        for d in &route.to {
-            targets.insert(match (d, aws.stream.service) {
-                (Destination::StateStore, _) => "dynamodb",
-                (_, AwsStreamService::Firehose) => "firehose",
-                (Destination::Stream, _) => "kinesis",
-                (Destination::Archive, AwsStreamService::KinesisAndFirehose)
-                    if route.to.contains(&Destination::Stream) =>
-                {
-                    "kinesis"
-                }
-                (Destination::Archive, _) => "firehose",
-            });
-        }
-        actions += targets.len().max(1) as f64;
+        actions += route_actions(flags, route).len().max(1) as f64;
     }
     // An alert rule has one action: the function (which also notifies) or the SNS topic.
     let alerts = u32::try_from(model.alerts.len()).unwrap_or(u32::MAX);
     rules += alerts;
     actions += f64::from(alerts);
-    let archive = model.archive.as_ref().map(|a| {
+    // The archive is billed when Firehose writes telemetry into it; with the archive turned
+    // off in the spec, a Firehose stream still lands in a bucket, with no lifecycle.
+    let archive = flags.firehose.then(|| {
+        let a = model.archive.as_ref();
         let buffer_bytes = f64::from(aws.stream.firehose_buffer_mib) * capacity::MIB as f64;
         let intervals = capacity::SECONDS_PER_DAY / f64::from(aws.stream.firehose_buffer_seconds);
         // Small fleets are partitioned by device: one object per device per buffer interval.
@@ -85,20 +79,25 @@ fn workload(model: &Model, aws: &Aws, flags: &Flags, w: &Workload) -> AwsWorkloa
         S3Archive {
             batching: Batching::ObjectsPerDay(per_partition.max(1.0)),
             transitions: a
-                .lifecycle
-                .iter()
-                .map(|t| S3Transition {
-                    class: t.tier.s3_class(),
-                    after_days: t.after_days,
+                .map(|a| {
+                    a.lifecycle
+                        .iter()
+                        .map(|t| S3Transition {
+                            class: t.tier.s3_class(),
+                            after_days: t.after_days,
+                        })
+                        .collect()
                 })
-                .collect(),
-            expire_after_days: a.expire_after_days,
-            versioning: if a.versioning {
-                Versioning::Enabled {
+                .unwrap_or_default(),
+            expire_after_days: a.and_then(|a| a.expire_after_days),
+            versioning: match a {
+                Some(a) if !a.versioning => Versioning::Disabled,
+                Some(a) => Versioning::Enabled {
                     noncurrent_expire_after_days: Some(a.noncurrent_versions_expire_after_days),
-                }
-            } else {
-                Versioning::Disabled
+                },
+                None => Versioning::Enabled {
+                    noncurrent_expire_after_days: None,
+                },
             },
             small_object_transitions: false,
         }

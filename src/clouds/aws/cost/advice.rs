@@ -82,6 +82,22 @@ fn stream_alternatives(c: &mut Collector<'_, AwsWorkload>, aws: &AwsWorkload) {
     let (kinesis, with_firehose) = match &aws.stream {
         AwsStream::Kinesis(k) => (k, false),
         AwsStream::KinesisToFirehose(k) => (k, true),
+        AwsStream::KinesisBesideFirehose(k) => {
+            // Routes ask for the stream and Firehose archives beside it: only the mode can change.
+            let (switched, mode) = other_mode(k);
+            c.offer_bill(
+                format!("Run the Kinesis stream in {mode} mode"),
+                |a| a.stream = AwsStream::KinesisBesideFirehose(switched),
+                |saving| {
+                    format!(
+                        "At this volume {mode} capacity is cheaper for the same records. Saves {} \
+                         a month.",
+                        format::usd(saving)
+                    )
+                },
+            );
+            return;
+        }
         AwsStream::None | AwsStream::Firehose => return,
     };
     let (switched, mode) = other_mode(kinesis);

@@ -71,7 +71,9 @@ impl AwsWorkload {
             ));
         }
         match &self.stream {
-            AwsStream::Kinesis(kinesis) | AwsStream::KinesisToFirehose(kinesis) => {
+            AwsStream::Kinesis(kinesis)
+            | AwsStream::KinesisToFirehose(kinesis)
+            | AwsStream::KinesisBesideFirehose(kinesis) => {
                 if !(24..=8_760).contains(&kinesis.retention_hours) {
                     return Err(invalid(
                         "aws.stream.retention_hours",
@@ -131,6 +133,9 @@ pub enum AwsStream {
     Firehose,
     /// A Kinesis data stream with a Firehose delivery stream reading it into S3.
     KinesisToFirehose(Kinesis),
+    /// A Kinesis data stream, and beside it a Firehose delivery stream fed directly by the rule
+    /// (Direct PUT) that delivers to S3: the `kinesis` stream service with archived routes.
+    KinesisBesideFirehose(Kinesis),
 }
 
 /// A Kinesis data stream.

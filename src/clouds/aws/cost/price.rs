@@ -41,6 +41,10 @@ pub(crate) fn estimate(
             }
         }
         AwsStream::Firehose => firehose(w, &traffic, book, &mut lines, "the topic rule"),
+        AwsStream::KinesisBesideFirehose(kinesis) => {
+            kinesis_stream(w, kinesis, &traffic, book, &mut lines, &mut notes)?;
+            firehose(w, &traffic, book, &mut lines, "the topic rule");
+        }
         AwsStream::KinesisToFirehose(kinesis) => {
             kinesis_stream(w, kinesis, &traffic, book, &mut lines, &mut notes)?;
             firehose(w, &traffic, book, &mut lines, "the Kinesis stream");
