@@ -28,6 +28,8 @@ mod provisioning;
 mod shard;
 mod storage;
 mod story;
+#[cfg(test)]
+mod tests;
 mod web;
 pub mod words;
 
@@ -85,20 +87,7 @@ impl CloudPlanner for AwsPlanner {
         let Some(aws) = &model.aws else {
             return Ok(Module::new(Cloud::Aws));
         };
-        let mut cx = Ctx::new(model, aws);
-        let design = design(model, aws, &cx.flags);
-        core(&mut cx, true);
-        kms(&mut cx);
-        iot::plan(&mut cx);
-        provisioning::plan(&mut cx)?;
-        storage::plan(&mut cx);
-        pipeline::plan(&mut cx);
-        alerts::plan(&mut cx)?;
-        analytics::plan(&mut cx);
-        ota::plan(&mut cx)?;
-        web::plan(&mut cx)?;
-        alerts::monitoring(&mut cx);
-        cx.finish(&design)
+        plan_with(model, aws, Flags::new(model, aws))
     }
 
     fn state_region(&self, stacks: &Stacks) -> Option<String> {
@@ -151,6 +140,25 @@ impl CloudPlanner for AwsPlanner {
         };
         plan_registry_shard(model, shard, &main)
     }
+}
+
+/// The main module of `m` on AWS, rendered from the decisions `flags`.
+fn plan_with(m: &Model, aws: &Aws, flags: Flags) -> Result<Module, PlanError> {
+    let mut cx = Ctx::new(m, aws);
+    cx.flags = flags;
+    let design = design(m, aws, &cx.flags);
+    core(&mut cx, true);
+    kms(&mut cx);
+    iot::plan(&mut cx);
+    provisioning::plan(&mut cx)?;
+    storage::plan(&mut cx);
+    pipeline::plan(&mut cx);
+    alerts::plan(&mut cx)?;
+    analytics::plan(&mut cx);
+    ota::plan(&mut cx)?;
+    web::plan(&mut cx)?;
+    alerts::monitoring(&mut cx);
+    cx.finish(&design)
 }
 
 /// The views of the AWS decisions `flags` for `m`.
