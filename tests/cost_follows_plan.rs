@@ -288,12 +288,19 @@ fn check_azure(name: &str, model: &Model, module: &Module, bill: &CloudEstimate)
             "{name}: Cosmos DB is priced with no account"
         );
     }
-    if !lines(bill, "Functions").is_empty() {
-        assert!(
-            !of("azurerm_linux_function_app").is_empty(),
-            "{name}: Functions are priced with no function app"
-        );
-    }
+    // The alert function app runs for every matching message, whichever engine matches.
+    let alert_app = rs
+        .iter()
+        .any(|r| r.ty == "azurerm_linux_function_app" && r.name == "alerts");
+    let invoked = model
+        .alerts
+        .iter()
+        .any(|a| a.function && a.expected_match_fraction > 0.0);
+    assert_eq!(
+        alert_app && invoked,
+        !lines(bill, "Functions").is_empty(),
+        "{name}: Functions are priced exactly when the alert function app runs"
+    );
     if !lines(bill, "Blob Storage").is_empty() {
         assert!(
             !of("azurerm_storage_account").is_empty(),
@@ -413,6 +420,13 @@ fn planner_choices_are_priced_as_planned() {
             azure(
                 "    alert_engine: stream_analytics\n",
                 "pipeline:\n  routes:\n    - name: all\n      to: [stream, archive]\n  alerts:\n    - name: overheat\n      condition: temperature > 90\n",
+            ),
+        ),
+        (
+            "azure-stream-analytics-with-functions",
+            azure(
+                "    alert_engine: stream_analytics\n",
+                "pipeline:\n  routes:\n    - name: all\n      to: [stream]\n  alerts:\n    - name: overheat\n      condition: temperature > 90\n      function: true\n",
             ),
         ),
         (

@@ -12,7 +12,7 @@ use crate::cost::from_model::{
 };
 use crate::cost::{Batching, Workload};
 use crate::design::Bill;
-use crate::model::{self, AzureAlertEngine, Destination};
+use crate::model::{self, Destination};
 
 /// Memory the estimate assumes for the generated functions (the Consumption plan bills the
 /// memory used, in 128 MB steps), MB.
@@ -80,11 +80,9 @@ fn workload(d: &Design, w: &Workload) -> AzureWorkload {
             capture,
         }),
         archive,
-        functions: if az.alert_engine == AzureAlertEngine::Function {
-            alert_functions(model, FUNCTION_MEMORY_MB)
-        } else {
-            None
-        },
+        // The alert functions run whichever engine finds the matches: IoT Hub routes or the
+        // Stream Analytics job both fill the alert event hubs that trigger them.
+        functions: alert_functions(model, FUNCTION_MEMORY_MB),
         cosmos_db: model.features.state_store.then(|| CosmosDbWorkload {
             writes_per_month: state_writes_per_month(model, w),
             reads_per_month: state_reads_per_month(model, w),
