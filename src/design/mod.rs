@@ -12,7 +12,7 @@ pub mod dataflow;
 pub mod story;
 pub mod words;
 
-pub use bill::Bill;
+pub use bill::{Bill, BillItem, Billing, Coverage};
 pub use dataflow::{Dataflow, End, FlowEdge, FlowNode, Kind};
 pub use story::Story;
 

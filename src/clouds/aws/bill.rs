@@ -5,8 +5,9 @@ use std::sync::Arc;
 
 use super::cost::{
     AwsStream, AwsWorkload, DynamoDbWorkload, Kinesis, KinesisMode, LambdaWorkload, S3Archive,
-    S3Transition, Versioning,
+    S3Transition, Versioning, class_label,
 };
+use super::hcl::label;
 use super::{Flags, route_actions};
 use crate::capacity;
 use crate::clouds::Cloud;
@@ -14,17 +15,139 @@ use crate::cost::from_model::{
     alert_functions, bytes_per_day, state_reads_per_month, state_writes_per_month, telemetry_routes,
 };
 use crate::cost::{Batching, Workload};
-use crate::design::Bill;
+use crate::design::{Bill, BillItem};
 use crate::model::{Aws, KinesisCapacity, Model};
 
 /// The bill of `m` on AWS, from the planner's `flags`.
 pub(super) fn bill(m: &Model, aws: &Aws, flags: &Flags) -> Bill {
     let w = crate::cost::from_model::workload(m);
+    let meter = workload(m, aws, flags, &w);
     Bill {
         cloud: Cloud::Aws,
         region: aws.region.clone(),
-        meter: Arc::new(workload(m, aws, flags, &w)),
+        items: items(m, flags, &meter),
+        catalog: super::catalog::CATALOG,
+        meter: Arc::new(meter),
     }
+}
+
+/// The priced resources, with the addresses the planner gives them.
+fn items(m: &Model, flags: &Flags, meter: &AwsWorkload) -> Vec<BillItem> {
+    let mut out = Vec::new();
+    let rules: Vec<String> = telemetry_routes(m)
+        .map(|r| format!("aws_iot_topic_rule.route_{}", label(&r.name)))
+        .chain(
+            m.alerts
+                .iter()
+                .map(|a| format!("aws_iot_topic_rule.alert_{}", label(&a.name))),
+        )
+        .collect();
+    out.push(BillItem {
+        resource_type: "aws_iot_topic_rule",
+        addresses: rules,
+        size: format!(
+            "{} telemetry rule(s), {} action(s) each on average{}",
+            meter.rules_per_message,
+            crate::cost::format::num(meter.actions_per_rule),
+            if meter.basic_ingest {
+                ", Basic Ingest"
+            } else {
+                ""
+            }
+        ),
+        drivers: vec![
+            "connection-minutes",
+            "messages (5 KB blocks)",
+            "shadow operations (1 KB blocks)",
+            "rules triggered (5 KB blocks)",
+            "actions applied",
+        ],
+    });
+    let kinesis = match &meter.stream {
+        AwsStream::Kinesis(k)
+        | AwsStream::KinesisToFirehose(k)
+        | AwsStream::KinesisBesideFirehose(k) => Some(k),
+        AwsStream::None | AwsStream::Firehose => None,
+    };
+    if let Some(k) = kinesis {
+        let (size, drivers) = match k.mode {
+            KinesisMode::Provisioned { shards, .. } => (
+                format!(
+                    "{} shard(s), provisioned, {} h retention",
+                    shards.unwrap_or_default(),
+                    k.retention_hours
+                ),
+                vec!["shard-hours", "PUT payload units (25 KB)"],
+            ),
+            KinesisMode::OnDemand => (
+                format!("on-demand, {} h retention", k.retention_hours),
+                vec![
+                    "stream-hours",
+                    "GB in (1 KB records)",
+                    "GB out per consumer",
+                ],
+            ),
+        };
+        out.push(BillItem {
+            resource_type: "aws_kinesis_stream",
+            addresses: vec!["aws_kinesis_stream.telemetry".to_owned()],
+            size,
+            drivers,
+        });
+    }
+    if flags.firehose {
+        out.push(BillItem {
+            resource_type: "aws_kinesis_firehose_delivery_stream",
+            addresses: vec!["aws_kinesis_firehose_delivery_stream.archive".to_owned()],
+            size: if flags.firehose_reads_kinesis {
+                "reads the Kinesis stream".to_owned()
+            } else {
+                "Direct PUT from the topic rules".to_owned()
+            },
+            drivers: vec!["GB ingested (5 KB records)"],
+        });
+    }
+    if let Some(lambda) = &meter.lambda {
+        out.push(BillItem {
+            resource_type: "aws_lambda_function",
+            addresses: m
+                .alerts
+                .iter()
+                .filter(|a| a.function)
+                .map(|a| format!("aws_lambda_function.alert_{}", label(&a.name)))
+                .collect(),
+            size: format!(
+                "{}, {} MB",
+                lambda.architecture.as_str(),
+                lambda.function.memory_mb
+            ),
+            drivers: vec!["requests", "GB-seconds"],
+        });
+    }
+    if meter.dynamodb.is_some() {
+        out.push(BillItem {
+            resource_type: "aws_dynamodb_table",
+            addresses: vec!["aws_dynamodb_table.state".to_owned()],
+            size: "on-demand".to_owned(),
+            drivers: vec!["write request units", "read request units", "GB-months"],
+        });
+    }
+    if let Some(archive) = &meter.archive {
+        let mut classes = vec!["S3 Standard".to_owned()];
+        classes.extend(
+            archive
+                .transitions
+                .iter()
+                .map(|t| format!("S3 {} after {} d", class_label(t.class), t.after_days)),
+        );
+        out.push(BillItem {
+            resource_type: "aws_s3_bucket",
+            addresses: vec!["aws_s3_bucket.archive".to_owned()],
+            size: classes.join(", "),
+            drivers: vec!["GB-months per class", "PUT requests", "transition requests"],
+        });
+    }
+    out
 }
 
 /// What the AWS stack of `model` bills, from the planner's `flags`, for today's fleet `w`.

@@ -3,15 +3,17 @@
 
 use std::sync::Arc;
 
-use super::Design;
 use super::cost::{AzureWorkload, BlobArchive, BlobTransition, CosmosDbWorkload, EventHubs};
+use super::words::sku_name;
+use super::{Design, storage};
+use crate::capacity::StorageClass;
 use crate::capacity::{self, HubPin};
 use crate::clouds::Cloud;
 use crate::cost::from_model::{
     alert_functions, bytes_per_day, state_reads_per_month, state_writes_per_month, telemetry_routes,
 };
 use crate::cost::{Batching, Workload};
-use crate::design::Bill;
+use crate::design::{Bill, BillItem};
 use crate::model::{self, Destination};
 
 /// Memory the estimate assumes for the generated functions (the Consumption plan bills the
@@ -25,11 +27,98 @@ const COSMOS_RU_PER_WRITE: f64 = 6.0;
 /// The bill of the model on Azure, from the planner's design `d`.
 pub(super) fn bill(d: &Design) -> Bill {
     let w = crate::cost::from_model::workload(d.m);
+    let meter = workload(d, &w);
     Bill {
         cloud: Cloud::Azure,
         region: d.az.location.clone(),
-        meter: Arc::new(workload(d, &w)),
+        items: items(d, &meter),
+        catalog: super::catalog::CATALOG,
+        meter: Arc::new(meter),
     }
+}
+
+/// The priced resources, with the addresses the planner gives them.
+fn items(d: &Design, meter: &AzureWorkload) -> Vec<BillItem> {
+    let az = d.az;
+    let mut out = vec![BillItem {
+        resource_type: "azurerm_iothub",
+        addresses: vec!["azurerm_iothub.hub".to_owned()],
+        size: format!(
+            "{} × {} per hub × {} hub(s)",
+            sku_name(az.hub.sku),
+            az.hub.units,
+            d.hubs.len()
+        ),
+        drivers: vec!["unit-months (daily quota in 4 KB blocks)"],
+    }];
+    if let Some(eh) = &meter.event_hubs {
+        let units = eh.units.unwrap_or(1);
+        out.push(BillItem {
+            resource_type: "azurerm_eventhub_namespace",
+            addresses: vec!["azurerm_eventhub_namespace.this".to_owned()],
+            size: if eh.tier == capacity::EventHubsTier::Premium {
+                format!("Premium, {units} PU")
+            } else {
+                format!("{}, {units} TU", eh.tier)
+            },
+            drivers: vec!["throughput unit hours", "ingress events (64 KB)"],
+        });
+        if eh.capture {
+            out.push(BillItem {
+                resource_type: "azurerm_eventhub",
+                addresses: vec!["azurerm_eventhub.telemetry".to_owned()],
+                size: format!(
+                    "Capture every {} s or {} MiB",
+                    az.event_hubs.capture_interval_seconds, az.event_hubs.capture_size_mib
+                ),
+                drivers: vec!["Capture throughput unit hours"],
+            });
+        }
+    }
+    if let Some(archive) = &meter.archive {
+        let mut tiers = vec!["Hot".to_owned()];
+        tiers.extend(
+            archive
+                .transitions
+                .iter()
+                .map(|t| format!("{} after {} d", t.tier.name(), t.after_days)),
+        );
+        out.push(BillItem {
+            resource_type: "azurerm_storage_account",
+            addresses: vec!["azurerm_storage_account.archive".to_owned()],
+            size: format!(
+                "{}, {}",
+                storage::replication(az.storage.replication),
+                tiers.join(", ")
+            ),
+            drivers: vec!["GB-months per tier", "write operations", "tier changes"],
+        });
+    }
+    if let Some(f) = &meter.functions {
+        out.push(BillItem {
+            resource_type: "azurerm_linux_function_app",
+            addresses: vec!["azurerm_linux_function_app.alerts".to_owned()],
+            size: format!("Consumption (Y1), {} MB assumed", f.memory_mb),
+            drivers: vec!["executions", "GB-seconds"],
+        });
+    }
+    if meter.cosmos_db.is_some() {
+        out.push(BillItem {
+            resource_type: "azurerm_cosmosdb_account",
+            addresses: vec!["azurerm_cosmosdb_account.state".to_owned()],
+            size: "serverless".to_owned(),
+            drivers: vec!["request units", "GB-months"],
+        });
+    }
+    if meter.stream_analytics_units > 0 {
+        out.push(BillItem {
+            resource_type: "azurerm_stream_analytics_job",
+            addresses: vec!["azurerm_stream_analytics_job.alerts".to_owned()],
+            size: format!("{} streaming unit(s)", meter.stream_analytics_units),
+            drivers: vec!["streaming unit hours"],
+        });
+    }
+    out
 }
 
 /// What the Azure stack bills, from the planner's design `d`, for today's fleet `w`.

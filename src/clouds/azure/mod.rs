@@ -15,6 +15,7 @@ mod alerts;
 mod analytics;
 mod bill;
 mod bootstrap;
+mod catalog;
 pub mod cost;
 mod dataflow;
 mod dps;

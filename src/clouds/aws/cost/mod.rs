@@ -10,6 +10,8 @@ mod advice;
 mod price;
 mod s3;
 
+pub(crate) use s3::class_label;
+
 use crate::capacity::S3StorageClass;
 use crate::clouds::Cloud;
 use crate::cost::workload::{invalid, non_negative};

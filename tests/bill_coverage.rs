@@ -1,0 +1,301 @@
+//! Every billed resource the Terraform creates is in its cloud's bill: each resource type of
+//! every planned module (every example, every environment, and specs that turn every
+//! optional part on, with each AWS provisioning method and both Azure alert engines) has an
+//! entry in the cloud's catalog (priced, free, or not estimated and why), and so does every
+//! type the planners' source can create; every resource the bill lists by address exists in
+//! the module. A new resource type cannot reach the Terraform without a line or an explicit
+//! entry in `clouds/<cloud>/catalog.rs`.
+
+mod common;
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use fleetform::clouds::{self, Cloud};
+use fleetform::design::{Coverage, Design};
+use fleetform::model::Model;
+use fleetform::plan::{FileContent, Module};
+
+/// `(type, name)` of every resource block in `module`.
+fn resources(module: &Module) -> BTreeSet<(String, String)> {
+    let mut out = BTreeSet::new();
+    for file in module.files.values() {
+        let FileContent::Hcl(body) = file else {
+            continue;
+        };
+        for block in body.blocks().filter(|b| b.identifier() == "resource") {
+            let labels: Vec<&str> = block.labels().iter().map(hcl::BlockLabel::as_str).collect();
+            out.insert((labels[0].to_owned(), labels[1].to_owned()));
+        }
+    }
+    out
+}
+
+fn check(name: &str, model: &Model) {
+    let modules = fleetform::plan_modules(model).expect("plans");
+    let designs: Vec<Design> = clouds::designs(model, &clouds::targeted(model));
+    for module in &modules {
+        let design = designs
+            .iter()
+            .find(|d| d.cloud == module.cloud)
+            .expect("a design per module");
+        let bill = &design.bill;
+        let built = resources(module);
+        for (ty, _) in &built {
+            assert!(
+                bill.coverage(ty).is_some(),
+                "{name}: `{ty}` is created on {} but has no entry in its catalog",
+                module.cloud
+            );
+        }
+        for item in &bill.items {
+            assert!(
+                matches!(
+                    bill.coverage(item.resource_type),
+                    Some(Coverage::Priced { .. } | Coverage::Partly { .. })
+                ),
+                "{name}: `{}` is billed but its catalog entry does not say it is priced",
+                item.resource_type
+            );
+            for address in &item.addresses {
+                let (ty, label) = address.split_once('.').expect("type.name");
+                assert_eq!(ty, item.resource_type, "{name}: {address}");
+                assert!(
+                    built.contains(&(ty.to_owned(), label.to_owned())),
+                    "{name}: the bill prices `{address}`, which the module does not create"
+                );
+            }
+        }
+    }
+}
+
+fn model(name: &str, yaml: &str) -> Model {
+    let outcome = fleetform::validate::validate(name, yaml, &common::Dir(common::root()));
+    outcome
+        .validated
+        .unwrap_or_else(|| {
+            panic!(
+                "{name} is invalid:\n{}",
+                fleetform::diagnostics::render_human(&outcome.diagnostics, &outcome.sources, false)
+            )
+        })
+        .model
+}
+
+#[test]
+fn every_example_is_covered() {
+    for (name, path) in common::examples() {
+        let text = std::fs::read_to_string(&path).unwrap();
+        let outcome = fleetform::validate::validate(
+            &name,
+            &text,
+            &common::Dir(path.parent().unwrap().to_path_buf()),
+        );
+        check(&name, &outcome.validated.expect("valid").model);
+        for (env, v) in &outcome.environments {
+            check(&format!("{name}/{env}"), &v.model);
+        }
+    }
+}
+
+/// Everything optional on, with the AWS provisioning method `method`.
+fn everything_on_aws(method: &str) -> String {
+    format!(
+        "version: 1
+stack:
+  name: cover
+  environment: test
+clouds:
+  aws:
+    region: eu-west-1
+    provisioning:
+      {method}
+    iot:
+      fleet_indexing: true
+    stream:
+      service: kinesis_and_firehose
+fleet:
+  devices: 2000
+  device_types:
+    - name: sensor
+  groups:
+    - name: site
+  registry:
+    devices:
+      - id: sensor-001
+        type: sensor
+        groups: [site]
+identity:
+  method: x509
+authorization:
+  cloud_credentials:
+    role_alias: cover-devices
+    grants: [firmware_read, state_read, archive_upload]
+messaging:
+  cloud_to_device:
+    commands: true
+  state:
+    enabled: true
+pipeline:
+  routes:
+    - name: telemetry
+      to: [stream, archive, state_store]
+    - name: shadows
+      source: state_changes
+      to: [archive]
+  alerts:
+    - name: overheat
+      condition: temperature > 90
+  state_store: {{enabled: true}}
+  ota: {{enabled: true}}
+  analytics: {{enabled: true}}
+  web_api: {{enabled: true}}
+monitoring:
+  notify:
+    email: [ops@example.com]
+cost:
+  monthly_budget_usd: 400
+"
+    )
+}
+
+/// Everything optional on, on Azure, with `extra` under `clouds.azure`.
+fn everything_on_azure(extra: &str) -> String {
+    format!(
+        "version: 1
+stack:
+  name: cover
+  environment: test
+clouds:
+  azure:
+    location: westeurope
+    resource_group: rg-cover
+    iot_hub:
+      tier: standard
+{extra}fleet:
+  devices: 2000
+  device_types:
+    - name: sensor
+authorization:
+  services:
+    - name: dashboard
+      access: [registry_read, service_connect]
+messaging:
+  cloud_to_device:
+    commands: true
+  state:
+    enabled: true
+pipeline:
+  routes:
+    - name: telemetry
+      to: [stream, archive, state_store]
+    - name: twins
+      source: state_changes
+      to: [archive]
+  alerts:
+    - name: overheat
+      condition: temperature > 90
+  state_store: {{enabled: true}}
+  ota: {{enabled: true}}
+  analytics: {{enabled: true}}
+monitoring:
+  notify:
+    email: [ops@example.com]
+cost:
+  monthly_budget_usd: 400
+"
+    )
+}
+
+#[test]
+fn every_optional_part_is_covered() {
+    for method in [
+        "method: manual",
+        "method: jitp",
+        "method: jitr",
+        "method: fleet_by_claim\n      pre_provisioning_hook: true",
+        "method: trusted_user",
+    ] {
+        let name = format!("aws {method}");
+        check(&name, &model(&name, &everything_on_aws(method)));
+    }
+    for (name, extra) in [
+        (
+            "azure dps custom allocation",
+            "    dps:\n      allocation: custom\n      enrollment_groups:\n        - name: sensors\n",
+        ),
+        (
+            "azure stream analytics, no capture",
+            "    alert_engine: stream_analytics\n    event_hubs:\n      capture: false\n",
+        ),
+    ] {
+        check(name, &model(name, &everything_on_azure(extra)));
+    }
+}
+
+/// Every `resource("<type>"` in the planner source of `cloud`.
+fn source_types(cloud: Cloud) -> BTreeSet<String> {
+    fn walk(dir: &Path, out: &mut BTreeSet<String>, prefix: &str) {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                walk(&path, out, prefix);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                let text = std::fs::read_to_string(&path).unwrap();
+                for (i, _) in text.match_indices("resource(") {
+                    let rest = text[i + "resource(".len()..].trim_start();
+                    let Some(rest) = rest.strip_prefix('"') else {
+                        continue;
+                    };
+                    let ty: String = rest
+                        .chars()
+                        .take_while(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '_')
+                        .collect();
+                    if ty.starts_with(prefix) {
+                        out.insert(ty);
+                    }
+                }
+            }
+        }
+    }
+    let mut out = BTreeSet::new();
+    let prefix = match cloud {
+        Cloud::Aws => "aws_",
+        Cloud::Azure => "azurerm_",
+    };
+    walk(
+        &common::root().join("src/clouds").join(cloud.dir()),
+        &mut out,
+        prefix,
+    );
+    out
+}
+
+#[test]
+fn every_type_the_planners_can_create_is_in_a_catalog() {
+    for planner in clouds::CLOUDS {
+        let cloud = planner.cloud();
+        let design = match cloud {
+            Cloud::Aws => model("aws", &everything_on_aws("method: jitp")),
+            Cloud::Azure => model("azure", &everything_on_azure("")),
+        };
+        let bill = planner.design(&design).expect("targeted").bill;
+        let types = source_types(cloud);
+        assert!(types.len() > 20, "{cloud}: found {} types", types.len());
+        for ty in &types {
+            assert!(
+                bill.coverage(ty).is_some(),
+                "`{ty}` appears in src/clouds/{} but has no entry in its catalog",
+                cloud.dir()
+            );
+        }
+        // And the catalog lists nothing the planners cannot create.
+        for entry in bill.catalog {
+            assert!(
+                types.contains(entry.resource_type),
+                "{cloud}: the catalog lists `{}`, which no planner creates",
+                entry.resource_type
+            );
+        }
+    }
+}
