@@ -20,7 +20,17 @@ pub static CLOUDS: &[&dyn CloudPlanner] = &[&aws::AwsPlanner, &azure::AzurePlann
 
 /// A cloud's id: what the CLI, the JSON outputs and the folder names call it.
 #[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    serde::Serialize,
+    serde::Deserialize,
+    clap::ValueEnum,
 )]
 #[serde(rename_all = "lowercase")]
 pub enum Cloud {

@@ -8,6 +8,7 @@
 
 mod advice;
 mod price;
+pub mod prices;
 mod s3;
 
 pub(crate) use s3::class_label;

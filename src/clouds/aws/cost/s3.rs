@@ -2,12 +2,13 @@
 //! Glacier classes' per-object overhead, early-deletion fees, PUT and transition requests,
 //! and which transitions S3 really performs (none for objects under 128 KB unless allowed).
 
+use super::prices::S3Prices;
 use super::{S3Archive, Versioning};
 use crate::capacity::{
     self, S3_ARCHIVE_OVERHEAD_ARCHIVE_BYTES, S3_ARCHIVE_OVERHEAD_STANDARD_BYTES,
     S3_TRANSITION_MIN_OBJECT_BYTES, S3StorageClass,
 };
-use crate::cost::pricebook::{Price, S3Prices};
+use crate::cost::pricebook::Price;
 use crate::cost::storage::{self, Objects};
 use crate::cost::{Error, Lines, Traffic, Workload, format, gib};
 

@@ -8,6 +8,7 @@
 
 mod advice;
 mod price;
+pub mod prices;
 
 use crate::capacity::{BlobTier, EventHubsTier, HubPin};
 use crate::clouds::Cloud;

@@ -11,9 +11,10 @@ use crate::capacity::{
     StorageClass,
 };
 
+use super::prices::BlobPrices;
 use super::{AzureWorkload, BlobArchive, CosmosDbWorkload, EventHubs};
 use crate::clouds::Cloud;
-use crate::cost::pricebook::{BlobPrices, Price, PriceBook};
+use crate::cost::pricebook::{Price, PriceBook};
 use crate::cost::storage::{self, Objects};
 use crate::cost::{CloudRun, Error, FunctionWorkload, Lines, Traffic, Workload, format, gib};
 
