@@ -16,6 +16,7 @@ mod alerts;
 mod analytics;
 mod bill;
 mod bootstrap;
+pub mod capacity;
 mod catalog;
 pub mod cost;
 mod dataflow;
