@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 const ALLOWED: &[(&str, Pattern, usize, &str)] = &[
     (
         "src/certs/id.rs",
-        Pattern::CloudVariant,
+        Pattern::Variant,
         8,
         "the certificate kit's own `certs::Cloud` picks a verification-code format; it moves \
          into the cloud folders once the security and million branches, which edit src/certs, \
@@ -19,32 +19,32 @@ const ALLOWED: &[(&str, Pattern, usize, &str)] = &[
     ),
     (
         "src/cli/certs.rs",
-        Pattern::CloudVariant,
+        Pattern::Variant,
         6,
         "`certs verify-aws` / `verify-azure` choose the verification-code format above",
     ),
     (
         "src/cost/pricebook.rs",
-        Pattern::CloudSection,
+        Pattern::Section,
         7,
         "the price book's YAML has an `aws:` and an `azure:` section; their items are declared \
          in clouds/<cloud>/cost/prices.rs, the loader only checks both",
     ),
     (
         "src/cost/pricebook.rs",
-        Pattern::CloudModule,
+        Pattern::Module,
         2,
         "the loader names the two section types it deserializes",
     ),
     (
         "src/capacity.rs",
-        Pattern::CloudModule,
+        Pattern::Module,
         2,
         "re-exports each cloud's sizing rules, so validation, planners and the estimate read one path",
     ),
     (
         "src/cost/mod.rs",
-        Pattern::CloudModule,
+        Pattern::Module,
         2,
         "the doc example builds an AWS and an Azure bill by hand",
     ),
@@ -57,27 +57,23 @@ const MODEL_LAYERS: &[&str] = &["src/model/", "src/spec/", "src/validate/"];
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Pattern {
     /// `Cloud::Aws`, `Cloud::Azure`.
-    CloudVariant,
+    Variant,
     /// `.aws` / `.azure` as a field: a model's (or price book's) per-cloud section.
-    CloudSection,
+    Section,
     /// `clouds::aws` / `clouds::azure`: reaching into a cloud folder.
-    CloudModule,
+    Module,
 }
 
 impl Pattern {
-    const ALL: [Pattern; 3] = [
-        Pattern::CloudVariant,
-        Pattern::CloudSection,
-        Pattern::CloudModule,
-    ];
+    const ALL: [Pattern; 3] = [Pattern::Variant, Pattern::Section, Pattern::Module];
 
     /// Occurrences in one line of code.
     fn count(self, line: &str) -> usize {
         match self {
-            Pattern::CloudVariant => {
+            Pattern::Variant => {
                 line.matches("Cloud::Aws").count() + line.matches("Cloud::Azure").count()
             }
-            Pattern::CloudSection => [".aws", ".azure"]
+            Pattern::Section => [".aws", ".azure"]
                 .iter()
                 .map(|field| {
                     line.match_indices(field)
@@ -88,7 +84,7 @@ impl Pattern {
                         .count()
                 })
                 .sum(),
-            Pattern::CloudModule => {
+            Pattern::Module => {
                 line.matches("clouds::aws").count() + line.matches("clouds::azure").count()
             }
         }
@@ -124,9 +120,7 @@ fn only_cloud_folders_describe_a_cloud() {
         }
         let text = std::fs::read_to_string(path).unwrap();
         for pattern in Pattern::ALL {
-            if pattern == Pattern::CloudSection
-                && MODEL_LAYERS.iter().any(|dir| rel.starts_with(dir))
-            {
+            if pattern == Pattern::Section && MODEL_LAYERS.iter().any(|dir| rel.starts_with(dir)) {
                 continue;
             }
             let n: usize = text.lines().map(|line| pattern.count(line)).sum();

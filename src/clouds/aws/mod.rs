@@ -8,9 +8,11 @@
 //! passed to or stored in Terraform.
 //!
 //! Each concern lives in its own submodule and writes into a shared `Ctx`: the files, the
-//! variables and outputs (documented in the README as they are declared), the artifacts and
-//! the parity rows. Which optional parts exist is decided once, in `Flags`, from the model
-//! alone, so every concern agrees on what the others create.
+//! variables and outputs (documented in the README as they are declared) and the artifacts.
+//! Which optional parts exist is decided once, in `Flags`, from the model alone, so every
+//! concern agrees on what the others create; the design ([`crate::design::Design`]: the
+//! dataflow, the explanation, the parity rows and the bill) is filled from the same `Flags`
+//! (`dataflow.rs`, `story.rs`, `parity.rs`, `bill.rs`), and so is the README that shows it.
 
 mod alerts;
 mod analytics;
@@ -20,11 +22,14 @@ pub mod capacity;
 mod catalog;
 pub mod cost;
 mod dataflow;
+mod flags;
 mod functions;
 mod hcl;
 mod iam;
 mod iot;
+mod kms;
 mod ota;
+mod parity;
 mod pipeline;
 mod provisioning;
 mod shard;
@@ -41,17 +46,19 @@ use ::hcl::{Block, Expression};
 use serde::Serialize;
 
 use self::hcl::BlockExt;
-use self::iam::Stmt;
 use crate::blueprint;
 use crate::clouds::{Backend, Cloud, CloudPlanner, Shard};
 use crate::design::Design;
 use crate::model::Stacks;
-use crate::model::{Aws, AwsProvisioningMethod, Destination, Encryption, Model};
+use crate::model::{Aws, Model};
 use crate::plan::tf::{self, Part, TfFile, lit, obj, r};
-use crate::plan::{Mapping, Module, ParityRow, PlanError};
+use crate::plan::{Module, PlanError};
 
 /// Version constraint on hashicorp/aws; 5.100.0 qualifies.
 pub use bootstrap::plan_bootstrap;
+pub use flags::FIREHOSE_DEVICE_PARTITIONS_MAX;
+pub(crate) use flags::Flags;
+use kms::kms;
 pub(crate) use pipeline::{Action, route_actions};
 pub use shard::{RemoteState, plan_registry_shard};
 
@@ -168,115 +175,9 @@ fn design(m: &Model, aws: &Aws, flags: &Flags) -> Design {
     Design {
         cloud: Cloud::Aws,
         dataflow: dataflow::dataflow(m, aws, flags),
-        parity: parity(m, aws, flags),
+        parity: parity::rows(m, aws, flags),
         story: story::story(m, aws, flags),
         bill: bill::bill(m, aws, flags),
-    }
-}
-
-/// What the stack contains, decided once from the model. The diagram and `fleetform
-/// explain` read the same decisions, so they describe what the build writes.
-#[derive(Debug, Clone, Copy, Serialize)]
-pub(crate) struct Flags {
-    /// A Kinesis data stream carries telemetry.
-    pub kinesis: bool,
-    /// A Firehose delivery stream lands telemetry in the archive bucket.
-    pub firehose: bool,
-    /// Firehose reads the Kinesis stream (instead of taking direct puts from rules).
-    pub firehose_reads_kinesis: bool,
-    /// Glue tables and an Athena workgroup query the archive: asked for, and Firehose lands
-    /// telemetry in the archive for them to read.
-    pub analytics: bool,
-    /// The archive bucket exists.
-    pub archive: bool,
-    /// The archive bucket is encrypted with the stack's customer-managed key.
-    pub archive_cmk: bool,
-    /// The latest-state DynamoDB table exists.
-    pub state_table: bool,
-    /// The SNS topic for alerts and alarms exists.
-    pub sns: bool,
-    /// Alarms are created.
-    pub alarms: bool,
-    /// A CA certificate is registered with AWS IoT.
-    pub ca: bool,
-    /// The CA is registered in DEFAULT mode (needs a verification certificate).
-    pub ca_verified: bool,
-    /// Devices keep shadows.
-    pub shadow: bool,
-    /// A role alias hands devices temporary credentials.
-    pub role_alias: bool,
-    /// Firmware bucket and signing exist.
-    pub ota: bool,
-    /// At least one Lambda function is generated.
-    pub functions: bool,
-    /// CPU architecture of every generated function. x86_64, Lambda's default (so the
-    /// functions carry no `architectures` argument): it runs in every region and partition.
-    pub lambda_architecture: cost::LambdaArchitecture,
-    /// Memory of every generated function, MB: the handlers are small Python with boto3.
-    pub lambda_memory_mb: u32,
-    /// Firehose partitions the archive by device (small fleets); larger fleets are partitioned
-    /// by hour, because every device would be an active partition (Firehose allows 500 by
-    /// default) and a stream of tiny objects too small to ever change storage class.
-    pub partition_by_device: bool,
-}
-
-/// Planned fleets up to this size get one archive folder per device per day.
-pub const FIREHOSE_DEVICE_PARTITIONS_MAX: u64 = 500;
-
-impl Flags {
-    pub(crate) fn new(m: &Model, aws: &Aws) -> Self {
-        let archive_route = m
-            .routes
-            .iter()
-            .any(|r| r.to.contains(&Destination::Archive));
-        let stream_route = m.routes.iter().any(|r| r.to.contains(&Destination::Stream));
-        let service = aws.stream.service;
-        let both = service == crate::model::AwsStreamService::KinesisAndFirehose;
-        // The stream exists when a route feeds it (with `kinesis_and_firehose`, archiving
-        // goes through it too).
-        let kinesis = aws.stream.uses_kinesis() && (stream_route || (archive_route && both));
-        // Firehose is how telemetry reaches S3 in batches: for the `firehose` stream, for
-        // every archiving route, and behind the Kinesis stream with `kinesis_and_firehose`.
-        let firehose = (stream_route && service == crate::model::AwsStreamService::Firehose)
-            || archive_route
-            || (kinesis && both);
-        let firehose_reads_kinesis = both;
-        let archive = m.archive.is_some() || firehose;
-        let method = aws.provisioning.method;
-        let ca = matches!(
-            method,
-            AwsProvisioningMethod::Jitp
-                | AwsProvisioningMethod::Jitr
-                | AwsProvisioningMethod::Manual
-        );
-        let alert_function = m.alerts.iter().any(|a| a.function);
-        Self {
-            kinesis,
-            firehose,
-            firehose_reads_kinesis: firehose && firehose_reads_kinesis && kinesis,
-            analytics: m.features.analytics && firehose,
-            archive,
-            archive_cmk: archive
-                && m.archive
-                    .as_ref()
-                    .is_none_or(|a| a.encryption == Encryption::CustomerManaged),
-            state_table: m.features.state_store,
-            sns: m.monitoring.alarms || m.alerts.iter().any(|a| a.notify),
-            alarms: m.monitoring.alarms,
-            ca,
-            ca_verified: ca
-                && aws.provisioning.certificate_mode == crate::model::CertificateMode::Default,
-            shadow: m.messaging.state,
-            partition_by_device: m.traffic.planned_devices <= FIREHOSE_DEVICE_PARTITIONS_MAX,
-            role_alias: m.access.cloud_credentials.is_some(),
-            ota: m.features.ota,
-            functions: alert_function
-                || method == AwsProvisioningMethod::Jitr
-                || aws.provisioning.pre_provisioning_hook
-                || m.features.web_api,
-            lambda_architecture: cost::LambdaArchitecture::X86_64,
-            lambda_memory_mb: 256,
-        }
     }
 }
 
@@ -607,277 +508,4 @@ fn core(cx: &mut Ctx, main: bool) {
         "Locals shared by every file: names, tags, ARN prefixes and IoT policy variables."
             .to_owned(),
     );
-}
-
-/// The stack's customer-managed key: logs, SNS, SQS, DynamoDB, Kinesis, Firehose and, when
-/// the spec asks for it, the archive.
-fn kms(cx: &mut Ctx) {
-    let flags = cx.flags;
-    let region_logs = self::hcl::tpl([
-        self::hcl::t("logs."),
-        self::hcl::rf("var.region"),
-        self::hcl::t(".amazonaws.com"),
-    ]);
-    let mut stmts = vec![
-        Stmt::allow(
-            "AccountAdministersKeyThroughIam",
-            &["kms:*"],
-            vec![lit("*")],
-        )
-        .principal(
-            "AWS",
-            vec![self::hcl::tpl([
-                self::hcl::rf("local.arn_prefix"),
-                self::hcl::t("iam::"),
-                self::hcl::rf("local.account_id"),
-                self::hcl::t(":root"),
-            ])],
-        ),
-        Stmt::allow(
-            "CloudWatchLogsEncryptsThisStacksLogs",
-            &[
-                "kms:Encrypt*",
-                "kms:Decrypt*",
-                "kms:ReEncrypt*",
-                "kms:GenerateDataKey*",
-                "kms:Describe*",
-            ],
-            vec![lit("*")],
-        )
-        .principal("Service", vec![region_logs])
-        .cond(
-            "ArnLike",
-            "kms:EncryptionContext:aws:logs:arn",
-            vec![self::hcl::tpl([
-                self::hcl::rf("local.arn_prefix"),
-                self::hcl::t("logs:"),
-                self::hcl::rf("var.region"),
-                self::hcl::t(":"),
-                self::hcl::rf("local.account_id"),
-                self::hcl::t(":log-group:*"),
-            ])],
-        ),
-        iam::same_account(
-            Stmt::allow(
-                "S3ServerAccessLogDelivery",
-                &["kms:GenerateDataKey*", "kms:Decrypt"],
-                vec![lit("*")],
-            )
-            .principal("Service", iam::service("logging.s3.amazonaws.com")),
-        ),
-    ];
-    if flags.sns {
-        stmts.push(iam::same_account(
-            Stmt::allow(
-                "AlarmsAndBudgetsPublishToEncryptedTopic",
-                &["kms:GenerateDataKey*", "kms:Decrypt"],
-                vec![lit("*")],
-            )
-            .principal(
-                "Service",
-                vec![
-                    lit("cloudwatch.amazonaws.com"),
-                    lit("budgets.amazonaws.com"),
-                ],
-            ),
-        ));
-    }
-    let f = cx.tf(
-        "kms.tf",
-        "The stack's customer-managed KMS key (rotated yearly) and its policy.",
-    );
-    f.comment("Key policy: the account administers the key through IAM; services get only the grants they need.");
-    f.comment("In a key policy, Resource \"*\" means this key.");
-    f.push(iam::document_with_skips(
-        "kms_key",
-        stmts,
-        &[
-            ("CKV_AWS_109", "key policy: Resource \"*\" is this key, and the account root must administer it or the key becomes unmanageable"),
-            ("CKV_AWS_111", "key policy: Resource \"*\" is this key; write actions go to the account root and named services only"),
-            ("CKV_AWS_356", "key policy: Resource \"*\" is this key, not every resource"),
-        ],
-    ));
-    f.push(
-        tf::resource("aws_kms_key", "fleet")
-            .attr(
-                "description",
-                self::hcl::tpl([
-                    self::hcl::t("Encrypts data of the "),
-                    self::hcl::rf("local.name_prefix"),
-                    self::hcl::t(" IoT fleet"),
-                ]),
-            )
-            .attr("enable_key_rotation", tf::boolean(true))
-            .attr("deletion_window_in_days", tf::num(30))
-            .attr("policy", r("data.aws_iam_policy_document.kms_key.json"))
-            .build(),
-    );
-    f.push(
-        tf::resource("aws_kms_alias", "fleet")
-            .attr(
-                "name",
-                self::hcl::tpl([self::hcl::t("alias/"), self::hcl::rf("local.name_prefix")]),
-            )
-            .attr("target_key_id", r("aws_kms_key.fleet.key_id"))
-            .build(),
-    );
-}
-
-/// The parity rows: every requested feature and what it became.
-fn parity(m: &Model, aws: &Aws, flags: &Flags) -> Vec<ParityRow> {
-    let mut rows = Vec::new();
-    let mut map = |feature: &'static str, mapping: Mapping| {
-        rows.push(ParityRow { feature, mapping });
-    };
-    let method = match aws.provisioning.method {
-        AwsProvisioningMethod::Manual => {
-            "manual registration: things and certificates from the registry"
-        }
-        AwsProvisioningMethod::Jitp => "just-in-time provisioning: CA with a provisioning template",
-        AwsProvisioningMethod::Jitr => {
-            "just-in-time registration: CA with auto-registration and an activator Lambda"
-        }
-        AwsProvisioningMethod::FleetByClaim => "fleet provisioning by claim certificate",
-        AwsProvisioningMethod::TrustedUser => "fleet provisioning by trusted user",
-    };
-    map(
-        "identity",
-        Mapping::Mapped(if flags.ca {
-            "X.509 certificates chained to the fleet CA registered with AWS IoT".to_owned()
-        } else {
-            "X.509 certificates issued by AWS IoT at provisioning".to_owned()
-        }),
-    );
-    map("provisioning", Mapping::Mapped(method.to_owned()));
-    map(
-        "authorization",
-        Mapping::Mapped("IoT policy scoped to ${iot:Connection.Thing.ThingName}".to_owned()),
-    );
-    if let Some(c) = &m.access.cloud_credentials {
-        map(
-            "cloud_credentials",
-            Mapping::Mapped(format!(
-                "IoT role alias `{}` (credentials provider)",
-                c.role_alias
-            )),
-        );
-    }
-    if m.messaging.state {
-        map("device_state", Mapping::Mapped("device shadows".to_owned()));
-    }
-    if m.messaging.commands {
-        map(
-            "cloud_to_device",
-            Mapping::Mapped(format!(
-                "MQTT command topic `{}`",
-                m.messaging.command_topic
-            )),
-        );
-    } else if m.messaging.direct_methods {
-        map(
-            "cloud_to_device",
-            Mapping::NotMapped(
-                "no direct methods on AWS IoT; use request/response topics".to_owned(),
-            ),
-        );
-    }
-    map(
-        "routes",
-        Mapping::Mapped(format!(
-            "{} IoT topic rule(s), SQL 2016-03-23",
-            m.routes.len()
-        )),
-    );
-    let stream = match (flags.kinesis, flags.firehose, flags.firehose_reads_kinesis) {
-        (true, true, true) => "Kinesis Data Streams read by Firehose".to_owned(),
-        (true, true, false) => "Kinesis Data Streams, plus Firehose for the archive".to_owned(),
-        (true, false, _) => "Kinesis Data Streams".to_owned(),
-        _ => "Amazon Data Firehose".to_owned(),
-    };
-    let stream = if !flags.kinesis && !flags.firehose {
-        "no route sends to `stream` or `archive`, so no stream is created".to_owned()
-    } else if flags.kinesis {
-        match aws.stream.kinesis_capacity {
-            crate::model::KinesisCapacity::Provisioned => {
-                format!("{stream} ({} shard(s))", aws.stream.kinesis_shards)
-            }
-            crate::model::KinesisCapacity::OnDemand => format!("{stream} (on-demand)"),
-        }
-    } else {
-        stream
-    };
-    map("stream", Mapping::Mapped(stream));
-    if let Some(a) = &m.archive {
-        map(
-            "archive",
-            Mapping::Mapped(if flags.partition_by_device {
-                "S3 bucket, partitioned by day and device".to_owned()
-            } else {
-                "S3 bucket, partitioned by day and hour".to_owned()
-            }),
-        );
-        if !a.lifecycle.is_empty() || a.expire_after_days.is_some() {
-            map(
-                "lifecycle",
-                Mapping::Mapped("S3 lifecycle configuration".to_owned()),
-            );
-        }
-    }
-    if !m.alerts.is_empty() {
-        map(
-            "alerts",
-            Mapping::Mapped("IoT topic rules to Lambda and/or SNS".to_owned()),
-        );
-    }
-    if m.features.state_store {
-        map(
-            "state_store",
-            Mapping::Mapped("DynamoDB table (on-demand, PITR)".to_owned()),
-        );
-    }
-    if m.features.ota {
-        map(
-            "ota",
-            Mapping::Mapped(
-                "firmware bucket, AWS Signer profile, IoT job document and script".to_owned(),
-            ),
-        );
-    }
-    if m.features.analytics {
-        map(
-            "analytics",
-            if flags.analytics {
-                Mapping::Mapped(
-                    "Glue table with partition projection and an Athena workgroup".to_owned(),
-                )
-            } else {
-                Mapping::NotMapped(
-                    "Glue and Athena query what Firehose archives, and no route sends to `archive` (or to a Firehose `stream`), so they are not created".to_owned(),
-                )
-            },
-        );
-    }
-    if m.features.web_api {
-        map(
-            "web_api",
-            Mapping::Mapped(
-                "API Gateway HTTP API (IAM auth) + Lambda, Cognito identity pool".to_owned(),
-            ),
-        );
-    }
-    map(
-        "monitoring",
-        Mapping::Mapped(if m.monitoring.alarms {
-            "CloudWatch logs and alarms to SNS".to_owned()
-        } else {
-            "CloudWatch logs".to_owned()
-        }),
-    );
-    if m.cost.monthly_budget_usd.is_some() {
-        map(
-            "budget",
-            Mapping::Mapped("AWS Budgets monthly cost budget".to_owned()),
-        );
-    }
-    rows
 }
