@@ -7,6 +7,7 @@
 //! entry in `clouds/<cloud>/catalog.rs`.
 
 mod common;
+mod plan_support;
 
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -14,21 +15,15 @@ use std::path::Path;
 use fleetform::clouds::{self, Cloud};
 use fleetform::design::{Coverage, Design};
 use fleetform::model::Model;
-use fleetform::plan::{FileContent, Module};
+use fleetform::plan::Module;
+use plan_support::model;
 
 /// `(type, name)` of every resource block in `module`.
 fn resources(module: &Module) -> BTreeSet<(String, String)> {
-    let mut out = BTreeSet::new();
-    for file in module.files.values() {
-        let FileContent::Hcl(body) = file else {
-            continue;
-        };
-        for block in body.blocks().filter(|b| b.identifier() == "resource") {
-            let labels: Vec<&str> = block.labels().iter().map(hcl::BlockLabel::as_str).collect();
-            out.insert((labels[0].to_owned(), labels[1].to_owned()));
-        }
-    }
-    out
+    plan_support::resources(module)
+        .into_iter()
+        .map(|r| (r.ty, r.name))
+        .collect()
 }
 
 fn check(name: &str, model: &Model) {
@@ -69,32 +64,10 @@ fn check(name: &str, model: &Model) {
     }
 }
 
-fn model(name: &str, yaml: &str) -> Model {
-    let outcome = fleetform::validate::validate(name, yaml, &common::Dir(common::root()));
-    outcome
-        .validated
-        .unwrap_or_else(|| {
-            panic!(
-                "{name} is invalid:\n{}",
-                fleetform::diagnostics::render_human(&outcome.diagnostics, &outcome.sources, false)
-            )
-        })
-        .model
-}
-
 #[test]
 fn every_example_is_covered() {
-    for (name, path) in common::examples() {
-        let text = std::fs::read_to_string(&path).unwrap();
-        let outcome = fleetform::validate::validate(
-            &name,
-            &text,
-            &common::Dir(path.parent().unwrap().to_path_buf()),
-        );
-        check(&name, &outcome.validated.expect("valid").model);
-        for (env, v) in &outcome.environments {
-            check(&format!("{name}/{env}"), &v.model);
-        }
+    for (name, model) in plan_support::example_models() {
+        check(&name, &model);
     }
 }
 

@@ -8,36 +8,13 @@
 //! resource that bills it. Nothing here computes a price; it only compares the two views.
 
 mod common;
+mod plan_support;
 
 use fleetform::cost::{CloudEstimate, Estimate, Line, Meter, PriceBook};
 use fleetform::model::Model;
 use fleetform::plan::{Cloud, FileContent, Module};
 use hcl::{Block, Body, Expression};
-
-/// A resource in the emitted Terraform.
-struct Resource<'a> {
-    ty: String,
-    name: String,
-    body: &'a Body,
-}
-
-fn resources(module: &Module) -> Vec<Resource<'_>> {
-    let mut out = Vec::new();
-    for file in module.files.values() {
-        let FileContent::Hcl(body) = file else {
-            continue;
-        };
-        for block in body.blocks().filter(|b| b.identifier() == "resource") {
-            let labels: Vec<&str> = block.labels().iter().map(hcl::BlockLabel::as_str).collect();
-            out.push(Resource {
-                ty: labels[0].to_owned(),
-                name: labels[1].to_owned(),
-                body: block.body(),
-            });
-        }
-    }
-    out
-}
+use plan_support::{example_models, model, resources};
 
 fn attr<'a>(body: &'a Body, key: &str) -> Option<&'a Expression> {
     body.attributes()
@@ -327,34 +304,10 @@ fn check(name: &str, model: &Model) {
     );
 }
 
-fn model(name: &str, yaml: &str) -> Model {
-    let outcome =
-        fleetform::validate::validate(name, yaml, &common::Dir(common::root().join("examples")));
-    outcome
-        .validated
-        .unwrap_or_else(|| {
-            panic!(
-                "{name} is invalid:\n{}",
-                fleetform::diagnostics::render_human(&outcome.diagnostics, &outcome.sources, false)
-            )
-        })
-        .model
-}
-
 #[test]
 fn every_example_is_priced_as_planned() {
-    for (name, path) in common::examples() {
-        let text = std::fs::read_to_string(&path).unwrap();
-        let outcome = fleetform::validate::validate(
-            &name,
-            &text,
-            &common::Dir(path.parent().unwrap().to_path_buf()),
-        );
-        let base = outcome.validated.expect("examples are valid").model;
-        check(&name, &base);
-        for (env, v) in &outcome.environments {
-            check(&format!("{name}/{env}"), &v.model);
-        }
+    for (name, model) in example_models() {
+        check(&name, &model);
     }
 }
 

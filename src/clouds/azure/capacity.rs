@@ -296,7 +296,9 @@ pub struct HubSizing {
 }
 
 impl HubSizing {
-    fn new(sku: HubSku, units: u32, daily_messages: u64) -> Self {
+    /// `units` of `sku` carrying `daily_messages`, with the room they leave (negative when
+    /// they are too few).
+    pub(crate) fn new(sku: HubSku, units: u32, daily_messages: u64) -> Self {
         let daily_capacity = u64::from(units) * sku.daily_quota_per_unit();
         Self {
             sku,

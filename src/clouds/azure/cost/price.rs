@@ -147,16 +147,9 @@ pub(crate) fn hub_sizing(
         Err(CapacityError::HubPinnedTooSmall {
             sku,
             units,
-            daily_capacity,
             daily_messages,
-        }) => HubSizing {
-            sku,
-            units,
-            daily_capacity,
-            daily_messages,
-            headroom: 1.0 - daily_messages as f64 / daily_capacity as f64,
-            default_monthly_usd: f64::from(units) * sku.default_monthly_usd(),
-        },
+            ..
+        }) => HubSizing::new(sku, units, daily_messages),
         other => other?,
     };
     Ok((sizing, text, allow_basic))
