@@ -10,7 +10,7 @@
 mod common;
 mod plan_support;
 
-use fleetform::cost::{CloudEstimate, Estimate, Line, Meter, PriceBook};
+use fleetform::cost::{CloudEstimate, Estimate, Line, PriceBook};
 use fleetform::model::Model;
 use fleetform::plan::{Cloud, FileContent, Module};
 use hcl::{Block, Body, Expression};
@@ -91,15 +91,8 @@ fn close(a: f64, b: f64) -> bool {
 /// Plans and prices `model` the way `fleetform build` and `fleetform cost` do.
 fn plan_and_price(model: &Model) -> (Vec<Module>, Estimate) {
     let modules = fleetform::plan_modules(model).expect("plans");
-    let designs = fleetform::clouds::designs(model, &fleetform::clouds::targeted(model));
-    let meters: Vec<&dyn Meter> = designs.iter().map(|d| &*d.bill.meter).collect();
     let book = PriceBook::embedded().expect("price book");
-    let estimate = fleetform::cost::estimate(
-        &fleetform::cost::from_model::workload(model),
-        &meters,
-        &book,
-    )
-    .expect("estimates");
+    let estimate = fleetform::cost::from_model::estimate(model, &book).expect("estimates");
     (modules, estimate)
 }
 

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 
-use crate::cost::{self, Assumption, Estimate, PriceBook};
+use crate::cost::{self, Estimate, PriceBook};
 use crate::diagnostics::{ExitStatus, Format};
 
 /// Estimate the monthly bill of the architecture the spec compiles to.
@@ -100,20 +100,9 @@ pub(crate) fn estimates(
     models
         .into_iter()
         .map(|(env, model)| {
-            // Each targeted cloud's bill, from its planner's design: the estimate prices what
-            // the plan builds.
-            let designs = crate::clouds::designs(model, &crate::clouds::targeted(model));
-            let bills: Vec<&crate::design::Bill> = designs.iter().map(|d| &d.bill).collect();
-            let meters: Vec<&dyn cost::Meter> = bills.iter().map(|b| &*b.meter).collect();
-            let mut estimate = cost::estimate(&cost::from_model::workload(model), &meters, book)?;
-            // Prices for another region than the spec's matter most: say so first.
-            let mut assumptions = cost::from_model::region_assumptions(&bills, book);
-            assumptions.append(&mut estimate.assumptions);
-            assumptions.extend(cost::from_model::ASSUMPTIONS.iter().map(|a| Assumption {
-                cloud: None,
-                text: (*a).to_owned(),
-            }));
-            estimate.assumptions = assumptions;
+            // Each targeted cloud's bill, from its planner's design: the estimate prices
+            // what the plan builds.
+            let estimate = cost::from_model::estimate(model, book)?;
             Ok(EnvEstimate {
                 env,
                 estimate,

@@ -30,6 +30,30 @@ pub const ASSUMPTIONS: [&str; 4] = [
     "A device-state write costs 6 Cosmos DB request units (≤ 1 KB items, default indexing).",
 ];
 
+/// The estimate of `model` as `fleetform cost` shows it: the bill of each cloud it targets,
+/// from that cloud's design, priced for today's fleet with `book`, with the price-region
+/// notes first and this mapping's [`ASSUMPTIONS`] last. A change to the spec or the model
+/// (an advice candidate that re-plans) is priced by calling this again on the changed model.
+///
+/// # Errors
+///
+/// As [`super::estimate`].
+pub fn estimate(model: &Model, book: &PriceBook) -> super::Result<super::Estimate> {
+    let designs = crate::clouds::designs(model, &crate::clouds::targeted(model));
+    let bills: Vec<&Bill> = designs.iter().map(|d| &d.bill).collect();
+    let meters: Vec<&dyn super::Meter> = bills.iter().map(|b| &*b.meter).collect();
+    let mut estimate = super::estimate(&workload(model), &meters, book)?;
+    // Prices for another region than the spec's matter most: say so first.
+    let mut assumptions = region_assumptions(&bills, book);
+    assumptions.append(&mut estimate.assumptions);
+    assumptions.extend(ASSUMPTIONS.iter().map(|a| Assumption {
+        cloud: None,
+        text: (*a).to_owned(),
+    }));
+    estimate.assumptions = assumptions;
+    Ok(estimate)
+}
+
 /// A note for each bill whose stack deploys outside the region of `book`'s prices (the book
 /// has one region per cloud), to print with the estimate.
 pub fn region_assumptions(bills: &[&Bill], book: &PriceBook) -> Vec<Assumption> {
