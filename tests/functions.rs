@@ -81,6 +81,8 @@ fn terraform_json(module: &Path) -> serde_json::Map<String, serde_json::Value> {
 
 /// A fleet CA and one device certificate, made the way a user makes them.
 fn certificates(dir: &Path) -> serde_json::Value {
+    // `certs` never overwrites keys; a kept work folder gets fresh ones.
+    let _ = std::fs::remove_dir_all(dir);
     let bin = env!("CARGO_BIN_EXE_fleetform");
     let ca_dir = dir.join("certs");
     let devices = dir.join("devices");

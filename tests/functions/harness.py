@@ -435,6 +435,23 @@ class Call:
         return f"{prefix}:{self.operation}"
 
 
+_LOADER = None
+
+
+def botocore_session():
+    """A fresh botocore session that shares one model loader: each new session would read
+    and parse the service models again, which is most of a test's time."""
+    global _LOADER
+    import botocore.loaders
+    import botocore.session
+
+    if _LOADER is None:
+        _LOADER = botocore.loaders.create_loader()
+    session = botocore.session.Session()
+    session.register_component("data_loader", _LOADER)
+    return session
+
+
 class Fakes:
     """The moto resources behind one Terraform module, named by their Terraform address."""
 
@@ -445,7 +462,7 @@ class Fakes:
         self.region = region(module)
         # The tests' own clients come from their own session, so only the handler's calls
         # are recorded.
-        self.session = boto3.session.Session(region_name=self.region)
+        self.session = boto3.session.Session(region_name=self.region, botocore_session=botocore_session())
         self.names: dict[str, str] = {}  # Terraform address -> real name or ARN
         self.addresses: dict[str, str] = {}  # real name or ARN -> Terraform address
         self.values: dict[str, str] = {}  # whole expressions resolved by a test
@@ -550,7 +567,7 @@ class Recorder:
     def install(self, region_name: str) -> None:
         import boto3
 
-        boto3.setup_default_session(region_name=region_name)
+        boto3.setup_default_session(region_name=region_name, botocore_session=botocore_session())
         boto3.DEFAULT_SESSION.events.register("provide-client-params", self)
 
     def operations(self) -> list[str]:
