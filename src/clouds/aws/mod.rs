@@ -24,6 +24,7 @@ mod pipeline;
 mod provisioning;
 mod shard;
 mod storage;
+mod tables;
 mod web;
 
 use std::collections::BTreeMap;
