@@ -389,7 +389,41 @@ pub(super) fn monitoring(cx: &mut Ctx) {
                 period: 300,
             });
         }
+        let hook = lambdas.iter().any(|l| l == "pre_provisioning_hook");
+        if hook {
+            alarms.push(Alarm {
+                label: "provisioning_refusals".to_owned(),
+                name: "provisioning-refusals".to_owned(),
+                description: "The pre-provisioning hook refused a device: a serial number not on the allow list, or one whose thing already has a certificate (a takeover attempt, or a device to reprovision). Its log group says which.".to_owned(),
+                namespace: tpl([t("fleetform/"), rf("local.name_prefix")]),
+                metric: "ProvisioningRefusals",
+                dimensions: Vec::new(),
+                statistic: "Sum",
+                threshold: 0,
+                period: 300,
+            });
+        }
         let f = cx.tf(MONITORING_FILE, MONITORING_PURPOSE);
+        if hook {
+            f.push(
+                tf::resource("aws_cloudwatch_log_metric_filter", "provisioning_refusals")
+                    .note("The hook logs each refusal as JSON with event = provisioning_refused.")
+                    .attr("name", named("provisioning-refusals"))
+                    .attr(
+                        "log_group_name",
+                        r("aws_cloudwatch_log_group.pre_provisioning_hook.name"),
+                    )
+                    .attr("pattern", lit("{ $.event = \"provisioning_refused\" }"))
+                    .child(
+                        tf::block("metric_transformation")
+                            .attr("name", lit("ProvisioningRefusals"))
+                            .attr("namespace", tpl([t("fleetform/"), rf("local.name_prefix")]))
+                            .attr("value", lit("1"))
+                            .build(),
+                    )
+                    .build(),
+            );
+        }
         f.push(
             tf::resource("aws_cloudwatch_log_metric_filter", "rule_errors")
                 .note("Every event in the rule error log group is a message a rule could not deliver.")

@@ -3,9 +3,11 @@
 //! Every method of `aws.provisioning.method` is planned here: CA registration (DEFAULT mode
 //! with a verification certificate, or SNI_ONLY), JITP (a template on the CA), JITR (an
 //! activator Lambda behind a rule on the CA's registration events), fleet provisioning by
-//! claim (a FLEET_PROVISIONING template, the claim certificate's narrow policy, an optional
-//! pre-provisioning hook), provisioning by trusted user (the template plus the installer
-//! app's IAM policy), and manual registration from the registry. Certificates enter Terraform
+//! claim (a FLEET_PROVISIONING template, the claim certificate's narrow policy), provisioning
+//! by trusted user (the template plus the installer app's IAM policy), and manual registration
+//! from the registry. Both fleet provisioning methods always run the pre-provisioning hook
+//! against an allow list: the template attaches the new certificate to whatever thing the
+//! device's serial number names, so without the hook a claim is a key to every device. Certificates enter Terraform
 //! only as public PEM files named by variables; private keys never do.
 //!
 //! Paths: the spec names files relative to itself, but Terraform resolves relative paths
@@ -402,7 +404,7 @@ pub(super) fn template_name(prefix: &str) -> String {
 
 fn fleet(cx: &mut Ctx) -> Result<(), PlanError> {
     let method = cx.aws.provisioning.method;
-    let hook = cx.aws.provisioning.pre_provisioning_hook;
+    let claim = method == AwsProvisioningMethod::FleetByClaim;
     let name = template_name(cx.prefix());
     provisioning_role(cx);
     let body = blueprint::render(
@@ -417,34 +419,7 @@ fn fleet(cx: &mut Ctx) -> Result<(), PlanError> {
         "Fleet provisioning template: thing named by the device's serial number, device policy.",
         body,
     );
-    if hook {
-        functions::function(
-            cx,
-            Function {
-                label: "pre_provisioning_hook".to_owned(),
-                name: "pre-provisioning-hook".to_owned(),
-                file: FILE,
-                file_purpose: PURPOSE,
-                description: "Pre-provisioning hook: decides whether a device may be provisioned."
-                    .to_owned(),
-                blueprint: "aws/functions/pre_provisioning_hook.py.j2",
-                context: serde_json::json!({}),
-                env: vec![("ALLOWED_SERIAL_PATTERN", r("var.allowed_serial_pattern"))],
-                statements: Vec::new(),
-                timeout: 5,
-            },
-        )?;
-        cx.var(
-            "allowed_serial_pattern",
-            "string",
-            "Regular expression a device's SerialNumber must match for the pre-provisioning hook to allow it (thing names: letters, digits, `:_-`).",
-            Some(lit("^[A-Za-z0-9:_-]{1,128}$")),
-            vec![tf::validation(
-                tf::call("can", [tf::call("regex", [r("var.allowed_serial_pattern"), lit("")])]),
-                "The pattern must be a valid regular expression.",
-            )],
-        );
-    }
+    hook(cx, claim)?;
     let f = cx.tf(FILE, PURPOSE);
     f.push(
         tf::resource("aws_iot_provisioning_template", "fleet")
@@ -452,10 +427,10 @@ fn fleet(cx: &mut Ctx) -> Result<(), PlanError> {
             .attr("name", lit(&name))
             .attr(
                 "description",
-                lit(if method == AwsProvisioningMethod::TrustedUser {
-                    "Fleet provisioning by trusted user: an installer app requests a temporary claim"
-                } else {
+                lit(if claim {
                     "Fleet provisioning by claim: devices trade the claim certificate for their own"
+                } else {
+                    "Fleet provisioning by trusted user: an installer app requests a temporary claim"
                 }),
             )
             .attr("type", lit("FLEET_PROVISIONING"))
@@ -466,47 +441,110 @@ fn fleet(cx: &mut Ctx) -> Result<(), PlanError> {
                 "template_body",
                 tf::call("file", [module_path("provisioning/fleet-template.json")]),
             )
-            .when(hook, |b| {
-                b.child(
-                    tf::block("pre_provisioning_hook")
-                        .attr("target_arn", r("aws_lambda_function.pre_provisioning_hook.arn"))
-                        .attr("payload_version", lit("2020-04-01"))
-                        .build(),
-                )
-            })
+            .note("The template names things by the serial number the device sends; the hook decides which may.")
+            .child(
+                tf::block("pre_provisioning_hook")
+                    .attr("target_arn", r("aws_lambda_function.pre_provisioning_hook.arn"))
+                    .attr("payload_version", lit("2020-04-01"))
+                    .build(),
+            )
             .attr(
                 "depends_on",
                 tf::list([r("aws_iam_role_policy_attachment.provisioning"), r("aws_iot_policy.device")]),
             )
             .build(),
     );
-    if hook {
-        f.comment("The hook target cannot be changed in place (hashicorp/terraform-provider-aws#37323): replace the template if it moves.");
-        f.push(
-            tf::resource("aws_lambda_permission", "pre_provisioning_hook")
-                .attr("statement_id", lit("AllowIotProvisioningHook"))
-                .attr("action", lit("lambda:InvokeFunction"))
-                .attr(
-                    "function_name",
-                    r("aws_lambda_function.pre_provisioning_hook.function_name"),
-                )
-                .attr("principal", lit("iot.amazonaws.com"))
-                .attr("source_arn", r("aws_iot_provisioning_template.fleet.arn"))
-                .attr("source_account", r("local.account_id"))
-                .build(),
-        );
-    }
     cx.fact("template_name", &name);
     cx.out(
         "provisioning_template_name",
         "Fleet provisioning template devices name in $aws/provisioning-templates/<name>/provision.",
         r("aws_iot_provisioning_template.fleet.name"),
     );
-    if method == AwsProvisioningMethod::TrustedUser {
-        installer_policy(cx);
+    if claim {
+        self::claim(cx);
     } else {
-        claim(cx);
+        installer_policy(cx);
     }
+    Ok(())
+}
+
+/// The pre-provisioning hook every fleet provisioning template calls, and its allow list.
+/// Without it, whoever holds a claim provisions any serial number, and the template attaches
+/// the new certificate to an existing thing of that name: a device takeover.
+fn hook(cx: &mut Ctx, claim: bool) -> Result<(), PlanError> {
+    let table = cx.aws.provisioning.allow_list_table.clone();
+    let prefix = cx.aws.provisioning.claim_client_id_prefix.clone();
+    super::tables::table(
+        cx,
+        FILE,
+        PURPOSE,
+        super::tables::Table {
+            label: "provisioning_allow_list",
+            name: &table,
+            note: "Serial numbers allowed to provision, one item each (key serial_number), written by the factory.",
+            hash: "serial_number",
+            range: None,
+        },
+    );
+    let mut env = vec![(
+        "ALLOW_LIST_TABLE",
+        r("aws_dynamodb_table.provisioning_allow_list.name"),
+    )];
+    if claim {
+        env.push(("CLAIM_CLIENT_ID_PREFIX", lit(&prefix)));
+    }
+    functions::function(
+        cx,
+        Function {
+            label: "pre_provisioning_hook".to_owned(),
+            name: "pre-provisioning-hook".to_owned(),
+            file: FILE,
+            file_purpose: PURPOSE,
+            description: "Pre-provisioning hook: admits listed serial numbers whose thing has no certificate yet."
+                .to_owned(),
+            blueprint: "aws/functions/pre_provisioning_hook.py.j2",
+            context: serde_json::json!({ "claim": claim }),
+            env,
+            statements: vec![
+                Stmt::allow(
+                    "ReadAllowList",
+                    &["dynamodb:GetItem"],
+                    vec![r("aws_dynamodb_table.provisioning_allow_list.arn")],
+                ),
+                Stmt::allow(
+                    "CheckExistingThings",
+                    &["iot:DescribeThing", "iot:ListThingPrincipals"],
+                    vec![tpl([rf("local.iot_arn"), t(":thing/*")])],
+                ),
+            ],
+            // AWS IoT waits 5 s for the hook; the function ends (and logs) before that.
+            timeout: 4,
+        },
+    )?;
+    let f = cx.tf(FILE, PURPOSE);
+    f.comment("The hook target cannot be changed in place (hashicorp/terraform-provider-aws#37323): replace the template if it moves.");
+    f.push(
+        tf::resource("aws_lambda_permission", "pre_provisioning_hook")
+            .attr("statement_id", lit("AllowIotProvisioningHook"))
+            .attr("action", lit("lambda:InvokeFunction"))
+            .attr(
+                "function_name",
+                r("aws_lambda_function.pre_provisioning_hook.function_name"),
+            )
+            .attr("principal", lit("iot.amazonaws.com"))
+            .attr("source_arn", r("aws_iot_provisioning_template.fleet.arn"))
+            .attr("source_account", r("local.account_id"))
+            .build(),
+    );
+    cx.out(
+        "provisioning_allow_list_table",
+        "DynamoDB table of the serial numbers allowed to provision (key serial_number): add each device before it ships.",
+        r("aws_dynamodb_table.provisioning_allow_list.name"),
+    );
+    cx.fact(
+        "allow_list",
+        serde_json::json!({ "table": table, "claim_client_id_prefix": claim.then_some(prefix) }),
+    );
     Ok(())
 }
 
@@ -533,13 +571,15 @@ fn claim(cx: &mut Ctx) {
             t(format!(":{kind}/$aws/certificates/create/*")),
         ])
     };
-    // A device on its claim has no thing yet, so it connects with any client id; all it can
-    // do then is ask for its own certificate and run this template.
+    // A device on its claim has no thing yet, so it connects with a client id under the
+    // provisioning prefix (never a device's, which the hook keeps out of that prefix); all it
+    // can do then is ask for its own certificate and run this template.
+    let prefix = cx.aws.provisioning.claim_client_id_prefix.clone();
     let stmts = vec![
         Stmt::allow(
             "ConnectForProvisioning",
             &["iot:Connect"],
-            vec![tpl([rf("local.iot_arn"), t(":client/*")])],
+            vec![tpl([rf("local.iot_arn"), t(format!(":client/{prefix}*"))])],
         ),
         Stmt::allow(
             "CreateCertificateAndProvision",
