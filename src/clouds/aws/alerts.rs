@@ -215,6 +215,7 @@ fn alerts(cx: &mut Ctx) -> Result<(), PlanError> {
                     env,
                     statements,
                     timeout: 10,
+                    concurrency: functions::Concurrency::Alerts,
                 },
             )?;
         }

@@ -338,6 +338,9 @@ fn jitr(cx: &mut Ctx) -> Result<(), PlanError> {
                 ),
             ],
             timeout: 30,
+            concurrency: functions::Concurrency::Unreserved(
+                "no reservation: registrations arrive at AWS IoT's registration rate, and a cap would leave certificates pending",
+            ),
         },
     )?;
     let f = cx.tf(FILE, PURPOSE);
@@ -519,6 +522,9 @@ fn hook(cx: &mut Ctx, claim: bool) -> Result<(), PlanError> {
             ],
             // AWS IoT waits 5 s for the hook; the function ends (and logs) before that.
             timeout: 4,
+            concurrency: functions::Concurrency::Unreserved(
+                "no reservation: AWS IoT's provisioning rate bounds the hook, and a cap would refuse devices in a factory wave",
+            ),
         },
     )?;
     let f = cx.tf(FILE, PURPOSE);

@@ -94,6 +94,9 @@ pub(super) fn plan(cx: &mut Ctx) -> Result<(), PlanError> {
             env,
             statements,
             timeout: 10,
+            concurrency: functions::Concurrency::Unreserved(
+                "no reservation: the API stage throttles callers (rate 50/s, burst 100), and a cap would refuse users",
+            ),
         },
     )?;
     cx.var(
