@@ -597,10 +597,15 @@ def load_lambda(fn: Lambda, dest: Path) -> tuple[Loaded, Callable]:
     assert fn.body["runtime"] == "python3.12", fn.body["runtime"]
     entry, function = fn.entry
     loaded = load(fn.zip, entry, LAMBDA_PYTHON312, dest)
-    reads = environment_reads(ast.parse(loaded.source))
-    missing = reads - set(fn.environment) - LAMBDA_PYTHON312.environment
-    assert not missing, f"{fn}: the handler reads {sorted(missing)}, which Terraform never sets"
+    assert_environment(loaded, set(fn.environment), fn)
     return loaded, lambda *args: loaded.call(function, *args)
+
+
+def assert_environment(loaded: Loaded, provided: set, what) -> None:
+    """Everything the code reads from its environment is set by Terraform or the runtime."""
+    reads = environment_reads(ast.parse(loaded.source))
+    missing = reads - provided - loaded.runtime.environment
+    assert not missing, f"{what}: the code reads {sorted(missing)}, which Terraform never sets"
 
 
 # ------------------------------------------------------------------------------------------
@@ -642,9 +647,7 @@ def load_function_app(app: FunctionApp, dest: Path) -> Loaded:
     stack = (app.body.get("site_config") or {}).get("application_stack") or {}
     assert stack.get("python_version") == "3.11", stack
     loaded = load(app.zip, "function_app.py", AZURE_FUNCTIONS_PYTHON311, dest)
-    reads = environment_reads(ast.parse(loaded.source))
-    missing = reads - set(app.settings) - AZURE_FUNCTIONS_PYTHON311.environment
-    assert not missing, f"{app}: the app reads {sorted(missing)}, which Terraform never sets"
+    assert_environment(loaded, set(app.settings), app)
     with zipfile.ZipFile(app.zip) as archive:
         requirements = archive.read("requirements.txt").decode()
     listed = {

@@ -406,45 +406,55 @@ pub(super) fn monitoring(cx: &mut Ctx) {
         }
         let f = cx.tf(MONITORING_FILE, MONITORING_PURPOSE);
         if hook {
-            f.push(
-                tf::resource("aws_cloudwatch_log_metric_filter", "provisioning_refusals")
-                    .note("The hook logs each refusal as JSON with event = provisioning_refused.")
-                    .attr("name", named("provisioning-refusals"))
-                    .attr(
-                        "log_group_name",
-                        r("aws_cloudwatch_log_group.pre_provisioning_hook.name"),
-                    )
-                    .attr("pattern", lit("{ $.event = \"provisioning_refused\" }"))
-                    .child(
-                        tf::block("metric_transformation")
-                            .attr("name", lit("ProvisioningRefusals"))
-                            .attr("namespace", tpl([t("fleetform/"), rf("local.name_prefix")]))
-                            .attr("value", lit("1"))
-                            .build(),
-                    )
-                    .build(),
-            );
+            f.push(log_metric(&LogMetric {
+                label: "provisioning_refusals",
+                name: "provisioning-refusals",
+                note: "The hook logs each refusal as JSON with event = provisioning_refused.",
+                log_group: "aws_cloudwatch_log_group.pre_provisioning_hook.name",
+                pattern: "{ $.event = \"provisioning_refused\" }",
+                metric: "ProvisioningRefusals",
+            }));
         }
-        f.push(
-            tf::resource("aws_cloudwatch_log_metric_filter", "rule_errors")
-                .note("Every event in the rule error log group is a message a rule could not deliver.")
-                .attr("name", named("rule-action-errors"))
-                .attr("log_group_name", r("aws_cloudwatch_log_group.rule_errors.name"))
-                .attr("pattern", lit(""))
-                .child(
-                    tf::block("metric_transformation")
-                        .attr("name", lit("RuleActionErrors"))
-                        .attr("namespace", tpl([t("fleetform/"), rf("local.name_prefix")]))
-                        .attr("value", lit("1"))
-                        .build(),
-                )
-                .build(),
-        );
+        f.push(log_metric(&LogMetric {
+            label: "rule_errors",
+            name: "rule-action-errors",
+            note: "Every event in the rule error log group is a message a rule could not deliver.",
+            log_group: "aws_cloudwatch_log_group.rule_errors.name",
+            pattern: "",
+            metric: "RuleActionErrors",
+        }));
         for a in alarms {
             f.push(a.block());
         }
     }
     budget(cx);
+}
+
+/// A metric filter that counts the events of `log_group` matching `pattern` as `metric`
+/// in the stack's `fleetform/<prefix>` namespace.
+struct LogMetric<'a> {
+    label: &'a str,
+    name: &'a str,
+    note: &'a str,
+    log_group: &'a str,
+    pattern: &'a str,
+    metric: &'a str,
+}
+
+fn log_metric(m: &LogMetric) -> Block {
+    tf::resource("aws_cloudwatch_log_metric_filter", m.label)
+        .note(m.note)
+        .attr("name", named(m.name))
+        .attr("log_group_name", r(m.log_group))
+        .attr("pattern", lit(m.pattern))
+        .child(
+            tf::block("metric_transformation")
+                .attr("name", lit(m.metric))
+                .attr("namespace", tpl([t("fleetform/"), rf("local.name_prefix")]))
+                .attr("value", lit("1"))
+                .build(),
+        )
+        .build()
 }
 
 fn budget(cx: &mut Ctx) {

@@ -15,6 +15,7 @@
 mod alerts;
 mod analytics;
 mod bootstrap;
+mod fleet;
 mod functions;
 mod hcl;
 mod iam;
