@@ -84,7 +84,10 @@ class Module:
 
     @property
     def name(self) -> str:
-        return f"{self.spec}:{self.path.name if self.path.name in ('aws', 'azure') else self.path}"
+        """`minimal:aws`, or `environments:dev/aws` for an environment's module."""
+        if self.path.parent.name == self.spec:
+            return f"{self.spec}:{self.path.name}"
+        return f"{self.spec}:{self.path.parent.name}/{self.path.name}"
 
 
 MODULES = [
