@@ -49,7 +49,16 @@ pub(super) const CATALOG: &[Billing] = &[
         "identity pools have no charge; the credentials they hand out call other services",
     ),
     free("aws_cognito_identity_pool_roles_attachment", IAM),
-    priced("aws_dynamodb_table", "DynamoDB"),
+    not_estimated(
+        "aws_cognito_user_pool",
+        "monthly active users who sign in to the web app",
+    ),
+    free("aws_cognito_user_pool_client", "part of the user pool"),
+    partly(
+        "aws_dynamodb_table",
+        "DynamoDB",
+        "the device-state table is priced; the alert, provisioning allow-list and device-owner tables are written per alert, device or user and are not estimated",
+    ),
     not_estimated(
         "aws_glue_catalog_database",
         "Data Catalog objects and requests, free up to a monthly allowance",

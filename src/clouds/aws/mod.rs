@@ -23,6 +23,7 @@ mod catalog;
 pub mod cost;
 mod dataflow;
 mod flags;
+mod fleet;
 mod functions;
 mod hcl;
 mod iam;
@@ -35,6 +36,7 @@ mod provisioning;
 mod shard;
 mod storage;
 mod story;
+mod tables;
 #[cfg(test)]
 mod tests;
 mod web;
