@@ -1,10 +1,13 @@
-//! Every billed resource the Terraform creates is in its cloud's bill: each resource type of
-//! every planned module (every example, every environment, and specs that turn every
-//! optional part on, with each AWS provisioning method and both Azure alert engines) has an
-//! entry in the cloud's catalog (priced, free, or not estimated and why), and so does every
-//! type the planners' source can create; every resource the bill lists by address exists in
-//! the module. A new resource type cannot reach the Terraform without a line or an explicit
-//! entry in `clouds/<cloud>/catalog.rs`.
+//! The bill and the Terraform list the same billed resources. For every planned module (every
+//! example, every environment, and specs that turn every optional part on, with each AWS
+//! provisioning method and both Azure alert engines): each resource type has an entry in the
+//! cloud's catalog (priced, free, or not estimated and why), and so does every type the
+//! planners' source can create; every resource the module creates whose type is not free has
+//! exactly one bill line listing its address (type and name, as emitted), and every address
+//! the bill lists is a resource the module creates. A priced line's type is priced (in full
+//! or in part) in the catalog, a line that is not priced has a type that is not priced in
+//! full. A billed resource cannot reach the Terraform without a bill line, and a free one
+//! without saying so in `clouds/<cloud>/catalog.rs`.
 
 mod common;
 mod plan_support;
@@ -29,39 +32,75 @@ fn resources(module: &Module) -> BTreeSet<(String, String)> {
 fn check(name: &str, model: &Model) {
     let modules = fleetform::plan_modules(model).expect("plans");
     let designs: Vec<Design> = clouds::designs(model, &clouds::targeted(model));
+    let mut problems = Vec::new();
     for module in &modules {
+        let cloud = module.cloud;
         let design = designs
             .iter()
-            .find(|d| d.cloud == module.cloud)
+            .find(|d| d.cloud == cloud)
             .expect("a design per module");
         let bill = &design.bill;
         let built = resources(module);
-        for (ty, _) in &built {
-            assert!(
-                bill.coverage(ty).is_some(),
-                "{name}: `{ty}` is created on {} but has no entry in its catalog",
-                module.cloud
-            );
-        }
-        for item in &bill.items {
-            assert!(
-                matches!(
-                    bill.coverage(item.resource_type),
-                    Some(Coverage::Priced { .. } | Coverage::Partly { .. })
-                ),
-                "{name}: `{}` is billed but its catalog entry does not say it is priced",
-                item.resource_type
-            );
-            for address in &item.addresses {
-                let (ty, label) = address.split_once('.').expect("type.name");
-                assert_eq!(ty, item.resource_type, "{name}: {address}");
-                assert!(
-                    built.contains(&(ty.to_owned(), label.to_owned())),
-                    "{name}: the bill prices `{address}`, which the module does not create"
-                );
+        // Every resource the module creates whose type is not free, by address.
+        let mut billable = BTreeSet::new();
+        for (ty, label) in &built {
+            match bill.coverage(ty) {
+                None => problems.push(format!(
+                    "`{ty}` is created on {cloud} but has no entry in its catalog"
+                )),
+                Some(Coverage::Free { .. }) => {}
+                Some(_) => {
+                    billable.insert(format!("{ty}.{label}"));
+                }
             }
         }
+        let mut listed = BTreeSet::new();
+        for item in &bill.items {
+            let coverage = bill.coverage(item.resource_type);
+            let consistent = match coverage {
+                Some(Coverage::Priced { .. }) => item.priced,
+                Some(Coverage::NotEstimated { .. }) => !item.priced,
+                Some(Coverage::Partly { .. }) => true,
+                Some(Coverage::Free { .. }) | None => false,
+            };
+            if !consistent {
+                problems.push(format!(
+                    "{cloud}: a {} line of `{}` disagrees with its catalog entry {coverage:?}",
+                    if item.priced { "priced" } else { "not priced" },
+                    item.resource_type,
+                ));
+            }
+            if item.addresses.is_empty() {
+                problems.push(format!(
+                    "{cloud}: a `{}` line lists no address",
+                    item.resource_type
+                ));
+            }
+            for address in &item.addresses {
+                let ty = address.split_once('.').map_or("", |(ty, _)| ty);
+                if ty != item.resource_type {
+                    problems.push(format!(
+                        "{cloud}: `{address}` is listed on a `{}` line",
+                        item.resource_type
+                    ));
+                }
+                if !listed.insert(address.clone()) {
+                    problems.push(format!("{cloud}: the bill lists `{address}` twice"));
+                }
+            }
+        }
+        for address in billable.difference(&listed) {
+            problems.push(format!(
+                "{cloud}: the module creates `{address}` but the bill has no line for it"
+            ));
+        }
+        for address in listed.difference(&billable) {
+            problems.push(format!(
+                "{cloud}: the bill lists `{address}`, which the module does not create (or whose type is free)"
+            ));
+        }
     }
+    assert!(problems.is_empty(), "{name}:\n{}", problems.join("\n"));
 }
 
 #[test]

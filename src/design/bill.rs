@@ -8,8 +8,10 @@
 //! ([`crate::cost::estimate`]), so the estimate follows the plan.
 //!
 //! Each cloud also lists every resource type its modules may create with how the estimate
-//! treats it ([`Billing`]): priced, free, or billed but not estimated yet (and why), so a
-//! test can check that nothing the Terraform creates is silently left out of the bill.
+//! treats it ([`Billing`]): priced, free, or billed but not estimated yet (and why). The bill
+//! lists every resource of a type that is not free by its Terraform address, priced or not
+//! ([`BillItem::priced`]), so a test can check that the bill and the Terraform list the same
+//! billed resources: nothing the module creates is silently left out of the bill.
 
 use std::sync::Arc;
 
@@ -51,8 +53,25 @@ pub struct BillItem {
     pub addresses: Vec<String>,
     /// SKU, size, architecture or units, as the planner chose them (`2 shards, provisioned`).
     pub size: String,
-    /// What the estimate meters it by (`shard-hours`, `PUT payload units (25 KB)`).
+    /// What the estimate meters it by (`shard-hours`, `PUT payload units (25 KB)`); empty for
+    /// a line that is not priced.
     pub drivers: Vec<&'static str>,
+    /// Whether the estimate prices it. A line that is not priced is billed by the cloud but
+    /// not estimated yet: its type's catalog entry says what it bills for.
+    pub priced: bool,
+}
+
+impl BillItem {
+    /// A billed resource the estimate does not price yet, at `addresses`.
+    pub fn not_priced(resource_type: &'static str, addresses: Vec<String>) -> Self {
+        Self {
+            resource_type,
+            addresses,
+            size: String::new(),
+            drivers: Vec::new(),
+            priced: false,
+        }
+    }
 }
 
 /// How the estimate treats a Terraform resource type.

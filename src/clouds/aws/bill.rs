@@ -16,7 +16,7 @@ use crate::cost::from_model::{
 };
 use crate::cost::{Batching, Workload};
 use crate::design::{Bill, BillItem};
-use crate::model::{Aws, KinesisCapacity, Model};
+use crate::model::{Aws, AwsProvisioningMethod, KinesisCapacity, Model, RouteSource};
 
 /// The bill of `m` on AWS, from the planner's `flags`.
 pub(super) fn bill(m: &Model, aws: &Aws, flags: &Flags) -> Bill {
@@ -25,7 +25,11 @@ pub(super) fn bill(m: &Model, aws: &Aws, flags: &Flags) -> Bill {
     Bill {
         cloud: Cloud::Aws,
         region: aws.region.clone(),
-        items: items(m, flags, &meter),
+        items: {
+            let mut items = items(m, flags, &meter);
+            items.extend(not_priced(m, aws, flags));
+            items
+        },
         catalog: super::catalog::CATALOG,
         meter: Arc::new(meter),
     }
@@ -62,6 +66,7 @@ fn items(m: &Model, flags: &Flags, meter: &AwsWorkload) -> Vec<BillItem> {
             "rules triggered (5 KB blocks)",
             "actions applied",
         ],
+        priced: true,
     });
     let kinesis = match &meter.stream {
         AwsStream::Kinesis(k)
@@ -93,6 +98,7 @@ fn items(m: &Model, flags: &Flags, meter: &AwsWorkload) -> Vec<BillItem> {
             addresses: vec!["aws_kinesis_stream.telemetry".to_owned()],
             size,
             drivers,
+            priced: true,
         });
     }
     if flags.firehose {
@@ -105,6 +111,7 @@ fn items(m: &Model, flags: &Flags, meter: &AwsWorkload) -> Vec<BillItem> {
                 "Direct PUT from the topic rules".to_owned()
             },
             drivers: vec!["GB ingested (5 KB records)"],
+            priced: true,
         });
     }
     if let Some(lambda) = &meter.lambda {
@@ -122,6 +129,7 @@ fn items(m: &Model, flags: &Flags, meter: &AwsWorkload) -> Vec<BillItem> {
                 lambda.function.memory_mb
             ),
             drivers: vec!["requests", "GB-seconds"],
+            priced: true,
         });
     }
     if meter.dynamodb.is_some() {
@@ -130,6 +138,7 @@ fn items(m: &Model, flags: &Flags, meter: &AwsWorkload) -> Vec<BillItem> {
             addresses: vec!["aws_dynamodb_table.state".to_owned()],
             size: "on-demand".to_owned(),
             drivers: vec!["write request units", "read request units", "GB-months"],
+            priced: true,
         });
     }
     if let Some(archive) = &meter.archive {
@@ -145,7 +154,162 @@ fn items(m: &Model, flags: &Flags, meter: &AwsWorkload) -> Vec<BillItem> {
             addresses: vec!["aws_s3_bucket.archive".to_owned()],
             size: classes.join(", "),
             drivers: vec!["GB-months per class", "PUT requests", "transition requests"],
+            priced: true,
         });
+    }
+    out
+}
+
+/// Labels of the Lambda functions the planner generates: the alert handlers, the JITR
+/// activator, the fleet provisioning hook and the web API's reader.
+fn function_labels(m: &Model, aws: &Aws) -> Vec<String> {
+    let mut out: Vec<String> = m
+        .alerts
+        .iter()
+        .filter(|a| a.function)
+        .map(|a| format!("alert_{}", label(&a.name)))
+        .collect();
+    match aws.provisioning.method {
+        AwsProvisioningMethod::Jitr => out.push("jitr_activator".to_owned()),
+        AwsProvisioningMethod::FleetByClaim | AwsProvisioningMethod::TrustedUser => {
+            out.push("pre_provisioning_hook".to_owned());
+        }
+        AwsProvisioningMethod::Manual | AwsProvisioningMethod::Jitp => {}
+    }
+    if m.features.web_api {
+        out.push("read_state".to_owned());
+    }
+    out
+}
+
+/// The billed resources the estimate does not price yet, by address; their catalog entries
+/// say what each bills for.
+fn not_priced(m: &Model, aws: &Aws, flags: &Flags) -> Vec<BillItem> {
+    let functions = function_labels(m, aws);
+    let addresses = |ty: &str, labels: &[&str]| -> Vec<String> {
+        labels.iter().map(|l| format!("{ty}.{l}")).collect()
+    };
+    let mut out = Vec::new();
+    let mut line = |ty: &'static str, addresses: Vec<String>| {
+        if !addresses.is_empty() {
+            out.push(BillItem::not_priced(ty, addresses));
+        }
+    };
+    let web = m.features.web_api;
+    let hook = functions.iter().any(|f| f == "pre_provisioning_hook");
+    line("aws_kms_key", addresses("aws_kms_key", &["fleet"]));
+    // Rules the estimate does not price: they follow device events, not telemetry.
+    let mut rules: Vec<String> = m
+        .routes
+        .iter()
+        .filter(|r| r.source != RouteSource::Telemetry)
+        .map(|r| format!("aws_iot_topic_rule.route_{}", label(&r.name)))
+        .collect();
+    if aws.provisioning.method == AwsProvisioningMethod::Jitr {
+        rules.push("aws_iot_topic_rule.jitr".to_owned());
+    }
+    line("aws_iot_topic_rule", rules);
+    if aws.fleet_indexing {
+        line(
+            "aws_iot_indexing_configuration",
+            addresses("aws_iot_indexing_configuration", &["this"]),
+        );
+    }
+    let mut logs = vec!["iot", "rule_errors"];
+    logs.extend(flags.firehose.then_some("firehose"));
+    logs.extend(web.then_some("web_api"));
+    let mut logs = addresses("aws_cloudwatch_log_group", &logs);
+    logs.extend(
+        functions
+            .iter()
+            .map(|f| format!("aws_cloudwatch_log_group.{f}")),
+    );
+    line("aws_cloudwatch_log_group", logs);
+    let mut buckets = vec!["access_logs"];
+    buckets.extend(flags.analytics.then_some("athena_results"));
+    buckets.extend(flags.ota.then_some("firmware"));
+    line("aws_s3_bucket", addresses("aws_s3_bucket", &buckets));
+    let mut tables = Vec::new();
+    tables.extend((flags.state_table && m.alerts.iter().any(|a| a.function)).then_some("alerts"));
+    tables.extend(web.then_some("device_owners"));
+    tables.extend(hook.then_some("provisioning_allow_list"));
+    line(
+        "aws_dynamodb_table",
+        addresses("aws_dynamodb_table", &tables),
+    );
+    line(
+        "aws_lambda_function",
+        functions
+            .iter()
+            .filter(|f| !f.starts_with("alert_"))
+            .map(|f| format!("aws_lambda_function.{f}"))
+            .collect(),
+    );
+    if !functions.is_empty() {
+        line(
+            "aws_sqs_queue",
+            addresses("aws_sqs_queue", &["function_dlq"]),
+        );
+    }
+    if flags.sns {
+        line("aws_sns_topic", addresses("aws_sns_topic", &["alerts"]));
+    }
+    if flags.analytics {
+        line(
+            "aws_glue_catalog_database",
+            addresses("aws_glue_catalog_database", &["telemetry"]),
+        );
+        let mut glue = vec!["telemetry"];
+        glue.extend(flags.partition_by_device.then_some("telemetry_by_device"));
+        line(
+            "aws_glue_catalog_table",
+            addresses("aws_glue_catalog_table", &glue),
+        );
+        line(
+            "aws_athena_workgroup",
+            addresses("aws_athena_workgroup", &["analytics"]),
+        );
+    }
+    if flags.ota {
+        line(
+            "aws_signer_signing_profile",
+            addresses("aws_signer_signing_profile", &["firmware"]),
+        );
+    }
+    if web {
+        line(
+            "aws_apigatewayv2_api",
+            addresses("aws_apigatewayv2_api", &["web"]),
+        );
+        line(
+            "aws_cognito_user_pool",
+            addresses("aws_cognito_user_pool", &["web"]),
+        );
+    }
+    if flags.alarms {
+        let mut alarms = vec!["rule_errors".to_owned()];
+        alarms.extend(flags.firehose.then(|| "firehose_freshness".to_owned()));
+        alarms.extend(flags.kinesis.then(|| "kinesis_throttled".to_owned()));
+        alarms.extend(functions.iter().map(|f| format!("{f}_errors")));
+        if !functions.is_empty() {
+            alarms.push("function_dead_letters".to_owned());
+        }
+        if hook {
+            alarms.push("provisioning_refusals".to_owned());
+        }
+        line(
+            "aws_cloudwatch_metric_alarm",
+            alarms
+                .iter()
+                .map(|a| format!("aws_cloudwatch_metric_alarm.{a}"))
+                .collect(),
+        );
+    }
+    if m.cost.monthly_budget_usd.is_some() {
+        line(
+            "aws_budgets_budget",
+            addresses("aws_budgets_budget", &["monthly"]),
+        );
     }
     out
 }

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use super::cost::{AzureWorkload, BlobArchive, BlobTransition, CosmosDbWorkload, EventHubs};
 use super::words::sku_name;
-use super::{Design, storage};
+use super::{Design, storage, tf_label};
 use crate::capacity::StorageClass;
 use crate::capacity::{self, HubPin};
 use crate::clouds::Cloud;
@@ -14,7 +14,7 @@ use crate::cost::from_model::{
 };
 use crate::cost::{Batching, Workload};
 use crate::design::{Bill, BillItem};
-use crate::model::{self, Destination};
+use crate::model::{self, Destination, Encryption};
 
 /// Memory the estimate assumes for the generated functions (the Consumption plan bills the
 /// memory used, in 128 MB steps), MB.
@@ -31,7 +31,11 @@ pub(super) fn bill(d: &Design) -> Bill {
     Bill {
         cloud: Cloud::Azure,
         region: d.az.location.clone(),
-        items: items(d, &meter),
+        items: {
+            let mut items = items(d, &meter);
+            items.extend(not_priced(d));
+            items
+        },
         catalog: super::catalog::CATALOG,
         meter: Arc::new(meter),
     }
@@ -50,30 +54,41 @@ fn items(d: &Design, meter: &AzureWorkload) -> Vec<BillItem> {
             d.hubs.len()
         ),
         drivers: vec!["unit-months (daily quota in 4 KB blocks)"],
+        priced: true,
     }];
-    if let Some(eh) = &meter.event_hubs {
-        let units = eh.units.unwrap_or(1);
-        out.push(BillItem {
-            resource_type: "azurerm_eventhub_namespace",
-            addresses: vec!["azurerm_eventhub_namespace.this".to_owned()],
-            size: if eh.tier == capacity::EventHubsTier::Premium {
+    // The namespace always exists (it carries the alert hubs); Capture is billed on it, per
+    // throughput unit hour.
+    let namespace = vec!["azurerm_eventhub_namespace.this".to_owned()];
+    match &meter.event_hubs {
+        Some(eh) => {
+            let units = eh.units.unwrap_or(1);
+            let tier = if eh.tier == capacity::EventHubsTier::Premium {
                 format!("Premium, {units} PU")
             } else {
                 format!("{}, {units} TU", eh.tier)
-            },
-            drivers: vec!["throughput unit hours", "ingress events (64 KB)"],
-        });
-        if eh.capture {
-            out.push(BillItem {
-                resource_type: "azurerm_eventhub",
-                addresses: vec!["azurerm_eventhub.telemetry".to_owned()],
-                size: format!(
-                    "Capture every {} s or {} MiB",
+            };
+            let mut drivers = vec!["throughput unit hours", "ingress events (64 KB)"];
+            let size = if eh.capture {
+                drivers.push("Capture throughput unit hours");
+                format!(
+                    "{tier}, Capture every {} s or {} MiB",
                     az.event_hubs.capture_interval_seconds, az.event_hubs.capture_size_mib
-                ),
-                drivers: vec!["Capture throughput unit hours"],
+                )
+            } else {
+                tier
+            };
+            out.push(BillItem {
+                resource_type: "azurerm_eventhub_namespace",
+                addresses: namespace,
+                size,
+                drivers,
+                priced: true,
             });
         }
+        None => out.push(BillItem::not_priced(
+            "azurerm_eventhub_namespace",
+            namespace,
+        )),
     }
     if let Some(archive) = &meter.archive {
         let mut tiers = vec!["Hot".to_owned()];
@@ -92,6 +107,7 @@ fn items(d: &Design, meter: &AzureWorkload) -> Vec<BillItem> {
                 tiers.join(", ")
             ),
             drivers: vec!["GB-months per tier", "write operations", "tier changes"],
+            priced: true,
         });
     }
     if let Some(f) = &meter.functions {
@@ -100,6 +116,7 @@ fn items(d: &Design, meter: &AzureWorkload) -> Vec<BillItem> {
             addresses: vec!["azurerm_linux_function_app.alerts".to_owned()],
             size: format!("Consumption (Y1), {} MB assumed", f.memory_mb),
             drivers: vec!["executions", "GB-seconds"],
+            priced: true,
         });
     }
     if meter.cosmos_db.is_some() {
@@ -108,6 +125,7 @@ fn items(d: &Design, meter: &AzureWorkload) -> Vec<BillItem> {
             addresses: vec!["azurerm_cosmosdb_account.state".to_owned()],
             size: "serverless".to_owned(),
             drivers: vec!["request units", "GB-months"],
+            priced: true,
         });
     }
     if meter.stream_analytics_units > 0 {
@@ -116,8 +134,71 @@ fn items(d: &Design, meter: &AzureWorkload) -> Vec<BillItem> {
             addresses: vec!["azurerm_stream_analytics_job.alerts".to_owned()],
             size: format!("{} streaming unit(s)", meter.stream_analytics_units),
             drivers: vec!["streaming unit hours"],
+            priced: true,
         });
     }
+    out
+}
+
+/// The billed resources the estimate does not price yet, by address; their catalog entries
+/// say what each bills for.
+fn not_priced(d: &Design) -> Vec<BillItem> {
+    let m = d.m;
+    let mut out = Vec::new();
+    let mut line = |ty: &'static str, labels: &[String]| {
+        if !labels.is_empty() {
+            let addresses = labels.iter().map(|l| format!("{ty}.{l}")).collect();
+            out.push(BillItem::not_priced(ty, addresses));
+        }
+    };
+    let one = |label: &str| vec![label.to_owned()];
+    line("azurerm_log_analytics_workspace", &one("this"));
+    if d.az.dps.is_some() {
+        line("azurerm_iothub_dps", &one("this"));
+    }
+    if d.archive
+        .is_some_and(|a| a.encryption == Encryption::CustomerManaged)
+    {
+        line("azurerm_key_vault", &one("archive"));
+        line("azurerm_key_vault_key", &one("archive"));
+    }
+    if d.functions() {
+        line("azurerm_storage_account", &one("functions"));
+        line("azurerm_application_insights", &one("functions"));
+    }
+    if d.custom_allocation {
+        line("azurerm_linux_function_app", &one("allocation"));
+    }
+    if d.ota {
+        line("azurerm_iothub_device_update_account", &one("this"));
+        line("azurerm_iothub_device_update_instance", &one("hub"));
+    }
+    if m.features.analytics {
+        line("azurerm_kusto_cluster", &one("analytics"));
+    }
+    if d.action_group {
+        line("azurerm_monitor_action_group", &one("this"));
+    }
+    let mut alerts: Vec<String> = m
+        .alerts
+        .iter()
+        .filter(|a| a.notify)
+        .map(|a| format!("alert_{}", tf_label(&a.name)))
+        .collect();
+    if m.monitoring.alarms {
+        alerts.extend(
+            [
+                "hub_throttling",
+                "hub_daily_quota",
+                "hub_routing_dropped",
+                "hub_routing_orphaned",
+                "hub_routing_failed",
+                "eventhubs_throttling",
+            ]
+            .map(str::to_owned),
+        );
+    }
+    line("azurerm_monitor_metric_alert", &alerts);
     out
 }
 

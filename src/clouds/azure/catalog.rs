@@ -27,7 +27,10 @@ pub(super) const CATALOG: &[Billing] = &[
     free("azurerm_cosmosdb_sql_container", COSMOS_PART),
     free("azurerm_cosmosdb_sql_database", COSMOS_PART),
     free("azurerm_cosmosdb_sql_role_assignment", RBAC),
-    priced("azurerm_eventhub", "Event Hubs"),
+    free(
+        "azurerm_eventhub",
+        "no charge of its own: the namespace bills throughput units, ingress events and Capture (per throughput unit hour of the namespace)",
+    ),
     free(
         "azurerm_eventhub_authorization_rule",
         "no charge of its own: a key of the namespace",
@@ -36,7 +39,11 @@ pub(super) const CATALOG: &[Billing] = &[
         "azurerm_eventhub_consumer_group",
         "no charge of its own: included in the namespace's tier",
     ),
-    priced("azurerm_eventhub_namespace", "Event Hubs"),
+    partly(
+        "azurerm_eventhub_namespace",
+        "Event Hubs",
+        "priced when a route streams telemetry or Capture archives it; a namespace that carries only the alert hubs bills its throughput units too, not estimated",
+    ),
     priced("azurerm_iothub", "IoT Hub"),
     free("azurerm_iothub_consumer_group", HUB_PART),
     not_estimated(
