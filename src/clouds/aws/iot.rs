@@ -7,6 +7,10 @@
 //! subscribes only on its own topics, and touches only its own shadow and jobs. Pre-registered
 //! devices come from a data file the planner writes (`registry/devices.json`) through ONE
 //! `for_each`, so a registry of 100,000 devices is one small block, not 100,000.
+//!
+//! A little over 600 lines: every IoT Core resource a device touches is here, one function
+//! each (registry, policy, logging, indexing and events, role alias, endpoints); how
+//! certificates become things is in `provisioning.rs` and `fleet.rs`.
 
 use hcl::Expression;
 use hcl::expr::ForExpr;
