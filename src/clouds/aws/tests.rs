@@ -103,6 +103,14 @@ fn a_changed_function_decision_reaches_the_terraform_and_the_estimate() {
         resource_attr(&module, f.0, f.1, "memory_size"),
         Some(Expression::Number(512.into()))
     );
+    let bill = design(&m, aws, &arm).bill;
+    let functions = bill
+        .items
+        .iter()
+        .find(|i| i.resource_type == "aws_lambda_function" && i.priced)
+        .expect("a priced function line");
+    assert_eq!(functions.size, "arm64, 512 MB");
+    assert_eq!(functions.addresses, ["aws_lambda_function.alert_overheat"]);
     let e = priced(&m, &arm);
     let duration = line(&e, "Lambda", "duration");
     assert_eq!(duration.item, "duration (arm64)");
