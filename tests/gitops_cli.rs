@@ -271,11 +271,31 @@ fn diff_of_a_replacing_change_in_every_format() {
         .filter(|a| a["action"] == "replace")
         .map(|a| a["address"].as_str().unwrap())
         .collect();
+    // Replacing the storage account changes its id, which its container, management policy,
+    // diagnostic setting and the role assignment scoped to the container force new on.
     assert_eq!(
         replaced,
         [
             "aws_iot_thing_type.type_freezer",
-            "azurerm_storage_account.archive"
+            "azurerm_monitor_diagnostic_setting.archive_blobs",
+            "azurerm_role_assignment.capture_writer",
+            "azurerm_storage_account.archive",
+            "azurerm_storage_container.archive",
+            "azurerm_storage_management_policy.archive",
+        ]
+    );
+    assert_eq!(v["verdict"], "data_loss");
+    let lost: Vec<&str> = v["data_loss"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["address"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        lost,
+        [
+            "azurerm_storage_account.archive",
+            "azurerm_storage_container.archive"
         ]
     );
 }
@@ -428,7 +448,7 @@ fn diff_as_json_of_two_invalid_specs_is_one_document() {
 // --exit-code
 
 #[test]
-fn exit_code_is_1_only_with_the_flag_and_a_change() {
+fn exit_code_is_3_for_changes_and_4_for_data_loss_only_with_the_flag() {
     let dir = specs();
     write(dir.path(), "same.yaml", &base());
     // A change that moves only the bill (one more message an hour): still a change.
@@ -450,8 +470,9 @@ fn exit_code_is_1_only_with_the_flag_and_a_change() {
     assert_eq!(code(&["diff", "old.yaml", "inplace.yaml"]), Some(0));
     assert_eq!(
         code(&["diff", "old.yaml", "inplace.yaml", "--exit-code"]),
-        Some(1)
+        Some(3)
     );
+    assert_eq!(code(&["diff", "old.yaml", "replace.yaml"]), Some(0));
     assert_eq!(
         code(&[
             "diff",
@@ -461,11 +482,11 @@ fn exit_code_is_1_only_with_the_flag_and_a_change() {
             "--format",
             "json"
         ]),
-        Some(1)
+        Some(4)
     );
     assert_eq!(
         code(&["diff", "old.yaml", "busier.yaml", "--exit-code"]),
-        Some(1)
+        Some(3)
     );
 
     let same = run(dir.path(), &["diff", "old.yaml", "same.yaml"]);
@@ -475,7 +496,13 @@ fn exit_code_is_1_only_with_the_flag_and_a_change() {
     );
     assert!(stdout(&same).contains("No change."), "{}", stdout(&same));
 
-    // Usage errors are 2 with or without the flag.
+    // Invalid specs are 1 and usage errors 2, with or without the flag.
+    let broken = edit(&base(), "version: 1", "version: 1\nno_such_key: true");
+    write(dir.path(), "broken.yaml", &broken);
+    assert_eq!(
+        code(&["diff", "old.yaml", "broken.yaml", "--exit-code"]),
+        Some(1)
+    );
     assert_eq!(code(&["diff", "old.yaml", "--exit-code"]), Some(2));
     assert_eq!(
         code(&["diff", "old.yaml", "no-such.yaml", "--exit-code"]),
@@ -539,7 +566,7 @@ fn diff_against_a_git_revision() {
         &dir.path().join("fleets"),
         &["diff", "fleet.yaml", "--base", "HEAD", "--exit-code"],
     );
-    assert_eq!(from_sub.status.code(), Some(1));
+    assert_eq!(from_sub.status.code(), Some(3));
     assert_eq!(stdout(&from_sub), stdout(&files));
 
     // Committed, there is nothing left to show.
@@ -587,7 +614,12 @@ fn diff_against_a_git_revision_reads_registry_files_at_that_revision() {
         dir.path(),
         &["diff", "fleet.yaml", "--base", "HEAD", "--exit-code"],
     );
-    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("aws registry: 1 device added (valve-a1-99)"),
+        "{}",
+        stdout(&out)
+    );
     assert!(
         stdout(&out).contains("~ aws/registry/devices.json (+2 -1 lines)"),
         "{}",

@@ -19,6 +19,7 @@ mod functions;
 mod hcl;
 mod iam;
 mod iot;
+pub mod lifecycle;
 mod ota;
 mod pipeline;
 mod provisioning;
