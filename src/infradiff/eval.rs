@@ -216,12 +216,13 @@ struct State<'a> {
 
 /// Evaluates `module`; `identity` decides what computed attributes are worth.
 pub fn evaluate(module: &Module, identity: &mut dyn Identity) -> Evaluated {
-    let files: BTreeMap<String, String> = module
+    let files: BTreeMap<String, Vec<u8>> = module
         .files
         .iter()
         .filter_map(|(p, c)| match c {
-            FileContent::Text(t) => Some((p.clone(), t.clone())),
-            _ => None,
+            FileContent::Text(t) => Some((p.clone(), t.clone().into_bytes())),
+            FileContent::Bytes(b) => Some((p.clone(), b.clone())),
+            FileContent::Hcl(_) => None,
         })
         .collect();
     let _files = funcs::FilesGuard::new(files);

@@ -30,15 +30,16 @@ pub fn has_unknown(v: &Value) -> bool {
 }
 
 thread_local! {
-    /// The text files of the module being evaluated, by path relative to the module.
-    static FILES: RefCell<BTreeMap<String, String>> = const { RefCell::new(BTreeMap::new()) };
+    /// The files of the module being evaluated (HCL left out), by path relative to the module.
+    static FILES: RefCell<BTreeMap<String, Vec<u8>>> = const { RefCell::new(BTreeMap::new()) };
 }
 
-/// Makes a module's text files readable by `file()` until the guard is dropped.
+/// Makes a module's files readable by `file()` and the `file*sha256` functions until the
+/// guard is dropped.
 pub struct FilesGuard(());
 
 impl FilesGuard {
-    pub fn new(files: BTreeMap<String, String>) -> Self {
+    pub fn new(files: BTreeMap<String, Vec<u8>>) -> Self {
         FILES.with(|f| *f.borrow_mut() = files);
         FilesGuard(())
     }
@@ -103,6 +104,9 @@ pub fn context() -> Context<'static> {
         ("jsondecode", jsondecode),
         ("file", file),
         ("fileexists", fileexists),
+        ("filebase64sha256", filebase64sha256),
+        ("filesha256", filesha256),
+        ("filemd5", filemd5),
         ("timestamp", stable_now),
         ("plantimestamp", stable_now),
         ("formatdate", formatdate),
@@ -482,8 +486,42 @@ fn file(args: FuncArgs) -> Result<Value, String> {
     Ok(FILES.with(|f| {
         f.borrow().get(&rel).map_or_else(
             || Value::String(format!("${{file({path:?})}}")),
-            |t| Value::String(t.clone()),
+            |t| Value::String(String::from_utf8_lossy(t).into_owned()),
         )
+    }))
+}
+
+/// `filebase64sha256`, `filesha256`, `filemd5` of a module file (a function package): not
+/// Terraform's encoding, but a digest of the content, so a changed package shows as a
+/// changed hash; a file outside the module stands in by its path.
+fn filebase64sha256(args: FuncArgs) -> Result<Value, String> {
+    file_hash("filebase64sha256", &args)
+}
+
+fn filesha256(args: FuncArgs) -> Result<Value, String> {
+    file_hash("filesha256", &args)
+}
+
+fn filemd5(args: FuncArgs) -> Result<Value, String> {
+    file_hash("filemd5", &args)
+}
+
+fn file_hash(name: &str, args: &FuncArgs) -> Result<Value, String> {
+    arity(args, 1)?;
+    if unknown_in(args) {
+        return Ok(Value::from(UNKNOWN));
+    }
+    let path = string(&args[0])?;
+    let rel = module_relative(&path);
+    Ok(FILES.with(|f| {
+        let digest = f
+            .borrow()
+            .get(&rel)
+            .map(|bytes| crate::emit::sha256_hex(bytes)[..16].to_owned());
+        Value::String(match digest {
+            Some(d) => format!("{name}({rel}): sha256 {d}…"),
+            None => format!("${{{name}({path:?})}}"),
+        })
     }))
 }
 
@@ -556,7 +594,7 @@ mod tests {
     fn file_reads_the_module_and_stands_in_for_the_rest() {
         let _g = FilesGuard::new(BTreeMap::from([(
             "registry/devices.json".to_owned(),
-            r#"{"d1": {"type": "t"}}"#.to_owned(),
+            br#"{"d1": {"type": "t"}}"#.to_vec(),
         )]));
         let v = eval(r#"jsondecode(file("./registry/devices.json"))"#);
         assert_eq!(

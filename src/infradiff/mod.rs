@@ -52,6 +52,8 @@ pub enum Action {
     Destroy,
     /// A data source read with new arguments (Terraform does not count these).
     Read,
+    /// Only the address changes (a `moved` block): Terraform keeps the resource as it is.
+    Move,
 }
 
 /// A changed Terraform address.
@@ -70,7 +72,7 @@ pub struct AddressChange {
     /// What this replacement or destroy loses (only set for those actions).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub loses: Option<&'static str>,
-    /// `prevent_destroy` in the new build makes Terraform refuse this plan.
+    /// `prevent_destroy` in the new build makes `terraform plan` fail on this replacement.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub blocked_by_prevent_destroy: bool,
 }
@@ -260,8 +262,10 @@ impl Identity for Decider<'_> {
                     self.record(address, Action::Replace, changes, moved_from, inst);
                     Known::Unknown
                 } else {
-                    if !changes.is_empty() || moved_from.is_some() {
+                    if !changes.is_empty() {
                         self.record(address, Action::Update, changes, moved_from, inst);
+                    } else if moved_from.is_some() {
+                        self.record(address, Action::Move, changes, moved_from, inst);
                     }
                     Known::Same(old_address)
                 }
@@ -273,9 +277,20 @@ impl Identity for Decider<'_> {
                         .iter()
                         .any(|d| self.changing.contains(resource_of(d)));
                 let changes = old.map(|o| compare(o, inst)).unwrap_or_default();
+                // A data source under a new address that reads what an old one read (its
+                // label renamed with an alert) gives the same values at plan time.
+                let same_read = || {
+                    self.old.instances.iter().find(|(_, o)| {
+                        o.mode == Mode::Data && o.ty == inst.ty && compare(o, inst).is_empty()
+                    })
+                };
                 if deferred {
                     self.record(address, Action::Read, changes, moved_from, inst);
                     Known::Unknown
+                } else if old.is_none()
+                    && let Some((was, _)) = same_read()
+                {
+                    Known::Same(was.clone())
                 } else if old.is_none() || !changes.is_empty() {
                     if old.is_some() {
                         self.record(address, Action::Read, changes, moved_from, inst);

@@ -90,6 +90,7 @@ fn symbol(a: Action) -> &'static str {
         Action::Update => "~",
         Action::Destroy => "-",
         Action::Read => "<=",
+        Action::Move => "->",
     }
 }
 
@@ -103,8 +104,12 @@ fn short(v: Option<&String>) -> String {
 
 /// The summary line: `3 to add, 1 to replace, 2 to change, 0 to destroy`.
 pub fn summary(d: &InfraDiff) -> String {
+    let moved = match d.count(Action::Move) {
+        0 => String::new(),
+        n => format!(", {n} moved"),
+    };
     format!(
-        "{} to add, {} to replace, {} to change, {} to destroy",
+        "{} to add, {} to replace, {} to change, {} to destroy{moved}",
         d.count(Action::Create),
         d.count(Action::Replace),
         d.count(Action::Update),
@@ -270,7 +275,9 @@ pub fn text(d: &InfraDiff) -> String {
                 a.loses.unwrap_or_default()
             );
             if a.blocked_by_prevent_destroy {
-                s.push_str("        prevent_destroy is set: Terraform will refuse this plan\n");
+                s.push_str(
+                    "        prevent_destroy is set: terraform plan stops with an error here\n",
+                );
             }
         }
     }
@@ -344,7 +351,7 @@ pub fn markdown_destructive(d: &InfraDiff) -> String {
     if !blocked.is_empty() {
         let _ = writeln!(
             s,
-            ">\n> `prevent_destroy` protects {}: Terraform will refuse to apply this plan.",
+            ">\n> `prevent_destroy` protects {}: `terraform plan` stops with an error until the change is undone or the protection lifted (`stack.prevent_destroy: false`).",
             blocked.join(", ")
         );
     }
