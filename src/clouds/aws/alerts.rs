@@ -170,7 +170,7 @@ fn alerts(cx: &mut Ctx) -> Result<(), PlanError> {
     let flags = cx.flags;
     let mut docs = Vec::new();
     for alert in &m.alerts {
-        let rule = pipeline::alert_rule_name(cx, &alert.name);
+        let rule = pipeline::alert_rule_name(cx, &alert.cloud_name);
         let l = format!("alert_{}", label(&alert.name));
         let sql = pipeline::sql(cx, RouteSource::Telemetry, Some(&alert.condition));
         if alert.function {
@@ -196,7 +196,7 @@ fn alerts(cx: &mut Ctx) -> Result<(), PlanError> {
                 cx,
                 Function {
                     label: l.clone(),
-                    name: format!("alert-{}", alert.name.replace('_', "-")),
+                    name: format!("alert-{}", alert.cloud_name.replace('_', "-")),
                     file: FILE,
                     file_purpose: PURPOSE,
                     description: format!("Alert {}: {}", alert.name, alert.condition_text),
@@ -353,10 +353,10 @@ pub(super) fn monitoring(cx: &mut Ctx) {
             });
         }
         let lambdas = cx.lambdas.clone();
-        for l in &lambdas {
+        for (l, name) in &lambdas {
             alarms.push(Alarm {
                 label: format!("{l}_errors"),
-                name: format!("{}-errors", l.replace('_', "-")),
+                name: format!("{name}-errors"),
                 description: format!("The {l} function failed."),
                 namespace: lit("AWS/Lambda"),
                 metric: "Errors",
