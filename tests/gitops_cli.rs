@@ -652,6 +652,76 @@ fn diff_against_an_unknown_revision_is_an_error() {
     );
 }
 
+/// `validate --base` knows what the spec was, so it can say which key's change replaces
+/// something that holds data, at that key.
+#[test]
+fn validate_against_a_revision_warns_at_the_key_that_loses_data() {
+    let dir = repo();
+    let fleets = dir.path().join("fleets");
+    let renamed = edit(&base(), "  name: freezers\n", "  name: chillers\n");
+    write(&fleets, "fleet.yaml", &renamed);
+    let out = run(
+        dir.path(),
+        &[
+            "validate",
+            "fleets/fleet.yaml",
+            "--base",
+            "HEAD",
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let warnings = v["diagnostics"].as_array().unwrap();
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    let w = &warnings[0];
+    assert_eq!(w["code"], "replaces-stateful");
+    assert_eq!(w["path"], "stack.name");
+    assert_eq!(
+        (w["line"].as_u64(), w["column"].as_u64()),
+        (Some(4), Some(9))
+    );
+    let message = w["message"].as_str().unwrap();
+    assert!(
+        message.starts_with("changing `stack.name` replaces"),
+        "{message}"
+    );
+    assert!(
+        message.contains("`aws/aws_dynamodb_table.state`") || message.contains("more"),
+        "{message}"
+    );
+    // A gate: warnings fail the run with --deny-warnings.
+    let code = |args: &[&str]| run(dir.path(), args).status.code();
+    assert_eq!(
+        code(&[
+            "validate",
+            "fleets/fleet.yaml",
+            "--base",
+            "HEAD",
+            "--deny-warnings"
+        ]),
+        Some(1)
+    );
+    // An in-place change warns about nothing; without --base there is nothing to compare.
+    write(&fleets, "fleet.yaml", &in_place());
+    assert_eq!(
+        code(&[
+            "validate",
+            "fleets/fleet.yaml",
+            "--base",
+            "HEAD",
+            "--deny-warnings"
+        ]),
+        Some(0)
+    );
+    write(&fleets, "fleet.yaml", &renamed);
+    assert_eq!(
+        code(&["validate", "fleets/fleet.yaml", "--deny-warnings"]),
+        Some(0)
+    );
+}
+
 // ---------------------------------------------------------------------------------------------
 // diagram and explain on environments
 

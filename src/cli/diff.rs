@@ -63,9 +63,9 @@ pub enum DiffFormat {
 }
 
 /// Reads a spec's registry files from a git revision.
-struct GitFiles {
-    dir: PathBuf,
-    rev: String,
+pub(crate) struct GitFiles {
+    pub(crate) dir: PathBuf,
+    pub(crate) rev: String,
 }
 
 impl Files for GitFiles {
@@ -98,7 +98,8 @@ fn git_show(dir: &Path, rev: &str, rel: &str) -> anyhow::Result<String> {
     String::from_utf8(out.stdout).context("the file is not UTF-8 text")
 }
 
-fn load_at(spec: &Path, rev: &str) -> anyhow::Result<Outcome> {
+/// Validates SPEC as committed at `rev`, reading its registry files at `rev` too.
+pub(crate) fn load_at(spec: &Path, rev: &str) -> anyhow::Result<Outcome> {
     let dir = spec.parent().map(Path::to_path_buf).unwrap_or_default();
     let name = spec
         .file_name()

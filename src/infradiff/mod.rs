@@ -10,6 +10,7 @@
 //! blocks in the new build pair old and new addresses, as Terraform does. Rendering lives in
 //! [`render`].
 
+pub mod causes;
 pub mod eval;
 mod files;
 mod funcs;
