@@ -444,6 +444,66 @@ fn diff_as_json_of_two_invalid_specs_is_one_document() {
     assert!(!text.contains("bad-new.yaml"), "{text}");
 }
 
+/// The pull-request comment: data loss first, then the cost delta, then the rest, as the
+/// README says; and the README's exit-code table is the one `diff --help` prints.
+#[test]
+fn markdown_layout_and_exit_codes_are_what_the_readme_documents() {
+    let dir = specs();
+    let md = stdout(&run(
+        dir.path(),
+        &["diff", "old.yaml", "replace.yaml", "--format", "markdown"],
+    ));
+    let at = |needle: &str| {
+        md.find(needle)
+            .unwrap_or_else(|| panic!("`{needle}` is not in:\n{md}"))
+    };
+    let order = [
+        at("## Infrastructure change"),
+        at("> [!CAUTION]"),
+        at("`azure/azurerm_storage_account.archive` (replaced because of"),
+        at("## Fleet cost change"),
+        at("## Resource changes"),
+        at("> [!WARNING]"),
+        at("| | address | changed arguments |"),
+    ];
+    assert!(order.is_sorted(), "{order:?}\n{md}");
+
+    let readme =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+    let documented = [
+        readme.find("1. `## Infrastructure change`"),
+        readme.find("2. `## Fleet cost change`"),
+        readme.find("3. `## Resource changes`"),
+    ];
+    assert!(
+        documented.iter().all(Option::is_some) && documented.is_sorted(),
+        "the README documents the three parts in order"
+    );
+    let help = stdout(&run(dir.path(), &["diff", "--help"]));
+    for (code, readme_row, help_word) in [
+        (0, "| `0` | nothing changes |", "no change"),
+        (1, "| `1` | a spec is invalid", "a spec is invalid"),
+        (2, "| `2` | usage or I/O error", "usage error"),
+        (
+            3,
+            "| `3` | the infrastructure or the bill changes",
+            "the bill changes",
+        ),
+        (
+            4,
+            "| `4` | a replacement or destroy loses data",
+            "loses data",
+        ),
+    ] {
+        assert!(readme.contains(readme_row), "README row for {code}");
+        let line = help
+            .lines()
+            .find(|l| l.trim_start().starts_with(&format!("{code}  ")))
+            .unwrap_or_else(|| panic!("`diff --help` documents exit code {code}:\n{help}"));
+        assert!(line.contains(help_word), "{line}");
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // --exit-code
 
