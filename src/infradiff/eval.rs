@@ -77,6 +77,9 @@ pub struct Evaluated {
     pub instances: BTreeMap<String, Instance>,
     /// Provider configurations by name (`aws`, `azurerm`).
     pub providers: BTreeMap<String, Args>,
+    /// Resources (`TYPE.NAME`) whose configuration sets `prevent_destroy`, with instances or
+    /// without (a `count` of 0 still protects what the state holds).
+    pub protected: BTreeSet<String>,
 }
 
 /// What a computed attribute of an instance is worth while the other build is compared.
@@ -422,6 +425,9 @@ impl State<'_> {
             Expansion::Single
         };
         let lifecycle = lifecycle(body);
+        if lifecycle.prevent_destroy && mode == Mode::Managed {
+            self.out.protected.insert(resource.clone());
+        }
         let depends_on: Vec<String> = meta("depends_on")
             .and_then(|a| match &a.expr {
                 Expression::Array(items) => Some(items.iter().map(source).collect()),

@@ -339,7 +339,9 @@ fn diff_module(key: &str, old: Option<&Module>, new: Option<&Module>, out: &mut 
                 changes: Vec::new(),
                 moved_from: None,
                 loses: clouds::holds(&inst.ty).map(|h| h.what),
-                blocked_by_prevent_destroy: false,
+                // A resource gone from the configuration takes its lifecycle with it; one
+                // still configured (with fewer instances) keeps protecting the rest.
+                blocked_by_prevent_destroy: new_eval.protected.contains(resource_of(address)),
             });
         }
     }
@@ -539,4 +541,36 @@ fn compare_values(
         old: old.cloned(),
         new: new.cloned(),
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plan::{Cloud, FileContent};
+
+    fn module(src: &str) -> Module {
+        let mut m = Module::new(Cloud::Aws);
+        m.files.insert(
+            "main.tf".to_owned(),
+            FileContent::Hcl(hcl::from_str(src).unwrap()),
+        );
+        m
+    }
+
+    #[test]
+    fn prevent_destroy_blocks_what_stays_configured_not_what_is_removed() {
+        let old = module("resource \"aws_s3_bucket\" \"a\" {\n  count = 1\n  bucket = \"a\"\n}\n");
+        let fewer = module(
+            "resource \"aws_s3_bucket\" \"a\" {\n  count = 0\n  bucket = \"a\"\n  lifecycle {\n    prevent_destroy = true\n  }\n}\n",
+        );
+        let d = diff(std::slice::from_ref(&old), &[fewer]);
+        assert_eq!(d.addresses.len(), 1);
+        assert_eq!(d.addresses[0].action, Action::Destroy);
+        assert!(d.addresses[0].blocked_by_prevent_destroy);
+        let gone = module("");
+        let d = diff(&[old], &[gone]);
+        assert_eq!(d.addresses[0].action, Action::Destroy);
+        assert!(!d.addresses[0].blocked_by_prevent_destroy);
+        assert_eq!(d.severity(), Severity::Loss);
+    }
 }
