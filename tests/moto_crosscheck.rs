@@ -411,7 +411,10 @@ fn terraform_plans_against_moto_what_fleetform_diff_reports() {
             "terraform or its offline aws mirror is missing",
         );
     };
-    let Some(moto_server) = which("moto_server") else {
+    let moto_server = std::env::var_os("FLEETFORM_MOTO_SERVER")
+        .map(PathBuf::from)
+        .or_else(|| which("moto_server"));
+    let Some(moto_server) = moto_server else {
         return common::skip(
             "moto cross-check",
             "moto_server is not on PATH (pip install 'moto[server]')",

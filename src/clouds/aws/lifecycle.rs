@@ -63,6 +63,10 @@ pub fn holds(ty: &str) -> Option<Holds> {
             false,
         ),
         "aws_cognito_identity_pool" => ("every identity id issued to users of the web API", false),
+        "aws_cognito_user_pool" => (
+            "every user account of the web API (users must sign up and verify again)",
+            false,
+        ),
         _ => return None,
     };
     Some(Holds { what, per_device })
