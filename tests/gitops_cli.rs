@@ -6,6 +6,7 @@
 //! Every command runs inside a temp folder with relative paths, so snapshots hold no temp
 //! paths; content hashes in `check`'s manifest diff are redacted.
 
+use std::fmt::Write as _;
 use std::path::Path;
 use std::process::{Command, Output};
 
@@ -684,6 +685,99 @@ fn diff_against_a_git_revision_reads_registry_files_at_that_revision() {
         stdout(&out).contains("~ aws/registry/devices.json (+2 -1 lines)"),
         "{}",
         stdout(&out)
+    );
+}
+
+/// A registry edit reads as devices added, removed and changed by id (counted, the first
+/// five named), in text, markdown and JSON alike, and removing a device is an identity loss.
+#[test]
+fn registry_edits_are_reported_by_device_in_every_format() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/greenhouse");
+    let csv = std::fs::read_to_string(root.join("devices.csv")).unwrap();
+    for side in ["old", "new"] {
+        std::fs::create_dir(dir.path().join(side)).unwrap();
+        std::fs::copy(
+            root.join("fleet.yaml"),
+            dir.path().join(side).join("fleet.yaml"),
+        )
+        .unwrap();
+    }
+    write(&dir.path().join("old"), "devices.csv", &csv);
+    let mut edited: String = csv
+        .lines()
+        .filter(|l| !l.starts_with("climate-a1-01,"))
+        .map(|l| {
+            l.replace(
+                "climate-a1-03,climate-node,site-a-bay-1,1,2.3.9",
+                "climate-a1-03,climate-node,site-a-bay-1,1,2.4.0",
+            ) + "\n"
+        })
+        .collect();
+    assert_ne!(
+        edited.len(),
+        csv.len(),
+        "the example has climate-a1-01 and climate-a1-03"
+    );
+    for i in 0..7 {
+        let _ = writeln!(
+            edited,
+            "valve-b9-{i:02},irrigation-valve,site-a-bay-1,1,1.1.2"
+        );
+    }
+    write(&dir.path().join("new"), "devices.csv", &edited);
+    let args = |format: &str| {
+        vec![
+            "diff",
+            "old/fleet.yaml",
+            "new/fleet.yaml",
+            "--exit-code",
+            "--format",
+            format,
+        ]
+        .into_iter()
+        .map(str::to_owned)
+        .collect::<Vec<_>>()
+    };
+    let line = "aws registry: 7 devices added (valve-b9-00, valve-b9-01, valve-b9-02, valve-b9-03, valve-b9-04, …); 1 device removed (climate-a1-01); 1 device changed (climate-a1-03: attributes.firmware)";
+    for format in ["text", "markdown"] {
+        let out = cmd(dir.path()).args(args(format)).output().unwrap();
+        // The removed device's thing is destroyed: its identity is lost.
+        assert_eq!(out.status.code(), Some(4), "{format}: {}", stderr(&out));
+        let text = stdout(&out);
+        assert!(text.contains(line), "{format}:\n{text}");
+        let loss = text
+            .find("aws_iot_thing.registry[\"climate-a1-01\"]")
+            .unwrap();
+        assert!(
+            loss < text.find(line).unwrap(),
+            "{format}: the loss comes first:\n{text}"
+        );
+    }
+    let out = cmd(dir.path()).args(args("json")).output().unwrap();
+    assert_eq!(out.status.code(), Some(4));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let devices = &v["infrastructure"]["devices"];
+    assert_eq!(
+        devices,
+        &serde_json::json!([{
+            "module": "aws",
+            "added": (0..7).map(|i| format!("valve-b9-{i:02}")).collect::<Vec<_>>(),
+            "removed": ["climate-a1-01"],
+            "changed": [{"id": "climate-a1-03", "fields": ["attributes.firmware"]}],
+        }])
+    );
+    let lost: Vec<&str> = v["data_loss"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|l| l["address"].as_str())
+        .collect();
+    assert_eq!(
+        lost,
+        ["aws_iot_thing.registry[\"climate-a1-01\"]"],
+        "{}",
+        v["data_loss"]
     );
 }
 
