@@ -3,7 +3,7 @@
 //! Comparing expressions as written misses most of what a spec change does: every name is
 //! built from `local.name_prefix`, sizes come from variable defaults, the registry is a
 //! `for_each` over a JSON file. So the module is evaluated with hcl-rs's evaluator
-//! ([`hcl::eval`]) and the Terraform functions in [`super::funcs`]: variables take their
+//! ([`hcl::eval`]) and the Terraform functions in `funcs.rs`: variables take their
 //! defaults, locals and resources are evaluated in dependency order, `for_each` and `count`
 //! expand into instances (`aws_iot_thing.registry["sensor-1"]`).
 //!

@@ -8,7 +8,7 @@
 //! a resource comes from the providers' own rules (the tables in `src/clouds/*/forcenew.json`,
 //! read by [`crate::plan::forcenew`]); what a replacement loses from the cloud folders. `moved`
 //! blocks in the new build pair old and new addresses, as Terraform does. Rendering lives in
-//! [`render`].
+//! `render.rs`.
 
 pub mod causes;
 pub mod eval;
