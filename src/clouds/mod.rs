@@ -12,6 +12,8 @@ pub mod azure;
 
 use crate::design::Design;
 use crate::model::{Device, Model, Stacks};
+use crate::plan::forcenew::Rules;
+use crate::plan::lifecycle::Holds;
 use crate::plan::{Module, PlanError};
 
 /// Every cloud fleetform plans for, in output order (AWS, then Azure). The one registration
@@ -159,6 +161,24 @@ pub trait CloudPlanner: Sync {
         Err(PlanError::NoRegistryShards {
             cloud: self.cloud().title(),
         })
+    }
+}
+
+/// The provider's replacement rules for a resource type, from the cloud it belongs to.
+pub fn rules(ty: &str) -> Option<&'static Rules> {
+    if ty.starts_with("azurerm_") {
+        azure::lifecycle::replacement_rules().resources.get(ty)
+    } else {
+        aws::lifecycle::replacement_rules().resources.get(ty)
+    }
+}
+
+/// What a resource type holds that a replacement or destroy loses, if anything.
+pub fn holds(ty: &str) -> Option<Holds> {
+    if ty.starts_with("azurerm_") {
+        azure::lifecycle::holds(ty)
+    } else {
+        aws::lifecycle::holds(ty)
     }
 }
 

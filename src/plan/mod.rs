@@ -8,6 +8,8 @@
 //! [`crate::clouds`], one folder per cloud behind [`crate::clouds::CloudPlanner`]; this
 //! module holds what they share.
 
+pub mod forcenew;
+pub mod lifecycle;
 pub mod package;
 pub mod stacks;
 pub mod tf;
@@ -112,11 +114,15 @@ pub enum PlanError {
     NoStateStorage { cloud: &'static str },
     #[error("{cloud} splits no registry into shard stacks")]
     NoRegistryShards { cloud: &'static str },
+    #[error(
+        "cannot pair the addresses of renamed alerts in `{module}`: {why} (a bug in fleetform)"
+    )]
+    Moved { module: String, why: String },
 }
 
 /// Plans every cloud the model targets, in [`crate::clouds::CLOUDS`] order.
 pub fn plan_all(model: &Model) -> Result<Vec<Module>, PlanError> {
     crate::clouds::targeted_planners(model)
-        .map(|p| p.plan(model))
+        .map(|p| lifecycle::finish(model, p, p.plan(model)?))
         .collect()
 }

@@ -169,6 +169,10 @@ pub fn plan(envs: &[(String, Model)], stacks: &Stacks) -> Result<Split, PlanErro
             depends_on: Vec::new(),
         });
     }
+    // The state of every environment lives there: protected if any environment is.
+    if envs.iter().any(|(_, m)| m.stack.prevent_destroy) {
+        bootstrap.iter_mut().for_each(super::lifecycle::protect);
+    }
     if !bootstrap.is_empty() {
         sets.push(("bootstrap".to_owned(), bootstrap));
     }
@@ -238,6 +242,9 @@ pub fn plan(envs: &[(String, Model)], stacks: &Stacks) -> Result<Split, PlanErro
                     shard_model.registry_shards = count;
                     shard_model.fleet.registry = std::sync::Arc::default();
                     let mut sm = planner.plan_registry_shard(&shard_model, shard, &main_backend)?;
+                    if shard_model.stack.prevent_destroy {
+                        super::lifecycle::protect(&mut sm);
+                    }
                     let shard_backend = backend(&state, &sm, env, &stack_name)?;
                     sm.hcl("backend.tf", backend_file(&shard_backend));
                     entries.push(StackEntry {
