@@ -73,11 +73,12 @@ fn cases() -> Vec<Case> {
             yaml: spec("mx-auto", 500, "", ""),
             expect: vec![
                 ("iothub.tf", "azurerm_iothub"),
-                ("routing.tf", "azurerm_iothub_fallback_route"),
+                ("iothub.tf", "fallback_route {"),
                 ("storage.tf", "azurerm_key_vault_key"),
                 ("eventhubs.tf", "capture_description"),
             ],
             absent: vec![
+                ("routing.tf", "azurerm_iothub_fallback_route"),
                 ("dps.tf", ""),
                 ("scripts/create-enrollment-groups.sh", ""),
                 ("functions.tf", ""),
@@ -732,23 +733,28 @@ fn diagram_and_explain_match_the_planned_module() {
 
         let routing = hcl::parse(&text("routing.tf")).unwrap();
         for route in &model.routes {
-            let endpoints = routing
+            // A spec route to several endpoints is one hub route per endpoint,
+            // `<route>.<endpoint>`.
+            let endpoints: String = routing
                 .blocks()
                 .filter(|b| b.identifier.as_str() == "resource")
                 .filter(|b| b.labels[0].as_str() == "azurerm_iothub_route")
-                .find(|b| {
+                .filter(|b| {
                     b.body.attributes().any(|a| {
                         a.key.as_str() == "name"
-                            && a.expr == hcl::Expression::String(route.name.clone())
+                            && matches!(&a.expr, hcl::Expression::String(n)
+                                if *n == route.name
+                                    || n.strip_prefix(&route.name)
+                                        .is_some_and(|rest| rest.starts_with('.')))
                     })
                 })
-                .and_then(|b| {
+                .filter_map(|b| {
                     b.body
                         .attributes()
                         .find(|a| a.key.as_str() == "endpoint_names")
                 })
                 .map(|a| hcl::format::to_string(&a.expr).unwrap())
-                .unwrap_or_default();
+                .collect();
             let rule = node(&format!("Route {}", route.name)).unwrap();
             let words = &part
                 .routes

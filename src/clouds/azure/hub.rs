@@ -1,9 +1,19 @@
 //! `iothub.tf`: one IoT hub per linked location, its access policies and consumer groups.
 //!
 //! The hub block carries only what belongs to the hub itself (SKU, built-in endpoint,
-//! identity, network rules). Routes, endpoints, enrichments and the fallback route are
-//! separate resources in `routing.tf`: azurerm treats the inline and separate forms as two
-//! owners of the same list, and mixing them makes every plan show changes.
+//! identity, network rules, and the fallback route to the built-in endpoint). Routes,
+//! endpoints and enrichments are separate resources in `routing.tf`: azurerm treats the
+//! inline and separate forms as two owners of the same list, and mixing them makes every
+//! plan show changes.
+//!
+//! The fallback route is the exception, and is inline: it targets the built-in endpoint
+//! (`events`), which `azurerm_iothub_fallback_route` rejects (its `endpoint_names` use
+//! `validate.IoTHubEndpointName`, which refuses the reserved names `events`,
+//! `operationsMonitoringEvents`, `fileNotifications` and `$default`; azurerm v4.81.0,
+//! `internal/services/iothub/validate/iot_hub_endpoint_name.go`). The hub's own
+//! `fallback_route` block only bounds the name's length, and is the form the provider
+//! documents for the built-in endpoint; no `azurerm_iothub_fallback_route` is generated, so
+//! the two never fight over it.
 
 use super::{Design, Hcl, tf_label};
 use crate::model::{IpAction, ServicePermission};
@@ -71,6 +81,15 @@ pub(super) fn file(d: &Design) -> TfFile {
             tf::block("identity")
                 .note("The hub's own identity writes to its endpoints (see routing.tf).")
                 .attr("type", lit("SystemAssigned"))
+                .build(),
+        )
+        .block(
+            tf::block("fallback_route")
+                .note("Messages no route matches stay readable on the built-in endpoint (events).")
+                .attr("source", lit("DeviceMessages"))
+                .attr("condition", lit("true"))
+                .attr("endpoint_names", tf::strings(["events"]))
+                .attr("enabled", tf::boolean(true))
                 .build(),
         );
     if !accept.is_empty() {

@@ -262,6 +262,17 @@ pub(crate) enum Endpoint {
 }
 
 impl Endpoint {
+    /// What a hub route to this endpoint adds to the spec route's name when the spec route
+    /// has several endpoints (`telemetry.stream`). Spec route and alert names have no `.`,
+    /// so these names never meet theirs.
+    pub fn route_suffix(self) -> &'static str {
+        match self {
+            Endpoint::Stream => "stream",
+            Endpoint::Archive => "archive",
+            Endpoint::State => "state",
+        }
+    }
+
     /// `endpoint_names` entry for a route on the current hub (`each.key`).
     pub fn name_ref(self) -> Expression {
         let resource = match self {

@@ -92,8 +92,8 @@ pub(super) fn map(d: &Design, module: &mut Module) {
     module.map(
         "routes",
         mapped(format!(
-            "{} IoT Hub route(s) per hub (separate azurerm_iothub_route resources) with routing-query conditions",
-            m.routes.len()
+            "{} IoT Hub route(s) per hub (separate azurerm_iothub_route resources, one per endpoint) with routing-query conditions",
+            m.routes.iter().map(|r| d.endpoints_for(r).len()).sum::<usize>()
         )),
     );
     module.map(
