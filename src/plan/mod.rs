@@ -7,6 +7,7 @@
 //! bug (a blueprint that does not render) and says so. The planners themselves live in
 //! [`crate::clouds`], one folder per cloud; this module holds what they share.
 
+pub mod intent;
 pub mod package;
 pub mod stacks;
 pub mod tf;

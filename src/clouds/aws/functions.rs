@@ -82,6 +82,7 @@ pub(super) fn function(cx: &mut Ctx, f: Function) -> Result<(), PlanError> {
         ),
     ];
     statements.extend(f.statements);
+    super::intent::log_retention(cx, &f.label, days);
     let file = cx.tf(f.file, f.file_purpose);
     file.push(
         tf::resource("aws_cloudwatch_log_group", &f.label)
@@ -188,6 +189,7 @@ fn shared(cx: &mut Ctx) {
                 tf::num(-1),
             )),
             "Use -1 (no reservation) or a number of concurrent executions.",
+            tf::num(-2),
         )],
     );
     cx.tf(

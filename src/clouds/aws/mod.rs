@@ -18,6 +18,7 @@ mod bootstrap;
 mod functions;
 mod hcl;
 mod iam;
+mod intent;
 mod iot;
 mod ota;
 mod pipeline;
@@ -28,7 +29,7 @@ mod web;
 
 use std::collections::BTreeMap;
 
-use ::hcl::{Block, Expression};
+use ::hcl::Expression;
 use serde::Serialize;
 
 use self::hcl::BlockExt;
@@ -207,6 +208,8 @@ pub(super) struct Ctx<'a> {
     purposes: BTreeMap<String, String>,
     /// Terraform labels of the generated Lambda functions, for alarms.
     pub lambdas: Vec<String>,
+    /// What the shipped tests assert, recorded where each resource is emitted.
+    pub intent: crate::plan::intent::Intent,
 }
 
 impl<'a> Ctx<'a> {
@@ -224,6 +227,7 @@ impl<'a> Ctx<'a> {
             facts: serde_json::Map::new(),
             purposes: BTreeMap::new(),
             lambdas: Vec::new(),
+            intent: crate::plan::intent::Intent::default(),
         }
     }
 
@@ -242,8 +246,11 @@ impl<'a> Ctx<'a> {
         ty: &str,
         description: &str,
         default: Option<Expression>,
-        validations: Vec<Block>,
+        validations: Vec<tf::Validation>,
     ) {
+        for v in &validations {
+            self.intent.rejects(name, v.rejects.clone());
+        }
         self.var_docs.push(VarDoc {
             name: name.to_owned(),
             description: description.to_owned(),
@@ -262,7 +269,7 @@ impl<'a> Ctx<'a> {
                 .when(default.is_some(), |b| {
                     b.attr("default", default.unwrap_or(tf::null()))
                 })
-                .each(validations, BlockExt::child)
+                .each(validations, |b, v| b.child(v.block()))
                 .build(),
         );
     }
@@ -317,6 +324,7 @@ impl<'a> Ctx<'a> {
     }
 
     fn finish(mut self) -> Result<Module, PlanError> {
+        self.write_tests();
         parity(&mut self);
         let readme = self.readme()?;
         self.module.text("README.md", readme);
@@ -434,6 +442,7 @@ fn core(cx: &mut Ctx, main: bool) {
                 )],
             ),
             "The region must look like us-east-1.",
+            lit("Frankfurt"),
         )],
     );
     cx.var(

@@ -17,9 +17,12 @@
 
 use super::{Design, Hcl, tf_label};
 use crate::model::{IpAction, ServicePermission};
+use crate::plan::intent::{Intent, all, all_in, eq, list, set};
+use hcl::Expression;
+
 use crate::plan::tf::{self, TfFile, lit, r};
 
-pub(super) fn file(d: &Design) -> TfFile {
+pub(super) fn file(d: &Design, t: &mut Intent) -> TfFile {
     let hub = &d.az.hub;
     let mut f = TfFile::new();
     let sku = format!("{:?}", hub.sku);
@@ -131,6 +134,7 @@ pub(super) fn file(d: &Design) -> TfFile {
         );
     }
     f.push(b.tagged().build());
+    intent(d, t, &sku, partitions, retention);
 
     // Least-privilege shared access policies for the back-end services of the spec.
     if hub.local_authentication {
@@ -198,6 +202,83 @@ pub(super) fn file(d: &Design) -> TfFile {
         }
     }
     f
+}
+
+/// What the hubs must plan as, from the same values the hub block was built with.
+fn intent(d: &Design, t: &mut Intent, sku: &str, partitions: u32, retention: u32) {
+    let hub = &d.az.hub;
+    let each = |cond: Expression| all_in("h", r("azurerm_iothub.hub"), cond);
+    let locations: Vec<&str> = d.hubs.iter().map(|h| h.location.as_str()).collect();
+    t.assert(
+        if d.hubs.len() > 1 {
+            "clouds.azure.dps.linked_hubs"
+        } else {
+            "clouds.azure.location"
+        },
+        format!("one IoT hub in each of {}", locations.join(", ")),
+        eq(
+            tf::call("toset", [tf::call("keys", [r("azurerm_iothub.hub")])]),
+            set(locations.iter().map(|l| lit(*l))),
+        ),
+    );
+    t.assert(
+        if hub.pinned {
+            "clouds.azure.iot_hub.sku / units"
+        } else {
+            "clouds.azure.iot_hub.tier (fleetform sized the hubs from fleet and messaging)"
+        },
+        format!("{sku} x {} per hub", hub.units),
+        each(all([
+            eq(r("h.sku.0.name"), lit(sku)),
+            eq(r("h.sku.0.capacity"), tf::num(hub.units)),
+        ])),
+    );
+    t.assert(
+        "clouds.azure.iot_hub.partitions / retention_days",
+        format!("{partitions} partitions and {retention} day(s) on the built-in endpoint"),
+        each(all([
+            eq(r("h.event_hub_partition_count"), tf::num(partitions)),
+            eq(r("h.event_hub_retention_in_days"), tf::num(retention)),
+        ])),
+    );
+    t.assert(
+        "clouds.azure.iot_hub.public_network_access / local_authentication",
+        format!(
+            "public network access {}, shared-key authentication {}, TLS 1.2",
+            if hub.public_network_access {
+                "on"
+            } else {
+                "off"
+            },
+            if hub.local_authentication {
+                "on"
+            } else {
+                "off"
+            }
+        ),
+        each(all([
+            eq(
+                r("h.public_network_access_enabled"),
+                tf::boolean(hub.public_network_access),
+            ),
+            eq(
+                r("h.local_authentication_enabled"),
+                tf::boolean(hub.local_authentication),
+            ),
+            eq(r("h.min_tls_version"), lit("1.2")),
+        ])),
+    );
+    t.assert(
+        "pipeline.routes",
+        "messages no route matches to stay on the built-in endpoint (fallback route to `events`)",
+        each(all([
+            eq(r("h.fallback_route.0.enabled"), tf::boolean(true)),
+            eq(
+                r("h.fallback_route.0.endpoint_names"),
+                list([lit("events")]),
+            ),
+        ])),
+    );
 }
 
 /// `6400000` as `6,400,000`.

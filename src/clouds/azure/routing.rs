@@ -11,6 +11,7 @@
 use super::{Design, Endpoint, Hcl, addr, depends_on, eventhubs_uri, role_assignment, tf_label};
 use crate::model::RouteSource;
 use crate::model::condition::{Dialect, Expr};
+use crate::plan::intent::{Intent, all, all_in, eq, list};
 use crate::plan::tf::{self, Part, TfFile, lit, r};
 
 /// The routing query for a condition (`true` without one).
@@ -36,7 +37,7 @@ fn routed_alerts<'a>(d: &'a Design) -> impl Iterator<Item = &'a crate::model::Al
     d.m.alerts.iter().filter(|_| !d.stream_analytics)
 }
 
-pub(super) fn file(d: &Design) -> TfFile {
+pub(super) fn file(d: &Design, t: &mut Intent) -> TfFile {
     let mut f = TfFile::new();
     let principal = || r("each.value.identity.0.principal_id");
 
@@ -166,7 +167,7 @@ pub(super) fn file(d: &Design) -> TfFile {
     }
 
     // --- routes -------------------------------------------------------------------------------
-    for route in &d.m.routes {
+    for (i, route) in d.m.routes.iter().enumerate() {
         let endpoints = d.endpoints_for(route);
         let label = tf_label(&route.name);
         if endpoints.is_empty() {
@@ -213,6 +214,16 @@ pub(super) fn file(d: &Design) -> TfFile {
                     "Archived by Event Hubs Capture (eventhubs.tf), not by a second endpoint.",
                 );
             }
+            let query = condition(route.condition.as_ref());
+            t.assert(
+                &format!("pipeline.routes[{i}] (`{}`)", route.name),
+                format!(
+                    "{} messages where `{query}` routed to the `{}` endpoint",
+                    source(route.source),
+                    endpoint.name()
+                ),
+                route_matches(&label, source(route.source), &query, endpoint.name()),
+            );
             f.push(
                 b.attr("for_each", r("azurerm_iothub.hub"))
                     .attr("name", lit(name))
@@ -226,8 +237,24 @@ pub(super) fn file(d: &Design) -> TfFile {
             );
         }
     }
-    for a in routed_alerts(d) {
+    for (i, a) in
+        d.m.alerts
+            .iter()
+            .enumerate()
+            .filter(|_| !d.stream_analytics)
+    {
         let label = format!("alert_{}", tf_label(&a.name));
+        let query = condition(Some(&a.condition));
+        t.assert(
+            &format!("pipeline.alerts[{i}].condition (`{}`)", a.name),
+            format!("messages where `{query}` routed to the alert's event hub"),
+            route_matches(
+                &label,
+                "DeviceMessages",
+                &query,
+                &format!("alert-{}", a.name),
+            ),
+        );
         f.push(
             tf::resource("azurerm_iothub_route", &label)
                 .note(&format!("Alert `{}`: {}", a.name, a.condition_text))
@@ -284,6 +311,20 @@ pub(super) fn file(d: &Design) -> TfFile {
 
     // The fallback route to the built-in endpoint is part of the hub (iothub.tf).
     f
+}
+
+/// Every hub's route `label` takes `source` messages matching `query` to `endpoint`.
+fn route_matches(label: &str, source: &str, query: &str, endpoint: &str) -> hcl::Expression {
+    all_in(
+        "rt",
+        r(&format!("azurerm_iothub_route.{label}")),
+        all([
+            eq(r("rt.enabled"), tf::boolean(true)),
+            eq(r("rt.source"), lit(source)),
+            eq(r("rt.condition"), lit(query)),
+            eq(r("rt.endpoint_names"), list([lit(endpoint)])),
+        ]),
+    )
 }
 
 fn eventhub_endpoint(
