@@ -4,9 +4,10 @@
 //! several linked hubs, and no DPS at all.
 //!
 //! Every case is a spec written here as YAML. Each must build twice to the same bytes, pass
-//! `terraform fmt -check`, the azurerm schema check and checkov, and contain the resources
-//! its choices call for; an inventory of every case's resources is pinned by a snapshot, so
-//! a change in what any combination creates shows up in review.
+//! `terraform fmt -check`, real azurerm `validate`, a mocked plan with the shipped tests,
+//! and checkov, and contain the resources its choices call for; an inventory of every
+//! case's resources is pinned by a snapshot, so a change in what any combination creates
+//! shows up in review.
 
 mod common;
 
@@ -608,25 +609,27 @@ fn every_combination_builds_a_valid_module() {
     }
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 
-    if common::terraform().is_none() {
-        common::skip("terraform fmt", "terraform is not installed");
-    } else if let Err(diff) = common::terraform_fmt_check(root.path()) {
-        panic!("terraform fmt would change the matrix output:\n{diff}");
-    }
-
-    if common::tfschema_check().is_none() {
-        common::skip(
-            "tfschema-check",
-            "../shared/tools/tfschema-check is not present",
-        );
-    } else {
-        for case in &cases {
-            if let Err(e) = common::azurerm_schema_check(&root.path().join(case.name).join("azure"))
-            {
-                problems.push(format!("{}: {e}", case.name));
-            }
+    if let Some(tf) = common::terraform_or_skip("terraform fmt / validate / test") {
+        if let Err(diff) = tf.fmt_check(root.path()) {
+            panic!("terraform fmt would change the matrix output:\n{diff}");
         }
-        assert!(problems.is_empty(), "{}", problems.join("\n"));
+        // Real azurerm 4.81.0: init + validate, then the README's `terraform test` (the
+        // shipped intent tests on the mocked provider).
+        let started = std::time::Instant::now();
+        let (checks, failures) = common::check_all(tf, root.path());
+        common::announce(&format!(
+            "azure matrix: {} of {} modules pass real validate, plan and their shipped tests ({:.0?})",
+            checks
+                .iter()
+                .filter(|c| matches!(c.test, Some(Ok(()))))
+                .count(),
+            checks.len(),
+            started.elapsed()
+        ));
+        if tf.azurerm.is_some() {
+            assert_eq!(checks.len(), cases.len(), "one root per case");
+        }
+        assert!(failures.is_empty(), "{}", failures.join("\n\n"));
     }
 
     if common::checkov().is_none() {
