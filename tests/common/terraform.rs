@@ -471,15 +471,18 @@ fn write_real_provider_test(root: &Path) -> Result<(), String> {
     let mut plan_options = None;
     for b in shipped.blocks() {
         match b.identifier.as_str() {
-            // A shipped run that plans a sample (a registry shard) sets the scope here too.
-            "run" => {
-                if let Some(o) = b
+            // A shipped run that plans a sample (a registry shard) sets the scope here too:
+            // its targets, never the refresh-only mode of the runs that check validations,
+            // which would plan nothing.
+            "run" if plan_options.is_none() => {
+                plan_options = b
                     .body
                     .blocks()
-                    .find(|o| o.identifier.as_str() == "plan_options")
-                {
-                    plan_options = Some(o.clone());
-                }
+                    .find(|o| {
+                        o.identifier.as_str() == "plan_options"
+                            && o.body.attributes().any(|a| a.key.as_str() == "target")
+                    })
+                    .cloned();
             }
             "variables" => body = body.add_block(b.clone()),
             "override_data" => {
