@@ -424,7 +424,8 @@ fn files_no_longer_generated_are_removed_unless_edited_and_added_files_stay() {
     assert_eq!(std::fs::read_to_string(out.join(edited)).unwrap(), handler);
 }
 
-/// Switching the syntax is the extreme case: every `.tf` becomes a `.tf.json`.
+/// Switching the syntax is the extreme case: every `.tf` becomes a `.tf.json` (and the
+/// shipped `.tftest.hcl` a `.tftest.json`).
 #[test]
 fn switching_to_terraform_json_replaces_every_tf_file() {
     let dir = project(MINIMAL);
@@ -444,6 +445,9 @@ fn switching_to_terraform_json_replaces_every_tf_file() {
         if let Some(stem) = path.strip_suffix(".tf") {
             assert!(!out.join(path).exists(), "`{path}` was removed");
             assert!(json.contains(&format!("{stem}.tf.json")), "{json:?}");
+        } else if let Some(stem) = path.strip_suffix(".tftest.hcl") {
+            assert!(!out.join(path).exists(), "`{path}` was removed");
+            assert!(json.contains(&format!("{stem}.tftest.json")), "{json:?}");
         } else {
             assert!(json.contains(path), "`{path}` is still generated");
         }

@@ -121,7 +121,12 @@ pub fn render_sets(sets: &[(String, Vec<Module>)], syntax: Syntax) -> Result<Ren
                     format!("{prefix}/{}/{rel}", module.dir())
                 };
                 if syntax == Syntax::Json && matches!(content, FileContent::Hcl(_)) {
-                    path.push_str(".json");
+                    // `main.tf` becomes `main.tf.json`; a test file `x.tftest.hcl` becomes
+                    // `x.tftest.json`, the name `terraform test` looks for.
+                    match path.strip_suffix(".tftest.hcl") {
+                        Some(stem) => path = format!("{stem}.tftest.json"),
+                        None => path.push_str(".json"),
+                    }
                 }
                 if !safe_path(&path) {
                     return Err(EmitError::UnsafePath(path));

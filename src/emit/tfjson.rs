@@ -4,7 +4,8 @@
 //! code generators) read JSON more easily than HCL. Terraform's JSON syntax has rules of its
 //! own: every string is a template (so a literal `${` must be written `$${`), expressions are
 //! `"${...}"` strings, and a few arguments take bare references or type expressions instead
-//! (`type`, `depends_on`, `ignore_changes`, `provider`). This module converts the same hcl-rs
+//! (`type`, `depends_on`, `ignore_changes`, `provider`, and in test files a run's
+//! `command` and `expect_failures` and an override's `target`). This module converts the same hcl-rs
 //! bodies the HCL files come from, so the two can never disagree; comments become `"//"` keys.
 //!
 //! Expressions that are not plain values are written as HCL source inside `"${...}"`, and
@@ -28,6 +29,21 @@ const BARE: [&str; 5] = [
     "providers",
 ];
 
+/// Arguments of test files (`*.tftest.json`) that take a keyword or references: a run's
+/// `command` (`plan`) and `expect_failures`, its plan options' `mode` and `target`, an
+/// override's `target`.
+fn test_keyword(block_type: Option<&str>, key: &str) -> bool {
+    matches!(
+        (block_type, key),
+        (Some("run"), "command" | "expect_failures")
+            | (Some("plan_options"), "mode" | "target")
+            | (
+                Some("override_data" | "override_resource" | "override_module"),
+                "target"
+            )
+    )
+}
+
 /// Converts a file body to its JSON document.
 pub fn body_to_json(body: &Body) -> Value {
     Value::Object(body_map(body, None))
@@ -49,7 +65,7 @@ fn body_map(body: &Body, block_type: Option<&str>) -> Map<String, Value> {
                 }
                 let value = if block_type == Some("variable") && key == "type" {
                     Value::String(expr_source(&attr.expr))
-                } else if BARE.contains(&key) {
+                } else if BARE.contains(&key) || test_keyword(block_type, key) {
                     bare(&attr.expr)
                 } else {
                     expr(&attr.expr)

@@ -10,6 +10,7 @@
 
 pub mod forcenew;
 pub mod lifecycle;
+pub mod intent;
 pub mod package;
 pub mod stacks;
 pub mod tf;

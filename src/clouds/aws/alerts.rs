@@ -13,6 +13,7 @@ use hcl::{Block, Expression};
 use super::functions::{self, Function};
 use super::hcl::{BlockExt, label, named, rf, t, tpl};
 use super::iam::{self, Stmt};
+use super::intent::{self, eq_all};
 use super::{Ctx, pipeline, tables};
 use crate::model::RouteSource;
 use crate::plan::PlanError;
@@ -54,6 +55,7 @@ fn emails(cx: &mut Ctx) {
                 )],
             ),
             "Each entry must be an e-mail address.",
+            tf::strings(["ops at example.com"]),
         )],
     );
 }
@@ -136,6 +138,20 @@ fn state_table(cx: &mut Ctx) {
             range: None,
         },
     );
+    cx.intent.assert(
+        "pipeline.state_store",
+        "a latest-state table with point-in-time recovery and the stack's KMS key",
+        eq_all([
+            (
+                r("aws_dynamodb_table.state.point_in_time_recovery.0.enabled"),
+                tf::boolean(true),
+            ),
+            (
+                r("aws_dynamodb_table.state.server_side_encryption.0.enabled"),
+                tf::boolean(true),
+            ),
+        ]),
+    );
     cx.out(
         "state_table_name",
         "DynamoDB table with the latest state of every device (key: device_id).",
@@ -173,7 +189,7 @@ pub(super) fn alerts_table(cx: &Ctx) -> bool {
 fn alerts(cx: &mut Ctx) -> Result<(), PlanError> {
     let m = cx.m;
     let mut docs = Vec::new();
-    for alert in &m.alerts {
+    for (i, alert) in m.alerts.iter().enumerate() {
         let rule = pipeline::alert_rule_name(cx, &alert.cloud_name);
         let l = format!("alert_{}", label(&alert.name));
         let sql = pipeline::sql(cx, RouteSource::Telemetry, Some(&alert.condition));
@@ -219,6 +235,11 @@ fn alerts(cx: &mut Ctx) -> Result<(), PlanError> {
                 },
             )?;
         }
+        cx.intent.assert(
+            &format!("pipeline.alerts[{i}].condition (`{}`)", alert.name),
+            format!("topic rule SQL `{sql}`"),
+            intent::rule_sql(&l, &sql),
+        );
         let f = cx.tf(FILE, PURPOSE);
         f.push(
             tf::resource("aws_iot_topic_rule", &l)
@@ -390,6 +411,7 @@ pub(super) fn monitoring(cx: &mut Ctx) {
                 period: 300,
             });
         }
+        let mut pending = Vec::new();
         let hook = lambdas.iter().any(|(l, _)| l == "pre_provisioning_hook");
         if hook {
             alarms.push(Alarm {
@@ -424,7 +446,23 @@ pub(super) fn monitoring(cx: &mut Ctx) {
             metric: "RuleActionErrors",
         }));
         for a in alarms {
+            let alarm = |attr: &str| r(&format!("aws_cloudwatch_metric_alarm.{}.{attr}", a.label));
+            let condition = eq_all([
+                (alarm("metric_name"), lit(a.metric)),
+                (alarm("statistic"), lit(a.statistic)),
+                (alarm("comparison_operator"), lit("GreaterThanThreshold")),
+                (alarm("threshold"), tf::num(a.threshold)),
+                (alarm("period"), tf::num(a.period)),
+            ]);
+            let wants = format!(
+                "an alarm when {} ({} over {} s) is above {}",
+                a.metric, a.statistic, a.period, a.threshold
+            );
             f.push(a.block());
+            pending.push((wants, condition));
+        }
+        for (wants, condition) in pending {
+            cx.intent.assert("monitoring.alarms", wants, condition);
         }
     }
     budget(cx);
@@ -503,6 +541,17 @@ fn budget(cx: &mut Ctx) {
                     .child(notification("ACTUAL", 100))
             })
             .build(),
+    );
+    cx.intent.assert(
+        "cost.monthly_budget_usd",
+        format!("a monthly cost budget of {usd:.2} USD"),
+        eq_all([
+            (
+                r("aws_budgets_budget.monthly.limit_amount"),
+                lit(format!("{usd:.2}")),
+            ),
+            (r("aws_budgets_budget.monthly.limit_unit"), lit("USD")),
+        ]),
     );
     cx.fact("budget_usd", format!("{usd:.2}"));
 }

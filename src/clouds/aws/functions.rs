@@ -104,6 +104,7 @@ pub(super) fn function(cx: &mut Ctx, f: Function) -> Result<(), PlanError> {
     ];
     statements.extend(f.statements);
     let (arch, memory_mb) = (cx.flags.lambda_architecture, cx.flags.lambda_memory_mb);
+    super::intent::log_retention(cx, &f.label, days);
     let file = cx.tf(f.file, f.file_purpose);
     file.push(
         tf::resource("aws_cloudwatch_log_group", &f.label)
@@ -224,6 +225,7 @@ fn alert_concurrency(cx: &mut Ctx) {
                 tf::num(-1),
             )),
             "Use -1 (no reservation) or a number of concurrent executions (0 stops the alert functions).",
+            tf::num(-2),
         )],
     );
 }

@@ -63,6 +63,16 @@ impl Stmt {
         self
     }
 
+    /// The statement id.
+    pub fn sid(&self) -> &str {
+        &self.sid
+    }
+
+    /// The actions it allows (or denies).
+    pub fn actions(&self) -> &[String] {
+        &self.actions
+    }
+
     fn block(self) -> Block {
         tf::block("statement")
             .attr("sid", lit(&self.sid))

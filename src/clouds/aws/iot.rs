@@ -184,6 +184,7 @@ pub(super) fn registry_resources(
         }
         other => other,
     };
+    registry_intent(cx, devices);
     let f = cx.tf(
         "registry.tf",
         "Pre-registered things from registry/devices.json, with one for_each (no block per device).",
@@ -224,6 +225,88 @@ pub(super) fn registry_resources(
                 .attr("thing_group_name", r("each.value.group"))
                 .when(!deps.is_empty(), |b| b.attr("depends_on", tf::list(deps)))
                 .build(),
+        );
+    }
+}
+
+/// Registries larger than this are planned by the shipped tests through a sample (the first
+/// and the last device): each instance costs a plan tens of milliseconds and megabytes, so
+/// a shard of 1,000 devices would take minutes per run.
+const REGISTRY_PLAN_SAMPLE_ABOVE: usize = 50;
+
+/// The registry as the tests see it: its size (from the data file the `for_each` reads),
+/// and each device's thing, type, attributes and groups (every device, or a sample).
+fn registry_intent(cx: &mut Ctx, devices: &[crate::model::Device]) {
+    use crate::plan::intent::{eq, length};
+    cx.intent.assert(
+        "fleet.registry",
+        format!("{} pre-registered things", devices.len()),
+        eq(length(r("local.registry")), tf::num(devices.len() as u64)),
+    );
+    let sample: Vec<&crate::model::Device> = if devices.len() > REGISTRY_PLAN_SAMPLE_ABOVE {
+        devices.first().into_iter().chain(devices.last()).collect()
+    } else {
+        devices.iter().collect()
+    };
+    let thing = |id: &str, attr: &str| tf::r_index("aws_iot_thing.registry", lit(id), &[attr]);
+    let mut targets = Vec::new();
+    for d in &sample {
+        let mut checks = vec![(thing(&d.id, "name"), lit(&d.id))];
+        if let Some(ty) = &d.device_type {
+            checks.push((thing(&d.id, "thing_type_name"), lit(ty)));
+        }
+        if !d.attributes.is_empty() {
+            checks.push((
+                thing(&d.id, "attributes"),
+                tf::call(
+                    "tomap",
+                    [tf::obj(
+                        d.attributes.iter().map(|(k, v)| (k.as_str(), lit(v))),
+                    )],
+                ),
+            ));
+        }
+        for g in &d.groups {
+            let key = format!("{}/{g}", d.id);
+            checks.push((
+                tf::r_index(
+                    "aws_iot_thing_group_membership.registry",
+                    lit(&key),
+                    &["thing_group_name"],
+                ),
+                lit(g),
+            ));
+            targets.push(tf::r_index(
+                "aws_iot_thing_group_membership.registry",
+                lit(&key),
+                &[],
+            ));
+        }
+        targets.push(tf::r_index("aws_iot_thing.registry", lit(&d.id), &[]));
+        cx.intent.assert(
+            "fleet.registry",
+            format!(
+                "thing `{}`{}{}",
+                d.id,
+                d.device_type
+                    .as_ref()
+                    .map_or(String::new(), |t| format!(" of type `{t}`")),
+                if d.groups.is_empty() {
+                    String::new()
+                } else {
+                    format!(" in {}", d.groups.join(", "))
+                }
+            ),
+            super::intent::eq_all(checks),
+        );
+    }
+    if devices.len() > REGISTRY_PLAN_SAMPLE_ABOVE {
+        cx.intent.plan_only(
+            targets,
+            &format!(
+                "{} devices: the runs plan the first and the last; planning every one would take minutes.",
+                devices.len()
+            ),
         );
     }
 }
@@ -285,66 +368,122 @@ fn device_policy(cx: &mut Ctx) {
             t(rest),
         ])
     };
-    let mut stmts = vec![
-        Stmt::allow(
-            "ConnectAsOwnThingOnly",
-            &["iot:Connect"],
-            vec![tpl([
-                rf("local.iot_arn"),
-                t(":client/"),
-                rf("local.thing_name"),
-            ])],
-        )
-        .cond("Bool", "iot:Connection.Thing.IsAttached", vec![lit("true")]),
-        Stmt::allow_each(
-            "PublishOwnTopics",
-            &["iot:Publish"],
-            topic_arns("local.device_publish_topics", "topic"),
+    // Each statement with the spec key it serves and its resources as the plan must show
+    // them, policy variables and all (`None`: computed at apply).
+    let arn = super::intent::iot_arn(cx);
+    let thing = "${iot:Connection.Thing.ThingName}";
+    let own_arn = |kind: &str, rest: &str| vec![format!("{arn}:{kind}/$aws/things/{thing}{rest}")];
+    let arns = |kind: &str, topics: &[String]| -> Vec<String> {
+        topics.iter().map(|p| format!("{arn}:{kind}/{p}")).collect()
+    };
+    let mut stmts: Vec<(&str, Stmt, Option<Vec<String>>)> = vec![
+        (
+            "authorization.device",
+            Stmt::allow(
+                "ConnectAsOwnThingOnly",
+                &["iot:Connect"],
+                vec![tpl([
+                    rf("local.iot_arn"),
+                    t(":client/"),
+                    rf("local.thing_name"),
+                ])],
+            )
+            .cond("Bool", "iot:Connection.Thing.IsAttached", vec![lit("true")]),
+            Some(vec![format!("{arn}:client/{thing}")]),
+        ),
+        (
+            "authorization.device.publish",
+            Stmt::allow_each(
+                "PublishOwnTopics",
+                &["iot:Publish"],
+                topic_arns("local.device_publish_topics", "topic"),
+            ),
+            Some(arns("topic", &publish)),
         ),
     ];
     if !subscribe.is_empty() {
-        stmts.push(Stmt::allow_each(
-            "SubscribeOwnTopics",
-            &["iot:Subscribe"],
-            topic_arns("local.device_subscribe_filters", "topicfilter"),
+        stmts.push((
+            "authorization.device.subscribe",
+            Stmt::allow_each(
+                "SubscribeOwnTopics",
+                &["iot:Subscribe"],
+                topic_arns("local.device_subscribe_filters", "topicfilter"),
+            ),
+            Some(arns("topicfilter", &subscribe)),
         ));
-        stmts.push(Stmt::allow_each(
-            "ReceiveOwnTopics",
-            &["iot:Receive"],
-            topic_arns("local.device_subscribe_filters", "topic"),
+        stmts.push((
+            "authorization.device.subscribe",
+            Stmt::allow_each(
+                "ReceiveOwnTopics",
+                &["iot:Receive"],
+                topic_arns("local.device_subscribe_filters", "topic"),
+            ),
+            Some(arns("topic", &subscribe)),
         ));
     }
     if flags.shadow {
-        stmts.push(Stmt::allow(
-            "OwnShadow",
-            &["iot:Publish", "iot:Receive"],
-            vec![own("topic", "/shadow/*")],
+        stmts.push((
+            "messaging.state",
+            Stmt::allow(
+                "OwnShadow",
+                &["iot:Publish", "iot:Receive"],
+                vec![own("topic", "/shadow/*")],
+            ),
+            Some(own_arn("topic", "/shadow/*")),
         ));
-        stmts.push(Stmt::allow(
-            "OwnShadowSubscribe",
-            &["iot:Subscribe"],
-            vec![own("topicfilter", "/shadow/*")],
+        stmts.push((
+            "messaging.state",
+            Stmt::allow(
+                "OwnShadowSubscribe",
+                &["iot:Subscribe"],
+                vec![own("topicfilter", "/shadow/*")],
+            ),
+            Some(own_arn("topicfilter", "/shadow/*")),
         ));
     }
     if flags.ota {
-        stmts.push(Stmt::allow(
-            "OwnJobs",
-            &["iot:Publish", "iot:Receive"],
-            vec![own("topic", "/jobs/*")],
+        stmts.push((
+            "pipeline.ota",
+            Stmt::allow(
+                "OwnJobs",
+                &["iot:Publish", "iot:Receive"],
+                vec![own("topic", "/jobs/*")],
+            ),
+            Some(own_arn("topic", "/jobs/*")),
         ));
-        stmts.push(Stmt::allow(
-            "OwnJobsSubscribe",
-            &["iot:Subscribe"],
-            vec![own("topicfilter", "/jobs/*")],
+        stmts.push((
+            "pipeline.ota",
+            Stmt::allow(
+                "OwnJobsSubscribe",
+                &["iot:Subscribe"],
+                vec![own("topicfilter", "/jobs/*")],
+            ),
+            Some(own_arn("topicfilter", "/jobs/*")),
         ));
     }
     if flags.role_alias {
-        stmts.push(Stmt::allow(
-            "CloudCredentials",
-            &["iot:AssumeRoleWithCertificate"],
-            vec![r("aws_iot_role_alias.devices.arn")],
+        stmts.push((
+            "authorization.cloud_credentials",
+            Stmt::allow(
+                "CloudCredentials",
+                &["iot:AssumeRoleWithCertificate"],
+                vec![r("aws_iot_role_alias.devices.arn")],
+            ),
+            None,
         ));
     }
+    cx.intent.assert(
+        "authorization",
+        format!("a device policy of exactly {} statements", stmts.len()),
+        crate::plan::intent::eq(
+            crate::plan::intent::length(r("data.aws_iam_policy_document.device_policy.statement")),
+            tf::num(stmts.len() as u64),
+        ),
+    );
+    for (key, stmt, resources) in &stmts {
+        super::intent::statement(cx, key, "device_policy", stmt, resources.as_deref());
+    }
+    let stmts: Vec<Stmt> = stmts.into_iter().map(|(_, s, _)| s).collect();
     let policy_name = format!("{}-device", cx.prefix());
     cx.fact("device_policy", &policy_name);
     cx.fact("publish_topics", &publish);
@@ -398,6 +537,7 @@ fn logging(cx: &mut Ctx) {
         rf("local.account_id"),
         t(":log-group:AWSIoTLogsV2:*"),
     ]);
+    super::intent::log_retention(cx, "iot", days);
     let f = cx.tf(FILE, PURPOSE);
     f.comment("AWS IoT logs to the account-wide AWSIoTLogsV2 group. Account-wide settings are managed only when");
     f.comment("var.manage_account_iot_settings is true (import an existing group: terraform import 'aws_cloudwatch_log_group.iot[0]' AWSIoTLogsV2).");

@@ -27,6 +27,7 @@ mod fleet;
 mod functions;
 mod hcl;
 mod iam;
+mod intent;
 mod iot;
 mod kms;
 pub mod lifecycle;
@@ -45,7 +46,7 @@ pub mod words;
 
 use std::collections::BTreeMap;
 
-use ::hcl::{Block, Expression};
+use ::hcl::Expression;
 use serde::Serialize;
 
 use self::hcl::BlockExt;
@@ -216,6 +217,8 @@ pub(super) struct Ctx<'a> {
     purposes: BTreeMap<String, String>,
     /// Terraform labels and names of the generated Lambda functions, for alarms.
     pub lambdas: Vec<(String, String)>,
+    /// What the shipped tests assert, recorded where each resource is emitted.
+    pub intent: crate::plan::intent::Intent,
 }
 
 impl<'a> Ctx<'a> {
@@ -233,6 +236,7 @@ impl<'a> Ctx<'a> {
             facts: serde_json::Map::new(),
             purposes: BTreeMap::new(),
             lambdas: Vec::new(),
+            intent: crate::plan::intent::Intent::default(),
         }
     }
 
@@ -251,8 +255,11 @@ impl<'a> Ctx<'a> {
         ty: &str,
         description: &str,
         default: Option<Expression>,
-        validations: Vec<Block>,
+        validations: Vec<tf::Validation>,
     ) {
+        for v in &validations {
+            self.intent.rejects(name, v.rejects.clone());
+        }
         self.var_docs.push(VarDoc {
             name: name.to_owned(),
             description: description.to_owned(),
@@ -271,7 +278,7 @@ impl<'a> Ctx<'a> {
                 .when(default.is_some(), |b| {
                     b.attr("default", default.unwrap_or(tf::null()))
                 })
-                .each(validations, BlockExt::child)
+                .each(validations, |b, v| b.child(v.block()))
                 .build(),
         );
     }
@@ -321,6 +328,7 @@ impl<'a> Ctx<'a> {
     }
 
     fn finish(mut self, design: &Design) -> Result<Module, PlanError> {
+        self.write_tests();
         self.module.parity.clone_from(&design.parity);
         let readme = self.readme(design)?;
         self.module.text("README.md", readme);
@@ -438,6 +446,7 @@ fn core(cx: &mut Ctx, main: bool) {
                 )],
             ),
             "The region must look like us-east-1.",
+            lit("Frankfurt"),
         )],
     );
     cx.var(

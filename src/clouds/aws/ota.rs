@@ -68,6 +68,7 @@ pub(super) fn plan(cx: &mut Ctx) -> Result<(), PlanError> {
                 )],
             ),
             "Give the ARN of an ACM certificate.",
+            lit("arn:aws:iam::123456789012:role/not-a-certificate"),
         )],
     );
     let signer_name = format!("{}_firmware", cx.prefix_underscored());

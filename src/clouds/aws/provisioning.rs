@@ -87,7 +87,7 @@ pub(super) fn spec_dir(cx: &mut Ctx) {
     );
 }
 
-pub(super) fn pem_validation(var: &str, optional: bool) -> hcl::Block {
+pub(super) fn pem_validation(var: &str, optional: bool) -> tf::Validation {
     let v = r(&format!("var.{var}"));
     // Terraform's `||` does not short-circuit, so a null path is checked through coalesce.
     let path = if optional {
@@ -98,6 +98,7 @@ pub(super) fn pem_validation(var: &str, optional: bool) -> hcl::Block {
     tf::validation(
         tf::call("endswith", [path, lit(".pem")]),
         "Give the path of a PEM file (ending in .pem).",
+        lit("certs/certificate.der"),
     )
 }
 
@@ -179,7 +180,42 @@ fn ca(cx: &mut Ctx) -> Result<(), PlanError> {
         locals = locals
             .note("SNI_ONLY mode needs no verification certificate; devices must send SNI (every current AWS IoT SDK does).")
             .attr("register_ca", tf::boolean(true));
+        // The CA is read while planning: the tests plan with a stand-in certificate.
+        cx.intent.fixture_ca("ca_certificate_file", None);
     }
+    cx.intent.assert(
+        "clouds.aws.provisioning",
+        format!(
+            "the fleet CA registered in {} mode{}",
+            if verified { "DEFAULT" } else { "SNI_ONLY" },
+            if matches!(
+                method,
+                AwsProvisioningMethod::Jitp | AwsProvisioningMethod::Jitr
+            ) {
+                " with auto-registration"
+            } else {
+                ", without auto-registration"
+            }
+        ),
+        crate::plan::intent::all_in(
+            "ca",
+            r("aws_iot_ca_certificate.fleet"),
+            super::intent::eq_all([
+                (
+                    r("ca.certificate_mode"),
+                    lit(if verified { "DEFAULT" } else { "SNI_ONLY" }),
+                ),
+                (
+                    r("ca.allow_auto_registration"),
+                    tf::boolean(matches!(
+                        method,
+                        AwsProvisioningMethod::Jitp | AwsProvisioningMethod::Jitr
+                    )),
+                ),
+                (r("ca.active"), tf::boolean(true)),
+            ]),
+        ),
+    );
     let f = cx.tf(FILE, PURPOSE);
     f.push(locals.build());
     if verified {
@@ -241,12 +277,19 @@ fn ca(cx: &mut Ctx) -> Result<(), PlanError> {
         ),
     );
     if cx.aws.provisioning.method == AwsProvisioningMethod::Manual {
+        // hashicorp/aws marks `ca_certificate_pem` sensitive, and Terraform refuses to plan
+        // an output of a sensitive value that is not marked. The CA certificate is public
+        // (the key never leaves the machine that signs), and registry shards read it through
+        // remote state into a `for_each` condition, which a sensitive value cannot drive.
         cx.out(
             "ca_certificate_pem",
-            "PEM of the registered fleet CA (null until it is registered); registry shard stacks register device certificates under it.",
+            "PEM of the registered fleet CA (null until it is registered); registry shard stacks register device certificates under it. A public certificate, so not marked sensitive.",
             tf::call(
-                "one",
-                [super::hcl::splat("aws_iot_ca_certificate.fleet", "ca_certificate_pem")],
+                "nonsensitive",
+                [tf::call(
+                    "one",
+                    [super::hcl::splat("aws_iot_ca_certificate.fleet", "ca_certificate_pem")],
+                )],
             ),
         );
     }

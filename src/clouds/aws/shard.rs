@@ -64,6 +64,20 @@ pub fn plan_registry_shard(
         "Things this shard registers.",
         tf::call("length", [r("aws_iot_thing.registry")]),
     );
+    // The main stack's outputs, as they are before its CA is registered.
+    cx.intent.override_data(
+        r("data.terraform_remote_state.fleet"),
+        tf::obj([(
+            "outputs",
+            tf::obj([
+                ("ca_certificate_pem", tf::null()),
+                (
+                    "device_policy_name",
+                    lit(format!("{}-device", model.stack.prefix)),
+                ),
+            ]),
+        )]),
+    );
     let mut module = cx.finish_shard(shard)?;
     module.name = Some(shard_dir(shard.number));
     Ok(module)
@@ -77,6 +91,7 @@ pub fn shard_dir(number: usize) -> String {
 impl Ctx<'_> {
     /// Like `finish`, with the shard's own README.
     fn finish_shard(mut self, shard: Shard) -> Result<Module, PlanError> {
+        self.write_tests();
         let readme = blueprint::render(
             "aws/README-shard.md.j2",
             serde_json::json!({

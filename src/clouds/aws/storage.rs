@@ -14,7 +14,9 @@ use hcl::{Block, Expression};
 use super::Ctx;
 use super::hcl::{BlockExt, named_global, rf, t, tpl, under};
 use super::iam::{self, Stmt};
+use super::intent::eq_all;
 use crate::model::StorageTier;
+use crate::plan::intent::{any_in, eq, length, spec_word};
 use crate::plan::tf::{self, lit, r};
 
 const FILE: &str = "storage.tf";
@@ -135,6 +137,65 @@ pub(super) fn bucket(cx: &mut Ctx, b: Bucket) {
             .attr("eventbridge", tf::boolean(true))
             .build(),
     );
+    let key = if label == "archive" {
+        "storage.archive".to_owned()
+    } else {
+        format!("fleetform's baseline for the {label} bucket")
+    };
+    let block = |attr: &str| r(&format!("aws_s3_bucket_public_access_block.{label}.{attr}"));
+    cx.intent.assert(
+        &key,
+        "no public access (all four public access block switches on)",
+        eq_all(
+            [
+                "block_public_acls",
+                "block_public_policy",
+                "ignore_public_acls",
+                "restrict_public_buckets",
+            ]
+            .map(|a| (block(a), tf::boolean(true))),
+        ),
+    );
+    let (algorithm, encryption_key) = if b.cmk.is_ok() {
+        ("aws:kms", "customer_managed: SSE-KMS with the stack's key")
+    } else {
+        ("AES256", "platform_managed: SSE-S3")
+    };
+    cx.intent.assert(
+        &if label == "archive" {
+            "storage.archive.encryption".to_owned()
+        } else {
+            key.clone()
+        },
+        encryption_key,
+        any_in(
+            "rule",
+            r(&format!(
+                "aws_s3_bucket_server_side_encryption_configuration.{label}.rule"
+            )),
+            eq(
+                r("rule.apply_server_side_encryption_by_default.0.sse_algorithm"),
+                lit(algorithm),
+            ),
+        ),
+    );
+    if b.versioning.is_ok() {
+        cx.intent.assert(
+            &if label == "archive" {
+                "storage.archive.versioning".to_owned()
+            } else {
+                key.clone()
+            },
+            "versioning on",
+            eq(
+                r(&format!(
+                    "aws_s3_bucket_versioning.{label}.versioning_configuration.0.status"
+                )),
+                lit("Enabled"),
+            ),
+        );
+    }
+    let f = cx.tf(b.file, b.purpose);
     let mut rules = b.lifecycle;
     rules.push(
         tf::block("rule")
@@ -215,7 +276,7 @@ fn minimum_days(class: &str) -> u32 {
     }
 }
 
-fn archive_rules(cx: &Ctx) -> Vec<Block> {
+fn archive_rules(cx: &mut Ctx) -> Vec<Block> {
     let Some(a) = &cx.m.archive else {
         return Vec::new();
     };
@@ -273,14 +334,99 @@ fn archive_rules(cx: &Ctx) -> Vec<Block> {
             })
             .build()
     };
-    if a.prefixes.is_empty() {
-        vec![rule("archive-tiers".to_owned(), None)]
+    let ids: Vec<(String, Option<&str>)> = if a.prefixes.is_empty() {
+        vec![("archive-tiers".to_owned(), None)]
     } else {
         a.prefixes
             .iter()
             .enumerate()
-            .map(|(i, p)| rule(format!("archive-tiers-{}", i + 1), Some(p)))
+            .map(|(i, p)| (format!("archive-tiers-{}", i + 1), Some(p.as_str())))
             .collect()
+    };
+    for (id, _) in &ids {
+        lifecycle_intent(cx, a, id);
+    }
+    ids.into_iter().map(|(id, p)| rule(id, p)).collect()
+}
+
+/// The archive lifecycle rule `id`, asserted entry by entry against the spec.
+fn lifecycle_intent(cx: &mut Ctx, a: &crate::model::Archive, id: &str) {
+    let rule = || {
+        crate::plan::intent::the_one(
+            "rule",
+            r("aws_s3_bucket_lifecycle_configuration.archive.rule"),
+            eq(r("rule.id"), lit(id)),
+        )
+    };
+    let of_rule = |attr: &str| -> Expression {
+        ::hcl::Traversal::builder(rule())
+            .attr(tf::ident(attr))
+            .build()
+            .into()
+    };
+    let mut classes = 0;
+    for (i, tier) in a.lifecycle.iter().enumerate() {
+        let Some(class) = storage_class(tier.tier) else {
+            continue;
+        };
+        classes += 1;
+        cx.intent.assert(
+            &format!("storage.archive.lifecycle[{i}].after_days"),
+            format!(
+                "archived objects to move to `{}` (S3 {class}) after {} days (rule {id})",
+                spec_word(tier.tier),
+                tier.after_days
+            ),
+            any_in(
+                "move",
+                of_rule("transition"),
+                eq_all([
+                    (r("move.days"), tf::num(tier.after_days)),
+                    (r("move.storage_class"), lit(class)),
+                ]),
+            ),
+        );
+    }
+    cx.intent.assert(
+        "storage.archive.lifecycle",
+        format!("{classes} storage-class transition(s) (rule {id})"),
+        eq(length(of_rule("transition")), tf::num(classes)),
+    );
+    match a.expire_after_days {
+        Some(days) => cx.intent.assert(
+            "storage.archive.expire_after_days",
+            format!("archived objects to be deleted after {days} days (rule {id})"),
+            eq(
+                ::hcl::Traversal::builder(of_rule("expiration"))
+                    .index(tf::num(0))
+                    .attr(tf::ident("days"))
+                    .build()
+                    .into(),
+                tf::num(days),
+            ),
+        ),
+        None => cx.intent.assert(
+            "storage.archive.expire_after_days",
+            format!("archived objects never to expire (rule {id})"),
+            eq(length(of_rule("expiration")), tf::num(0)),
+        ),
+    }
+    if a.versioning {
+        cx.intent.assert(
+            "storage.archive.noncurrent_versions_expire_after_days",
+            format!(
+                "old object versions to be deleted after {} days (rule {id})",
+                a.noncurrent_versions_expire_after_days
+            ),
+            eq(
+                ::hcl::Traversal::builder(of_rule("noncurrent_version_expiration"))
+                    .index(tf::num(0))
+                    .attr(tf::ident("noncurrent_days"))
+                    .build()
+                    .into(),
+                tf::num(a.noncurrent_versions_expire_after_days),
+            ),
+        );
     }
 }
 

@@ -64,7 +64,6 @@ pub(super) const CATALOG: &[Billing] = &[
     free("azurerm_iothub_endpoint_eventhub", HUB_PART),
     free("azurerm_iothub_endpoint_storage_container", HUB_PART),
     free("azurerm_iothub_enrichment", HUB_PART),
-    free("azurerm_iothub_fallback_route", HUB_PART),
     free("azurerm_iothub_route", HUB_PART),
     free("azurerm_iothub_shared_access_policy", HUB_PART),
     not_estimated(

@@ -27,6 +27,7 @@ mod eventhubs;
 mod functions;
 mod hub;
 pub mod lifecycle;
+mod intent;
 mod monitoring;
 mod ota;
 mod outputs;
@@ -129,18 +130,20 @@ impl CloudPlanner for AzurePlanner {
         let d = Design::new(model, az);
         let design = d.design();
         let variables = vars::variables(&d);
+        // What the shipped tests assert, recorded by each file as it emits the resource.
+        let mut t = intent::collector(&variables);
         module.hcl("versions.tf", versions());
         module.hcl("providers.tf", providers());
         module.hcl("variables.tf", vars::file(&variables));
         module.hcl("main.tf", main(&d));
-        module.hcl("iothub.tf", hub::file(&d));
-        module.hcl("routing.tf", routing::file(&d));
+        module.hcl("iothub.tf", hub::file(&d, &mut t));
+        module.hcl("routing.tf", routing::file(&d, &mut t));
         if d.az.dps.is_some() {
-            module.hcl("dps.tf", dps::file(&d));
+            module.hcl("dps.tf", dps::file(&d, &mut t));
         }
-        module.hcl("eventhubs.tf", eventhubs::file(&d));
+        module.hcl("eventhubs.tf", eventhubs::file(&d, &mut t));
         if d.archive.is_some() {
-            module.hcl("storage.tf", storage::file(&d));
+            module.hcl("storage.tf", storage::file(&d, &mut t));
         }
         if d.functions() {
             module.hcl("functions.tf", functions::file(&d));
@@ -165,12 +168,13 @@ impl CloudPlanner for AzurePlanner {
             module.hcl("analytics.tf", analytics::file(&d));
             module.text("analytics/schema.kql", analytics::schema());
         }
-        module.hcl("monitoring.tf", monitoring::file(&d));
+        module.hcl("monitoring.tf", monitoring::file(&d, &mut t));
         let outputs = outputs::outputs(&d);
         module.hcl("outputs.tf", outputs::file(&outputs));
         if let Some(script) = dps::enrollment_script(&d)? {
             module.text("scripts/create-enrollment-groups.sh", script);
         }
+        intent::write_tests(&mut module, &t, &az.resource_group, &az.location);
         module.parity.clone_from(&design.parity);
         let readme = readme::readme_context(&d, &design, &module, &variables, &outputs);
         module.text(
@@ -341,6 +345,22 @@ pub(crate) enum Endpoint {
 }
 
 impl Endpoint {
+    /// What a hub route to this endpoint adds to the spec route's name when the spec route
+    /// has several endpoints (`telemetry.stream`). Spec route and alert names have no `.`,
+    /// so these names never meet theirs.
+    pub fn route_suffix(self) -> &'static str {
+        self.name()
+    }
+
+    /// The endpoint's name on the hub.
+    pub fn name(self) -> &'static str {
+        match self {
+            Endpoint::Stream => "stream",
+            Endpoint::Archive => "archive",
+            Endpoint::State => "state",
+        }
+    }
+
     /// `endpoint_names` entry for a route on the current hub (`each.key`).
     pub fn name_ref(self) -> Expression {
         let resource = match self {

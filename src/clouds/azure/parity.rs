@@ -96,8 +96,8 @@ pub(super) fn rows(d: &Design) -> Vec<ParityRow> {
     map(
         "routes",
         mapped(format!(
-            "{} IoT Hub route(s) per hub (separate azurerm_iothub_route resources) with routing-query conditions",
-            m.routes.len()
+            "{} IoT Hub route(s) per hub (separate azurerm_iothub_route resources, one per endpoint) with routing-query conditions",
+            m.routes.iter().map(|r| d.endpoints_for(r).len()).sum::<usize>()
         )),
     );
     map(
