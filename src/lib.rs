@@ -19,6 +19,7 @@ pub mod explain;
 pub mod infradiff;
 pub mod model;
 pub mod plan;
+pub mod safe_fs;
 pub mod spec;
 pub mod validate;
 

@@ -551,7 +551,7 @@ fn init(
         (layout::CHAIN, FileKind::Chain),
     ]
     .map(|(name, kind)| (a.out.join(name), kind));
-    preflight(&targets, a.output.force)?;
+    preflight(&a.out, &targets, a.output.force)?;
 
     // generate_ca's warnings are profile.validate()'s, already collected above.
     let (bundle, _) = generate_ca(&profile, now, passphrase.as_ref())?;
@@ -563,7 +563,7 @@ fn init(
         (signing, bundle.signing.key_pem.as_str().as_bytes()),
         (None, bundle.chain_pem.as_bytes()),
     ];
-    let mut plan = WritePlan::new();
+    let mut plan = WritePlan::new(&a.out);
     for ((path, kind), (owner, bytes)) in targets.iter().zip(contents) {
         plan.add(path, *kind, owner, bytes);
     }
@@ -593,13 +593,16 @@ fn verify(
         Cloud::Aws => "aws",
         Cloud::Azure => "azure",
     };
-    let target = out_dir
-        .unwrap_or(ca_dir)
-        .join(format!("{prefix}-verification-{name}.pem"));
-    preflight(&[(target.clone(), FileKind::Certificate)], output.force)?;
+    let dir = out_dir.unwrap_or(ca_dir);
+    let target = dir.join(format!("{prefix}-verification-{name}.pem"));
+    preflight(
+        dir,
+        &[(target.clone(), FileKind::Certificate)],
+        output.force,
+    )?;
     let issuer = load_ca(ca_dir, name.as_str(), passphrase.as_ref(), now)?;
     let pem = verification_certificate(&issuer, &code, now)?;
-    let mut plan = WritePlan::new();
+    let mut plan = WritePlan::new(dir);
     plan.add(&target, FileKind::Certificate, Some(name.as_str()), pem);
     let written = write_plan(&plan, output.force)?;
     let (ca_cert, _) = ca_paths(ca_dir, name.as_str());
@@ -695,7 +698,7 @@ fn device(
     // 2. Generate in memory (CSR ids are only known after parsing, so CSRs are signed first).
     let bundles: Vec<DeviceBundle> = if csrs.is_empty() {
         let targets = device_targets(&a.out, &ids);
-        preflight(&targets, a.output.force)?;
+        preflight(&a.out, &targets, a.output.force)?;
         let bar = progress_bar(show_progress && ids.len() > 1, ids.len());
         let bundles = issue_devices(&issuer, &ids, &profile, now, key_pass.as_ref(), &|| {
             bar.inc(1);
@@ -729,7 +732,7 @@ fn device(
     warnings.extend(remarks);
 
     // 3. Write all or nothing.
-    let mut plan = WritePlan::new();
+    let mut plan = WritePlan::new(&a.out);
     for b in &bundles {
         plan.add_device(&a.out, b);
     }
@@ -816,10 +819,10 @@ fn claim(
         (dir.join("claim.key"), FileKind::PrivateKey),
         (dir.join("chain.pem"), FileKind::Chain),
     ];
-    preflight(&targets, a.output.force)?;
+    preflight(&a.out, &targets, a.output.force)?;
     let issuer = load_ca(&a.ca.ca_dir, ca_name.as_str(), ca_pass.as_ref(), now)?;
     let bundle = issue_claim(&issuer, &name, &profile, now, key_pass.as_ref())?;
-    let mut plan = WritePlan::new();
+    let mut plan = WritePlan::new(&a.out);
     let owner = Some(name.as_str());
     plan.add(
         &targets[0].0,
@@ -893,7 +896,7 @@ fn rotate(
         (chain_path.clone(), FileKind::Chain),
         (notes_path.clone(), FileKind::Instructions),
     ];
-    preflight(&targets, a.output.force)?;
+    preflight(dir, &targets, a.output.force)?;
 
     let root = load_ca(dir, root_name.as_str(), passphrase.as_ref(), now)?;
     let mut warnings = Vec::new();
@@ -936,7 +939,7 @@ fn rotate(
         old_name: current_name.as_str(),
         old_not_after,
     });
-    let mut plan = WritePlan::new();
+    let mut plan = WritePlan::new(dir);
     let owner = Some(new_name.as_str());
     plan.add(&cert_path, FileKind::Certificate, owner, &material.cert_pem);
     plan.add(

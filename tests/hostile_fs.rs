@@ -1,0 +1,200 @@
+//! Hostile folders: what a pull request can plant where fleetform reads and writes.
+//!
+//! In CI on a fork's pull request, the output folder, the certificate folders, the spec and
+//! its registry are all files of the pull request. Each test plants a symlink (or a folder)
+//! where fleetform would look and checks that nothing outside the folder is written, moved,
+//! deleted or printed:
+//!
+//! - `build` stages into a folder with an unpredictable name, never writes through a link on
+//!   the way to `--out` or inside it, and never deletes what it did not write;
+//! - `certs` never writes a key through a symlinked `--out` or a link inside it.
+#![cfg(unix)]
+
+mod common;
+
+use std::os::unix::fs::symlink;
+use std::path::Path;
+use std::process::{Command, Output};
+
+use insta_cmd::get_cargo_bin;
+
+const MINIMAL: &str = include_str!("../examples/minimal/fleet.yaml");
+
+/// What an attacker wants printed in a public log: the contents of a file outside.
+const SECRET: &str = "TOP-SECRET-0xC0FFEE";
+
+fn fleetform(dir: &Path, args: &[&str]) -> Output {
+    Command::new(get_cargo_bin("fleetform"))
+        .args(args)
+        .current_dir(dir)
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap()
+}
+
+fn text(out: &Output) -> String {
+    format!(
+        "exit {:?}\nstdout:\n{}\nstderr:\n{}",
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+/// Every path under `dir`, relative, sorted (links are listed, not followed).
+fn listing(dir: &Path) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            out.push(p.strip_prefix(dir).unwrap().display().to_string());
+            if std::fs::symlink_metadata(&p).unwrap().is_dir() {
+                stack.push(p);
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// A folder outside the project holding one secret file.
+fn outside() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("secret.txt"), SECRET).unwrap();
+    dir
+}
+
+fn project() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("fleet.yaml"), MINIMAL).unwrap();
+    dir
+}
+
+// ---------------------------------------------------------------------------------------------
+// build
+
+fn rendered(owner: &str) -> fleetform::emit::Rendered {
+    let spec = MINIMAL.replace("owner: platform-team", &format!("owner: {owner}"));
+    common::build_text("fleet.yaml", &spec, Path::new("."))
+}
+
+/// The staging folder used to be `.fleetform-staging-<pid>`: a link planted under that name
+/// received the staged files (and the backups of replaced ones) outside `--out`.
+#[test]
+fn build_does_not_stage_through_a_planted_link() {
+    let dir = tempfile::tempdir().unwrap();
+    let away = tempfile::tempdir().unwrap();
+    let out = dir.path().join("terraform");
+    fleetform::cli::output::write(&out, &rendered("a"), false).unwrap();
+    let planted = out.join(format!(".fleetform-staging-{}", std::process::id()));
+    symlink(away.path(), &planted).unwrap();
+    fleetform::cli::output::write(&out, &rendered("b"), false).unwrap();
+    assert!(
+        listing(away.path()).is_empty(),
+        "written outside --out: {:?}",
+        listing(away.path())
+    );
+    assert!(
+        std::fs::symlink_metadata(&planted).is_ok(),
+        "not ours to delete"
+    );
+}
+
+/// ... and a folder planted under that name was deleted with everything in it.
+#[test]
+fn build_never_deletes_a_folder_it_did_not_write() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("terraform");
+    fleetform::cli::output::write(&out, &rendered("a"), false).unwrap();
+    let planted = out.join(format!(".fleetform-staging-{}", std::process::id()));
+    std::fs::create_dir(&planted).unwrap();
+    std::fs::write(planted.join("keep.txt"), "mine").unwrap();
+    fleetform::cli::output::write(&out, &rendered("b"), false).unwrap();
+    assert_eq!(
+        std::fs::read_to_string(planted.join("keep.txt")).unwrap(),
+        "mine"
+    );
+    let staging: Vec<String> = listing(&out)
+        .into_iter()
+        .filter(|p| {
+            p.starts_with(".fleetform-staging")
+                && !p.starts_with(&planted.file_name().unwrap().to_string_lossy().into_owned())
+        })
+        .collect();
+    assert!(staging.is_empty(), "staging left behind: {staging:?}");
+}
+
+#[test]
+fn build_refuses_a_link_on_the_way_to_out() {
+    let dir = project();
+    let away = outside();
+    symlink(away.path(), dir.path().join("generated")).unwrap();
+    let out = fleetform(
+        dir.path(),
+        &["build", "fleet.yaml", "--out", "generated/terraform"],
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(
+        text(&out).contains("`generated` is a symlink"),
+        "{}",
+        text(&out)
+    );
+    assert_eq!(listing(away.path()), ["secret.txt"]);
+}
+
+#[test]
+fn build_refuses_a_symlinked_out() {
+    let dir = project();
+    let away = outside();
+    symlink(away.path(), dir.path().join("terraform")).unwrap();
+    let out = fleetform(dir.path(), &["build", "fleet.yaml", "--out", "terraform"]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(
+        text(&out).contains("`terraform` is a symlink"),
+        "{}",
+        text(&out)
+    );
+    assert_eq!(listing(away.path()), ["secret.txt"]);
+}
+
+// ---------------------------------------------------------------------------------------------
+// certs
+
+#[test]
+fn certs_init_refuses_a_symlinked_out() {
+    let dir = project();
+    let away = outside();
+    symlink(away.path(), dir.path().join("certs")).unwrap();
+    let out = fleetform(dir.path(), &["certs", "init", "--out", "certs"]);
+    assert_ne!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(text(&out).contains("is a symlink"), "{}", text(&out));
+    assert_eq!(listing(away.path()), ["secret.txt"], "no key lands outside");
+}
+
+#[test]
+fn certs_refuse_a_link_above_out_inside_the_working_folder() {
+    let dir = project();
+    let away = outside();
+    symlink(away.path(), dir.path().join("keys")).unwrap();
+    let out = fleetform(dir.path(), &["certs", "init", "--out", "keys/ca"]);
+    assert_ne!(out.status.code(), Some(0), "{}", text(&out));
+    assert_eq!(listing(away.path()), ["secret.txt"], "no key lands outside");
+}
+
+#[test]
+fn certs_device_refuses_a_link_inside_out() {
+    let dir = project();
+    let away = outside();
+    let ok = fleetform(dir.path(), &["certs", "init", "--out", "certs"]);
+    assert_eq!(ok.status.code(), Some(0), "{}", text(&ok));
+    std::fs::create_dir(dir.path().join("devices")).unwrap();
+    symlink(away.path(), dir.path().join("devices/sensor-1")).unwrap();
+    let out = fleetform(
+        dir.path(),
+        &["certs", "device", "--id", "sensor-1", "--out", "devices"],
+    );
+    assert_ne!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(text(&out).contains("is a symlink"), "{}", text(&out));
+    assert_eq!(listing(away.path()), ["secret.txt"], "no key lands outside");
+}
