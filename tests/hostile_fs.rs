@@ -7,7 +7,9 @@
 //!
 //! - `build` stages into a folder with an unpredictable name, never writes through a link on
 //!   the way to `--out` or inside it, and never deletes what it did not write;
-//! - `certs` never writes a key through a symlinked `--out` or a link inside it.
+//! - `certs` never writes a key through a symlinked `--out` or a link inside it;
+//! - `check` reports a link as a difference instead of printing what it points to;
+//! - `validate`, `check` and `diff` do not read a spec or registry through a link.
 #![cfg(unix)]
 
 mod common;
@@ -197,4 +199,101 @@ fn certs_device_refuses_a_link_inside_out() {
     assert_ne!(out.status.code(), Some(0), "{}", text(&out));
     assert!(text(&out).contains("is a symlink"), "{}", text(&out));
     assert_eq!(listing(away.path()), ["secret.txt"], "no key lands outside");
+}
+
+// ---------------------------------------------------------------------------------------------
+// check
+
+fn built() -> tempfile::TempDir {
+    let dir = project();
+    let out = fleetform(dir.path(), &["build", "fleet.yaml", "--out", "terraform"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    dir
+}
+
+#[test]
+fn check_reports_a_linked_file_without_reading_it() {
+    let dir = built();
+    let away = outside();
+    let main = dir.path().join("terraform/aws/main.tf");
+    std::fs::remove_file(&main).unwrap();
+    symlink(away.path().join("secret.txt"), &main).unwrap();
+    let out = fleetform(dir.path(), &["check", "fleet.yaml", "--out", "terraform"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(!text(&out).contains(SECRET), "{}", text(&out));
+    assert!(
+        text(&out).contains("symlink: aws/main.tf"),
+        "the link is the difference: {}",
+        text(&out)
+    );
+}
+
+#[test]
+fn check_reports_a_linked_folder_without_reading_it() {
+    let dir = built();
+    let away = outside();
+    std::fs::write(away.path().join("main.tf"), SECRET).unwrap();
+    std::fs::remove_dir_all(dir.path().join("terraform/aws")).unwrap();
+    symlink(away.path(), dir.path().join("terraform/aws")).unwrap();
+    let out = fleetform(dir.path(), &["check", "fleet.yaml", "--out", "terraform"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(!text(&out).contains(SECRET), "{}", text(&out));
+    assert!(
+        text(&out).contains("symlink: aws/main.tf"),
+        "{}",
+        text(&out)
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// specs and registries
+
+const REGISTRY_SPEC: &str = "version: 1\nstack: {name: linked}\nclouds:\n  aws:\n    region: us-east-1\n    provisioning: {method: manual}\nfleet:\n  devices: 10\n  registry:\n    file: devices.csv\n";
+
+#[test]
+fn a_linked_registry_is_not_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let away = outside();
+    std::fs::write(dir.path().join("fleet.yaml"), REGISTRY_SPEC).unwrap();
+    symlink(
+        away.path().join("secret.txt"),
+        dir.path().join("devices.csv"),
+    )
+    .unwrap();
+    let out = fleetform(dir.path(), &["validate", "fleet.yaml"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(!text(&out).contains(SECRET), "{}", text(&out));
+    assert!(text(&out).contains("is a symlink"), "{}", text(&out));
+}
+
+#[test]
+fn a_registry_in_a_linked_folder_is_not_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let away = outside();
+    std::fs::copy(
+        away.path().join("secret.txt"),
+        away.path().join("devices.csv"),
+    )
+    .unwrap();
+    std::fs::create_dir(dir.path().join("spec")).unwrap();
+    std::fs::write(
+        dir.path().join("spec/fleet.yaml"),
+        REGISTRY_SPEC.replace("file: devices.csv", "file: data/devices.csv"),
+    )
+    .unwrap();
+    symlink(away.path(), dir.path().join("spec/data")).unwrap();
+    let out = fleetform(dir.path(), &["validate", "spec/fleet.yaml"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(!text(&out).contains(SECRET), "{}", text(&out));
+}
+
+#[test]
+fn diff_does_not_read_a_linked_spec() {
+    let dir = project();
+    let away = outside();
+    symlink(away.path().join("secret.txt"), dir.path().join("new.yaml")).unwrap();
+    let out = fleetform(dir.path(), &["diff", "fleet.yaml", "new.yaml"]);
+    assert_ne!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(!text(&out).contains(SECRET), "{}", text(&out));
+    assert!(text(&out).contains("is a symlink"), "{}", text(&out));
 }
