@@ -297,3 +297,120 @@ fn diff_does_not_read_a_linked_spec() {
     assert!(!text(&out).contains(SECRET), "{}", text(&out));
     assert!(text(&out).contains("is a symlink"), "{}", text(&out));
 }
+
+// ---------------------------------------------------------------------------------------------
+// private keys near git
+
+fn git(dir: &Path, args: &[&str]) -> String {
+    let out = Command::new("git")
+        .args(["-c", "user.name=t", "-c", "user.email=t@example.com"])
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "git {args:?}: {}", text(&out));
+    String::from_utf8(out.stdout).unwrap()
+}
+
+fn mode(path: &Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt as _;
+    std::fs::metadata(path).unwrap().permissions().mode() & 0o777
+}
+
+/// One `git add .` must not publish a key: every key folder gets a `.gitignore`.
+#[test]
+fn keys_written_into_a_repository_are_ignored_by_git() {
+    let dir = project();
+    git(dir.path(), &["init", "-q"]);
+    let ok = fleetform(dir.path(), &["certs", "init", "--out", "certs"]);
+    assert_eq!(ok.status.code(), Some(0), "{}", text(&ok));
+    let ok = fleetform(
+        dir.path(),
+        &["certs", "device", "--id", "sensor-1", "--out", "devices"],
+    );
+    assert_eq!(ok.status.code(), Some(0), "{}", text(&ok));
+    git(dir.path(), &["add", "."]);
+    let staged = git(dir.path(), &["ls-files"]);
+    let keys: Vec<&str> = staged.lines().filter(|l| l.ends_with(".key")).collect();
+    assert!(keys.is_empty(), "keys staged by `git add .`: {keys:?}");
+    // The certificates stay committable: Terraform reads the CA certificate.
+    assert!(
+        staged.lines().any(|l| l == "certs/signing-ca.pem"),
+        "{staged}"
+    );
+    assert!(dir.path().join("certs/.gitignore").is_file());
+    assert!(dir.path().join("devices/.gitignore").is_file());
+}
+
+/// A `.gitignore` someone else wrote is kept, and gains the key rule when it lacks one.
+#[test]
+fn an_existing_gitignore_is_extended_not_replaced() {
+    let dir = project();
+    git(dir.path(), &["init", "-q"]);
+    std::fs::create_dir(dir.path().join("certs")).unwrap();
+    std::fs::write(dir.path().join("certs/.gitignore"), "notes.txt\n").unwrap();
+    let ok = fleetform(dir.path(), &["certs", "init", "--out", "certs"]);
+    assert_eq!(ok.status.code(), Some(0), "{}", text(&ok));
+    let ignore = std::fs::read_to_string(dir.path().join("certs/.gitignore")).unwrap();
+    assert!(ignore.starts_with("notes.txt\n"), "{ignore}");
+    assert!(ignore.lines().any(|l| l == "*.key"), "{ignore}");
+    git(dir.path(), &["add", "."]);
+    assert!(!git(dir.path(), &["ls-files"]).contains(".key"));
+}
+
+/// `.gitignore` does not apply to tracked files: a key written where git tracks a file would
+/// be committed with the next `git commit -a`. Refused unless `--force`.
+#[test]
+fn keys_are_not_written_to_a_path_git_tracks_unless_forced() {
+    let dir = project();
+    git(dir.path(), &["init", "-q"]);
+    let ok = fleetform(dir.path(), &["certs", "init", "--out", "certs"]);
+    assert_eq!(ok.status.code(), Some(0), "{}", text(&ok));
+    std::fs::create_dir_all(dir.path().join("devices/sensor-1")).unwrap();
+    std::fs::write(
+        dir.path().join("devices/sensor-1/device.key"),
+        "placeholder",
+    )
+    .unwrap();
+    git(dir.path(), &["add", "-f", "devices/sensor-1/device.key"]);
+    git(dir.path(), &["commit", "-q", "-m", "oops"]);
+    std::fs::remove_file(dir.path().join("devices/sensor-1/device.key")).unwrap();
+    let args = ["certs", "device", "--id", "sensor-1", "--out", "devices"];
+    let refused = fleetform(dir.path(), &args);
+    assert_ne!(refused.status.code(), Some(0), "{}", text(&refused));
+    assert!(text(&refused).contains("git tracks"), "{}", text(&refused));
+    assert!(!dir.path().join("devices/sensor-1/device.key").exists());
+    let forced = fleetform(dir.path(), &[&args[..], &["--force"]].concat());
+    assert_eq!(forced.status.code(), Some(0), "{}", text(&forced));
+    assert!(dir.path().join("devices/sensor-1/device.key").exists());
+}
+
+#[test]
+fn key_files_are_0600_and_the_folders_fleetform_creates_for_them_0700() {
+    let dir = project();
+    let ok = fleetform(dir.path(), &["certs", "init", "--out", "certs"]);
+    assert_eq!(ok.status.code(), Some(0), "{}", text(&ok));
+    let ok = fleetform(
+        dir.path(),
+        &[
+            "certs",
+            "device",
+            "--id",
+            "sensor-1",
+            "--out",
+            "fleet/devices",
+        ],
+    );
+    assert_eq!(ok.status.code(), Some(0), "{}", text(&ok));
+    for folder in ["certs", "fleet", "fleet/devices", "fleet/devices/sensor-1"] {
+        assert_eq!(mode(&dir.path().join(folder)), 0o700, "{folder}");
+    }
+    for key in [
+        "certs/root-ca.key",
+        "certs/signing-ca.key",
+        "fleet/devices/sensor-1/device.key",
+    ] {
+        assert_eq!(mode(&dir.path().join(key)), 0o600, "{key}");
+    }
+    assert_eq!(mode(&dir.path().join("certs/signing-ca.pem")), 0o644);
+}

@@ -10,9 +10,11 @@
 //! write, through a [`Root`] handle on the output folder that never follows a link: private
 //! keys with mode 0600 in folders created 0700, certificates 0644, new files with `O_EXCL` so a
 //! file appearing in the meantime is not clobbered, replaced files via a fresh temporary name
-//! and a rename so a reader never sees half a key. If a write fails midway, every file and
-//! directory this run created is removed again; files that `force` already replaced cannot be
-//! restored, and the error says so.
+//! and a rename so a reader never sees half a key. Before the first key, the output folder gets
+//! a `.gitignore` that ignores keys, and no key may go to a path git tracks unless `force` (see
+//! `certs::git`). If a write fails midway, every file and directory this run created is
+//! removed again; files that `force` already replaced cannot be restored, and the error says
+//! so.
 
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
@@ -23,7 +25,7 @@ use zeroize::Zeroizing;
 
 use super::error::{CertsError, Result};
 use super::issue::DeviceBundle;
-use super::{DeviceId, layout};
+use super::{DeviceId, git, layout};
 use crate::safe_fs::{self, Kind, Mode, Root};
 
 /// What a planned file holds; decides its mode and how it is reported.
@@ -38,6 +40,8 @@ pub enum FileKind {
     PrivateKey,
     /// Human-readable instructions.
     Instructions,
+    /// The `.gitignore` that keeps private keys out of git (see `certs::git`).
+    GitIgnore,
 }
 
 impl FileKind {
@@ -110,7 +114,7 @@ impl WritePlan {
                         self.add(path, kind, owner, key.as_str());
                     }
                 }
-                FileKind::Instructions => {}
+                FileKind::Instructions | FileKind::GitIgnore => {}
             }
         }
     }
@@ -243,6 +247,19 @@ fn write_plan_inner(
         .collect();
     let existing = check_targets(&plan.root, &targets, force)?;
     let secret = plan.files.iter().any(|f| f.kind.is_secret());
+    // The `.gitignore` goes first, so no key is ever on disk without it.
+    let ignore = if secret {
+        let current = match open_root(&plan.root)? {
+            Some(root) => root
+                .read(git::GITIGNORE, 1024 * 1024)
+                .map_err(fs_error)?
+                .map(|b| String::from_utf8_lossy(&b).into_owned()),
+            None => None,
+        };
+        git::ignore_file(current.as_deref()).map(|text| (text, current.is_some()))
+    } else {
+        None
+    };
 
     let mut created_dirs: Vec<PathBuf> = Vec::new();
     let mut created_files: Vec<PathBuf> = Vec::new();
@@ -280,6 +297,34 @@ fn write_plan_inner(
             cleanup,
         }
     };
+
+    if let Some((text, replace)) = &ignore {
+        let rel = Path::new(git::GITIGNORE);
+        let result = if *replace {
+            root.replace(rel, text.as_bytes(), Mode::Public)
+        } else {
+            root.write_new(rel, text.as_bytes(), Mode::Public, false)
+        };
+        let path = plan.root.join(rel);
+        if let Err(e) = result {
+            return Err(fail(
+                &path,
+                into_io(e),
+                &created_files,
+                &created_dirs,
+                replaced,
+            ));
+        }
+        if !*replace {
+            created_files.push(rel.to_path_buf());
+        }
+        written.push(WrittenFile {
+            path,
+            kind: FileKind::GitIgnore,
+            owner: None,
+            replaced: *replace,
+        });
+    }
 
     for (n, (file, rel)) in plan.files.iter().zip(&rels).enumerate() {
         if let Some(parent) = rel.parent().filter(|p| !p.as_os_str().is_empty()) {
@@ -435,6 +480,25 @@ fn check_targets(
             },
         });
     }
+    // `.gitignore` does not apply to files git already tracks: a key there would go out with
+    // the next `git commit -a`.
+    let keys: Vec<&Path> = targets
+        .iter()
+        .filter(|(_, _, kind)| kind.is_secret())
+        .map(|(_, rel, _)| *rel)
+        .collect();
+    let tracked = git::tracked(root_path, &keys);
+    if !force && let Some(first) = tracked.first() {
+        let more = tracked.len() - 1;
+        return Err(CertsError::TrackedKey {
+            path: root_path.join(first),
+            more: if more == 0 {
+                String::new()
+            } else {
+                format!(" (and {more} more)")
+            },
+        });
+    }
     // Every existing folder a key would land under, up to the repository root (the folder
     // holding `.git`) or the filesystem root: a key anywhere inside a Terraform configuration's
     // tree is one `file()` away from state and one commit away from the repository, whether or
@@ -536,7 +600,8 @@ mod tests {
         let err = write_plan_inner(&plan, false, Some(4)).unwrap_err();
         let msg = err.to_string();
         assert!(
-            msg.contains("removed the 4 files and 3 directories"),
+            // The `.gitignore` went first: 4 bundle files and it.
+            msg.contains("removed the 5 files and 3 directories"),
             "{msg}"
         );
         assert_eq!(tree(tmp.path()), before);
