@@ -382,6 +382,12 @@ pub fn text(d: &InfraDiff) -> String {
     s
 }
 
+/// A code span for an address or argument path: map keys in them come from the spec (tag
+/// names), so backticks and `|` must not end the span or the table cell.
+fn code(text: &str) -> String {
+    crate::diagnostics::escape::markdown_code(text, true)
+}
+
 /// Markdown rendering for a pull-request comment.
 pub fn markdown(d: &InfraDiff) -> String {
     let mut s = format!("## Infrastructure change\n\n**{}**\n\n", summary(d));
@@ -399,12 +405,12 @@ pub fn markdown(d: &InfraDiff) -> String {
                 .filter(|c| c.forces_replacement)
                 .map(|c| c.path.as_str())
                 .collect();
+            let why: Vec<String> = why.iter().map(|w| code(w)).collect();
             let _ = writeln!(
                 s,
-                "> - `{}/{}` (because of `{}`)",
-                a.module,
-                a.address,
-                why.join("`, `")
+                "> - {} (because of {})",
+                code(&format!("{}/{}", a.module, a.address)),
+                why.join(", ")
             );
         }
         s.push('\n');
@@ -417,8 +423,8 @@ pub fn markdown(d: &InfraDiff) -> String {
                 .iter()
                 .map(|c| {
                     format!(
-                        "`{}`{}",
-                        c.path,
+                        "{}{}",
+                        code(&c.path),
                         if c.forces_replacement {
                             " (forces replacement)"
                         } else {
@@ -429,10 +435,9 @@ pub fn markdown(d: &InfraDiff) -> String {
                 .collect();
             let _ = writeln!(
                 s,
-                "| `{}` | `{}/{}` | {} |",
+                "| `{}` | {} | {} |",
                 symbol(a.action),
-                a.module,
-                a.address,
+                code(&format!("{}/{}", a.module, a.address)),
                 args.join(", ")
             );
         }
@@ -443,7 +448,14 @@ pub fn markdown(d: &InfraDiff) -> String {
         let items: Vec<String> = d
             .artifacts
             .iter()
-            .map(|f| format!("`{}` (+{} −{})", f.path, f.lines_added, f.lines_removed))
+            .map(|f| {
+                format!(
+                    "{} (+{} −{})",
+                    code(&f.path),
+                    f.lines_added,
+                    f.lines_removed
+                )
+            })
             .collect();
         s.push_str(&items.join(", "));
         s.push_str("\n\n");

@@ -655,6 +655,20 @@ pub fn open_named(path: &Path) -> Result<Option<std::fs::File>> {
     }
 }
 
+/// Writes the file a user named on the command line, atomically: into its folder, opened as by
+/// [`open_named`], under a temporary name renamed over the file, so a link there is replaced
+/// rather than written through.
+pub fn replace_named(path: &Path, bytes: &[u8]) -> Result<()> {
+    let name = path
+        .file_name()
+        .ok_or_else(|| Error::BadPath(path.display().to_string()))?;
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    Root::open(dir)?.replace(name, bytes, Mode::Public)
+}
+
 /// An unpredictable name: `<prefix><16 hex digits>`.
 pub fn random_name(prefix: &str) -> String {
     let mut bytes = [0u8; 8];

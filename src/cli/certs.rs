@@ -482,7 +482,9 @@ fn passphrase(
 
 fn warn(err: &mut dyn Write, warnings: &[Warning]) -> anyhow::Result<()> {
     for w in warnings {
-        writeln!(err, "warning: {w}")?;
+        // Warnings can quote registry rows and certificate fields.
+        let w = w.to_string();
+        writeln!(err, "warning: {}", crate::diagnostics::escape::line(&w))?;
     }
     Ok(())
 }
@@ -510,7 +512,7 @@ fn report(
             if let (Some((key, extra)), Some(map)) = (extra, value.as_object_mut()) {
                 map.insert(key.to_owned(), extra);
             }
-            writeln!(out, "{}", serde_json::to_string_pretty(&value)?)?;
+            writeln!(out, "{}", crate::diagnostics::escape::json_pretty(&value)?)?;
         }
     }
     Ok(())
@@ -990,10 +992,14 @@ fn inspect_cmd(
             writeln!(
                 out,
                 "{}",
-                serde_json::to_string_pretty(&report).context("rendering JSON")?
+                crate::diagnostics::escape::json_pretty(&report).context("rendering JSON")?
             )?;
         }
         Format::Plain => {
+            // Subjects and issuers are whatever the certificate files say: escaped below.
+            let final_out = out;
+            let mut buf: Vec<u8> = Vec::new();
+            let out = &mut buf;
             for c in &report.certificates {
                 writeln!(out, "#{} {} ({})", c.index, c.subject, c.source)?;
                 writeln!(out, "    issuer:     {}", c.issuer)?;
@@ -1027,6 +1033,8 @@ fn inspect_cmd(
                     writeln!(out, "problem: {p}")?;
                 }
             }
+            let text = String::from_utf8_lossy(&buf);
+            final_out.write_all(crate::diagnostics::escape::text(&text).as_bytes())?;
         }
     }
     Ok(if report.problems.is_empty() {

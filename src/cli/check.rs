@@ -156,17 +156,17 @@ pub(crate) fn run(args: &Args, ctx: &super::Ctx) -> anyhow::Result<ExitStatus> {
             }
         }
     }
-    let mut out = std::io::stdout();
     if stale == 0 {
         writeln!(
-            out,
+            std::io::stdout(),
             "{} is up to date with {}",
             args.out.display(),
             args.spec.display()
         )?;
         return Ok(ExitStatus::Success);
     }
-    out.write_all(report.as_bytes())?;
+    // The report quotes files of the output folder, which a pull request controls.
+    super::print_text(&report)?;
     writeln!(
         std::io::stderr(),
         "error: {stale} file(s) in {} differ from what {} compiles to\nhint: run `fleetform build {} --out {}` and commit the result",

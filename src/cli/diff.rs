@@ -1,6 +1,5 @@
 //! `fleetform diff`: what a spec change does to the infrastructure and the bill.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -174,10 +173,10 @@ pub(crate) fn run(args: &Args, ctx: &super::Ctx) -> anyhow::Result<ExitStatus> {
                 cost_json.insert(key, serde_json::to_value(&d.delta)?);
             }
             let v = serde_json::json!({ "infrastructure": infra, "cost": cost_json });
-            serde_json::to_string_pretty(&v)? + "\n"
+            super::json_text(&v)?
         }
     };
-    std::io::stdout().write_all(text.as_bytes())?;
+    super::print_text(&text)?;
     let changed = !infra.is_empty() || deltas.iter().any(|d| !d.delta.is_empty());
     Ok(if args.exit_code && changed {
         ExitStatus::Failure

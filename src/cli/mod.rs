@@ -121,10 +121,12 @@ where
                 Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
                 Err(e) => {
                     if let Some(invalid) = e.downcast_ref::<certs::InvalidSpec>() {
+                        // Already rendered (and escaped) by `diagnostics`.
                         let _ = write!(std::io::stderr(), "{invalid}");
                         ExitStatus::Failure.into()
                     } else {
-                        let _ = writeln!(std::io::stderr(), "error: {e:#}");
+                        let _ = std::io::stderr()
+                            .write_all(diagnostics::render_error(&format!("{e:#}")).as_bytes());
                         ExitStatus::Error.into()
                     }
                 }
@@ -148,7 +150,8 @@ where
             if is_broken_pipe(&e) {
                 return ExitCode::SUCCESS;
             }
-            let _ = writeln!(std::io::stderr(), "error: {e:#}");
+            let _ = std::io::stderr()
+                .write_all(diagnostics::render_error(&format!("{e:#}")).as_bytes());
             ExitStatus::Error.into()
         }
     }
@@ -296,6 +299,18 @@ pub(crate) fn pick_models<'a>(
                 }
             }),
     }
+}
+
+/// Prints text for people on stdout, control characters escaped (`diagnostics::escape`): the
+/// text echoes spec values and files a pull request controls.
+pub(crate) fn print_text(text: &str) -> std::io::Result<()> {
+    std::io::stdout().write_all(diagnostics::escape::text(text).as_bytes())
+}
+
+/// JSON for stdout: pretty, with a trailing newline and the characters terminals act on
+/// escaped (`diagnostics::escape::json_pretty`).
+pub(crate) fn json_text<T: serde::Serialize + ?Sized>(value: &T) -> serde_json::Result<String> {
+    Ok(diagnostics::escape::json_pretty(value)? + "\n")
 }
 
 /// Prints diagnostics to stderr in the chosen format (human) or stdout (JSON).
