@@ -88,13 +88,16 @@ impl Values {
                 (s("true"), s("and another")),
                 (s("if"), s("if")),
             ],
-            type_description: s("type ${var.t} %{ for x in y }\n\"q\" \\ */ # // 🚀 עברית"),
-            group_description: s("group ${var.g}\r\n%{ x } \t🚀 e\u{301} */"),
-            searchable_attribute: s("serial ${var.s}"),
+            // One line each: AWS descriptions take no control characters (`[\p{Graph}\x20]*`).
+            type_description: s("type ${var.t} %{ for x in y } \"q\" \\ */ # // 🚀 עברית"),
+            group_description: s("group ${var.g} %{ x } 🚀 e\u{301} */"),
+            // Attribute names and values follow AWS's patterns (`[a-zA-Z0-9_.,@/:#-]+`, values
+            // also `= [ ]`): the strangest text they allow, no markers.
+            searchable_attribute: s("serial#1/a@b,c.d:e"),
             attributes: vec![
-                (s("note"), s("${var.attr} \"q\" \\ 🚀")),
-                (s("tpl"), s("%{ if true }\nsecond line")),
-                (s("${key}"), s("attribute key with a marker")),
+                (s("note"), s("a=b[1]#c/d@e,f:g")),
+                (s("tpl"), s("x.y-z_w")),
+                (s("key#1/@"), s("[]=")),
             ],
             subject: [
                 s("Org ${var.o} \"q\" \\"),
