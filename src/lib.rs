@@ -17,6 +17,8 @@ pub mod diagram;
 pub mod emit;
 pub mod explain;
 pub mod infradiff;
+#[doc(hidden)]
+pub mod invariants;
 pub mod model;
 pub mod plan;
 pub mod safe_fs;

@@ -6,11 +6,11 @@
 //! and a bidirectional override reorders it. So every message and every rendering passes
 //! untrusted text through one of these functions, by the rules of where it goes:
 //!
-//! - [`line`] for one-line messages: every control character becomes a visible escape
+//! - [`line()`] for one-line messages: every control character becomes a visible escape
 //!   (`\n`, `\t`, `\r`, `\u{1b}`), so a value can neither colour the log nor start a fake line;
-//! - [`text`] for multi-line text (source snippets, file diffs, reports): newlines and tabs
-//!   stay, everything else is escaped as in [`line`];
-//! - [`markdown`] and [`markdown_code`] for pull-request comments and READMEs: [`line`]'s
+//! - [`text()`] for multi-line text (source snippets, file diffs, reports): newlines and tabs
+//!   stay, everything else is escaped as in [`line()`];
+//! - [`markdown`] and [`markdown_code`] for pull-request comments and READMEs: [`line()`]'s
 //!   escapes, plus markdown's own (backslash escapes outside code, a long enough fence inside);
 //! - [`json_pretty`] for JSON: `serde_json` already escapes C0 controls by JSON's rules; DEL, C1
 //!   controls, line separators and bidirectional controls, which JSON allows raw, are written
@@ -72,7 +72,7 @@ pub fn text(s: &str) -> Cow<'_, str> {
     escape_with(s, true)
 }
 
-/// [`text`] with a map from byte offsets in `s` to byte offsets in the result, for source
+/// [`text()`] with a map from byte offsets in `s` to byte offsets in the result, for source
 /// snippets whose labels point into the original text. `None` when nothing needs escaping.
 pub(crate) fn text_with_offsets(s: &str) -> Option<(String, Offsets)> {
     let Cow::Owned(escaped) = text(s) else {
@@ -104,7 +104,7 @@ impl Offsets {
     }
 }
 
-/// Text for a markdown paragraph, list item or table cell: escaped as by [`line`], and each
+/// Text for a markdown paragraph, list item or table cell: escaped as by [`line()`], and each
 /// character markdown could read as syntax (emphasis, links, HTML, code, tables, math)
 /// backslash-escaped, so a value shows as itself and cannot open a link, a tag or a cell.
 pub fn markdown(s: &str) -> String {
@@ -122,7 +122,7 @@ pub fn markdown(s: &str) -> String {
 }
 
 /// An inline code span showing `s` literally: line breaks become spaces (as markdown itself
-/// treats them inside code), other control characters are escaped as by [`line`], and the
+/// treats them inside code), other control characters are escaped as by [`line()`], and the
 /// fence is one backtick more than the longest run of backticks inside (padded with spaces
 /// where `s` starts or ends with one). `in_table` also escapes `|`, which GitHub reads as a
 /// cell border even in code.

@@ -23,7 +23,7 @@ mod ota;
 mod outputs;
 mod parity;
 mod routing;
-mod saql;
+pub(crate) mod saql;
 mod state;
 mod storage;
 mod vars;
