@@ -319,11 +319,13 @@ pub fn render_human(diags: &Diagnostics, sources: &Sources, color: bool) -> Stri
         .with_links(false)
         .with_context_lines(1);
     let mut out = String::new();
+    // Each source's text as shown (escaped when it must be), computed once per rendering.
+    let mut shown = Shown::new();
     for (i, d) in diags.iter().enumerate() {
         if i > 0 {
             out.push('\n');
         }
-        let report = MietteView::new(d, sources);
+        let report = MietteView::new(d, sources, &mut shown);
         // Rendering into a String cannot fail.
         let _ = handler.render_report(&mut out, &report);
         if !out.ends_with('\n') {
@@ -434,6 +436,9 @@ pub fn render(diags: &Diagnostics, sources: &Sources, format: Format, color: boo
     }
 }
 
+/// Source texts as shown in snippets, by source: escaped, with the offset map, when needed.
+type Shown = std::collections::BTreeMap<SourceId, (Arc<str>, Option<escape::Offsets>)>;
+
 /// Adapter that shows one of our diagnostics through miette's graphical handler.
 struct MietteView<'a> {
     diag: &'a Diagnostic,
@@ -446,17 +451,18 @@ struct MietteView<'a> {
 }
 
 impl<'a> MietteView<'a> {
-    fn new(diag: &'a Diagnostic, sources: &Sources) -> Self {
+    fn new(diag: &'a Diagnostic, sources: &Sources, shown: &mut Shown) -> Self {
         let mut offsets = None;
         let source = diag.location.map(|l| {
             let f = sources.get(l.source);
-            let text = match escape::text_with_offsets(&f.text) {
-                Some((escaped, map)) => {
-                    offsets = Some(map);
-                    Arc::from(escaped)
-                }
-                None => f.text.clone(),
-            };
+            let (text, map) = shown
+                .entry(l.source)
+                .or_insert_with(|| match escape::text_with_offsets(&f.text) {
+                    Some((escaped, map)) => (Arc::from(escaped), Some(map)),
+                    None => (f.text.clone(), None),
+                })
+                .clone();
+            offsets = map;
             miette::NamedSource::new(escape::line(&f.name), text).with_language("yaml")
         });
         let mut header = format!("{} [{}]", escape::line(&diag.message), diag.code);

@@ -53,7 +53,7 @@ pub enum WriteError {
     )]
     Symlink(PathBuf),
     #[error(
-        "`{}` exists and is not a directory\nhint: give `--out` a folder (it is created if missing)",
+        "`{}` exists and is not a directory\nhint: move it away (fleetform needs a folder there), or give `--out` a folder (it is created if missing)",
         .0.display()
     )]
     NotADirectory(PathBuf),
