@@ -109,8 +109,9 @@ pub fn assert_shows_no_escapes(what: &str, text: &str) {
 }
 
 /// The strings of a query, read by a language's rules (`doubled`: `''` is a quote;
-/// `backslash`: `\'` and `\\` are escapes), or `None` when a string does not end.
-fn strings(query: &str, doubled: bool, backslash: bool) -> Option<Vec<String>> {
+/// `backslash`: `\'`, `\"`, `\\` and `\uXXXX` are escapes, as in IoT Hub's query
+/// language), or `None` when a string does not end or an escape is invalid.
+pub fn query_strings(query: &str, doubled: bool, backslash: bool) -> Option<Vec<String>> {
     let mut out = Vec::new();
     let mut chars = query.chars().peekable();
     while let Some(c) = chars.next() {
@@ -120,7 +121,14 @@ fn strings(query: &str, doubled: bool, backslash: bool) -> Option<Vec<String>> {
         let mut s = String::new();
         loop {
             match chars.next()? {
-                '\\' if backslash => s.push(chars.next()?),
+                '\\' if backslash => match chars.next()? {
+                    e @ ('\'' | '"' | '\\') => s.push(e),
+                    'u' => {
+                        let hex: String = chars.by_ref().take(4).collect();
+                        s.push(char::from_u32(u32::from_str_radix(&hex, 16).ok()?)?);
+                    }
+                    _ => return None,
+                },
                 '\'' if doubled && chars.peek() == Some(&'\'') => {
                     chars.next();
                     s.push('\'');
@@ -177,7 +185,7 @@ pub fn condition(text: &str) {
     ] {
         assert!(one_line(rendered), "{name} spans lines: {rendered:?}");
         assert_eq!(
-            strings(rendered, doubled, backslash).as_ref(),
+            query_strings(rendered, doubled, backslash).as_ref(),
             Some(&want),
             "{name} reads other strings from {rendered:?}"
         );

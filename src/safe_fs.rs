@@ -353,26 +353,18 @@ mod imp {
             .map_err(|e| io(&self.path.join(to), e))
         }
 
-        pub fn remove_file(&self, rel: impl AsRef<Path>) -> Result<()> {
-            let rel = rel.as_ref();
+        fn unlink(&self, rel: &Path, flags: AtFlags) -> Result<()> {
             let (dir, name) = self.parent(rel)?;
-            rustix::fs::unlinkat(
-                dir.as_ref().unwrap_or(&self.fd),
-                name.as_os_str(),
-                AtFlags::empty(),
-            )
-            .map_err(|e| io(&self.path.join(rel), e))
+            rustix::fs::unlinkat(dir.as_ref().unwrap_or(&self.fd), name.as_os_str(), flags)
+                .map_err(|e| io(&self.path.join(rel), e))
+        }
+
+        pub fn remove_file(&self, rel: impl AsRef<Path>) -> Result<()> {
+            self.unlink(rel.as_ref(), AtFlags::empty())
         }
 
         pub fn remove_dir(&self, rel: impl AsRef<Path>) -> Result<()> {
-            let rel = rel.as_ref();
-            let (dir, name) = self.parent(rel)?;
-            rustix::fs::unlinkat(
-                dir.as_ref().unwrap_or(&self.fd),
-                name.as_os_str(),
-                AtFlags::REMOVEDIR,
-            )
-            .map_err(|e| io(&self.path.join(rel), e))
+            self.unlink(rel.as_ref(), AtFlags::REMOVEDIR)
         }
     }
 }

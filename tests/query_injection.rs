@@ -21,38 +21,10 @@ use std::path::Path;
 
 use fleetform::validate::{NoFiles, validate};
 
-/// The string literals of `query`, read by a language's rules.
+/// The string literals of `query`, read by a language's rules (see `invariants`).
 fn strings(query: &str, doubled: bool, backslash: bool) -> Result<Vec<String>, String> {
-    let mut out = Vec::new();
-    let mut chars = query.chars().peekable();
-    while let Some(c) = chars.next() {
-        if c != '\'' {
-            continue;
-        }
-        let mut s = String::new();
-        loop {
-            match chars.next() {
-                None => return Err(format!("unterminated string in {query:?}")),
-                Some('\\') if backslash => match chars.next() {
-                    Some(e @ ('\'' | '"' | '\\')) => s.push(e),
-                    Some('u') => {
-                        let hex: String = (0..4).filter_map(|_| chars.next()).collect();
-                        let code = u32::from_str_radix(&hex, 16).map_err(|e| e.to_string())?;
-                        s.push(char::from_u32(code).ok_or("bad \\u escape")?);
-                    }
-                    other => return Err(format!("invalid escape \\{other:?} in {query:?}")),
-                },
-                Some('\'') if doubled && chars.peek() == Some(&'\'') => {
-                    chars.next();
-                    s.push('\'');
-                }
-                Some('\'') => break,
-                Some(ch) => s.push(ch),
-            }
-        }
-        out.push(s);
-    }
-    Ok(out)
+    fleetform::invariants::query_strings(query, doubled, backslash)
+        .ok_or_else(|| format!("unreadable strings in {query:?}"))
 }
 
 /// Texts of the string literals the conditions below hold, in order.
