@@ -36,7 +36,8 @@ use crate::certs::{
     long_about = "Make the device identity chain offline, outside Terraform state: a root CA, \
 signing CAs that mint device certificates, one certificate per device, and the \
 proof-of-possession certificates AWS IoT and Azure DPS ask for. Private keys are written with \
-mode 0600, never overwritten without --force, and encrypted when a passphrase is given.",
+mode 0600 into folders created 0700 with a .gitignore that keeps them out of git, never \
+through a symlink, never overwritten without --force, and encrypted when a passphrase is given.",
     after_help = "Typical flow:\n  \
 fleetform certs init --out certs --organization Acme --country DE\n  \
 fleetform certs verify-aws --registration-code \"$CODE\"   # register certs/signing-ca.pem with AWS IoT\n  \
@@ -182,7 +183,8 @@ pub struct CaArgs {
 /// Output options shared by every command.
 #[derive(Debug, Clone, clap::Args)]
 pub struct OutputArgs {
-    /// Replace existing files (private keys included) instead of refusing.
+    /// Replace existing files (private keys included) instead of refusing, and write keys
+    /// even to paths git tracks (where `.gitignore` does not keep them out of commits).
     #[arg(long)]
     pub force: bool,
     /// Output format.
