@@ -15,6 +15,7 @@
 mod alerts;
 mod analytics;
 mod bootstrap;
+mod fleet;
 mod functions;
 mod hcl;
 mod iam;
@@ -24,6 +25,7 @@ mod pipeline;
 mod provisioning;
 mod shard;
 mod storage;
+mod tables;
 mod web;
 
 use std::collections::BTreeMap;
