@@ -22,6 +22,10 @@
 //! links that stay inside, and fleetform wants no link at all in what it owns. On other
 //! platforms the same API checks every component with `symlink_metadata` before using the
 //! path, which refuses planted links but not a race against a concurrent writer.
+//!
+//! Longer than most modules (about 700 lines before its tests) because it holds both
+//! implementations of one small API, the Unix handles and the checked-path fallback, side by
+//! side, so a change to one is made to the other in the same place.
 
 use std::ffi::OsString;
 use std::fmt::Write as _;
@@ -111,8 +115,11 @@ fn names(rel: &Path) -> Result<Vec<OsString>> {
 }
 
 /// The part of `path` a checked-out repository may control: the components after the
-/// working folder (all of them for a relative path), or only the last one elsewhere.
-fn split_trusted(path: &Path) -> (PathBuf, Vec<Component<'_>>) {
+/// working folder (all of them for a relative path), or only the last one elsewhere. When
+/// `create`, folders missing above that last one are walked (and created) like it, so
+/// `certs --out /tmp/x/pki/certs` creates `pki` too; the walk starts at the deepest folder
+/// that exists.
+fn split_trusted(path: &Path, create: bool) -> (PathBuf, Vec<Component<'_>>) {
     if path.is_relative() {
         return (PathBuf::from("."), path.components().collect());
     }
@@ -122,10 +129,22 @@ fn split_trusted(path: &Path) -> (PathBuf, Vec<Component<'_>>) {
         return (cwd, rest.components().collect());
     }
     match (path.parent(), path.file_name()) {
-        (Some(parent), Some(_)) => (
-            parent.to_path_buf(),
-            path.components().next_back().into_iter().collect(),
-        ),
+        (Some(parent), Some(_)) => {
+            let mut base = parent;
+            while create && !base.exists() {
+                match base.parent() {
+                    Some(up) => base = up,
+                    None => break,
+                }
+            }
+            match path.strip_prefix(base) {
+                Ok(rest) if base != parent => (base.to_path_buf(), rest.components().collect()),
+                _ => (
+                    parent.to_path_buf(),
+                    path.components().next_back().into_iter().collect(),
+                ),
+            }
+        }
         _ => (path.to_path_buf(), Vec::new()),
     }
 }
@@ -185,7 +204,7 @@ mod imp {
 
     impl Root {
         pub(super) fn open_with(path: &Path, create: Option<Mode>) -> Result<(Root, Vec<PathBuf>)> {
-            let (base, rest) = super::split_trusted(path);
+            let (base, rest) = super::split_trusted(path, create.is_some());
             let mut fd = rustix::fs::openat(
                 CWD,
                 base.as_path(),
@@ -401,7 +420,7 @@ mod imp {
 
     impl Root {
         pub(super) fn open_with(path: &Path, create: Option<Mode>) -> Result<(Root, Vec<PathBuf>)> {
-            let (base, rest) = super::split_trusted(path);
+            let (base, rest) = super::split_trusted(path, create.is_some());
             let mut cur = base;
             let mut created = Vec::new();
             for c in rest {
@@ -625,10 +644,8 @@ impl Root {
     }
 }
 
-/// Opens the file a user named on the command line: its folder is opened as a [`Root`] (so
-/// links among the components inside the working folder are refused) and the file itself is
-/// opened without following a link. `None` when it does not exist.
-pub fn open_named(path: &Path) -> Result<Option<std::fs::File>> {
+/// The folder and file name of a path a user named (`.` for a bare file name).
+fn split_named(path: &Path) -> Result<(&Path, &std::ffi::OsStr)> {
     let name = path
         .file_name()
         .ok_or_else(|| Error::BadPath(path.display().to_string()))?;
@@ -636,6 +653,14 @@ pub fn open_named(path: &Path) -> Result<Option<std::fs::File>> {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
     };
+    Ok((dir, name))
+}
+
+/// Opens the file a user named on the command line: its folder is opened as a [`Root`] (so
+/// links among the components inside the working folder are refused) and the file itself is
+/// opened without following a link. `None` when it does not exist.
+pub fn open_named(path: &Path) -> Result<Option<std::fs::File>> {
+    let (dir, name) = split_named(path)?;
     let root = match Root::open(dir) {
         Err(e) if e.is_not_found() => return Ok(None),
         other => other?,
@@ -651,13 +676,7 @@ pub fn open_named(path: &Path) -> Result<Option<std::fs::File>> {
 /// [`open_named`], under a temporary name renamed over the file, so a link there is replaced
 /// rather than written through.
 pub fn replace_named(path: &Path, bytes: &[u8]) -> Result<()> {
-    let name = path
-        .file_name()
-        .ok_or_else(|| Error::BadPath(path.display().to_string()))?;
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
+    let (dir, name) = split_named(path)?;
     Root::open(dir)?.replace(name, bytes, Mode::Public)
 }
 
@@ -742,6 +761,29 @@ mod tests {
         let meta = std::fs::symlink_metadata(dir.path().join("k")).unwrap();
         assert!(meta.is_file());
         assert_eq!(meta.permissions().mode() & 0o777, 0o600);
+    }
+
+    /// `certs --out /tmp/x/pki/certs` (outside the working folder, `pki` missing) creates both
+    /// folders, 0700 for keys, and says so, so a failed write can remove them again.
+    #[test]
+    fn create_makes_missing_folders_above_an_absolute_path() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("pki/certs");
+        let (root, created) = Root::create(&out, Mode::Secret).unwrap();
+        assert_eq!(created, [dir.path().join("pki"), out.clone()]);
+        root.write_new("a.key", b"k", Mode::Secret, false).unwrap();
+        for d in [dir.path().join("pki"), out.clone()] {
+            let mode = std::fs::metadata(&d).unwrap().permissions().mode() & 0o777;
+            assert_eq!(mode, 0o700, "{}", d.display());
+        }
+        // A dangling link where a missing folder would go is still a link, not a detour.
+        let away = tempfile::tempdir().unwrap();
+        symlink(away.path().join("gone"), dir.path().join("link")).unwrap();
+        assert!(matches!(
+            Root::create(&dir.path().join("link/certs"), Mode::Secret),
+            Err(Error::Link(_))
+        ));
+        assert!(!away.path().join("gone").exists());
     }
 
     #[test]
