@@ -8,7 +8,6 @@ mod common;
 
 use std::fmt::Write as _;
 use std::path::Path;
-use std::time::Instant;
 
 use common::{build_text, write_temp};
 use fleetform::emit::Rendered;
@@ -309,6 +308,8 @@ fn matrix_builds_are_deterministic_and_cover_every_feature() {
     for (name, text) in matrix() {
         let a = build(&name, &text);
         assert_eq!(a, build(&name, &text), "{name} builds differently twice");
+        let gaps = common::uncovered_arguments(&a);
+        assert!(gaps.is_empty(), "{name}: no replacement rule for {gaps:?}");
         let hcl = aws_text(&a);
         for (needle, feature) in [
             ("aws_kinesis_firehose_delivery_stream", "firehose"),
@@ -526,22 +527,10 @@ fn a_100k_device_registry_is_one_small_for_each() {
         fleetform::validate::validate("big", &text, &common::Dir(dir.path().to_path_buf()));
     let model = outcome.validated.expect("valid").model;
     assert_eq!(model.fleet.registry.len(), 100_002);
-    // The best of three runs, so a busy machine (terraform runs beside this test) does not
-    // make the timing flaky.
-    let mut took = std::time::Duration::MAX;
-    let mut rendered = None;
-    for _ in 0..3 {
-        let start = Instant::now();
-        let modules = fleetform::plan_modules(&model).unwrap();
-        let r = fleetform::emit::render(&modules).unwrap();
-        took = took.min(start.elapsed());
-        rendered = Some(r);
-    }
-    let rendered = rendered.unwrap();
-    assert!(
-        took.as_millis() < 1000,
-        "planning 100,000 devices took {took:?}"
-    );
+    // How fast this is lives in `benches/build.rs` (speed targets are benchmarks, not timed
+    // tests): here, only the shape of what 100,000 devices become.
+    let modules = fleetform::plan_modules(&model).unwrap();
+    let rendered = fleetform::emit::render(&modules).unwrap();
     let registry_tf = rendered.files["aws/registry.tf"].bytes.len();
     assert!(registry_tf < 4096, "registry.tf is {registry_tf} bytes");
     let hcl_total: usize = rendered
