@@ -18,8 +18,11 @@ pub mod diagram;
 pub mod emit;
 pub mod explain;
 pub mod infradiff;
+#[doc(hidden)]
+pub mod invariants;
 pub mod model;
 pub mod plan;
+pub mod safe_fs;
 pub mod spec;
 pub mod validate;
 

@@ -290,7 +290,8 @@ fn devices_from_a_registry_get_bundles_that_verify() {
         "--organization",
         "Acme",
     ]);
-    assert_eq!(o.ok().lines().count(), 9);
+    // Three bundles of three files, and the `.gitignore` that keeps their keys out of git.
+    assert_eq!(o.ok().lines().count(), 10);
     for id in ["sensor-0001", "sensor-0002", "sensor-0003"] {
         let dir = devices.join(id);
         assert_eq!(mode(&dir.join("device.key")), 0o600);

@@ -22,6 +22,7 @@
 //! signing CA in the enrollment group.
 
 pub mod error;
+pub mod git;
 pub mod id;
 pub mod inspect;
 pub mod issue;

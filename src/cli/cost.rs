@@ -271,9 +271,9 @@ pub(crate) fn run(args: &Args, ctx: &super::Ctx) -> anyhow::Result<ExitStatus> {
             Some(single) if json.len() == 1 => single.clone(),
             _ => serde_json::Value::Object(json),
         };
-        text = serde_json::to_string_pretty(&value)? + "\n";
+        text = super::json_text(&value)?;
     }
-    std::io::stdout().write_all(text.as_bytes())?;
+    super::print_text(&text)?;
 
     // Each environment is checked against its own budget; `--budget` overrides them all.
     let mut status = ExitStatus::Success;

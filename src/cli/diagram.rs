@@ -1,6 +1,5 @@
 //! `fleetform diagram`: draw the dataflow a spec compiles to, for workshops and reviews.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use crate::diagnostics::{ExitStatus, Format};
@@ -111,8 +110,10 @@ pub(crate) fn run(args: &Args, ctx: &super::Ctx) -> anyhow::Result<ExitStatus> {
     }
     let text = diagram::render_environments(&parts, format.into());
     match &args.out {
-        Some(path) => fs_err::write(path, text.as_bytes())?,
-        None => std::io::stdout().write_all(text.as_bytes())?,
+        // Replaced atomically through a no-follow folder handle: a link at `path` is
+        // replaced, not written through (see `safe_fs`).
+        Some(path) => crate::safe_fs::replace_named(path, text.as_bytes())?,
+        None => super::print_text(&text)?,
     }
     Ok(ExitStatus::Success)
 }

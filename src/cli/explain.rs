@@ -1,6 +1,5 @@
 //! `fleetform explain`: tell what a spec will build and why, for workshops and reviews.
 
-use std::io::Write;
 use std::path::PathBuf;
 
 use crate::diagnostics::{ExitStatus, Format};
@@ -46,6 +45,6 @@ pub(crate) fn run(args: &Args, ctx: &super::Ctx) -> anyhow::Result<ExitStatus> {
         let clouds = super::diagram::clouds(model, args.cloud)?;
         text.push_str(&crate::explain::render(model, &clouds)?);
     }
-    std::io::stdout().write_all(text.as_bytes())?;
+    super::print_text(&text)?;
     Ok(ExitStatus::Success)
 }

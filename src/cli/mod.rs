@@ -121,10 +121,12 @@ where
                 Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
                 Err(e) => {
                     if let Some(invalid) = e.downcast_ref::<certs::InvalidSpec>() {
+                        // Already rendered (and escaped) by `diagnostics`.
                         let _ = write!(std::io::stderr(), "{invalid}");
                         ExitStatus::Failure.into()
                     } else {
-                        let _ = writeln!(std::io::stderr(), "error: {e:#}");
+                        let _ = std::io::stderr()
+                            .write_all(diagnostics::render_error(&format!("{e:#}")).as_bytes());
                         ExitStatus::Error.into()
                     }
                 }
@@ -148,7 +150,8 @@ where
             if is_broken_pipe(&e) {
                 return ExitCode::SUCCESS;
             }
-            let _ = writeln!(std::io::stderr(), "error: {e:#}");
+            let _ = std::io::stderr()
+                .write_all(diagnostics::render_error(&format!("{e:#}")).as_bytes());
             ExitStatus::Error.into()
         }
     }
@@ -166,48 +169,97 @@ pub(crate) struct Ctx {
     pub color: bool,
 }
 
-/// Reads files relative to a spec's folder.
+/// Reads files relative to a spec's folder, never through a link (see `safe_fs`): a registry
+/// linked to a file outside the repository would otherwise land in diagnostics.
 pub(crate) struct DiskFiles {
     pub base: PathBuf,
 }
 
+/// A one-line reason, for "cannot read the registry `x`: <reason>".
+fn unreadable(e: &crate::safe_fs::Error) -> String {
+    use crate::safe_fs::Error;
+    match e {
+        Error::Link(p) => format!(
+            "`{}` is a symlink, and fleetform does not follow links; commit the file itself",
+            p.display()
+        ),
+        Error::NotAFile(_) => "it is not a regular file".to_owned(),
+        Error::NotADirectory(p) => format!("`{}` is not a folder", p.display()),
+        Error::Io { source, .. } => source.to_string(),
+        other => other.to_string(),
+    }
+}
+
 impl Files for DiskFiles {
     fn read(&self, path: &str) -> Result<String, String> {
-        let full = self.base.join(path);
-        let meta = std::fs::metadata(&full).map_err(|e| e.to_string())?;
+        let root = crate::safe_fs::Root::open(&self.base).map_err(|e| unreadable(&e))?;
+        let file = match root.open_file(path) {
+            Ok(Some(f)) => f,
+            Ok(None) => return Err("No such file or directory (os error 2)".to_owned()),
+            Err(e) => return Err(unreadable(&e)),
+        };
         // Registry parsing refuses long texts too; checking first avoids reading them.
         let limit = crate::spec::load::MAX_REGISTRY_BYTES as u64;
-        if meta.len() > limit {
+        let len = file.metadata().map_err(|e| e.to_string())?.len();
+        if len > limit {
             let mib = |n: u64| n as f64 / (1024.0 * 1024.0);
             return Err(format!(
                 "it is {:.1} MiB; fleetform reads at most {:.0} MiB",
-                mib(meta.len()),
+                mib(len),
                 mib(limit)
             ));
         }
-        let bytes = std::fs::read(&full).map_err(|e| e.to_string())?;
+        let mut bytes = Vec::new();
+        std::io::Read::read_to_end(&mut std::io::Read::take(file, limit + 1), &mut bytes)
+            .map_err(|e| e.to_string())?;
         String::from_utf8(bytes).map_err(|_| "it is not UTF-8 text".to_owned())
     }
 }
 
-/// Reads and validates a spec file. `Err` is an I/O problem (exit 2), reported as such.
+/// The largest spec file read at all; validation refuses far smaller ones with a diagnostic.
+const SPEC_READ_LIMIT: u64 = 64 * 1024 * 1024;
+
+/// Reads and validates a spec file. `Err` is an I/O problem (exit 2), reported as such. The
+/// file is not read through a link inside the working folder (see `safe_fs`).
 pub(crate) fn load_spec(path: &Path) -> anyhow::Result<Outcome> {
     let (text, name, base) = if path == Path::new("-") {
         let mut text = String::new();
         std::io::Read::read_to_string(&mut std::io::stdin(), &mut text)?;
         (text, "<stdin>".to_owned(), PathBuf::from("."))
     } else {
-        let meta = std::fs::metadata(path).map_err(|e| {
-            anyhow::anyhow!("cannot read `{}`: {e}\nhint: give the path of a fleet spec, e.g. `examples/minimal/fleet.yaml`", path.display())
-        })?;
-        if meta.is_dir() {
-            anyhow::bail!(
+        let missing = |e: std::io::Error| {
+            anyhow::anyhow!(
+                "cannot read `{}`: {e}\nhint: give the path of a fleet spec, e.g. `examples/minimal/fleet.yaml`",
+                path.display()
+            )
+        };
+        let file = match crate::safe_fs::open_named(path) {
+            Ok(Some(file)) => file,
+            Ok(None) => {
+                return Err(missing(
+                    std::fs::symlink_metadata(path)
+                        .err()
+                        .unwrap_or_else(|| std::io::ErrorKind::NotFound.into()),
+                ));
+            }
+            Err(crate::safe_fs::Error::NotAFile(_)) if path.is_dir() => anyhow::bail!(
                 "`{}` is a folder; give the spec file, e.g. `{}`",
                 path.display(),
                 path.join("fleet.yaml").display()
+            ),
+            Err(crate::safe_fs::Error::Io { source, .. }) => return Err(missing(source)),
+            Err(e) => return Err(e.into()),
+        };
+        let len = file.metadata().map_or(0, |m| m.len());
+        if len > SPEC_READ_LIMIT {
+            anyhow::bail!(
+                "`{}` is {} MiB, far more than a fleet spec\nhint: give the path of a fleet spec, e.g. `examples/minimal/fleet.yaml`",
+                path.display(),
+                len / (1024 * 1024)
             );
         }
-        let bytes = std::fs::read(path)
+        let mut bytes = Vec::new();
+        std::io::Read::read_to_end(&mut std::io::Read::take(file, SPEC_READ_LIMIT), &mut bytes)
             .map_err(|e| anyhow::anyhow!("cannot read `{}`: {e}", path.display()))?;
         let text = String::from_utf8(bytes)
             .map_err(|_| anyhow::anyhow!("`{}` is not UTF-8 text", path.display()))?;
@@ -247,6 +299,18 @@ pub(crate) fn pick_models<'a>(
                 }
             }),
     }
+}
+
+/// Prints text for people on stdout, control characters escaped (`diagnostics::escape`): the
+/// text echoes spec values and files a pull request controls.
+pub(crate) fn print_text(text: &str) -> std::io::Result<()> {
+    std::io::stdout().write_all(diagnostics::escape::text(text).as_bytes())
+}
+
+/// JSON for stdout: pretty, with a trailing newline and the characters terminals act on
+/// escaped (`diagnostics::escape::json_pretty`).
+pub(crate) fn json_text<T: serde::Serialize + ?Sized>(value: &T) -> serde_json::Result<String> {
+    Ok(diagnostics::escape::json_pretty(value)? + "\n")
 }
 
 /// Prints diagnostics to stderr in the chosen format (human) or stdout (JSON).

@@ -40,7 +40,7 @@ pub fn lower(spec: &FleetSpec, file_devices: Arc<Vec<m::Device>>) -> (Model, Dia
         identity: identity(&spec.identity),
         access: access(&spec.authorization, &messaging, &mut diags),
         routes: routes(spec, &mut diags),
-        alerts: alerts(&spec.pipeline.alerts, &mut diags),
+        alerts: alerts(spec, &mut diags),
         features: m::Features {
             state_store: spec.pipeline.state_store.enabled,
             ota: spec.pipeline.ota.enabled,
@@ -703,8 +703,29 @@ fn access(a: &spec::Authorization, msg: &m::Messaging, diags: &mut Diagnostics) 
     }
 }
 
-fn parse_condition(text: &str, path: SpecPath, diags: &mut Diagnostics) -> Option<condition::Expr> {
+fn parse_condition(
+    spec: &FleetSpec,
+    text: &str,
+    path: SpecPath,
+    diags: &mut Diagnostics,
+) -> Option<condition::Expr> {
     match condition::parse(text) {
+        // A backslash can only be inside a string. AWS IoT SQL documents no escapes in string
+        // literals, so whether it reads `\'` as the end of the string is unknown: refused
+        // rather than guessed at (the IoT Hub and Stream Analytics dialects escape it).
+        Ok(_) if spec.clouds.aws.is_some() && text.contains('\\') => {
+            let offset = text.find('\\').unwrap_or(0);
+            diags.push(
+                Diagnostic::error(
+                    "bad-condition",
+                    "invalid condition: AWS IoT SQL documents no escapes in strings, so a string may not contain a backslash",
+                )
+                .at(path)
+                .inside(offset, 1)
+                .hint("compare without the backslash (for example with a prefix or suffix of the value), or build this fleet for Azure only"),
+            );
+            None
+        }
         Ok(e) => Some(e),
         Err(e) => {
             diags.push(
@@ -744,7 +765,7 @@ fn routes(spec: &FleetSpec, diags: &mut Diagnostics) -> Vec<m::Route> {
             let condition = r
                 .condition
                 .as_deref()
-                .and_then(|c| parse_condition(c, path, diags));
+                .and_then(|c| parse_condition(spec, c, path, diags));
             let mut to = r.to.clone();
             to.sort();
             to.dedup();
@@ -759,8 +780,9 @@ fn routes(spec: &FleetSpec, diags: &mut Diagnostics) -> Vec<m::Route> {
         .collect()
 }
 
-fn alerts(alerts: &[spec::Alert], diags: &mut Diagnostics) -> Vec<m::Alert> {
-    alerts
+fn alerts(spec: &FleetSpec, diags: &mut Diagnostics) -> Vec<m::Alert> {
+    spec.pipeline
+        .alerts
         .iter()
         .enumerate()
         .filter_map(|(i, a)| {
@@ -769,7 +791,7 @@ fn alerts(alerts: &[spec::Alert], diags: &mut Diagnostics) -> Vec<m::Alert> {
                 name: a.name.clone(),
                 cloud_name: a.renamed_from.clone().unwrap_or_else(|| a.name.clone()),
                 renamed_from: a.renamed_from.clone(),
-                condition: parse_condition(&a.condition, path, diags)?,
+                condition: parse_condition(spec, &a.condition, path, diags)?,
                 condition_text: a.condition.clone(),
                 function: a.function,
                 notify: a.notify,

@@ -5,6 +5,7 @@
 //! and registry file → lowering (topics, conditions, capacity). A later step never runs on
 //! input an earlier one rejected, so its messages never cascade from someone else's error.
 
+pub mod cloud_values;
 pub mod registry;
 pub mod schema;
 pub mod semantic;
@@ -248,6 +249,7 @@ fn check_document(
         }
     };
     found.extend(semantic::check(&spec));
+    found.extend(cloud_values::check(&spec));
     let mut file_devices = Arc::default();
     let mut registry_errors = false;
     // A path semantic checks refused is never read.

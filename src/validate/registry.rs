@@ -350,6 +350,18 @@ pub fn check(
                 .hint("keep each device in one place: the file or the inline list"),
             );
         }
+        if spec.clouds.aws.is_some() {
+            for (k, v) in &d.attributes {
+                if let Some(why) = super::cloud_values::aws_attribute_problem(k, v) {
+                    let why = why.message();
+                    diags.push(
+                        Diagnostic::error("bad-attribute", format!("device `{}`: {why}", d.id))
+                            .in_source(source, span)
+                            .hint(super::cloud_values::ATTRIBUTE_HINT),
+                    );
+                }
+            }
+        }
         if let Some(t) = &d.device_type
             && !types.contains(&t.as_str())
         {

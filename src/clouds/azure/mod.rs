@@ -34,7 +34,7 @@ mod outputs;
 mod parity;
 mod readme;
 mod routing;
-mod saql;
+pub(crate) mod saql;
 mod state;
 mod storage;
 mod story;
