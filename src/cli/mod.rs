@@ -14,6 +14,7 @@ mod explain;
 mod init;
 pub mod output;
 mod schema;
+mod simulate;
 mod validate;
 
 use std::io::{IsTerminal, Write};
@@ -66,6 +67,7 @@ enum Command {
     Diff(diff::Args),
     Diagram(diagram::Args),
     Explain(explain::Args),
+    Simulate(Box<simulate::Args>),
     Schema(schema::Args),
     Completions(CompletionsArgs),
 }
@@ -135,6 +137,7 @@ where
         Command::Diff(args) => diff::run(&args, &ctx),
         Command::Diagram(args) => diagram::run(&args, &ctx),
         Command::Explain(args) => explain::run(&args, &ctx),
+        Command::Simulate(args) => simulate::run(&args, &ctx),
         Command::Schema(args) => schema::run(&args),
         Command::Completions(args) => {
             let mut cmd = Cli::command();
