@@ -763,3 +763,56 @@ fn nothing_listening_and_unknown_alerts_are_clear_errors() {
         "says which output it reads: {stderr}"
     );
 }
+
+/// A TCP relay to the broker that drops its first connection, as AWS IoT does while JITP or
+/// JITR registers a new certificate.
+fn dropping_relay(broker_port: u16) -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for (i, conn) in listener.incoming().enumerate() {
+            let Ok(client) = conn else { return };
+            if i == 0 {
+                drop(client);
+                continue;
+            }
+            let upstream = std::net::TcpStream::connect(("127.0.0.1", broker_port)).unwrap();
+            let (mut a, mut b) = (client.try_clone().unwrap(), upstream.try_clone().unwrap());
+            let (mut c, mut d) = (client, upstream);
+            std::thread::spawn(move || std::io::copy(&mut a, &mut b));
+            std::thread::spawn(move || std::io::copy(&mut d, &mut c));
+        }
+    });
+    port
+}
+
+#[test]
+fn jitp_reconnects_with_backoff_after_the_first_connection_is_dropped() {
+    let Some(w) = World::new(&["sensor-0001"]) else {
+        return;
+    };
+    let p = w.path();
+    let (_watcher, rx) = w.client("watcher", &["sensors/#"]);
+    let relay = format!("localhost:{}", dropping_relay(w.broker.port));
+    let out = fleetform(
+        p,
+        &[
+            "simulate",
+            &example("home-security"),
+            "--endpoint",
+            &relay,
+            "--server-ca",
+            "broker-ca.pem",
+            "--device",
+            "sensor-0001",
+            "--format",
+            "json",
+        ],
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["devices"][0]["reconnects"], 1, "{report}");
+    assert_eq!(report["devices"][0]["published"], 1, "{report}");
+    assert_eq!(collect(&rx, 1).len(), 1);
+}
