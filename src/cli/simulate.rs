@@ -1,6 +1,7 @@
 //! `fleetform simulate`: read the spec, the kit's certificates and the root's outputs, run
 //! the simulated devices, and report through the one diagnostics renderer.
 
+use std::fmt::Write as _;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -275,10 +276,10 @@ fn summary(endpoint: &str, reports: &[net::DeviceReport]) -> String {
         plural(published as usize, "message"),
     );
     for (a, n) in tripped {
-        s.push_str(&format!(", {n} tripping `{a}`"));
+        let _ = write!(s, ", {n} tripping `{a}`");
     }
     if failed > 0 {
-        s.push_str(&format!(", {failed} failed"));
+        let _ = write!(s, ", {failed} failed");
     }
     s.push('\n');
     s
@@ -338,12 +339,11 @@ fn device_ids(
     let mut ids = Vec::new();
     for entry in entries {
         let entry = entry?;
-        if entry.path().join(layout::DEVICE_CHAIN).is_file() {
-            if let Some(name) = entry.file_name().to_str() {
-                if let Ok(id) = check(name) {
-                    ids.push(id);
-                }
-            }
+        if entry.path().join(layout::DEVICE_CHAIN).is_file()
+            && let Some(name) = entry.file_name().to_str()
+            && let Ok(id) = check(name)
+        {
+            ids.push(id);
         }
     }
     ids.sort();

@@ -561,34 +561,29 @@ fn tls_config(plan: &Plan, identity: &Identity) -> Result<Arc<rustls::ClientConf
         Failure::new("simulate-certificate", format!("`{file}`: {what}: {e}"))
     };
     let mut roots = rustls::RootCertStore::empty();
-    match &plan.server_ca {
-        Some((file, pem)) => {
-            for cert in CertificateDer::pem_slice_iter(pem) {
-                let cert = cert.map_err(|e| bad(file, "not a PEM certificate", &e))?;
-                roots
-                    .add(cert)
-                    .map_err(|e| bad(file, "not a usable CA certificate", &e))?;
-            }
-            if roots.is_empty() {
-                return Err(Failure::new(
-                    "simulate-certificate",
-                    format!("`{file}` holds no certificate"),
-                )
-                .hint(
-                    "`--server-ca` takes the PEM of the CA that signed the broker's certificate",
-                ));
-            }
+    if let Some((file, pem)) = &plan.server_ca {
+        for cert in CertificateDer::pem_slice_iter(pem) {
+            let cert = cert.map_err(|e| bad(file, "not a PEM certificate", &e))?;
+            roots
+                .add(cert)
+                .map_err(|e| bad(file, "not a usable CA certificate", &e))?;
         }
-        None => {
-            let found = rustls_native_certs::load_native_certs();
-            roots.add_parsable_certificates(found.certs);
-            if roots.is_empty() {
-                return Err(Failure::new(
-                    "simulate-certificate",
-                    "the system has no trusted root certificates to check the server with",
-                )
-                .hint("install ca-certificates, or pass `--server-ca FILE`"));
-            }
+        if roots.is_empty() {
+            return Err(Failure::new(
+                "simulate-certificate",
+                format!("`{file}` holds no certificate"),
+            )
+            .hint("`--server-ca` takes the PEM of the CA that signed the broker's certificate"));
+        }
+    } else {
+        let found = rustls_native_certs::load_native_certs();
+        roots.add_parsable_certificates(found.certs);
+        if roots.is_empty() {
+            return Err(Failure::new(
+                "simulate-certificate",
+                "the system has no trusted root certificates to check the server with",
+            )
+            .hint("install ca-certificates, or pass `--server-ca FILE`"));
         }
     }
     let chain = CertificateDer::pem_slice_iter(&identity.chain_pem)

@@ -257,17 +257,16 @@ fn number(x: f64) -> Value {
 
 fn collect(e: &Expr, out: &mut Vec<FieldKind>) {
     let mut note = |field: &Field, kind: Kind, lit: Option<&Literal>| {
-        let i = match out.iter().position(|f| f.path == field.0) {
-            Some(i) => i,
-            None => {
-                out.push(FieldKind {
-                    path: field.0.clone(),
-                    kind,
-                    numbers: Vec::new(),
-                    texts: Vec::new(),
-                });
-                out.len() - 1
-            }
+        let i = if let Some(i) = out.iter().position(|f| f.path == field.0) {
+            i
+        } else {
+            out.push(FieldKind {
+                path: field.0.clone(),
+                kind,
+                numbers: Vec::new(),
+                texts: Vec::new(),
+            });
+            out.len() - 1
         };
         match lit {
             Some(Literal::Number(n)) => out[i].numbers.push(*n),
