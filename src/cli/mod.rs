@@ -29,7 +29,8 @@ use crate::validate::{Files, Outcome};
 const AFTER_HELP: &str = "\
 Exit codes:
   0  success
-  1  the spec is invalid, a check found drift, or an estimate is over budget
+  1  the spec is invalid, a check found drift, an estimate is over budget,
+     or a simulated device failed
   2  usage error, I/O error, or a bug in fleetform
 
 Examples:

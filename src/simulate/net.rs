@@ -6,7 +6,7 @@
 //! [`Failure`] that says which endpoint, which certificate and which CA were involved, for
 //! the CLI to render through `diagnostics`. TLS 1.3 sends a server's verdict on the client
 //! certificate after the handshake, so a rejected device certificate surfaces as an alert
-//! while reading CONNACK; [`classify`] looks through the error chain for it.
+//! while reading CONNACK; `classify` looks through the error chain for it.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
