@@ -4,6 +4,8 @@
 //!
 //! Mosquitto comes from Debian's `mosquitto` package (`.ci/run` installs it). Without it the
 //! broker tests print a visible skip, or fail when `FLEETFORM_REQUIRE_TOOLS` is set.
+//! One file (over the usual length) because every test shares the broker fixture and its
+//! watching client; splitting it would copy them.
 
 mod common;
 
@@ -37,6 +39,23 @@ fn ok(out: &Output) -> String {
         String::from_utf8_lossy(&out.stderr)
     );
     String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// `certs init` for the kit's CA in `<p>/certs`.
+fn kit(p: &Path) {
+    ok(&fleetform(
+        p,
+        &[
+            "certs",
+            "init",
+            "--out",
+            "certs",
+            "--organization",
+            "Acme",
+            "--country",
+            "DE",
+        ],
+    ));
 }
 
 fn example(name: &str) -> String {
@@ -98,19 +117,7 @@ impl World {
         };
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path();
-        ok(&fleetform(
-            p,
-            &[
-                "certs",
-                "init",
-                "--out",
-                "certs",
-                "--organization",
-                "Acme",
-                "--country",
-                "DE",
-            ],
-        ));
+        kit(p);
         // The watching and responding clients' bundle lives apart from the devices.
         ok(&fleetform(
             p,
@@ -697,19 +704,7 @@ fn messages_are_deterministic_per_seed() {
 fn nothing_listening_and_unknown_alerts_are_clear_errors() {
     let dir = tempfile::tempdir().unwrap();
     let p = dir.path();
-    ok(&fleetform(
-        p,
-        &[
-            "certs",
-            "init",
-            "--out",
-            "certs",
-            "--organization",
-            "Acme",
-            "--country",
-            "DE",
-        ],
-    ));
+    kit(p);
     ok(&fleetform(
         p,
         &["certs", "device", "--out", "devices", "--id", "bed-1"],

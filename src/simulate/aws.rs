@@ -81,6 +81,14 @@ impl std::fmt::Display for Rejected {
     }
 }
 
+/// What a `rejected` reply says, or its raw text when it is not the documented shape.
+pub fn rejection(body: &[u8]) -> String {
+    serde_json::from_slice::<Rejected>(body).map_or_else(
+        |_| String::from_utf8_lossy(body).into_owned(),
+        |r| r.to_string(),
+    )
+}
+
 /// Reconnect delays after JITP/JITR drops the first connection: exponential from one
 /// second, capped at 16, with up to 25% jitter from the run's generator so a fleet
 /// started together does not reconnect in lockstep.

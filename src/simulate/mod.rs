@@ -5,7 +5,8 @@
 //! cloud, the Terraform outputs and the flags into a [`Plan`] (pure: every device's flow,
 //! client id, user name, topic and identity); [`payload`] makes the deterministic messages;
 //! [`aws`] and [`azure`] hold the device side of each cloud's provisioning exchange; [`net`]
-//! is the only part that touches the network (rumqttc over rustls). The CLI reads the files.
+//! is the only part that touches the network (rumqttc over rustls, set up in `tls`). The CLI
+//! reads the files.
 //!
 //! What each provisioning method does on the wire:
 //! - AWS manual: connect with the device certificate (client id = thing name), publish.
@@ -20,6 +21,7 @@ pub mod aws;
 pub mod azure;
 pub mod net;
 pub mod payload;
+mod tls;
 
 use std::time::Duration;
 
