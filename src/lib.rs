@@ -3,7 +3,8 @@
 //! The crate is a pipeline of pure steps: load the YAML spec ([`spec`]), validate it
 //! ([`validate`]), lower it to a cloud-neutral model ([`model`]), plan each targeted cloud
 //! ([`plan`]), and emit files ([`emit`]). I/O happens only in [`cli`] and in the certificate
-//! kit's reader and writer ([`certs::read`], [`certs::write`]), and only [`diagnostics`]
+//! kit's reader and writer ([`certs::read`], [`certs::write`]) and the device simulator's
+//! network code ([`simulate::net`]), and only [`diagnostics`]
 //! decides how problems look.
 
 pub mod blueprint;
@@ -23,6 +24,7 @@ pub mod invariants;
 pub mod model;
 pub mod plan;
 pub mod safe_fs;
+pub mod simulate;
 pub mod spec;
 pub mod validate;
 

@@ -14,6 +14,7 @@ mod explain;
 mod init;
 pub mod output;
 mod schema;
+mod simulate;
 mod validate;
 
 use std::io::{IsTerminal, Write};
@@ -28,7 +29,8 @@ use crate::validate::{Files, Outcome};
 const AFTER_HELP: &str = "\
 Exit codes:
   0  success
-  1  the spec is invalid, a check found drift, or an estimate is over budget
+  1  the spec is invalid, a check found drift, an estimate is over budget,
+     or a simulated device failed
   2  usage error, I/O error, or a bug in fleetform
 
 Examples:
@@ -66,6 +68,7 @@ enum Command {
     Diff(diff::Args),
     Diagram(diagram::Args),
     Explain(explain::Args),
+    Simulate(Box<simulate::Args>),
     Schema(schema::Args),
     Completions(CompletionsArgs),
 }
@@ -137,6 +140,7 @@ where
         Command::Diff(args) => diff::run(&args, &ctx),
         Command::Diagram(args) => diagram::run(&args, &ctx),
         Command::Explain(args) => explain::run(&args, &ctx),
+        Command::Simulate(args) => simulate::run(&args, &ctx),
         Command::Schema(args) => schema::run(&args),
         Command::Completions(args) => {
             let mut cmd = Cli::command();

@@ -9,8 +9,8 @@
 //! module holds what they share.
 
 pub mod forcenew;
-pub mod lifecycle;
 pub mod intent;
+pub mod lifecycle;
 pub mod package;
 pub mod stacks;
 pub mod tf;

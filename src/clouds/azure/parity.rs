@@ -97,7 +97,10 @@ pub(super) fn rows(d: &Design) -> Vec<ParityRow> {
         "routes",
         mapped(format!(
             "{} IoT Hub route(s) per hub (separate azurerm_iothub_route resources, one per endpoint) with routing-query conditions",
-            m.routes.iter().map(|r| d.endpoints_for(r).len()).sum::<usize>()
+            m.routes
+                .iter()
+                .map(|r| d.endpoints_for(r).len())
+                .sum::<usize>()
         )),
     );
     map(
