@@ -309,6 +309,8 @@ fn matrix_builds_are_deterministic_and_cover_every_feature() {
     for (name, text) in matrix() {
         let a = build(&name, &text);
         assert_eq!(a, build(&name, &text), "{name} builds differently twice");
+        let gaps = common::uncovered_arguments(&a);
+        assert!(gaps.is_empty(), "{name}: no replacement rule for {gaps:?}");
         let hcl = aws_text(&a);
         for (needle, feature) in [
             ("aws_kinesis_firehose_delivery_stream", "firehose"),

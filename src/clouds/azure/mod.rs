@@ -18,6 +18,7 @@ mod dps;
 mod eventhubs;
 mod functions;
 mod hub;
+pub mod lifecycle;
 mod monitoring;
 mod ota;
 mod outputs;
