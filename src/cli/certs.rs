@@ -291,7 +291,7 @@ pub struct DeviceArgs {
     #[arg(long = "ca", value_name = "NAME", default_value = layout::SIGNING_NAME)]
     pub ca_name: String,
     /// Directory for the bundles; each device gets `<out>/<id>/`.
-    #[arg(long, value_name = "DIR", default_value = "devices")]
+    #[arg(long, value_name = "DIR", default_value = layout::DEVICES_DIR)]
     pub out: PathBuf,
     /// Key type: ecdsa-p256, rsa2048 or rsa3072 [default: the spec's, else ecdsa-p256].
     #[arg(long, value_name = "ALG")]

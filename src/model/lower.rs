@@ -70,7 +70,56 @@ pub fn lower(spec: &FleetSpec, file_devices: Arc<Vec<m::Device>>) -> (Model, Dia
         messaging,
         traffic,
     };
+    let mut model = model;
+    firehose_sizing(&mut model, &mut diags);
     (model, diags)
+}
+
+/// Rules put telemetry into Firehose one message per request. When the planned peak would
+/// pass the stream's Direct PUT quota in its region, records past it would be throttled and
+/// lost, so a Kinesis stream goes in front (`kinesis_and_firehose`: Firehose reads the
+/// stream, and that quota does not apply; the shards are sized for the peak), and the
+/// warning says so. Cost, explain and the diagram all read the decided service.
+fn firehose_sizing(model: &mut Model, diags: &mut Diagnostics) {
+    let Some(aws) = model.aws.as_mut() else {
+        return;
+    };
+    let to = |d: m::Destination| model.routes.iter().any(|r| r.to.contains(&d));
+    let direct_put = match aws.stream.service {
+        spec::AwsStreamService::Firehose => {
+            to(m::Destination::Archive) || to(m::Destination::Stream)
+        }
+        spec::AwsStreamService::Kinesis => to(m::Destination::Archive),
+        spec::AwsStreamService::KinesisAndFirehose => false,
+    };
+    let quota = capacity::firehose_direct_put_quota(&aws.region);
+    let t = &model.traffic;
+    if !direct_put
+        || capacity::firehose_direct_put_fits(
+            quota,
+            t.peak_messages_per_second,
+            t.peak_bytes_per_second,
+        )
+    {
+        return;
+    }
+    diags.push(
+        Diagnostic::warning(
+            "firehose-quota",
+            format!(
+                "at the planned peak of {:.0} messages/s ({:.2} MiB/s), direct puts into Firehose would pass {}% of its quota in `{}` ({} requests/s, {} MiB/s per stream) and records past it are lost; a Kinesis stream goes in front of Firehose (`kinesis_and_firehose`), which that quota does not limit",
+                t.peak_messages_per_second,
+                t.peak_bytes_per_second / capacity::MIB as f64,
+                (capacity::QUOTA_HEADROOM_SHARE * 100.0) as u32,
+                aws.region,
+                quota.requests_per_s,
+                quota.bytes_per_s / capacity::MIB,
+            ),
+        )
+        .at(SpecPath::parse("clouds.aws.stream.service"))
+        .hint("set `clouds.aws.stream.service: kinesis_and_firehose` to choose it yourself and silence this"),
+    );
+    aws.stream.service = spec::AwsStreamService::KinesisAndFirehose;
 }
 
 fn stack(s: &spec::Stack) -> m::Stack {
@@ -149,6 +198,8 @@ fn aws(
     };
     m::Aws {
         region: a.region.clone(),
+        account_id: a.account_id.clone(),
+        account_settings: true,
         provisioning: m::AwsProvisioning {
             method: a.provisioning.method,
             certificate_mode: a.provisioning.certificate_mode,

@@ -5,6 +5,7 @@
 //! and registry file → lowering (topics, conditions, capacity). A later step never runs on
 //! input an earlier one rejected, so its messages never cascade from someone else's error.
 
+mod accounts;
 pub mod cloud_values;
 pub mod registry;
 pub mod schema;
@@ -212,6 +213,8 @@ fn run(
             environments.push((key.name.clone(), v));
         }
     }
+    let keys: Vec<_> = overlays.iter().map(|(k, _)| k.clone()).collect();
+    accounts::check(spec_source, &keys, environments, diags);
     Some(base)
 }
 
@@ -336,7 +339,7 @@ mod tests {
 
     #[test]
     fn environments_share_one_read_of_the_registry_file() {
-        let spec = "version: 1\nstack: {name: shared}\nclouds:\n  aws:\n    region: us-east-1\n    provisioning: {method: manual}\nfleet:\n  devices: 10\n  device_types: [{name: meter}]\n  registry: {file: devices.csv}\nenvironments:\n  dev:\n    fleet: {devices: 5}\n  prod:\n    fleet: {devices: 50}\n";
+        let spec = "version: 1\nstack: {name: shared}\nclouds:\n  aws:\n    region: us-east-1\n    provisioning: {method: manual}\nfleet:\n  devices: 10\n  device_types: [{name: meter}]\n  registry: {file: devices.csv}\nenvironments:\n  dev:\n    fleet: {devices: 5}\n  prod:\n    fleet: {devices: 50}\n    clouds: {aws: {account_id: '222222222222'}}\n";
         let files = Counted(Cell::new(0));
         let outcome = validate("fleet.yaml", spec, &files);
         assert!(outcome.diagnostics.is_empty(), "{:?}", outcome.diagnostics);

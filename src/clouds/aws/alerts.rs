@@ -366,6 +366,24 @@ pub(super) fn monitoring(cx: &mut Ctx) {
                 period: 300,
             });
         }
+        if flags.firehose && !flags.firehose_reads_kinesis {
+            // Rules put into Firehose directly: past its Direct PUT quota, records are
+            // throttled (the rule's error action logs each, and the rule errors alarm fires too).
+            alarms.push(Alarm {
+                label: "firehose_throttled".to_owned(),
+                name: "firehose-throttled".to_owned(),
+                description: "Firehose throttled records put by the IoT rules: the stream's Direct PUT quota is reached. Request a quota increase, or put Kinesis in front (clouds.aws.stream.service: kinesis_and_firehose).".to_owned(),
+                namespace: lit("AWS/Firehose"),
+                metric: "ThrottledRecords",
+                dimensions: vec![(
+                    "DeliveryStreamName",
+                    r("aws_kinesis_firehose_delivery_stream.archive.name"),
+                )],
+                statistic: "Sum",
+                threshold: 0,
+                period: 300,
+            });
+        }
         if flags.kinesis {
             alarms.push(Alarm {
                 label: "kinesis_throttled".to_owned(),
@@ -495,20 +513,25 @@ fn log_metric(m: &LogMetric) -> Block {
         .build()
 }
 
+/// Tag whose value is `<stack>-<environment>` on every resource: what the budget filters on.
+pub(super) const STACK_TAG: &str = "fleetform-stack";
+
 fn budget(cx: &mut Ctx) {
     let Some(usd) = cx.m.cost.monthly_budget_usd else {
         return;
     };
     let flags = cx.flags;
     let has_emails = !cx.m.monitoring.emails.is_empty();
-    let stack = cx.m.stack.name.clone();
+    let stack = cx.m.stack.prefix.clone();
     let notification = |kind: &str, percent: u32| {
         tf::block("notification")
             .attr("comparison_operator", lit("GREATER_THAN"))
             .attr("threshold", tf::num(percent))
             .attr("threshold_type", lit("PERCENTAGE"))
             .attr("notification_type", lit(kind))
-            .when(has_emails, |b| {
+            // One path: the alerts topic when it exists (the addresses are subscribed to it),
+            // else the addresses themselves; both would mail everyone twice.
+            .when(has_emails && !flags.sns, |b| {
                 b.attr("subscriber_email_addresses", r("var.alert_emails"))
             })
             .when(flags.sns, |b| {
@@ -520,8 +543,9 @@ fn budget(cx: &mut Ctx) {
             .build()
     };
     let f = cx.tf(MONITORING_FILE, MONITORING_PURPOSE);
-    f.comment("The budget counts costs tagged stack = this stack: activate the `stack` cost allocation tag in");
-    f.comment("Billing (Cost allocation tags) once, or the budget sees nothing.");
+    f.comment(&format!("The budget counts costs tagged {STACK_TAG} = this stack and environment (a budget's tag values are"));
+    f.comment(&format!("OR'ed, so `stack` AND `environment` cannot be one filter): activate the `{STACK_TAG}` cost allocation tag"));
+    f.comment("in Billing (Cost allocation tags) once, or the budget sees nothing.");
     f.push(
         tf::resource("aws_budgets_budget", "monthly")
             .attr("name", named("monthly"))
@@ -532,7 +556,10 @@ fn budget(cx: &mut Ctx) {
             .child(
                 tf::block("cost_filter")
                     .attr("name", lit("TagKeyValue"))
-                    .attr("values", tf::list([lit(format!("user:stack${stack}"))]))
+                    .attr(
+                        "values",
+                        tf::list([lit(format!("user:{STACK_TAG}${stack}"))]),
+                    )
                     .build(),
             )
             .when(has_emails || flags.sns, |b| {

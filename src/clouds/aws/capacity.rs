@@ -189,6 +189,53 @@ impl StorageClass for S3StorageClass {
     }
 }
 
+/// What one Amazon Data Firehose stream takes from Direct PUT producers (an IoT rule's
+/// `firehose` action), PutRecord and PutRecordBatch combined, by default: 2,000 requests,
+/// 500,000 records and 5 MiB per second in us-east-1, us-west-2 and eu-west-1, and 1,000
+/// requests, 100,000 records and 1 MiB per second elsewhere ("Amazon Data Firehose endpoints
+/// and quotas", AWS General Reference). Past it, records are throttled. A stream that reads a
+/// Kinesis data stream is not bound by it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FirehoseDirectPutQuota {
+    pub requests_per_s: u64,
+    pub records_per_s: u64,
+    pub bytes_per_s: u64,
+}
+
+/// The default Direct PUT quota of a Firehose stream in `region`.
+pub fn firehose_direct_put_quota(region: &str) -> FirehoseDirectPutQuota {
+    if matches!(region, "us-east-1" | "us-west-2" | "eu-west-1") {
+        FirehoseDirectPutQuota {
+            requests_per_s: 2_000,
+            records_per_s: 500_000,
+            bytes_per_s: 5 * MIB,
+        }
+    } else {
+        FirehoseDirectPutQuota {
+            requests_per_s: 1_000,
+            records_per_s: 100_000,
+            bytes_per_s: MIB,
+        }
+    }
+}
+
+/// Share of a throttling quota the planned peak may use; the rest absorbs bursts that the
+/// peak factor does not foresee.
+pub const QUOTA_HEADROOM_SHARE: f64 = 0.8;
+
+/// Whether a peak of `records_per_s` IoT rule deliveries (one request each: the rule action
+/// sends one message per call) of `bytes_per_s` fits a Firehose stream's Direct PUT quota.
+pub fn firehose_direct_put_fits(
+    quota: FirehoseDirectPutQuota,
+    records_per_s: f64,
+    bytes_per_s: f64,
+) -> bool {
+    let cap = |q: u64| q as f64 * QUOTA_HEADROOM_SHARE;
+    records_per_s <= cap(quota.requests_per_s)
+        && records_per_s <= cap(quota.records_per_s)
+        && bytes_per_s <= cap(quota.bytes_per_s)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

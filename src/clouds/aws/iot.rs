@@ -41,6 +41,7 @@ fn thing_types_and_groups(cx: &mut Ctx) {
         return;
     }
     let (types, groups) = labels(cx);
+    let (type_names, group_names) = iot_names(cx);
     let f = cx.tf(FILE, PURPOSE);
     if !m.fleet.device_types.is_empty() {
         f.comment("Thing types. AWS IoT only deletes a type 5 minutes after it is deprecated, so removing one takes two applies.");
@@ -48,7 +49,7 @@ fn thing_types_and_groups(cx: &mut Ctx) {
     for ty in &m.fleet.device_types {
         f.push(
             tf::resource("aws_iot_thing_type", &types[&ty.name])
-                .attr("name", lit(&ty.name))
+                .attr("name", lit(&type_names[&ty.name]))
                 .child(
                     tf::block("properties")
                         .when(ty.description.is_some(), |b| {
@@ -69,7 +70,7 @@ fn thing_types_and_groups(cx: &mut Ctx) {
     for g in &m.fleet.groups {
         f.push(
             tf::resource("aws_iot_thing_group", &groups[&g.name])
-                .attr("name", lit(&g.name))
+                .attr("name", lit(&group_names[&g.name]))
                 .when(g.parent.is_some(), |b| {
                     let parent = g.parent.clone().unwrap_or_default();
                     b.attr(
@@ -96,8 +97,29 @@ fn thing_types_and_groups(cx: &mut Ctx) {
     cx.out(
         "thing_group_names",
         "Thing groups of the fleet (parents first).",
-        tf::strings(m.fleet.groups.iter().map(|g| &g.name)),
+        tf::strings(m.fleet.groups.iter().map(|g| &group_names[&g.name])),
     );
+}
+
+/// AWS IoT names of the thing types and groups, by spec name. Both are one namespace per
+/// account and region, so each environment's carry its prefix.
+pub(super) fn iot_names(
+    cx: &Ctx,
+) -> (
+    std::collections::BTreeMap<String, String>,
+    std::collections::BTreeMap<String, String>,
+) {
+    let f = &cx.m.fleet;
+    (
+        f.device_types
+            .iter()
+            .map(|t| (t.name.clone(), cx.thing_type_name(&t.name)))
+            .collect(),
+        f.groups
+            .iter()
+            .map(|g| (g.name.clone(), cx.thing_group_name(&g.name)))
+            .collect(),
+    )
 }
 
 /// Terraform labels of the thing types and groups, by name.
@@ -149,7 +171,7 @@ pub(super) fn registry_resources(
     devices: &[crate::model::Device],
     deps: Vec<Expression>,
 ) {
-    let json = registry_json(devices);
+    let json = registry_json(cx, devices);
     cx.text(
         "registry/devices.json",
         "The pre-registered devices (id, type, groups, attributes), read by registry.tf.",
@@ -313,14 +335,16 @@ fn registry_intent(cx: &mut Ctx, devices: &[crate::model::Device]) {
 
 /// `registry/devices.json`: one device per line, so a registry change is a one-line diff, and
 /// written directly, so 100,000 devices take milliseconds.
-fn registry_json(devices: &[crate::model::Device]) -> String {
+/// Types and groups are their AWS IoT names (with the environment's prefix).
+fn registry_json(cx: &Ctx, devices: &[crate::model::Device]) -> String {
     use std::fmt::Write as _;
+    let (types, groups) = iot_names(cx);
     let mut out = String::with_capacity(devices.len() * 96 + 4);
     out.push_str("{\n");
     for (i, d) in devices.iter().enumerate() {
         let entry = serde_json::json!({
-            "type": d.device_type,
-            "groups": d.groups,
+            "type": d.device_type.as_ref().map(|t| types.get(t).unwrap_or(t)),
+            "groups": d.groups.iter().map(|g| groups.get(g).unwrap_or(g)).collect::<Vec<_>>(),
             "attributes": d.attributes,
         });
         let _ = writeln!(
@@ -503,7 +527,7 @@ fn device_policy(cx: &mut Ctx) {
     f.comment(
         "The one policy every device certificate carries: each device acts only as its own thing.",
     );
-    f.comment("AWS IoT keeps at most 5 versions of a policy; after 5 changes delete old versions (aws iot delete-policy-version).");
+    f.comment("AWS IoT keeps at most 5 versions of a policy; the provider deletes the oldest before it adds a sixth.");
     f.push(
         tf::resource("aws_iot_policy", "device")
             .attr("name", lit(&policy_name))
@@ -557,7 +581,7 @@ fn logging(cx: &mut Ctx) {
     );
     Role {
         label: "iot_logging",
-        name: "iot-logging",
+        name: super::hcl::named("iot-logging"),
         description: "Lets AWS IoT write its logs to CloudWatch Logs.",
         service: "iot.amazonaws.com",
         source_account: true,
@@ -652,11 +676,29 @@ fn indexing_and_events(cx: &mut Ctx) {
     }
 }
 
+/// Device credentials use the stack key only through S3, for objects of one bucket: the
+/// encryption context S3 passes to KMS is the bucket's ARN with an S3 Bucket Key (the
+/// stack's buckets enable it), the object's ARN for objects written before.
+fn via_s3(stmt: Stmt, bucket_arn: &str) -> Stmt {
+    stmt.cond(
+        "StringEquals",
+        "kms:ViaService",
+        vec![tpl([t("s3."), rf("var.region"), t(".amazonaws.com")])],
+    )
+    .cond(
+        "StringLike",
+        "kms:EncryptionContext:aws:s3:arn",
+        vec![r(bucket_arn), super::hcl::under(bucket_arn, "/*")],
+    )
+}
+
 fn role_alias(cx: &mut Ctx) {
     let Some(creds) = cx.m.access.cloud_credentials.clone() else {
         return;
     };
     let flags = cx.flags;
+    // Role aliases are one namespace per account and region: each environment has its own.
+    let alias = cx.name_text(&creds.role_alias, super::names::IOT_NAME);
     let mut stmts = Vec::new();
     for grant in &creds.grants {
         match grant {
@@ -666,10 +708,13 @@ fn role_alias(cx: &mut Ctx) {
                     &["s3:GetObject"],
                     vec![super::hcl::under("aws_s3_bucket.firmware.arn", "/*")],
                 ));
-                stmts.push(Stmt::allow(
-                    "DecryptFirmware",
-                    &["kms:Decrypt"],
-                    vec![r("aws_kms_key.fleet.arn")],
+                stmts.push(via_s3(
+                    Stmt::allow(
+                        "DecryptFirmware",
+                        &["kms:Decrypt"],
+                        vec![r("aws_kms_key.fleet.arn")],
+                    ),
+                    "aws_s3_bucket.firmware.arn",
                 ));
             }
             CredentialGrant::ArchiveUpload if flags.archive => {
@@ -684,10 +729,13 @@ fn role_alias(cx: &mut Ctx) {
                     ])],
                 ));
                 if flags.archive_cmk {
-                    stmts.push(Stmt::allow(
-                        "EncryptUploads",
-                        &["kms:GenerateDataKey"],
-                        vec![r("aws_kms_key.fleet.arn")],
+                    stmts.push(via_s3(
+                        Stmt::allow(
+                            "EncryptUploads",
+                            &["kms:GenerateDataKey"],
+                            vec![r("aws_kms_key.fleet.arn")],
+                        ),
+                        "aws_s3_bucket.archive.arn",
                     ));
                 }
             }
@@ -704,11 +752,23 @@ fn role_alias(cx: &mut Ctx) {
                         vec![r("local.credentials_thing_name")],
                     ),
                 );
-                stmts.push(Stmt::allow(
-                    "DecryptState",
-                    &["kms:Decrypt"],
-                    vec![r("aws_kms_key.fleet.arn")],
-                ));
+                stmts.push(
+                    Stmt::allow(
+                        "DecryptState",
+                        &["kms:Decrypt"],
+                        vec![r("aws_kms_key.fleet.arn")],
+                    )
+                    .cond(
+                        "StringEquals",
+                        "kms:ViaService",
+                        vec![tpl([t("dynamodb."), rf("var.region"), t(".amazonaws.com")])],
+                    )
+                    .cond(
+                        "StringEquals",
+                        "kms:EncryptionContext:aws:dynamodb:tableName",
+                        vec![r("aws_dynamodb_table.state.name")],
+                    ),
+                );
             }
             _ => {}
         }
@@ -718,7 +778,7 @@ fn role_alias(cx: &mut Ctx) {
     f.comment("to the credentials endpoint and gets this role's permissions, scoped to its own thing name.");
     Role {
         label: "device_credentials",
-        name: "device-credentials",
+        name: super::hcl::named("device-credentials"),
         description: "Assumed by devices through the AWS IoT credentials provider (role alias).",
         service: "credentials.iot.amazonaws.com",
         source_account: false,
@@ -729,12 +789,12 @@ fn role_alias(cx: &mut Ctx) {
     .write(f);
     f.push(
         tf::resource("aws_iot_role_alias", "devices")
-            .attr("alias", lit(&creds.role_alias))
+            .attr("alias", lit(&alias))
             .attr("role_arn", r("aws_iam_role.device_credentials.arn"))
             .attr("credential_duration", tf::num(creds.duration_seconds))
             .build(),
     );
-    cx.fact("role_alias", &creds.role_alias);
+    cx.fact("role_alias", &alias);
     cx.out(
         "role_alias",
         "Role alias devices name when they ask the credentials endpoint for AWS credentials.",

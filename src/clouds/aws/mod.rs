@@ -31,6 +31,7 @@ mod intent;
 mod iot;
 mod kms;
 pub mod lifecycle;
+mod names;
 mod ota;
 mod parity;
 mod pipeline;
@@ -322,6 +323,46 @@ impl<'a> Ctx<'a> {
         &self.m.stack.prefix
     }
 
+    /// `<prefix>-<suffix>` within `max` characters (see [`names`]): interpolates
+    /// `local.name_prefix` when it fits, else the shortened name as text.
+    pub fn name(&self, suffix: &str, max: usize) -> Expression {
+        let full = format!("{}-{suffix}", self.prefix());
+        if full.len() <= max {
+            self::hcl::named(suffix)
+        } else {
+            lit(names::fit(&full, max, '-'))
+        }
+    }
+
+    /// The text of [`Ctx::name`], for names that other names repeat (a function's log group).
+    pub fn name_text(&self, suffix: &str, max: usize) -> String {
+        names::fit(&format!("{}-{suffix}", self.prefix()), max, '-')
+    }
+
+    /// `<prefix>-<suffix>-<account id>`, within S3's 63 characters: bucket names are global.
+    pub fn bucket_name(&self, suffix: &str) -> Expression {
+        let full = format!("{}-{suffix}", self.prefix());
+        if full.len() <= names::S3_STEM {
+            self::hcl::named_global(suffix)
+        } else {
+            self::hcl::tpl([
+                self::hcl::t(format!("{}-", names::fit(&full, names::S3_STEM, '-'))),
+                self::hcl::rf("local.account_id"),
+            ])
+        }
+    }
+
+    /// AWS IoT name of a device type's thing type: per environment, because thing types are
+    /// one namespace per account and region.
+    pub fn thing_type_name(&self, ty: &str) -> String {
+        self.name_text(ty, names::IOT_NAME)
+    }
+
+    /// AWS IoT name of a spec thing group (per environment, like thing types).
+    pub fn thing_group_name(&self, group: &str) -> String {
+        self.name_text(group, names::IOT_NAME)
+    }
+
     /// `prefix` with `_` for `-`, for names that allow no hyphen (IoT rules, Glue).
     pub fn prefix_underscored(&self) -> String {
         self.m.stack.prefix.replace('-', "_")
@@ -461,13 +502,20 @@ fn core(cx: &mut Ctx, main: bool) {
         "manage_account_iot_settings",
         "bool",
         "Manage the account-wide AWS IoT settings of this region (logging options, the AWSIoTLogsV2 log group, fleet indexing, event configurations). Set to false when another stack in the same account and region already manages them.",
-        Some(tf::boolean(true)),
+        Some(tf::boolean(cx.aws.account_settings)),
         Vec::new(),
     );
     }
 
     let m = cx.m;
-    let tags = obj(m.stack.tags.iter().map(|(k, v)| (k.as_str(), lit(v))));
+    // `fleetform-stack` tells this stack's costs apart from the other environments' (budget).
+    let tags = obj(m
+        .stack
+        .tags
+        .iter()
+        .filter(|(k, _)| k.as_str() != alerts::STACK_TAG)
+        .map(|(k, v)| (k.as_str(), lit(v)))
+        .chain([(alerts::STACK_TAG, lit(&m.stack.prefix))]));
     let mut main = TfFile::new();
     main.push(
         tf::block("locals")

@@ -41,7 +41,11 @@ pub(super) fn rows(m: &Model, aws: &Aws, flags: &Flags) -> Vec<ParityRow> {
             "cloud_credentials",
             Mapping::Mapped(format!(
                 "IoT role alias `{}` (credentials provider)",
-                c.role_alias
+                super::names::fit(
+                    &format!("{}-{}", m.stack.prefix, c.role_alias),
+                    super::names::IOT_NAME,
+                    '-'
+                )
             )),
         );
     }

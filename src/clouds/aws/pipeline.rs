@@ -182,10 +182,19 @@ fn rules_role_and_errors(cx: &mut Ctx) {
     let flags = cx.flags;
     let days = cx.m.monitoring.log_retention_days;
     let mut stmts = vec![
+        // The CloudWatch Logs rule action needs all three (AWS IoT developer guide,
+        // "CloudWatch Logs" rule action); without DescribeLogStreams, failed deliveries vanish.
         Stmt::allow(
             "WriteRuleErrors",
-            &["logs:CreateLogStream", "logs:PutLogEvents"],
-            vec![under("aws_cloudwatch_log_group.rule_errors.arn", ":*")],
+            &[
+                "logs:CreateLogStream",
+                "logs:DescribeLogStreams",
+                "logs:PutLogEvents",
+            ],
+            vec![
+                r("aws_cloudwatch_log_group.rule_errors.arn"),
+                under("aws_cloudwatch_log_group.rule_errors.arn", ":*"),
+            ],
         ),
         Stmt::allow(
             "UseStackKey",
@@ -239,7 +248,7 @@ fn rules_role_and_errors(cx: &mut Ctx) {
     );
     Role {
         label: "iot_rules",
-        name: "iot-rules",
+        name: super::hcl::named("iot-rules"),
         description: "Lets this stack's IoT topic rules deliver to their destinations.",
         service: "iot.amazonaws.com",
         source_account: true,
@@ -438,7 +447,7 @@ fn firehose(cx: &mut Ctx) {
     );
     Role {
         label: "firehose",
-        name: "firehose",
+        name: super::hcl::named("firehose"),
         description: "Lets Firehose write the archive (and read the stream it is fed by).",
         service: "firehose.amazonaws.com",
         source_account: true,

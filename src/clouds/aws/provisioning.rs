@@ -18,9 +18,10 @@ use hcl::Expression;
 
 use super::Ctx;
 use super::functions::{self, Function};
-use super::hcl::{BlockExt, module_path, rf, t, tpl};
+use super::hcl::{BlockExt, Seg, module_path, rf, t, tpl};
 use super::iam::{Role, Stmt};
 use crate::blueprint;
+use crate::certs::layout;
 use crate::model::{AwsProvisioningMethod, CertificateMode};
 use crate::plan::PlanError;
 use crate::plan::tf::{self, lit, r};
@@ -107,7 +108,7 @@ pub(super) fn provisioning_role(cx: &mut Ctx) {
     f.comment("AWS IoT assumes this role to create things and attach certificates and policies while provisioning.");
     Role {
         label: "provisioning",
-        name: "iot-provisioning",
+        name: super::hcl::named("iot-provisioning"),
         description: "Lets AWS IoT provision things from this stack's provisioning templates.",
         service: "iot.amazonaws.com",
         source_account: true,
@@ -316,7 +317,7 @@ fn subject_fields(cx: &Ctx) -> Vec<(&'static str, &'static str)> {
 
 pub(super) fn single_thing_type(cx: &Ctx) -> Option<String> {
     match cx.m.fleet.device_types.as_slice() {
-        [only] => Some(only.name.clone()),
+        [only] => Some(cx.thing_type_name(&only.name)),
         _ => None,
     }
 }
@@ -466,16 +467,24 @@ pub(super) fn manual_certificates(
     cx.var(
         "device_certificates_dir",
         "string",
-        "Folder of device certificates (<thing name>.pem, public certificates only), relative to the spec's folder (see spec_dir) or absolute. `fleetform certs device <id>` writes them; each registered device whose certificate exists is attached.",
-        Some(lit("certs/devices")),
+        &format!("Folder of device certificates, one <thing name>/{cert} per device (public certificates only), relative to the spec's folder (see spec_dir) or absolute: what `fleetform certs device --id <thing name>` writes from the spec's folder. Each registered device whose certificate exists is registered and attached.", cert = layout::DEVICE_CERT),
+        Some(lit(layout::DEVICES_DIR)),
         Vec::new(),
     );
     let each_pem = tpl([
         rf("local.device_certificates_path"),
         t("/"),
         rf("id"),
-        t(".pem"),
+        t(format!("/{}", layout::DEVICE_CERT)),
     ]);
+    let without_cert = Expression::ForExpr(Box::new(
+        hcl::expr::ForExpr::new(tf::ident("device"), r("local.registry"), r("id"))
+            .with_key_var(tf::ident("id"))
+            .with_cond_expr(Expression::from(hcl::expr::UnaryOp::new(
+                hcl::expr::UnaryOperator::Not,
+                tf::call("fileexists", [each_pem.clone()]),
+            ))),
+    ));
     let with_cert = Expression::ForExpr(Box::new(
         hcl::expr::ForExpr::new(tf::ident("device"), r("local.registry"), r("device"))
             .with_key_var(tf::ident("id"))
@@ -489,7 +498,59 @@ pub(super) fn manual_certificates(
             .note("Registered devices whose certificate file exists; the others are attached once it does.")
             .attr(
                 "devices_with_certificates",
-                tf::cond(enabled, with_cert, tf::obj::<&str>([])),
+                tf::cond(enabled.clone(), with_cert, tf::obj::<&str>([])),
+            )
+            .attr("devices_without_certificates", without_cert)
+            .build(),
+    );
+    let missing_count = tf::call("length", [r("local.devices_without_certificates")]);
+    f.comment("Warns at plan (does not fail it) while a registered device has no certificate file: that device");
+    f.comment("cannot connect until `fleetform certs device --id <thing name>` writes one and Terraform applies again.");
+    f.push(
+        tf::block("check")
+            .add_label("device_certificates")
+            .child(
+                tf::block("assert")
+                    .attr(
+                        "condition",
+                        Expression::from(hcl::expr::BinaryOp::new(
+                            Expression::from(hcl::expr::UnaryOp::new(
+                                hcl::expr::UnaryOperator::Not,
+                                enabled,
+                            )),
+                            hcl::expr::BinaryOperator::Or,
+                            Expression::from(hcl::expr::BinaryOp::new(
+                                missing_count.clone(),
+                                hcl::expr::BinaryOperator::Eq,
+                                tf::num(0),
+                            )),
+                        )),
+                    )
+                    .attr(
+                        "error_message",
+                        tpl([
+                            Seg::Ref(missing_count.clone()),
+                            t(" registered device(s) have no certificate under "),
+                            rf("local.device_certificates_path"),
+                            t(format!("/<thing name>/{}, so none is registered for them, for example: ", layout::DEVICE_CERT)),
+                            Seg::Ref(tf::call(
+                                "join",
+                                [
+                                    lit(", "),
+                                    tf::call(
+                                        "slice",
+                                        [
+                                            r("local.devices_without_certificates"),
+                                            tf::num(0),
+                                            tf::call("min", [tf::num(10), missing_count]),
+                                        ],
+                                    ),
+                                ],
+                            )),
+                            t(". Run `fleetform certs device --id <thing name>` in the spec's folder, then apply again."),
+                        ]),
+                    )
+                    .build(),
             )
             .build(),
     );
@@ -504,7 +565,7 @@ pub(super) fn manual_certificates(
                         rf("local.device_certificates_path"),
                         t("/"),
                         rf("each.key"),
-                        t(".pem"),
+                        t(format!("/{}", layout::DEVICE_CERT)),
                     ])],
                 ),
             )

@@ -12,7 +12,7 @@
 use hcl::{Block, Expression};
 
 use super::Ctx;
-use super::hcl::{BlockExt, named_global, rf, t, tpl, under};
+use super::hcl::{BlockExt, rf, t, tpl, under};
 use super::iam::{self, Stmt};
 use super::intent::eq_all;
 use crate::model::StorageTier;
@@ -430,6 +430,40 @@ fn lifecycle_intent(cx: &mut Ctx, a: &crate::model::Archive, id: &str) {
     }
 }
 
+/// What S3's 128 KiB minimum for lifecycle transitions means for the objects Firehose
+/// writes: one object per partition per buffer interval, so the expected size is the
+/// partition's average rate over the buffer interval, capped by the buffer size.
+fn object_size_note(cx: &Ctx) -> String {
+    use crate::capacity::{KIB, MIB, S3_TRANSITION_MIN_OBJECT_BYTES, SECONDS_PER_DAY};
+    let m = cx.m;
+    let s = &cx.aws.stream;
+    let fleet_bytes_per_s =
+        m.traffic.messages_per_day * m.messaging.message_bytes as f64 / SECONDS_PER_DAY;
+    let partition_bytes_per_s = if cx.flags.partition_by_device {
+        fleet_bytes_per_s / m.traffic.devices.max(1) as f64
+    } else {
+        fleet_bytes_per_s
+    };
+    let object = (partition_bytes_per_s * f64::from(s.firehose_buffer_seconds))
+        .min((u64::from(s.firehose_buffer_mib) * MIB) as f64);
+    let kib = object / KIB as f64;
+    if object < S3_TRANSITION_MIN_OBJECT_BYTES as f64 {
+        format!(
+            "S3 does not transition objects under 128 KiB, and Firehose writes objects of about {kib:.0} KiB here ({}, {} s buffer): they stay in Standard until they expire, and the transitions below apply to none of them.",
+            if cx.flags.partition_by_device {
+                "one folder per device"
+            } else {
+                "one folder per hour"
+            },
+            s.firehose_buffer_seconds
+        )
+    } else {
+        format!(
+            "S3 does not transition objects under 128 KiB; Firehose writes objects of about {kib:.0} KiB here, so the transitions below apply."
+        )
+    }
+}
+
 pub(super) fn plan(cx: &mut Ctx) {
     access_log_bucket(cx);
     if !cx.flags.archive {
@@ -479,9 +513,7 @@ pub(super) fn plan(cx: &mut Ctx) {
             access_logs: true,
             lifecycle: rules,
             policy,
-            lifecycle_note: Some(
-                "S3 does not transition objects under 128 KB; Firehose batches telemetry into objects of up to the buffer size, well above it.",
-            ),
+            lifecycle_note: Some(&object_size_note(cx)),
         },
     );
     cx.out(
@@ -501,7 +533,7 @@ pub(super) fn access_log_bucket(cx: &mut Ctx) {
         cx,
         Bucket {
             label: "access_logs",
-            name: named_global("access-logs"),
+            name: cx.bucket_name("access-logs"),
             file: FILE,
             purpose: PURPOSE,
             cmk: Ok(()),

@@ -77,7 +77,7 @@ fn access(m: &Model) -> Access {
             format!(
                 "Devices exchange their certificate for temporary AWS credentials ({} s) through the role alias `{}` and may then {}.",
                 int(c.duration_seconds.into()),
-                c.role_alias,
+                super::names::fit(&format!("{}-{}", m.stack.prefix, c.role_alias), super::names::IOT_NAME, '-'),
                 and_list(&credential_grants(c))
             )
         }),
