@@ -227,8 +227,21 @@ const SPEC_READ_LIMIT: u64 = 64 * 1024 * 1024;
 /// file is not read through a link inside the working folder (see `safe_fs`).
 pub(crate) fn load_spec(path: &Path) -> anyhow::Result<Outcome> {
     let (text, name, base) = if path == Path::new("-") {
-        let mut text = String::new();
-        std::io::Read::read_to_string(&mut std::io::stdin(), &mut text)?;
+        // Capped like a file: `fleetform validate - < /dev/zero` must end.
+        let limit = crate::spec::load::MAX_SPEC_BYTES as u64;
+        let mut bytes = Vec::new();
+        std::io::Read::read_to_end(
+            &mut std::io::Read::take(std::io::stdin(), limit + 1),
+            &mut bytes,
+        )?;
+        if bytes.len() as u64 > limit {
+            anyhow::bail!(
+                "cannot read the spec from stdin: it is longer than {} MiB\nhint: move long device lists into a registry file: `fleet.registry.file: devices.csv`",
+                limit / (1024 * 1024)
+            );
+        }
+        let text = String::from_utf8(bytes)
+            .map_err(|_| anyhow::anyhow!("the spec on stdin is not UTF-8 text"))?;
         (text, "<stdin>".to_owned(), PathBuf::from("."))
     } else {
         let missing = |e: std::io::Error| {
