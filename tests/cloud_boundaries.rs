@@ -48,6 +48,73 @@ const ALLOWED: &[(&str, Pattern, usize, &str)] = &[
         2,
         "the doc example builds an AWS and an Azure bill by hand",
     ),
+    (
+        "src/cli/simulate.rs",
+        Pattern::Variant,
+        1,
+        "the device simulator landed beside the planners' move; which flow a device runs \
+         (fleet provisioning or not) moves into the cloud folders with src/simulate/{aws,azure}.rs",
+    ),
+    (
+        "src/cli/simulate.rs",
+        Pattern::Section,
+        1,
+        "reads the AWS provisioning method for the flow above; moves with it",
+    ),
+    (
+        "src/infradiff/eval.rs",
+        Pattern::Variant,
+        1,
+        "a unit-test fixture module; the cloud is only its label",
+    ),
+    (
+        "src/infradiff/mod.rs",
+        Pattern::Variant,
+        1,
+        "a unit-test fixture module; the cloud is only its label",
+    ),
+    (
+        "src/plan/lifecycle.rs",
+        Pattern::Variant,
+        1,
+        "a unit-test fixture module; the cloud is only its label",
+    ),
+    (
+        "src/invariants.rs",
+        Pattern::Module,
+        1,
+        "the fuzz invariants check that a condition renders in Azure's SAQL dialect",
+    ),
+    (
+        "src/simulate/aws.rs",
+        Pattern::Section,
+        2,
+        "the device simulator's per-cloud protocol (AWS provisioning MQTT API, DPS registration) landed beside the planners' move; it moves into src/clouds/<cloud>/ next",
+    ),
+    (
+        "src/simulate/azure.rs",
+        Pattern::Section,
+        2,
+        "the device simulator's per-cloud protocol (AWS provisioning MQTT API, DPS registration) landed beside the planners' move; it moves into src/clouds/<cloud>/ next",
+    ),
+    (
+        "src/simulate/mod.rs",
+        Pattern::Variant,
+        5,
+        "the device simulator's per-cloud protocol (AWS provisioning MQTT API, DPS registration) landed beside the planners' move; it moves into src/clouds/<cloud>/ next",
+    ),
+    (
+        "src/simulate/mod.rs",
+        Pattern::Section,
+        3,
+        "the device simulator's per-cloud protocol (AWS provisioning MQTT API, DPS registration) landed beside the planners' move; it moves into src/clouds/<cloud>/ next",
+    ),
+    (
+        "src/simulate/net.rs",
+        Pattern::Variant,
+        1,
+        "the device simulator's per-cloud protocol (AWS provisioning MQTT API, DPS registration) landed beside the planners' move; it moves into src/clouds/<cloud>/ next",
+    ),
 ];
 
 /// Folders that define, lower or validate the spec's per-cloud sections: the model's `aws`

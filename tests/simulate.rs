@@ -141,8 +141,11 @@ impl World {
              require_certificate true\n\
              use_identity_as_username true\n\
              persistence false\n\
+             user root\n\
              log_dest file {log}\n\
              log_type error\nlog_type warning\nlog_type notice\nlog_type information\n",
+            // `user root`: run as root (CI containers), mosquitto would drop to its own user,
+            // which cannot read the kit's 0700 key folders; as any other user it has no effect.
             // chain.pem: the signing CA and the root. The claim certificate arrives alone (AWS
             // knows it from register-certificate), so the broker needs its issuer too.
             root = p.join("certs/chain.pem").display(),

@@ -81,10 +81,38 @@ fn body_map(body: &Body, block_type: Option<&str>) -> Map<String, Value> {
     out
 }
 
+/// Arguments the providers declare as attributes of type list of objects, which HCL lets a
+/// configuration write as blocks ("attributes as blocks") but Terraform's JSON syntax reads
+/// only as a value: an array of complete objects (each nested list attribute present, empty
+/// when the HCL leaves it out; no `"//"` comment key, which would be an unknown attribute).
+/// azurerm's `azurerm_eventhub_namespace.network_rulesets` is the one fleetform writes.
+const LIST_ATTRIBUTES: [(&str, &[&str]); 1] =
+    [("network_rulesets", &["ip_rule", "virtual_network_rule"])];
+
 fn insert_block(out: &mut Map<String, Value>, block: &Block) {
     let ty = block.identifier.as_str();
     let body = Value::Object(body_map(&block.body, Some(ty)));
     let labels: Vec<&str> = block.labels.iter().map(hcl::BlockLabel::as_str).collect();
+    if let (true, Some((_, nested))) = (
+        labels.is_empty(),
+        LIST_ATTRIBUTES.iter().find(|(name, _)| *name == ty),
+    ) {
+        let mut body = body;
+        if let Value::Object(map) = &mut body {
+            map.remove("//");
+            for key in *nested {
+                map.entry((*key).to_owned())
+                    .or_insert_with(|| Value::Array(Vec::new()));
+            }
+        }
+        match out.get_mut(ty) {
+            Some(Value::Array(items)) => items.push(body),
+            _ => {
+                out.insert(ty.to_owned(), Value::Array(vec![body]));
+            }
+        }
+        return;
+    }
     if labels.is_empty() {
         // Unlabeled blocks: one is an object, several are an array of objects.
         match out.get_mut(ty) {

@@ -289,6 +289,10 @@ fn not_priced(m: &Model, aws: &Aws, flags: &Flags) -> Vec<BillItem> {
     if flags.alarms {
         let mut alarms = vec!["rule_errors".to_owned()];
         alarms.extend(flags.firehose.then(|| "firehose_freshness".to_owned()));
+        alarms.extend(
+            (flags.firehose && !flags.firehose_reads_kinesis)
+                .then(|| "firehose_throttled".to_owned()),
+        );
         alarms.extend(flags.kinesis.then(|| "kinesis_throttled".to_owned()));
         alarms.extend(functions.iter().map(|f| format!("{f}_errors")));
         if !functions.is_empty() {

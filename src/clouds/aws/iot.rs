@@ -275,7 +275,7 @@ fn registry_intent(cx: &mut Ctx, devices: &[crate::model::Device]) {
     for d in &sample {
         let mut checks = vec![(thing(&d.id, "name"), lit(&d.id))];
         if let Some(ty) = &d.device_type {
-            checks.push((thing(&d.id, "thing_type_name"), lit(ty)));
+            checks.push((thing(&d.id, "thing_type_name"), lit(cx.thing_type_name(ty))));
         }
         if !d.attributes.is_empty() {
             checks.push((
@@ -289,14 +289,15 @@ fn registry_intent(cx: &mut Ctx, devices: &[crate::model::Device]) {
             ));
         }
         for g in &d.groups {
-            let key = format!("{}/{g}", d.id);
+            let group = cx.thing_group_name(g);
+            let key = format!("{}/{group}", d.id);
             checks.push((
                 tf::r_index(
                     "aws_iot_thing_group_membership.registry",
                     lit(&key),
                     &["thing_group_name"],
                 ),
-                lit(g),
+                lit(group),
             ));
             targets.push(tf::r_index(
                 "aws_iot_thing_group_membership.registry",

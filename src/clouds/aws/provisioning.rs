@@ -504,6 +504,16 @@ pub(super) fn manual_certificates(
             .build(),
     );
     let missing_count = tf::call("length", [r("local.devices_without_certificates")]);
+    cx.var(
+        "warn_missing_device_certificates",
+        "bool",
+        "Warn at plan while a registered device has no certificate file. The shipped tests turn it off: they plan without the devices' certificates.",
+        Some(tf::boolean(true)),
+        Vec::new(),
+    );
+    cx.intent
+        .variable("warn_missing_device_certificates", tf::boolean(false));
+    let f = cx.tf(FILE, PURPOSE);
     f.comment("Warns at plan (does not fail it) while a registered device has no certificate file: that device");
     f.comment("cannot connect until `fleetform certs device --id <thing name>` writes one and Terraform applies again.");
     f.push(
@@ -514,9 +524,17 @@ pub(super) fn manual_certificates(
                     .attr(
                         "condition",
                         Expression::from(hcl::expr::BinaryOp::new(
-                            Expression::from(hcl::expr::UnaryOp::new(
-                                hcl::expr::UnaryOperator::Not,
-                                enabled,
+                            Expression::from(hcl::expr::BinaryOp::new(
+                                Expression::from(hcl::expr::UnaryOp::new(
+                                    hcl::expr::UnaryOperator::Not,
+                                    r("var.warn_missing_device_certificates"),
+                                )),
+                                hcl::expr::BinaryOperator::Or,
+                                Expression::from(hcl::expr::UnaryOp::new(
+                                    hcl::expr::UnaryOperator::Not,
+                                    // `enabled` may be a comparison: `!(a != null)`, not `!a != null`.
+                                    Expression::Parenthesis(Box::new(enabled)),
+                                )),
                             )),
                             hcl::expr::BinaryOperator::Or,
                             Expression::from(hcl::expr::BinaryOp::new(
