@@ -21,7 +21,7 @@ const MAX_TEXT_BYTES: u64 = crate::spec::load::MAX_REGISTRY_BYTES as u64;
 
 /// Reads a text file; `what` and `hint` go into the error. The file is opened as the spec is
 /// (see [`crate::safe_fs::open_named`]): no link, only a regular file, opened without blocking
-/// (a FIFO or a device is refused, not waited on), and at most [`MAX_TEXT_BYTES`].
+/// (a FIFO or a device is refused, not waited on), and at most 512 MiB.
 pub fn read_text(path: &Path, what: &'static str, hint: &str) -> Result<String> {
     let fail = |io: std::io::Error, hint: &str| CertsError::Read {
         what,
