@@ -3,11 +3,14 @@
 //! filled in, in a git repository shaped like a user's (a spec, the committed Terraform, and
 //! a base branch to diff against).
 
+mod common;
+
+use common::fleetform;
+
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::Command;
 
-use insta_cmd::get_cargo_bin;
 use serde_json::Value;
 
 fn root() -> &'static Path {
@@ -236,15 +239,6 @@ fn invocations() -> Vec<Invocation> {
         });
     }
     out
-}
-
-fn fleetform(dir: &Path, args: &[String]) -> std::process::Output {
-    Command::new(get_cargo_bin("fleetform"))
-        .args(args)
-        .current_dir(dir)
-        .env("NO_COLOR", "1")
-        .output()
-        .unwrap()
 }
 
 #[test]

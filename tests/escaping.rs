@@ -10,12 +10,13 @@
 
 mod common;
 
+use common::fleetform;
+
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 
 use fleetform::diagnostics::{render_human, render_json};
 use fleetform::validate::{Files, validate};
-use insta_cmd::get_cargo_bin;
 
 /// Characters no text output may carry raw.
 const RAW: [char; 5] = ['\u{1b}', '\u{9b}', '\u{7f}', '\u{202e}', '\u{7}'];
@@ -28,15 +29,6 @@ fn assert_clean(what: &str, text: &str) {
             c as u32
         );
     }
-}
-
-fn fleetform(dir: &Path, args: &[&str]) -> Output {
-    Command::new(get_cargo_bin("fleetform"))
-        .args(args)
-        .current_dir(dir)
-        .env("NO_COLOR", "1")
-        .output()
-        .unwrap()
 }
 
 fn all(out: &Output) -> String {

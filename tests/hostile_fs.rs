@@ -14,25 +14,16 @@
 
 mod common;
 
+use common::fleetform;
+
 use std::os::unix::fs::symlink;
 use std::path::Path;
 use std::process::{Command, Output};
-
-use insta_cmd::get_cargo_bin;
 
 const MINIMAL: &str = include_str!("../examples/minimal/fleet.yaml");
 
 /// What an attacker wants printed in a public log: the contents of a file outside.
 const SECRET: &str = "TOP-SECRET-0xC0FFEE";
-
-fn fleetform(dir: &Path, args: &[&str]) -> Output {
-    Command::new(get_cargo_bin("fleetform"))
-        .args(args)
-        .current_dir(dir)
-        .env("NO_COLOR", "1")
-        .output()
-        .unwrap()
-}
 
 fn text(out: &Output) -> String {
     format!(

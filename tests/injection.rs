@@ -12,8 +12,13 @@
 //!
 //! The last tests cover names that become paths: names with `..` or `/` are rejected, and
 //! the strangest names the schema accepts keep every written file inside `--out`.
+//!
+//! Long (about 1,300 lines): one test per context a spec value reaches (HCL, IoT SQL, SAQL,
+//! Python, shell, paths), sharing the hostile-value list and the HCL walkers.
 
 mod common;
+
+use common::fleetform;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
@@ -23,7 +28,6 @@ use std::process::Command;
 use hcl::expr::{Operation, TraversalOperator};
 use hcl::template::{Directive, Element};
 use hcl::{Body, Expression, ObjectKey, Structure, Template};
-use insta_cmd::get_cargo_bin;
 
 // ---------------------------------------------------------------------------------------------
 // The spec
@@ -811,15 +815,6 @@ fn modules_pass_terraform_validate_and_fmt() {
 
 // ---------------------------------------------------------------------------------------------
 // Terraform JSON
-
-fn fleetform(dir: &Path, args: &[&str]) -> std::process::Output {
-    Command::new(get_cargo_bin("fleetform"))
-        .args(args)
-        .current_dir(dir)
-        .env("NO_COLOR", "1")
-        .output()
-        .unwrap()
-}
 
 /// Builds a spec with `--format tf-json` through the binary; the JSON documents by path.
 fn build_tf_json(v: &Values) -> BTreeMap<String, serde_json::Value> {

@@ -15,6 +15,8 @@
 
 mod common;
 
+use common::fleetform;
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -24,15 +26,6 @@ use insta_cmd::get_cargo_bin;
 
 const MINIMAL: &str = include_str!("../examples/minimal/fleet.yaml");
 const MULTICLOUD: &str = include_str!("../examples/multicloud/fleet.yaml");
-
-fn fleetform(dir: &Path, args: &[&str]) -> Output {
-    Command::new(get_cargo_bin("fleetform"))
-        .args(args)
-        .current_dir(dir)
-        .env("NO_COLOR", "1")
-        .output()
-        .unwrap()
-}
 
 fn ok(out: &Output) -> String {
     assert!(

@@ -9,6 +9,8 @@
 
 mod common;
 
+use common::fleetform;
+
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
@@ -20,15 +22,6 @@ use rumqttc::{Client, Event, MqttOptions, Packet, QoS, TlsConfiguration, Transpo
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use serde_json::Value;
-
-fn fleetform(cwd: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_fleetform"))
-        .args(args)
-        .current_dir(cwd)
-        .env("NO_COLOR", "1")
-        .output()
-        .unwrap()
-}
 
 fn ok(out: &Output) -> String {
     assert!(

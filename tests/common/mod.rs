@@ -238,3 +238,13 @@ pub fn uncovered_arguments(rendered: &Rendered) -> Vec<String> {
     }
     out.into_iter().collect()
 }
+
+/// Runs the built `fleetform` binary in `dir`, without colour, and returns what it did.
+pub fn fleetform<S: AsRef<std::ffi::OsStr>>(dir: &Path, args: &[S]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_fleetform"))
+        .args(args)
+        .current_dir(dir)
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap()
+}
