@@ -3,6 +3,9 @@
 //! validate` against the real hashicorp/aws 5.100 schema; and the properties that must hold
 //! whatever the spec says (spec text stays literal, no private keys, least-privilege device
 //! policy, a 100,000-device registry stays one small `for_each`).
+//!
+//! Long (about 700 lines): one matrix, its case list and the properties every case must keep;
+//! the cases share the build and the Terraform checks.
 
 mod common;
 

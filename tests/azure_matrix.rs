@@ -8,6 +8,9 @@
 //! and checkov, and contain the resources its choices call for; an inventory of every
 //! case's resources is pinned by a snapshot, so a change in what any combination creates
 //! shows up in review.
+//!
+//! Long (about 800 lines): one matrix, its case list and the properties every case must keep;
+//! the cases share the build, the real-provider checks and the inventory snapshot.
 
 mod common;
 

@@ -5,6 +5,9 @@
 //!
 //! Every command runs inside a temp folder with relative paths, so snapshots hold no temp
 //! paths; content hashes in `check`'s manifest diff are redacted.
+//!
+//! Long because each pipeline command (`check`, `diff`, exit codes, JSON) is tested in the
+//! same temp-folder fixture a GitOps job uses.
 
 use std::fmt::Write as _;
 use std::path::Path;

@@ -12,6 +12,9 @@
 //! writes next to the generated code, never in it. moto lacks parts of the IoT API
 //! (`SetV2LoggingOptions`, tags on IoT resources) and AWS-managed IAM policies, so those
 //! resources are left out with `-target`.
+//!
+//! Just over 600 lines: the moto server fixture, the override file and the cross-check of
+//! `diff` against Terraform's plan belong to one harness.
 
 mod common;
 

@@ -13,6 +13,9 @@
 //! is built from it, exactly as the value would be unknown in Terraform's plan. Which of the
 //! two applies is the caller's decision ([`Identity`]), made as each instance is evaluated,
 //! because it depends on the other build.
+//!
+//! About 700 lines, 110 of them tests: the evaluator is one recursive walk over HCL
+//! expressions, and its cases (traversals, splats, `for`, templates, unknowns) read best together.
 
 use std::collections::{BTreeMap, BTreeSet};
 

@@ -5,6 +5,9 @@
 //! (`$body.temperature > 80 AND $body.status = 'ok'`). Parsing the neutral form into an AST
 //! lets fleetform check it up front (with the column of the mistake) and render each dialect
 //! from the same tree, instead of pasting user text into either.
+//!
+//! Just over 600 lines: the lexer, the parser and the three dialect renderers share one AST
+//! and are tested together (round trips, every dialect's quoting).
 
 use std::fmt::{self, Write as _};
 
