@@ -2,6 +2,9 @@
 //! of the review: it reads what the planner wrote (policy statements, resources, scripts),
 //! and where Terraform or AWS itself decides, runs the real tool (terraform plan against a
 //! local moto server, the AWS CLI, moto).
+//!
+//! Long because it is one test per point of the issue-19 review, with the moto and Terraform
+//! fixtures they share; splitting would copy the fixtures.
 
 mod common;
 
@@ -724,4 +727,50 @@ fn the_lifecycle_note_says_when_objects_are_too_small_to_tier() {
     // fleet-analytics-aws: hourly folders of a large fleet, megabytes per object.
     let big = common::build_file(&common::root().join("examples/fleet-analytics-aws/fleet.yaml"));
     assert!(file(&big, "aws/storage.tf").contains("so the transitions below apply."));
+}
+
+/// Point 16: Athena skips objects in archived S3 classes (Glacier Flexible Retrieval, Deep
+/// Archive; Glacier Instant Retrieval stays readable), so the projected days end where the
+/// lifecycle archives them, and the table's comment says why.
+#[test]
+fn athena_projects_only_the_days_it_can_read() {
+    let range = |storage: &str| {
+        let text = spec(
+            "manual",
+            &format!("pipeline:\n  analytics: {{enabled: true}}\nstorage:\n  archive:\n{storage}"),
+        );
+        let r = build(&text);
+        let table = block(
+            &blocks(&r),
+            "resource",
+            "aws_glue_catalog_table",
+            "telemetry",
+        )
+        .clone();
+        let params = attr(&table, "parameters").expect("table parameters");
+        let text = file(&r, "aws/analytics.tf").to_owned();
+        let value = params
+            .lines()
+            .find_map(|l| l.trim().strip_prefix("\"projection.day.range\" = "))
+            .unwrap_or_else(|| panic!("no projection.day.range in {params}"))
+            .trim_end_matches(',')
+            .to_owned();
+        (value, text)
+    };
+    let (archived, tf) = range(
+        "    lifecycle:\n      - {tier: cool, after_days: 30}\n      - {tier: archive, after_days: 120}\n    expire_after_days: 2555\n",
+    );
+    assert_eq!(archived, "\"NOW-120DAYS,NOW\"");
+    assert!(
+        tf.contains("Days are projected back 120 days"),
+        "the table says why the range ends: {tf}"
+    );
+    // Glacier Instant Retrieval is read in real time: the range runs to expiry.
+    let (instant, tf) = range(
+        "    lifecycle:\n      - {tier: cool, after_days: 30}\n      - {tier: cold, after_days: 90}\n    expire_after_days: 400\n",
+    );
+    assert_eq!(instant, "\"NOW-400DAYS,NOW\"");
+    assert!(!tf.contains("Days are projected back"), "{tf}");
+    let (kept, _) = range("    lifecycle: []\n");
+    assert_eq!(kept, "\"NOW-10YEARS,NOW\"");
 }

@@ -6,6 +6,12 @@
 //! reads every device below it); for fleets partitioned by device, `telemetry_by_device` also projects the device as an
 //! injected key, for cheap per-device queries that name their devices. Columns are the fields
 //! the spec's conditions use, typed from their literals; add more with one line each.
+//!
+//! Athena reads only objects it can fetch in real time: S3 Glacier Flexible Retrieval and Deep
+//! Archive objects are archived (S3 User Guide, "Working with archived objects") and Athena
+//! skips them, while Glacier Instant Retrieval stays queryable. So the projected days end where
+//! the lifecycle archives the data ([`queryable_days`]), and the table says so: a query over
+//! older days would scan nothing and report no error.
 
 use super::Ctx;
 use super::hcl::{BlockExt, named, rf, t, tpl};
@@ -42,6 +48,18 @@ fn columns(e: &Expr, out: &mut Vec<(String, &'static str)>) {
         }
         Expr::Bool(_) => {}
     }
+}
+
+/// Days of telemetry Athena can read: until the first transition into an archived storage
+/// class (Glacier Flexible Retrieval, Deep Archive), else until expiry; `None`: kept queryable
+/// for as long as it is kept.
+pub(super) fn queryable_days(archive: &crate::model::Archive) -> Option<u32> {
+    archive
+        .lifecycle
+        .iter()
+        .find(|t| storage::archived(t.tier))
+        .map(|t| t.after_days)
+        .or(archive.expire_after_days)
 }
 
 pub(super) fn plan(cx: &mut Ctx) {
@@ -91,6 +109,21 @@ pub(super) fn plan(cx: &mut Ctx) {
         },
     );
     let by_device_tables = cx.flags.partition_by_device;
+    let queryable = m.archive.as_ref().and_then(queryable_days);
+    let range = match queryable {
+        Some(days) => format!("NOW-{days}DAYS,NOW"),
+        None => "NOW-10YEARS,NOW".to_owned(),
+    };
+    let archived_note = m
+        .archive
+        .as_ref()
+        .and_then(|a| a.lifecycle.iter().find(|t| storage::archived(t.tier)))
+        .map(|t| {
+            format!(
+                "Days are projected back {} days: after that the lifecycle moves objects to an archived S3 class, which Athena skips (restore them to query).",
+                t.after_days
+            )
+        });
     let f = cx.tf(FILE, PURPOSE);
     f.push(
         tf::resource("aws_glue_catalog_database", "telemetry")
@@ -124,7 +157,7 @@ pub(super) fn plan(cx: &mut Ctx) {
             ("projection.enabled", lit("true")),
             ("projection.day.type", lit("date")),
             ("projection.day.format", lit("yyyy/MM/dd")),
-            ("projection.day.range", lit("NOW-10YEARS,NOW")),
+            ("projection.day.range", lit(&range)),
             ("projection.day.interval", lit("1")),
             ("projection.day.interval.unit", lit("DAYS")),
         ];
@@ -140,6 +173,7 @@ pub(super) fn plan(cx: &mut Ctx) {
                 .when(!by_device, |b| {
                     b.note("Every device of a day: filter on day (yyyy/MM/dd) to scan only those days.")
                 })
+                .each(archived_note.as_deref(), |b, n| b.note(n))
                 .attr("name", lit(label))
                 .attr("database_name", r("aws_glue_catalog_database.telemetry.name"))
                 .attr("table_type", lit("EXTERNAL_TABLE"))

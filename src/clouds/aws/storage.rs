@@ -266,6 +266,12 @@ fn storage_class(tier: StorageTier) -> Option<&'static str> {
     }
 }
 
+/// Whether objects of `tier` are archived: not readable in real time (Glacier Flexible
+/// Retrieval, Deep Archive) until restored.
+pub(super) fn archived(tier: StorageTier) -> bool {
+    matches!(tier, StorageTier::Archive | StorageTier::DeepArchive)
+}
+
 /// Minimum billed storage duration of an S3 storage class, in days.
 fn minimum_days(class: &str) -> u32 {
     match class {
