@@ -10,9 +10,14 @@
 //!
 //! - `FLEETFORM_FUZZ_SECONDS`: budget per harness (default 2, so `cargo test` stays quick;
 //!   `.ci/run` gives each 15).
-//! - `FLEETFORM_FUZZ_SEED`: a hex seed, or `random` (`.ci/run`); the default is fixed, so the
-//!   ordinary test run is deterministic. Each harness prints its figures and seed; a finding
-//!   panics with the seed and the shrunk input.
+//! - `FLEETFORM_FUZZ_SEED`: a hex seed, or `random`; the default is fixed, so the ordinary
+//!   test run is deterministic. Each harness prints its figures and seed; a finding panics
+//!   with the seed and the shrunk input.
+//! - A finding that kills the process instead of panicking (a stack overflow aborts) leaves
+//!   no panic message, so each harness keeps its seed and current batch in
+//!   `<target tmp>/fuzz-<harness>.last`; `.ci/run` prints those files when the step fails.
+//!   `FLEETFORM_FUZZ_BATCH=N` starts at that batch and `FLEETFORM_FUZZ_TRACE=1` prints each
+//!   input to stderr before it is checked: together they replay the input that killed it.
 
 mod common;
 
@@ -52,8 +57,21 @@ where
     let (budget, seed) = (budget(), seed());
     let inputs = AtomicUsize::new(0);
     let start = Instant::now();
-    let mut batch = 0u64;
+    let mut batch: u64 = std::env::var("FLEETFORM_FUZZ_BATCH")
+        .ok()
+        .and_then(|b| b.parse().ok())
+        .unwrap_or(0);
+    let trace = std::env::var_os("FLEETFORM_FUZZ_TRACE").is_some();
+    let last = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("fuzz-{}.last", name.replace(' ', "-")));
     while start.elapsed() < budget {
+        // Cheap enough per batch of 16 inputs; what a post-mortem needs after an abort.
+        let _ = std::fs::write(
+            &last,
+            format!(
+                "fuzz {name}: seed {seed:#x}, batch {batch}\nreplay: FLEETFORM_FUZZ_SEED={seed:x} FLEETFORM_FUZZ_BATCH={batch} FLEETFORM_FUZZ_TRACE=1 cargo test --test fuzz\n"
+            ),
+        );
         let mut bytes = [0u8; 32];
         bytes[..8].copy_from_slice(&seed.to_le_bytes());
         bytes[8..16].copy_from_slice(&batch.to_le_bytes());
@@ -68,6 +86,9 @@ where
             TestRunner::new_with_rng(config, TestRng::from_seed(RngAlgorithm::ChaCha, &bytes));
         let result = runner.run(&strategy, |input| {
             inputs.fetch_add(1, Ordering::Relaxed);
+            if trace {
+                eprintln!("fuzz {name}: batch {batch}: {input:?}");
+            }
             check(&input);
             Ok(())
         });

@@ -17,8 +17,13 @@ pub const MAX_SPEC_BYTES: usize = 1024 * 1024;
 /// Largest registry file accepted (a million devices in CSV is about 40 MiB).
 pub const MAX_REGISTRY_BYTES: usize = 512 * 1024 * 1024;
 
-/// Deepest nesting accepted. The spec needs about 6 levels.
-const MAX_DEPTH: usize = 64;
+/// Deepest nesting accepted. The spec needs about 6 levels (a registry file 4).
+///
+/// The YAML deserializer recurses once per level, about 32 KiB of stack per level in a debug
+/// build: at 64 levels a document overflowed the 2 MiB stack of a spawned thread (the fuzz
+/// harness found it) and aborted the process instead of failing with a diagnostic. 24 levels
+/// stay under a third of that stack, so `validate` is safe on any thread a caller runs it on.
+const MAX_DEPTH: usize = 24;
 
 /// Which budget applies to a document.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -325,5 +330,38 @@ mod tests {
         let deep = format!("{}1{}", "[".repeat(500), "]".repeat(500));
         let err = parse(&format!("a: {deep}\n")).unwrap_err();
         assert_eq!(err.iter().next().unwrap().code, "input-budget");
+    }
+
+    /// Nesting right at the limit, and one past it, in flow and block style, parse (or fail
+    /// with a diagnostic) on a thread with Rust's default 2 MiB stack: a deeper budget once
+    /// overflowed it and aborted the process.
+    #[test]
+    fn nesting_at_the_limit_fits_a_default_thread_stack() {
+        let doc = |levels: usize, block: bool| {
+            // `a:` is the first level.
+            let inner = levels - 1;
+            if block {
+                let mut s = String::from("a:\n");
+                for i in 0..inner {
+                    s.push_str(&"  ".repeat(i + 1));
+                    s.push_str(if i + 1 == inner { "k: 1\n" } else { "k:\n" });
+                }
+                s
+            } else {
+                format!("a: {}1{}\n", "{k: ".repeat(inner), "}".repeat(inner))
+            }
+        };
+        for block in [false, true] {
+            let (at, past) = (doc(MAX_DEPTH, block), doc(MAX_DEPTH + 1, block));
+            let outcome = std::thread::Builder::new()
+                .stack_size(2 * 1024 * 1024)
+                .spawn(move || (parse(&at).is_ok(), parse(&past).map(|_| ()).unwrap_err()))
+                .unwrap()
+                .join()
+                .expect("no stack overflow");
+            assert!(outcome.0, "{MAX_DEPTH} levels parse (block: {block})");
+            let d = outcome.1.iter().next().unwrap().clone();
+            assert_eq!(d.code, "input-budget", "{d:?}");
+        }
     }
 }
