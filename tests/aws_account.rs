@@ -774,3 +774,31 @@ fn athena_projects_only_the_days_it_can_read() {
     let (kept, _) = range("    lifecycle: []\n");
     assert_eq!(kept, "\"NOW-10YEARS,NOW\"");
 }
+
+/// Point 5: an environment that names its account gets `allowed_account_ids` on every AWS
+/// provider of its stacks, so credentials for another account stop Terraform before it
+/// changes anything; one that names none is left as it was.
+#[test]
+fn an_environment_with_an_account_refuses_credentials_for_another() {
+    let r = common::build_file(&common::root().join("examples/stacks/fleet.yaml"));
+    let mut prod = 0;
+    for (path, f) in &r.files {
+        if !path.ends_with("/providers.tf") || path.contains("azure") {
+            continue;
+        }
+        let body: hcl::Body = hcl::from_str(std::str::from_utf8(&f.bytes).unwrap()).unwrap();
+        let provider = body
+            .blocks()
+            .find(|b| b.identifier.as_str() == "provider")
+            .unwrap_or_else(|| panic!("{path}: no provider"));
+        let allowed =
+            attr(provider, "allowed_account_ids").map(|v| v.replace(char::is_whitespace, ""));
+        if path.starts_with("prod/") {
+            assert_eq!(allowed.as_deref(), Some("[\"222222222222\"]"), "{path}");
+            prod += 1;
+        } else {
+            assert_eq!(allowed, None, "{path}: the spec names no account here");
+        }
+    }
+    assert!(prod >= 2, "the main stack and its registry shards: {prod}");
+}

@@ -457,6 +457,11 @@ fn core(cx: &mut Ctx, main: bool) {
         tf::block("provider")
             .add_label("aws")
             .attr("region", r("var.region"))
+            .each(cx.aws.account_id.as_deref(), |b, account| {
+                b.note("The spec's `clouds.aws.account_id`: credentials for any other account make Terraform stop")
+                    .note("before it changes anything, so this environment never lands in another's account.")
+                    .attr("allowed_account_ids", tf::list([lit(account)]))
+            })
             .child(
                 tf::block("default_tags")
                     .attr("tags", r("local.tags"))
