@@ -87,7 +87,7 @@ where
         let result = runner.run(&strategy, |input| {
             inputs.fetch_add(1, Ordering::Relaxed);
             if trace {
-                eprintln!("fuzz {name}: batch {batch}: {input:?}");
+                let _ = writeln!(std::io::stderr(), "fuzz {name}: batch {batch}: {input:?}");
             }
             check(&input);
             Ok(())

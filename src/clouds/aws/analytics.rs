@@ -173,7 +173,7 @@ pub(super) fn plan(cx: &mut Ctx) {
                 .when(!by_device, |b| {
                     b.note("Every device of a day: filter on day (yyyy/MM/dd) to scan only those days.")
                 })
-                .each(archived_note.as_deref(), |b, n| b.note(n))
+                .each(archived_note.as_deref(), BlockExt::note)
                 .attr("name", lit(label))
                 .attr("database_name", r("aws_glue_catalog_database.telemetry.name"))
                 .attr("table_type", lit("EXTERNAL_TABLE"))
