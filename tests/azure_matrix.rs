@@ -327,15 +327,20 @@ fn cases() -> Vec<Case> {
             absent: vec![],
         },
         Case {
-            name: "ota-on-basic-is-not-mapped",
+            // Nothing talks back to devices, so auto sizing alone would pick Basic; Device
+            // Update needs twins and cloud-to-device messages, so OTA makes it Standard.
+            name: "ota-auto-tier-gets-standard",
             yaml: spec(
-                "mx-otabasic",
+                "mx-otaauto",
                 500,
-                "iot_hub:\n  tier: basic",
+                "",
                 "pipeline:\n  ota:\n    enabled: true\n",
             ),
-            expect: vec![("README.md", "Device Update needs Standard-tier hubs")],
-            absent: vec![("ota.tf", "")],
+            expect: vec![
+                ("iothub.tf", "name     = \"S1\""),
+                ("ota.tf", "azurerm_iothub_device_update_instance"),
+            ],
+            absent: vec![("README.md", "Device Update needs Standard-tier hubs")],
         },
         Case {
             name: "lifecycle-full-grs-hns",
@@ -343,7 +348,7 @@ fn cases() -> Vec<Case> {
                 "mx-lifecycle",
                 500,
                 "storage:\n  replication: GRS\n  infrastructure_encryption: true\n  hierarchical_namespace: true",
-                "storage:\n  archive:\n    versioning: true\n    encryption: platform_managed\n    lifecycle:\n      - tier: cool\n        after_days: 30\n      - tier: cold\n        after_days: 90\n      - tier: archive\n        after_days: 180\n      - tier: deep_archive\n        after_days: 365\n    expire_after_days: 2555\n    noncurrent_versions_expire_after_days: 14\n    prefixes: [raw/, events/]\n",
+                "storage:\n  archive:\n    versioning: true\n    encryption: platform_managed\n    lifecycle:\n      - tier: cool\n        after_days: 30\n      - tier: cold\n        after_days: 90\n      - tier: archive\n        after_days: 180\n      - tier: deep_archive\n        after_days: 365\n    expire_after_days: 2555\n    noncurrent_versions_expire_after_days: 14\n    prefixes: [raw/]\n",
             ),
             expect: vec![
                 (
@@ -385,7 +390,7 @@ fn cases() -> Vec<Case> {
             yaml: spec(
                 "mx-private",
                 500,
-                "create_resource_group: false\niot_hub:\n  public_network_access: false\n  local_authentication: false\n  ip_filter:\n    - name: plant\n      ip_mask: 203.0.113.0/24\n    - name: blocked\n      ip_mask: 198.51.100.7\n      action: reject\ndps:\n  ip_filter:\n    - name: plant\n      ip_mask: 203.0.113.0/24\n    - name: blocked\n      ip_mask: 198.51.100.7\n      action: reject\n  enrollment_groups:\n    - name: sensors",
+                "create_resource_group: false\niot_hub:\n  public_network_access: false\n  local_authentication: false\n  ip_filter:\n    - name: plant\n      ip_mask: 203.0.113.0/24\n    - name: blocked\n      ip_mask: 198.51.100.7\n      action: reject",
                 "authorization:\n  services:\n    - name: dashboard\n      access: [registry_read]\nmonitoring:\n  log_retention_days: 7\n  alarms: false\n",
             ),
             expect: vec![
@@ -394,7 +399,6 @@ fn cases() -> Vec<Case> {
                 ("iothub.tf", "default_action = \"Deny\""),
                 ("iothub.tf", "Reject rules of the spec are left out"),
                 ("iothub.tf", "need the IoT Hub Data Reader"),
-                ("dps.tf", "action    = \"Reject\""),
                 ("monitoring.tf", "retention_in_days   = 30"),
             ],
             absent: vec![
@@ -404,6 +408,27 @@ fn cases() -> Vec<Case> {
                 ("monitoring.tf", "azurerm_monitor_action_group"),
                 ("monitoring.tf", "azurerm_consumption_budget_resource_group"),
             ],
+        },
+        Case {
+            // DPS accepts what no rule matches, so an allow list must end with a reject.
+            name: "dps-ip-allow-list",
+            yaml: spec(
+                "mx-dpsip",
+                500,
+                "dps:\n  ip_filter:\n    - name: plant\n      ip_mask: 203.0.113.0/24\n    - name: blocked\n      ip_mask: 198.51.100.7\n      action: reject\n  enrollment_groups:\n    - name: sensors",
+                "",
+            ),
+            expect: vec![
+                (
+                    "dps.tf",
+                    "name = \"blocked\"\n ip_mask = \"198.51.100.7\"\n action = \"Reject\"",
+                ),
+                (
+                    "dps.tf",
+                    "name = \"reject-rest\"\n ip_mask = \"0.0.0.0/0\"\n action = \"Reject\"",
+                ),
+            ],
+            absent: vec![],
         },
         Case {
             name: "routes-of-every-source",
@@ -817,4 +842,130 @@ fn diagram_and_explain_match_the_planned_module() {
             "{name}: the hubs are drawn"
         );
     }
+}
+
+/// The parity table is rendered from the planner's decisions, so every claim it makes about
+/// what was built is in the module: for each case, a row that says so has the resource.
+#[test]
+fn parity_rows_describe_what_the_module_builds() {
+    // (row, words in its text, file, what the file must then contain)
+    const CLAIMS: &[(&str, &str, &str, &str)] = &[
+        (
+            "identity",
+            "verified in the DPS",
+            "dps.tf",
+            "azurerm_iothub_dps_certificate",
+        ),
+        (
+            "identity",
+            "verified on each hub",
+            "iothub.tf",
+            "azurerm_iothub_certificate",
+        ),
+        (
+            "provisioning",
+            "scripts/create-enrollment-groups.sh",
+            "scripts/create-enrollment-groups.sh",
+            "",
+        ),
+        (
+            "authorization",
+            "shared access policies",
+            "iothub.tf",
+            "azurerm_iothub_shared_access_policy",
+        ),
+        (
+            "stream",
+            "identity-based IoT Hub endpoint",
+            "routing.tf",
+            "azurerm_iothub_endpoint_eventhub",
+        ),
+        (
+            "archive",
+            "Event Hubs Capture",
+            "eventhubs.tf",
+            "capture_description",
+        ),
+        (
+            "archive",
+            "IoT Hub storage endpoint",
+            "routing.tf",
+            "azurerm_iothub_endpoint_storage_container",
+        ),
+        (
+            "lifecycle",
+            "lifecycle management policy",
+            "storage.tf",
+            "azurerm_storage_management_policy",
+        ),
+        (
+            "state_store",
+            "IoT Hub Cosmos DB endpoint",
+            "routing.tf",
+            "azurerm_iothub_endpoint_cosmosdb_account",
+        ),
+        (
+            "ota",
+            "Device Update for IoT Hub",
+            "ota.tf",
+            "azurerm_iothub_device_update_instance",
+        ),
+        (
+            "ota",
+            "IoT Hub Data Contributor",
+            "ota.tf",
+            "\"IoT Hub Data Contributor\"",
+        ),
+        (
+            "monitoring",
+            "metric alerts",
+            "monitoring.tf",
+            "azurerm_monitor_metric_alert",
+        ),
+        (
+            "monitoring",
+            "email action group",
+            "monitoring.tf",
+            "azurerm_monitor_action_group",
+        ),
+        (
+            "budget",
+            "consumption budget",
+            "monitoring.tf",
+            "azurerm_consumption_budget_resource_group",
+        ),
+    ];
+    let mut problems = Vec::new();
+    let mut checked = 0;
+    for case in cases() {
+        let rendered = common::build_text(case.name, &case.yaml, Path::new("."));
+        let text = |rel: &str| {
+            rendered
+                .files
+                .get(&format!("azure/{rel}"))
+                .map(|f| String::from_utf8_lossy(&f.bytes).into_owned())
+        };
+        let readme = text("README.md").expect("every root has a README");
+        for line in readme.lines() {
+            for (row, words, file, wants) in CLAIMS {
+                if !line.starts_with(&format!("| {row} | ")) || !line.contains(words) {
+                    continue;
+                }
+                checked += 1;
+                match text(file) {
+                    None => problems.push(format!(
+                        "{}: parity `{row}` says `{words}`, but {file} is missing",
+                        case.name
+                    )),
+                    Some(body) if !body.contains(wants) => problems.push(format!(
+                        "{}: parity `{row}` says `{words}`, but {file} has no `{wants}`",
+                        case.name
+                    )),
+                    Some(_) => {}
+                }
+            }
+        }
+    }
+    assert!(checked > 20, "the claims were looked for: {checked}");
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
 }

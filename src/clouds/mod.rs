@@ -144,6 +144,15 @@ pub trait CloudPlanner: Sync {
     /// The bootstrap module that creates the state storage `stacks` gives this cloud.
     fn plan_bootstrap(&self, model: &Model, stacks: &Stacks) -> Result<Module, PlanError>;
 
+    /// What writes into the archive of `model` on this cloud: the fixed start of the object
+    /// names each writer produces (relative to the archive's root, before any placeholder),
+    /// with who writes there. `storage.archive.prefixes` filter the lifecycle by name, so
+    /// validation refuses a prefix no writer's objects can start with.
+    fn archive_writers(&self, model: &Model) -> Vec<(&'static str, &'static str)> {
+        let _ = model;
+        Vec::new()
+    }
+
     /// Whether a large registry is split into shard stacks: true for clouds that create
     /// resources per device.
     fn shards_registry(&self) -> bool {

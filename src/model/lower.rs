@@ -335,7 +335,7 @@ fn metered_daily_messages(spec: &FleetSpec, traffic: &m::Traffic, blocks: fn(u64
 }
 
 /// Share of the fleet's traffic the busiest hub carries.
-fn busiest_hub_share(a: &spec::AzureCloud, hubs: usize) -> f64 {
+fn busiest_hub_share(a: &spec::AzureCloud) -> f64 {
     let Some(dps) = &a.dps else { return 1.0 };
     match dps.allocation {
         spec::Allocation::Static => 1.0,
@@ -353,13 +353,16 @@ fn busiest_hub_share(a: &spec::AzureCloud, hubs: usize) -> f64 {
                 f64::from(max) / f64::from(total)
             }
         }
-        // Latency and custom allocation depend on where devices are: assume an even split.
-        spec::Allocation::LowestLatency | spec::Allocation::Custom => 1.0 / hubs.max(1) as f64,
+        // Lowest latency sends each device to the hub nearest to it, and custom allocation
+        // to whichever hub the webhook picks: the spec does not say where devices are, so
+        // any one hub may receive the whole fleet, and each is sized for it.
+        spec::Allocation::LowestLatency | spec::Allocation::Custom => 1.0,
     }
 }
 
 /// Sizes the hub from the tier preference: the cheapest SKU and unit count that carries
-/// `daily` quota messages, Basic only when nothing talks back to devices.
+/// `daily` quota messages, Basic only when nothing talks back to devices (`talks_back` is
+/// also true when OTA is on: Device Update needs twins and cloud-to-device messages).
 pub fn size_hub(
     hub: &spec::AzureIotHub,
     daily: u64,
@@ -402,18 +405,16 @@ fn azure(
     let (hub_base, names) = azure_names(a, &spec.stack);
     let hubs = hub_sites(a, &hub_base);
     let total_daily = daily_quota_messages(spec, traffic);
-    let per_hub_daily = (total_daily as f64 * busiest_hub_share(a, hubs.len())).ceil() as u64;
+    let per_hub_daily = (total_daily as f64 * busiest_hub_share(a)).ceil() as u64;
     let free = a.iot_hub.tier == HubTier::Free || a.iot_hub.sku == Some(HubSku::F1);
     let per_hub_daily = if free {
         daily_free_quota_messages(spec, traffic)
     } else {
         per_hub_daily
     };
-    let (sku, units, daily_quota) = match size_hub(
-        &a.iot_hub,
-        per_hub_daily,
-        messaging.cloud_talks_back(),
-    ) {
+    // Device Update needs twins and cloud-to-device messages, so OTA rules Basic out too.
+    let needs_standard = messaging.cloud_talks_back() || spec.pipeline.ota.enabled;
+    let (sku, units, daily_quota) = match size_hub(&a.iot_hub, per_hub_daily, needs_standard) {
         Ok(s) => (HubSku::from(s.sku), s.units, s.daily_capacity),
         Err(capacity::CapacityError::HubPinnedTooSmall {
             sku,
@@ -917,6 +918,32 @@ pub fn stacks(s: &spec::Stacks, spec: &FleetSpec) -> m::Stacks {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn linked(allocation: &str, weights: &[u32]) -> spec::AzureCloud {
+        let hubs: Vec<_> = ["westeurope", "northeurope", "eastus"]
+            .iter()
+            .zip(weights)
+            .map(|(l, w)| serde_json::json!({"location": l, "allocation_weight": w}))
+            .collect();
+        serde_json::from_value(serde_json::json!({
+            "location": "westeurope",
+            "resource_group": "rg",
+            "dps": {"allocation": allocation, "linked_hubs": hubs},
+        }))
+        .expect("a valid azure cloud")
+    }
+
+    #[test]
+    fn the_busiest_hub_follows_the_allocation_policy() {
+        // Weights decide the split: 3 of 4 devices hash to the first hub.
+        let share = busiest_hub_share(&linked("evenly_weighted", &[3, 1]));
+        assert!((share - 0.75).abs() < 1e-12, "{share}");
+        // Static sends every device to the first hub.
+        assert!((busiest_hub_share(&linked("static", &[1, 1, 1])) - 1.0).abs() < 1e-12);
+        // Lowest latency and custom allocation may send the whole fleet to any one hub.
+        assert!((busiest_hub_share(&linked("lowest_latency", &[1, 1, 1])) - 1.0).abs() < 1e-12);
+        assert!((busiest_hub_share(&linked("custom", &[1, 1])) - 1.0).abs() < 1e-12);
+    }
 
     fn groups(list: &[(&str, Option<&str>)]) -> Vec<spec::DeviceGroup> {
         list.iter()

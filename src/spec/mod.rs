@@ -511,7 +511,9 @@ pub struct LinkedHub {
     /// Azure region of the hub.
     #[schemars(regex(pattern = r"^[a-z][a-z0-9]{2,30}$"), example = &"northeurope")]
     pub location: String,
-    /// Weight for evenly weighted allocation, 0 to 1000.
+    /// Weight for evenly weighted allocation, 0 to 1000; with `evenly_weighted`, 0 is refused
+    /// (the hub would never receive a device). Lowest-latency and custom allocation size every
+    /// hub for the whole fleet, since any one hub may receive it.
     #[serde(default = "default_one")]
     #[schemars(range(min = 0, max = 1000))]
     pub allocation_weight: u32,

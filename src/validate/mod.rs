@@ -310,6 +310,7 @@ fn check_document(
     }
     let (model, lowered) = lower::lower(&spec, file_devices);
     found.extend(lowered);
+    found.extend(archive_prefixes(&spec, &model));
     found.locate(sources, spec_source, root);
     let failed = found.has_errors();
     diags.extend(found);
@@ -318,6 +319,48 @@ fn check_document(
         model,
         root: root.clone(),
     })
+}
+
+/// `storage.archive.prefixes` filter the archive's lifecycle by object name: a prefix that
+/// no writer's objects can start with tiers and expires nothing. A prefix matches a writer
+/// when one of the two starts with the other (`raw/` and `raw/2026/` both narrow Firehose's
+/// `raw/...`); on every targeted cloud, each prefix must match some writer there.
+fn archive_prefixes(spec: &FleetSpec, model: &crate::model::Model) -> Diagnostics {
+    let mut d = Diagnostics::new();
+    if !spec.storage.archive.enabled {
+        return d;
+    }
+    for planner in crate::clouds::targeted_planners(model) {
+        let writers = planner.archive_writers(model);
+        if writers.is_empty() {
+            continue;
+        }
+        for (i, prefix) in spec.storage.archive.prefixes.iter().enumerate() {
+            let matches = writers
+                .iter()
+                .any(|(fixed, _)| fixed.starts_with(prefix.as_str()) || prefix.starts_with(fixed));
+            if !matches {
+                let mut where_: Vec<String> = writers
+                    .iter()
+                    .map(|(fixed, who)| format!("`{fixed}` ({who})"))
+                    .collect();
+                where_.dedup();
+                d.push(
+                    Diagnostic::error(
+                        "prefix-matches-nothing",
+                        format!(
+                            "no object in the {} archive starts with `{prefix}`, so the lifecycle would tier and expire nothing under it; objects land under {}",
+                            planner.cloud().title(),
+                            where_.join(", ")
+                        ),
+                    )
+                    .at(SpecPath::parse("storage.archive.prefixes").index(i))
+                    .hint("use a prefix the writers produce (such as `raw/`), or remove `prefixes` so the whole archive follows the lifecycle"),
+                );
+            }
+        }
+    }
+    d
 }
 
 #[cfg(test)]

@@ -214,6 +214,44 @@ fn aws_provisioning(spec: &FleetSpec, d: &mut Diagnostics) {
     }
 }
 
+/// Features whose Azure side signs in to the hub with a shared access key, which
+/// `local_authentication: false` turns off: each one is a contradiction in the spec, so it
+/// is an error at validate time rather than a failed apply.
+fn local_auth_users(spec: &FleetSpec, d: &mut Diagnostics) {
+    let Some(az) = &spec.clouds.azure else { return };
+    if az.iot_hub.local_authentication {
+        return;
+    }
+    // (what needs it, how to do without it)
+    let mut users: Vec<(&str, &str)> = Vec::new();
+    if az.dps.is_some() {
+        // azurerm's `linked_hub` takes only a `connection_string` (a shared access policy's key).
+        users.push((
+            "`clouds.azure.dps` links the DPS to its hubs with a shared-access-key connection string (it registers devices through it)",
+            "remove `clouds.azure.dps` and register devices with the Azure CLI or the registry",
+        ));
+    }
+    if spec.pipeline.ota.enabled {
+        // "Do not disable local authentication on the IoT Hub. Device Update requires local
+        // authentication to be enabled." (learn.microsoft.com iot-hub-device-update
+        // `device-update-resources`, MicrosoftDocs/azure-docs#128399).
+        users.push((
+            "`pipeline.ota.enabled: true` needs Device Update, which requires local (shared-key) authentication on its hubs",
+            "set `pipeline.ota.enabled: false`",
+        ));
+    }
+    for (what, other_fix) in users {
+        d.push(
+            Diagnostic::error(
+                "feature-needs-local-auth",
+                format!("{what}, and `clouds.azure.iot_hub.local_authentication: false` turns it off"),
+            )
+            .at(p("clouds.azure.iot_hub.local_authentication"))
+            .hint(format!("keep `local_authentication: true` (service clients can still use Entra ID), or {other_fix}")),
+        );
+    }
+}
+
 fn azure(spec: &FleetSpec, d: &mut Diagnostics) {
     let Some(az) = &spec.clouds.azure else { return };
     let hub = &az.iot_hub;
@@ -244,6 +282,26 @@ fn azure(spec: &FleetSpec, d: &mut Diagnostics) {
             Diagnostic::error("feature-needs-standard-tier", format!("the Basic IoT Hub tier has no {}", features.join(", ")))
                 .at(path)
                 .hint("use `tier: standard` (or `auto`), or turn off `messaging.cloud_to_device` and `messaging.state`"),
+        );
+    }
+    // Device Update needs an S1 or larger hub: Basic has no twins or cloud-to-device
+    // messages, and Free is refused (Azure/iot-hub-device-update#550).
+    let free_pinned = hub.tier == HubTier::Free || hub.sku == Some(HubSku::F1);
+    if spec.pipeline.ota.enabled && (basic_pinned || free_pinned) {
+        let (key, word) = match (hub.sku, basic_pinned) {
+            (Some(sku), _) => ("clouds.azure.iot_hub.sku", format!("`sku: {sku:?}`")),
+            (None, true) => ("clouds.azure.iot_hub.tier", "`tier: basic`".to_owned()),
+            (None, false) => ("clouds.azure.iot_hub.tier", "`tier: free`".to_owned()),
+        };
+        d.push(
+            Diagnostic::error(
+                "feature-needs-standard-tier",
+                format!(
+                    "`pipeline.ota.enabled` needs Device Update, which works only with Standard (S1 to S3) IoT hubs, and `{key}` pins {word}"
+                ),
+            )
+            .at(p(key))
+            .hint("use `tier: standard` (or `auto`, which picks Standard when OTA is on), or set `pipeline.ota.enabled: false`"),
         );
     }
     if let Some(sku) = hub.sku {
@@ -340,6 +398,23 @@ fn azure(spec: &FleetSpec, d: &mut Diagnostics) {
                 .hint("give at least one hub a weight above 0"),
             );
         }
+        // Evenly weighted allocation hashes devices over the hubs in proportion to their
+        // weights: a hub of weight 0 is created, billed and never receives a device.
+        let some_weighted = dps.linked_hubs.iter().any(|l| l.allocation_weight > 0);
+        if dps.allocation == Allocation::EvenlyWeighted && some_weighted {
+            for (i, l) in dps.linked_hubs.iter().enumerate() {
+                if l.allocation_weight == 0 {
+                    d.push(
+                        Diagnostic::error(
+                            "zero-weight",
+                            format!("the hub in `{}` has `allocation_weight: 0`, so evenly weighted allocation never sends it a device", l.location),
+                        )
+                        .at(p("clouds.azure.dps.linked_hubs").index(i).key("allocation_weight"))
+                        .hint("give the hub a weight above 0, or remove it from `linked_hubs`"),
+                    );
+                }
+            }
+        }
         let mut names_seen = BTreeSet::new();
         for (i, g) in dps.enrollment_groups.iter().enumerate() {
             let gp = p("clouds.azure.dps.enrollment_groups").index(i);
@@ -372,14 +447,8 @@ fn azure(spec: &FleetSpec, d: &mut Diagnostics) {
                 ));
             }
         }
-        if !hub.local_authentication {
-            d.push(
-                Diagnostic::warning("dps-needs-local-auth", "the DPS links to hubs with a shared-access-key connection string, which `local_authentication: false` turns off")
-                    .at(p("clouds.azure.iot_hub.local_authentication"))
-                    .hint("keep local authentication on while a DPS is linked; service clients can still use Entra ID"),
-            );
-        }
     }
+    local_auth_users(spec, d);
     let eh = &az.event_hubs;
     if eh.tier == EventHubsTier::Basic {
         if eh.capture {

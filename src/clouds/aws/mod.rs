@@ -80,6 +80,10 @@ impl CloudPlanner for AwsPlanner {
         Cloud::Aws
     }
 
+    fn archive_writers(&self, model: &Model) -> Vec<(&'static str, &'static str)> {
+        pipeline::archive_writers(model)
+    }
+
     fn targets(&self, model: &Model) -> bool {
         model.aws.is_some()
     }

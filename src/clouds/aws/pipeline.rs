@@ -19,7 +19,7 @@ use super::iam::{Role, Stmt};
 use super::intent::eq_all;
 use super::{Ctx, Flags};
 use crate::model::condition::Dialect;
-use crate::model::{Destination, KinesisCapacity, Route, RouteSource};
+use crate::model::{Destination, KinesisCapacity, Model, Route, RouteSource};
 use crate::plan::intent::{eq, length};
 use crate::plan::tf::{self, lit, r};
 
@@ -43,6 +43,27 @@ fn firehose_prefix(by_device: bool) -> &'static str {
     }
 }
 const FIREHOSE_ERROR_PREFIX: &str = "errors/!{firehose:error-output-type}/!{timestamp:yyyy/MM/dd}/";
+
+/// Where objects land in the archive bucket: Firehose under its two prefixes, and devices
+/// with the `archive_upload` grant under `uploads/<thing>/` (iot.rs). The fixed part is what
+/// precedes the first `!{...}` or per-thing placeholder.
+pub(super) fn archive_writers(m: &Model) -> Vec<(&'static str, &'static str)> {
+    let fixed = |prefix: &'static str| prefix.split("!{").next().unwrap_or(prefix);
+    let mut out = vec![
+        (fixed(FIREHOSE_PREFIX), "Firehose (routed telemetry)"),
+        (
+            fixed(FIREHOSE_ERROR_PREFIX),
+            "Firehose (records it could not deliver)",
+        ),
+    ];
+    if m.access.cloud_credentials.as_ref().is_some_and(|c| {
+        c.grants
+            .contains(&crate::model::CredentialGrant::ArchiveUpload)
+    }) {
+        out.push(("uploads/", "devices (the `archive_upload` grant)"));
+    }
+    out
+}
 
 /// Name of a route's topic rule (IoT rule names allow no `-`).
 pub(super) fn route_rule_name(cx: &Ctx, route: &str) -> String {
@@ -651,5 +672,20 @@ fn action_block(a: Action, device: &str) -> Block {
                     .build(),
             )
             .build(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn firehose_writes_under_the_prefixes_validation_knows() {
+        // The lifecycle filter is the spec prefix itself; Firehose's objects start with the
+        // fixed part of its prefixes, whatever the partitioning.
+        for prefix in [FIREHOSE_PREFIX, FIREHOSE_PREFIX_HOURLY] {
+            assert!(prefix.starts_with("raw/"), "{prefix}");
+        }
+        assert!(FIREHOSE_ERROR_PREFIX.starts_with("errors/"));
     }
 }

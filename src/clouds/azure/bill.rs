@@ -235,7 +235,8 @@ fn workload(d: &Design, w: &Workload) -> AzureWorkload {
             az.hub.sku,
             model::HubSku::B1 | model::HubSku::B2 | model::HubSku::B3
         ),
-        needs_standard_hub: model.messaging.cloud_talks_back(),
+        // Device Update (OTA) needs a Standard hub as much as twins and C2D do.
+        needs_standard_hub: model.messaging.cloud_talks_back() || model.features.ota,
         hub_pin: Some(HubPin {
             sku: az.hub.sku.into(),
             units: Some(az.hub.units),

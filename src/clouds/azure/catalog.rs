@@ -45,6 +45,7 @@ pub(super) const CATALOG: &[Billing] = &[
         "priced when a route streams telemetry or Capture archives it; a namespace that carries only the alert hubs bills its throughput units too, not estimated",
     ),
     priced("azurerm_iothub", "IoT Hub"),
+    free("azurerm_iothub_certificate", HUB_PART),
     free("azurerm_iothub_consumer_group", HUB_PART),
     not_estimated(
         "azurerm_iothub_device_update_account",

@@ -14,8 +14,44 @@ use super::{Design, Hcl, bounded};
 use crate::blueprint;
 use crate::model::{Allocation, AuthMethod, IpAction, Reprovisioning};
 use crate::plan::PlanError;
-use crate::plan::intent::{Intent, eq, set};
+use crate::plan::intent::{Intent, eq, list, set};
 use crate::plan::tf::{self, Part, TfFile, lit, r};
+
+/// Name of the rule that ends a DPS allow list by rejecting every other address.
+const REJECT_REST: &str = "reject-rest";
+
+/// The DPS IP filter as `(name, mask, action)`, in order. DPS applies the rules in order and
+/// the first match decides; an address no rule matches is accepted ("IP filter rule
+/// evaluation", learn.microsoft.com `iot-dps/iot-dps-ip-filtering`). Accept rules alone
+/// would therefore filter nothing: when the spec lists any, a final rule rejects
+/// `0.0.0.0/0`, unless the spec already ends with one.
+pub(crate) fn ip_filter_rules(
+    spec: &[crate::model::IpRule],
+) -> Vec<(String, String, &'static str)> {
+    let word = |a: IpAction| match a {
+        IpAction::Accept => "Accept",
+        IpAction::Reject => "Reject",
+    };
+    let mut out: Vec<_> = spec
+        .iter()
+        .map(|r| (r.name.clone(), r.ip_mask.clone(), word(r.action)))
+        .collect();
+    let allows = spec.iter().any(|r| r.action == IpAction::Accept);
+    let closed = spec
+        .last()
+        .is_some_and(|r| r.action == IpAction::Reject && r.ip_mask == "0.0.0.0/0");
+    if allows && !closed {
+        // Rule names are unique (case-insensitively): step past one the spec already uses.
+        let taken = |n: &str| spec.iter().any(|r| r.name.eq_ignore_ascii_case(n));
+        let name = std::iter::once(REJECT_REST.to_owned())
+            // The spec has `spec.len()` names, so one of these `spec.len() + 2` is free.
+            .chain((2..=spec.len() + 2).map(|i| format!("{REJECT_REST}-{i}")))
+            .find(|n| !taken(n))
+            .unwrap_or_default();
+        out.push((name, "0.0.0.0/0".to_owned(), "Reject"));
+    }
+    out
+}
 
 /// Name of the CA certificate in the DPS.
 pub(crate) const CA_NAME: &str = "fleet-ca";
@@ -122,18 +158,20 @@ pub(super) fn file(d: &Design, t: &mut Intent) -> TfFile {
                 .build(),
         );
     }
-    for rule in &dps.ip_filter {
+    let rules = ip_filter_rules(&dps.ip_filter);
+    let added = rules.len() > dps.ip_filter.len();
+    for (i, (name, mask, action)) in rules.iter().enumerate() {
+        let mut rule = tf::block("ip_filter_rule");
+        if added && i + 1 == rules.len() {
+            rule = rule
+                .note("DPS accepts an address no rule matches (rules apply in order, first match wins),")
+                .note("so the spec's allow list ends with a rule that rejects the rest. Enrollment groups")
+                .note("are managed through the same filter: run the enrollment script from a listed address.");
+        }
         b = b.block(
-            tf::block("ip_filter_rule")
-                .attr("name", lit(&rule.name))
-                .attr("ip_mask", lit(&rule.ip_mask))
-                .attr(
-                    "action",
-                    lit(match rule.action {
-                        IpAction::Accept => "Accept",
-                        IpAction::Reject => "Reject",
-                    }),
-                )
+            rule.attr("name", lit(name))
+                .attr("ip_mask", lit(mask))
+                .attr("action", lit(*action))
                 .attr("target", lit("all"))
                 .build(),
         );
@@ -151,6 +189,33 @@ pub(super) fn file(d: &Design, t: &mut Intent) -> TfFile {
             lit(allocation_policy(dps.allocation)),
         ),
     );
+    if !rules.is_empty() {
+        let want: Vec<String> = rules
+            .iter()
+            .map(|(name, mask, action)| format!("{name} {mask} {action}"))
+            .collect();
+        t.assert(
+            "clouds.azure.dps.ip_filter",
+            format!("DPS IP filter, in order: {}", want.join(", ")),
+            eq(
+                tf::call(
+                    "tolist",
+                    [tf::for_list(
+                        "f",
+                        r("azurerm_iothub_dps.this.ip_filter_rule"),
+                        tf::interp([
+                            Part::Ref(r("f.name")),
+                            Part::Lit(" "),
+                            Part::Ref(r("f.ip_mask")),
+                            Part::Lit(" "),
+                            Part::Ref(r("f.action")),
+                        ]),
+                    )],
+                ),
+                list(want.iter().map(lit)),
+            ),
+        );
+    }
     let linked: Vec<String> = d
         .hubs
         .iter()
@@ -191,36 +256,7 @@ pub(super) fn file(d: &Design, t: &mut Intent) -> TfFile {
             "ca_certificate_file",
             Some(r("azurerm_iothub_dps_certificate.fleet_ca")),
         );
-        f.push(
-            tf::block("locals")
-                .note("Relative CA paths are resolved from the fleet spec's folder (var.spec_dir), which is")
-                .note("itself relative to this module, so the result is the same wherever terraform runs.")
-                .attr(
-                    "spec_dir",
-                    tf::cond(
-                        tf::call("startswith", [r("var.spec_dir"), lit("/")]),
-                        r("var.spec_dir"),
-                        tf::interp([
-                            Part::Ref(r("path.module")),
-                            Part::Lit("/"),
-                            Part::Ref(r("var.spec_dir")),
-                        ]),
-                    ),
-                )
-                .attr(
-                    "ca_certificate_path",
-                    tf::cond(
-                        tf::call("startswith", [r("var.ca_certificate_file"), lit("/")]),
-                        r("var.ca_certificate_file"),
-                        tf::interp([
-                            Part::Ref(r("local.spec_dir")),
-                            Part::Lit("/"),
-                            Part::Ref(r("var.ca_certificate_file")),
-                        ]),
-                    ),
-                )
-                .build(),
-        );
+        f.push(ca_locals());
         f.push(
             tf::resource("azurerm_iothub_dps_certificate", "fleet_ca")
                 .note("The CA that signs device certificates (public certificate only). Until it is")
@@ -347,4 +383,40 @@ pub(super) fn enrollment_script(d: &Design) -> Result<Option<String>, PlanError>
         "any_symmetric": dps.enrollment_groups.iter().any(|g| g.attestation == AuthMethod::SymmetricKey),
     });
     blueprint::render("azure/create-enrollment-groups.sh.j2", ctx).map(Some)
+}
+
+/// The locals that turn `var.ca_certificate_file` into a path: relative paths are resolved
+/// from the fleet spec's folder (`var.spec_dir`). `dps.tf` or `iothub.tf` carries it, whichever
+/// uploads the CA.
+pub(super) fn ca_locals() -> hcl::Block {
+    tf::block("locals")
+        .note(
+            "Relative CA paths are resolved from the fleet spec's folder (var.spec_dir), which is",
+        )
+        .note("itself relative to this module, so the result is the same wherever terraform runs.")
+        .attr(
+            "spec_dir",
+            tf::cond(
+                tf::call("startswith", [r("var.spec_dir"), lit("/")]),
+                r("var.spec_dir"),
+                tf::interp([
+                    Part::Ref(r("path.module")),
+                    Part::Lit("/"),
+                    Part::Ref(r("var.spec_dir")),
+                ]),
+            ),
+        )
+        .attr(
+            "ca_certificate_path",
+            tf::cond(
+                tf::call("startswith", [r("var.ca_certificate_file"), lit("/")]),
+                r("var.ca_certificate_file"),
+                tf::interp([
+                    Part::Ref(r("local.spec_dir")),
+                    Part::Lit("/"),
+                    Part::Ref(r("var.ca_certificate_file")),
+                ]),
+            ),
+        )
+        .build()
 }

@@ -144,7 +144,7 @@ pub(super) fn file(d: &Design, t: &mut Intent) -> TfFile {
                             .attr("name", lit("EventHubArchive.AzureBlockBlob"))
                             .attr(
                                 "archive_name_format",
-                                lit("{Namespace}/{EventHub}/{PartitionId}/{Year}/{Month}/{Day}/{Hour}/{Minute}/{Second}"),
+                                lit(super::storage::CAPTURE_NAME_FORMAT),
                             )
                             .attr(
                                 "blob_container_name",

@@ -135,6 +135,9 @@ pub(super) fn file(d: &Design, t: &mut Intent) -> TfFile {
     }
     f.push(b.tagged().build());
     intent(d, t, &sku, partitions, retention);
+    if d.hub_ca {
+        hub_ca(&mut f, t);
+    }
 
     // Least-privilege shared access policies for the back-end services of the spec.
     if hub.local_authentication {
@@ -202,6 +205,69 @@ pub(super) fn file(d: &Design, t: &mut Intent) -> TfFile {
         }
     }
     f
+}
+
+/// The fleet CA on every hub. Without a DPS, devices with CA-signed certificates connect to
+/// the hub directly, and IoT Hub authenticates them only against a CA uploaded to that hub and
+/// verified (proof of possession, or `var.ca_certificate_verified`).
+fn hub_ca(f: &mut TfFile, t: &mut Intent) {
+    // The CA is read while planning: the tests plan with a stand-in certificate, and check
+    // that a missing file stops the plan with the precondition's message.
+    t.fixture_ca(
+        "ca_certificate_file",
+        Some(r("azurerm_iothub_certificate.fleet_ca")),
+    );
+    f.push(super::dps::ca_locals());
+    f.push(
+        tf::resource("azurerm_iothub_certificate", "fleet_ca")
+            .note("The CA that signs device certificates (public certificate only), on each hub. Until it")
+            .note("is verified, devices it signed cannot connect: prove possession of its key with")
+            .note("`fleetform certs verify-azure` (see README), or set var.ca_certificate_verified.")
+            .attr("for_each", r("azurerm_iothub.hub"))
+            .attr("name", lit(super::dps::CA_NAME))
+            .attr("resource_group_name", r("local.resource_group_name"))
+            .attr("iothub_name", r("each.value.name"))
+            .attr(
+                "certificate_content",
+                tf::call("file", [r("local.ca_certificate_path")]),
+            )
+            .attr("is_verified", r("var.ca_certificate_verified"))
+            .block(
+                tf::block("lifecycle")
+                    .block(
+                        tf::block("precondition")
+                            .attr(
+                                "condition",
+                                tf::call("fileexists", [r("local.ca_certificate_path")]),
+                            )
+                            .attr(
+                                "error_message",
+                                lit("No CA certificate at var.ca_certificate_file (relative to var.spec_dir). Create one with `fleetform certs init`, or point the variables at yours."),
+                            )
+                            .build(),
+                    )
+                    .build(),
+            )
+            .build(),
+    );
+    t.assert(
+        "identity.method",
+        "x509 devices without a DPS: the fleet CA on every hub",
+        all([
+            eq(
+                tf::call(
+                    "toset",
+                    [tf::call("keys", [r("azurerm_iothub_certificate.fleet_ca")])],
+                ),
+                tf::call("toset", [tf::call("keys", [r("azurerm_iothub.hub")])]),
+            ),
+            all_in(
+                "c",
+                r("azurerm_iothub_certificate.fleet_ca"),
+                eq(r("c.name"), lit(super::dps::CA_NAME)),
+            ),
+        ]),
+    );
 }
 
 /// What the hubs must plan as, from the same values the hub block was built with.

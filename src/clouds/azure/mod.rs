@@ -117,6 +117,14 @@ impl CloudPlanner for AzurePlanner {
         plan_bootstrap(model, state)
     }
 
+    fn archive_writers(&self, model: &Model) -> Vec<(&'static str, &'static str)> {
+        model
+            .azure
+            .as_ref()
+            .map(|az| storage::archive_writers(&Design::new(model, az)))
+            .unwrap_or_default()
+    }
+
     fn design(&self, model: &Model) -> Option<design::Design> {
         let az = model.azure.as_ref()?;
         Some(Design::new(model, az).design())
@@ -162,7 +170,7 @@ impl CloudPlanner for AzurePlanner {
             module.hcl("state.tf", state::file(&d));
         }
         if d.ota {
-            module.hcl("ota.tf", ota::file(&d));
+            module.hcl("ota.tf", ota::file(&d, &mut t));
         }
         if d.m.features.analytics {
             module.hcl("analytics.tf", analytics::file(&d));
@@ -213,6 +221,10 @@ pub(crate) struct Design<'a> {
     pub stream_readers: Vec<&'a Service>,
     /// The DPS needs the fleet CA (some enrollment group attests with X.509).
     pub dps_ca: bool,
+    /// The hubs need the fleet CA: devices authenticate with CA-signed X.509 certificates and
+    /// register with the hub directly (no DPS), and IoT Hub accepts a CA-signed device only
+    /// when the CA is uploaded and verified on the hub (`azurerm_iothub_certificate`).
+    pub hub_ca: bool,
     /// DPS custom allocation (an Azure Function webhook).
     pub custom_allocation: bool,
     /// Emails to notify, so an action group exists.
@@ -260,6 +272,7 @@ impl<'a> Design<'a> {
                 .filter(|s| s.access.contains(&ServicePermission::ServiceConnect))
                 .collect(),
             dps_ca,
+            hub_ca: az.dps.is_none() && m.identity.method == crate::model::AuthMethod::X509,
             custom_allocation: az
                 .dps
                 .as_ref()
@@ -305,6 +318,12 @@ impl<'a> Design<'a> {
             story: story::story(self),
             bill: bill::bill(self),
         }
+    }
+
+    /// Whether the fleet CA certificate is uploaded anywhere (the DPS or the hubs), so the
+    /// module reads it from `var.ca_certificate_file`.
+    pub fn ca_upload(&self) -> bool {
+        self.dps_ca || self.hub_ca
     }
 
     /// Whether a function app is generated at all.
@@ -477,7 +496,7 @@ fn main(d: &Design) -> TfFile {
     let cmk = d
         .archive
         .is_some_and(|a| a.encryption == crate::model::Encryption::CustomerManaged);
-    if enrollments || cmk || d.functions() {
+    if enrollments || cmk || d.functions() || d.ota {
         f.push(tf::data("azurerm_client_config", "current").build());
     }
     if az.create_resource_group {

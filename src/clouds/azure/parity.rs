@@ -24,7 +24,15 @@ pub(super) fn rows(d: &Design) -> Vec<ParityRow> {
     map(
         "identity",
         mapped(match m.identity.method {
-            AuthMethod::X509 => "X.509 chained to the fleet CA, verified in the DPS".to_owned(),
+            AuthMethod::X509 if d.dps_ca => {
+                "X.509 chained to the fleet CA, verified in the DPS".to_owned()
+            }
+            AuthMethod::X509 if d.hub_ca => {
+                "X.509 chained to the fleet CA, verified on each hub".to_owned()
+            }
+            AuthMethod::X509 => {
+                "X.509 chained to the fleet CA; no enrollment group attests with it yet".to_owned()
+            }
             AuthMethod::SymmetricKey => {
                 "symmetric keys derived per device from the enrollment group key".to_owned()
             }
@@ -35,9 +43,16 @@ pub(super) fn rows(d: &Design) -> Vec<ParityRow> {
         "provisioning",
         match &d.az.dps {
             Some(dps) => mapped(format!(
-                "DPS ({} allocation) linked to {hub_text}; {} enrollment group(s) by scripts/create-enrollment-groups.sh",
+                "DPS ({} allocation) linked to {hub_text}; {}",
                 super::dps::allocation_policy(dps.allocation),
-                dps.enrollment_groups.len()
+                if dps.enrollment_groups.is_empty() {
+                    "no enrollment groups in the spec yet".to_owned()
+                } else {
+                    format!(
+                        "{} enrollment group(s) by scripts/create-enrollment-groups.sh",
+                        dps.enrollment_groups.len()
+                    )
+                }
             )),
             None => Mapping::NotMapped(format!(
                 "no DPS in the spec: register devices in the {hub_text} directly (az iot hub device-identity create)"
@@ -46,10 +61,10 @@ pub(super) fn rows(d: &Design) -> Vec<ParityRow> {
     );
     map(
         "authorization",
-        mapped(if d.az.hub.local_authentication {
-            "IoT Hub scopes each device to its own identity and topics; services get least-privilege shared access policies".to_owned()
-        } else {
-            "IoT Hub scopes each device to its own identity; services use Entra ID roles (local auth off)".to_owned()
+        mapped(match (d.az.hub.local_authentication, m.access.services.is_empty()) {
+            (true, false) => "IoT Hub scopes each device to its own identity and topics; services get least-privilege shared access policies".to_owned(),
+            (_, true) => "IoT Hub scopes each device to its own identity and topics".to_owned(),
+            (false, false) => "IoT Hub scopes each device to its own identity; services use Entra ID roles (local auth off)".to_owned(),
         }),
     );
     if m.access.cloud_credentials.is_some() {
@@ -106,8 +121,15 @@ pub(super) fn rows(d: &Design) -> Vec<ParityRow> {
     map(
         "stream",
         mapped(format!(
-            "Event Hubs {:?} ({} TU, {} partitions), identity-based IoT Hub endpoint",
-            d.az.event_hubs.tier, d.az.event_hubs.throughput_units, d.az.event_hubs.partitions
+            "Event Hubs {:?} ({} TU, {} partitions){}",
+            d.az.event_hubs.tier,
+            d.az.event_hubs.throughput_units,
+            d.az.event_hubs.partitions,
+            if d.stream_endpoint {
+                ", identity-based IoT Hub endpoint"
+            } else {
+                "; no route streams to it yet"
+            }
         )),
     );
     if let Some(archive) = d.archive {
@@ -153,17 +175,19 @@ pub(super) fn rows(d: &Design) -> Vec<ParityRow> {
     if m.features.state_store {
         map(
             "state_store",
-            mapped(
+            mapped(if d.state_endpoint {
                 "Cosmos DB serverless (SQL API, /deviceId) fed by an IoT Hub Cosmos DB endpoint"
-                    .to_owned(),
-            ),
+                    .to_owned()
+            } else {
+                "Cosmos DB serverless (SQL API, /deviceId); no route writes to it yet".to_owned()
+            }),
         );
     }
     if m.features.ota {
         map(
             "ota",
             if d.ota {
-                mapped("Device Update for IoT Hub (account and one instance per hub)".to_owned())
+                mapped("Device Update for IoT Hub (account and one instance per hub; its service principal is IoT Hub Data Contributor on each hub)".to_owned())
             } else {
                 Mapping::NotMapped(format!(
                     "Device Update needs Standard-tier hubs and these are {:?}: use iot_hub.tier: standard",

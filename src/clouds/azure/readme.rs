@@ -18,7 +18,7 @@ pub(super) fn readme_context(
     let files: Vec<&String> = module.files.keys().collect();
     let ca_file = &m.identity.ca_certificate_file;
     let (ca_dir, ca_stem) = dps::ca_location(ca_file);
-    serde_json::json!({
+    let mut context = serde_json::json!({
         "stack": m.stack.prefix,
         "description": m.stack.description,
         "location": az.location,
@@ -92,7 +92,12 @@ pub(super) fn readme_context(
             "name": o.name, "description": o.description, "sensitive": o.sensitive,
         })).collect::<Vec<_>>(),
         "parity": module.parity,
-    })
+    });
+    // Past what one `json!` expands within the recursion limit.
+    context["hub_ca"] = d.hub_ca.into();
+    context["ca_upload"] = d.ca_upload().into();
+    context["state_endpoint"] = d.state_endpoint.into();
+    context
 }
 
 /// What the README must say because the spec asked for something Azure does differently.

@@ -129,7 +129,7 @@ pub(super) fn file(d: &Design, t: &mut Intent) -> TfFile {
                 .attr("max_chunk_size_in_bytes", tf::num(chunk))
                 .attr(
                     "file_name_format",
-                    lit("{iothub}/{partition}/{YYYY}/{MM}/{DD}/{HH}/{mm}"),
+                    lit(super::storage::ROUTING_FILE_NAME_FORMAT),
                 )
                 .attr(
                     "depends_on",

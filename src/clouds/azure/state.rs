@@ -12,8 +12,7 @@ use crate::plan::tf::{self, TfFile, lit, r};
 pub(super) fn file(d: &Design) -> TfFile {
     let mut f = TfFile::new();
     let name = bounded(&format!("cosmos-{}", d.prefix()), 44);
-    f.push(
-        tf::resource("azurerm_cosmosdb_account", "state")
+    let mut b = tf::resource("azurerm_cosmosdb_account", "state")
             .skip(
                 "CKV_AZURE_101",
                 "IoT Hub routing reaches Cosmos DB over its public endpoint; access is Entra ID only and limited to Azure datacenters",
@@ -34,10 +33,24 @@ pub(super) fn file(d: &Design) -> TfFile {
             .attr("local_authentication_enabled", tf::boolean(false))
             .attr("access_key_metadata_writes_enabled", tf::boolean(false))
             .attr("public_network_access_enabled", tf::boolean(true))
-            .note("0.0.0.0 admits Azure datacenters only, which is where IoT Hub writes from.")
-            .attr("is_virtual_network_filter_enabled", tf::boolean(true))
-            .attr("ip_range_filter", tf::strings(["0.0.0.0"]))
-            .attr("minimal_tls_version", lit("Tls12"))
+            .attr("is_virtual_network_filter_enabled", tf::boolean(true));
+    b = if d.state_endpoint {
+        b.note("0.0.0.0 admits Azure datacenters, which is where IoT Hub routing writes from: its egress")
+            .note("to Cosmos DB uses the public endpoint, with no trusted-services exception or private link.")
+            .note("Keys are off, so only principals with a Cosmos DB data role get past it (README).")
+            .attr(
+                "ip_range_filter",
+                tf::call(
+                    "concat",
+                    [tf::strings(["0.0.0.0"]), r("var.state_store_allowed_ip_ranges")],
+                ),
+            )
+    } else {
+        b.note("No route writes here, so only the listed readers may connect.")
+            .attr("ip_range_filter", r("var.state_store_allowed_ip_ranges"))
+    };
+    f.push(
+        b.attr("minimal_tls_version", lit("Tls12"))
             .block(
                 tf::block("capabilities")
                     .attr("name", lit("EnableServerless"))

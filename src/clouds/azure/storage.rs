@@ -9,7 +9,8 @@
 use super::{Design, Hcl, depends_on, named, role_assignment};
 use crate::model::{Encryption, Replication, StorageTier};
 use crate::plan::intent::{Intent, all, eq, length, spec_word};
-use crate::plan::tf::{self, TfFile, lit, r};
+use crate::plan::tf::{self, Part, TfFile, lit, r};
+use hcl::Expression;
 
 /// Why blob read logging is not Log Analytics storage insights.
 pub(crate) const LOGGED_BY_DIAGNOSTICS: &str = "blob reads are logged by the diagnostic setting on the account's blob service (monitoring.tf); storage insights would need account keys, which are off";
@@ -21,6 +22,32 @@ pub(crate) fn replication(r: Replication) -> &'static str {
         Replication::Grs => "GRS",
         Replication::Gzrs => "GZRS",
     }
+}
+
+/// Where telemetry lands in the archive container. Both writers put it under `raw/`, the
+/// prefix Firehose uses on AWS, so `storage.archive.prefixes` mean the same on both clouds.
+pub(super) const ARCHIVE_RAW: &str = "raw/";
+
+/// Event Hubs Capture's blob names: the tokens Capture requires (`{Namespace}` ...
+/// `{Second}`, in any order), after the fixed `raw/`.
+pub(super) const CAPTURE_NAME_FORMAT: &str =
+    "raw/{Namespace}/{EventHub}/{PartitionId}/{Year}/{Month}/{Day}/{Hour}/{Minute}/{Second}";
+
+/// An IoT Hub storage endpoint's blob names: the tokens routing requires (`{iothub}` ...
+/// `{mm}`), after the fixed `raw/`.
+pub(super) const ROUTING_FILE_NAME_FORMAT: &str =
+    "raw/{iothub}/{partition}/{YYYY}/{MM}/{DD}/{HH}/{mm}";
+
+/// What writes into the archive container, by the fixed start of its blob names.
+pub(super) fn archive_writers(d: &Design) -> Vec<(&'static str, &'static str)> {
+    let mut out = Vec::new();
+    if d.capture {
+        out.push((ARCHIVE_RAW, "Event Hubs Capture"));
+    }
+    if d.storage_endpoint {
+        out.push((ARCHIVE_RAW, "IoT Hub routing"));
+    }
+    out
 }
 
 pub(super) fn file(d: &Design, t: &mut Intent) -> TfFile {
@@ -324,7 +351,8 @@ fn lifecycle(d: &Design, versioning: bool, t: &mut Intent) -> Option<hcl::Block>
             )
             .build(),
     );
-    // Prefix matches start with the container name.
+    // Prefix matches start with the container name; the spec's prefixes are relative to the
+    // container, where the writers' names begin (`ARCHIVE_WRITERS`).
     let prefixes = if archive.prefixes.is_empty() {
         tf::strings(["archive/"])
     } else {
@@ -393,6 +421,7 @@ fn lifecycle(d: &Design, versioning: bool, t: &mut Intent) -> Option<hcl::Block>
             ),
         );
     }
+    writers_match_the_filter(d, t);
     Some(
         tf::resource("azurerm_storage_management_policy", "archive")
             .note("Days count from the last modification, which for archived telemetry is when it was written.")
@@ -400,6 +429,69 @@ fn lifecycle(d: &Design, versioning: bool, t: &mut Intent) -> Option<hcl::Block>
             .block(rule)
             .build(),
     )
+}
+
+/// A blob name as a writer produces it: its planned name format with every `{token}`
+/// replaced by a sample value, under the container.
+fn sample_blob(format: Expression) -> Expression {
+    tf::interp([
+        Part::Lit("archive/"),
+        Part::Ref(tf::call(
+            "replace",
+            [format, lit("/\\{[A-Za-z]+\\}/"), lit("x")],
+        )),
+    ])
+}
+
+/// The plan-level check that the lifecycle reaches what is written: a blob name each writer
+/// produces starts with one of the policy's prefix matches. Only when every spec prefix
+/// stops within the writers' fixed `raw/` (a deeper prefix filters on dates or names the
+/// sample cannot stand for; validation has checked it starts with `raw/`).
+fn writers_match_the_filter(d: &Design, t: &mut Intent) {
+    let Some(archive) = d.archive else { return };
+    if !archive
+        .prefixes
+        .iter()
+        .all(|p| ARCHIVE_RAW.starts_with(p.as_str()))
+    {
+        return;
+    }
+    let matched = |blob: Expression| {
+        tf::call(
+            "anytrue",
+            [tf::for_list(
+                "p",
+                r("azurerm_storage_management_policy.archive.rule.0.filters.0.prefix_match"),
+                tf::call("startswith", [blob, r("p")]),
+            )],
+        )
+    };
+    if d.capture {
+        t.assert(
+            "storage.archive.prefixes",
+            "blobs Event Hubs Capture writes to follow the archive lifecycle",
+            matched(sample_blob(r(
+                "azurerm_eventhub.telemetry.capture_description.0.destination.0.archive_name_format",
+            ))),
+        );
+    }
+    if d.storage_endpoint {
+        t.assert(
+            "storage.archive.prefixes",
+            "blobs IoT Hub routing writes to follow the archive lifecycle",
+            tf::call(
+                "alltrue",
+                [tf::for_list(
+                    "e",
+                    tf::call(
+                        "values",
+                        [r("azurerm_iothub_endpoint_storage_container.archive")],
+                    ),
+                    matched(sample_blob(r("e.file_name_format"))),
+                )],
+            ),
+        );
+    }
 }
 
 fn cmk_resources(d: &Design, f: &mut TfFile) {
@@ -489,4 +581,62 @@ fn cmk_resources(d: &Design, f: &mut TfFile) {
         "Key Vault Crypto Service Encryption User",
         r("azurerm_user_assigned_identity.archive_cmk.principal_id"),
     ));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A name as the writer would produce it, every `{token}` replaced by a sample.
+    fn sample(format: &str) -> String {
+        let mut out = String::new();
+        let mut token = false;
+        for c in format.chars() {
+            match c {
+                '{' => token = true,
+                '}' => {
+                    token = false;
+                    out.push('x');
+                }
+                _ if !token => out.push(c),
+                _ => {}
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn what_the_writers_write_starts_with_the_raw_prefix() {
+        for format in [CAPTURE_NAME_FORMAT, ROUTING_FILE_NAME_FORMAT] {
+            let blob = sample(format);
+            assert!(blob.starts_with(ARCHIVE_RAW), "{blob}");
+            // The lifecycle filter is `archive/<spec prefix>`, and names sit in `archive`.
+            assert!(format!("archive/{blob}").starts_with(&format!("archive/{ARCHIVE_RAW}")));
+        }
+        // Every token each writer requires is still there after the fixed prefix.
+        for token in [
+            "{Namespace}",
+            "{EventHub}",
+            "{PartitionId}",
+            "{Year}",
+            "{Month}",
+            "{Day}",
+            "{Hour}",
+            "{Minute}",
+            "{Second}",
+        ] {
+            assert!(CAPTURE_NAME_FORMAT.contains(token), "{token}");
+        }
+        for token in [
+            "{iothub}",
+            "{partition}",
+            "{YYYY}",
+            "{MM}",
+            "{DD}",
+            "{HH}",
+            "{mm}",
+        ] {
+            assert!(ROUTING_FILE_NAME_FORMAT.contains(token), "{token}");
+        }
+    }
 }

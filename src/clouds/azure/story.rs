@@ -443,6 +443,9 @@ pub(super) fn story(d: &Design) -> Story {
         }
         after.push("Give devices the DPS global endpoint `global.azure-devices-provisioning.net` and the ID scope the stack outputs; they find their hub on first boot.".to_owned());
     } else {
+        if d.hub_ca {
+            after.push(format!("Verify the fleet CA on each hub: `az iot hub certificate generate-verification-code` on `{}`, then `fleetform certs verify-azure --code <code>` and `az iot hub certificate verify` (proof of possession).", super::dps::CA_NAME));
+        }
         after.push("Create device identities in the hub (`az iot hub device-identity create`) and install their credentials.".to_owned());
     }
     if m.features.ota {

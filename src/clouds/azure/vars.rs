@@ -120,7 +120,7 @@ pub(crate) fn variables(d: &Design) -> Vec<Var> {
         )
         .default(tf::obj::<&str>([])),
     ];
-    if d.dps_ca {
+    if d.ca_upload() {
         out.push(
             var(
                 "spec_dir",
@@ -133,7 +133,7 @@ pub(crate) fn variables(d: &Design) -> Vec<Var> {
             var(
                 "ca_certificate_file",
                 "string",
-                "PEM of the CA that signs device certificates, relative to spec_dir (or absolute). Uploaded to the DPS; only the certificate, never its key.",
+                "PEM of the CA that signs device certificates, relative to spec_dir (or absolute). Uploaded to the DPS or the hubs; only the certificate, never its key.",
             )
             .default(lit(&d.m.identity.ca_certificate_file))
             .validate(
@@ -189,6 +189,29 @@ pub(crate) fn variables(d: &Design) -> Vec<Var> {
             ),
         );
     }
+    if d.ota {
+        out.push(
+            var(
+                "device_update_principal_id",
+                "string",
+                "Object id of the \"Azure Device Update\" service principal in your tenant, granted IoT Hub Data Contributor on every hub so Device Update can deploy: `az ad sp list --display-name \"Azure Device Update\" --query \"[0].id\" -o tsv`.",
+            )
+            .validate(
+                tf::call(
+                    "can",
+                    [tf::call(
+                        "regex",
+                        [
+                            lit("^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"),
+                            r("var.device_update_principal_id"),
+                        ],
+                    )],
+                ),
+                "An object id (a UUID).",
+                lit("Azure Device Update"),
+            ),
+        );
+    }
     if d.m.features.state_store {
         out.push(
             var(
@@ -201,6 +224,19 @@ pub(crate) fn variables(d: &Design) -> Vec<Var> {
                 between("var.state_store_ttl_days", 1, 3650),
                 "Between 1 and 3650 days.",
                 tf::num(0),
+            ),
+        );
+        out.push(
+            var(
+                "state_store_allowed_ip_ranges",
+                "list(string)",
+                "Public IPs or CIDR ranges of readers outside Azure (an office, a CI runner) allowed through the state store's firewall, which otherwise admits only Azure datacenters (where IoT Hub routing writes from), or nothing when no route writes to it.",
+            )
+            .default(tf::list([]))
+            .validate(
+                ip_list_check("state_store_allowed_ip_ranges"),
+                "Each entry is an IPv4 address or CIDR range.",
+                tf::strings(["the office"]),
             ),
         );
     }
