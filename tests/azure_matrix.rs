@@ -80,6 +80,11 @@ fn cases() -> Vec<Case> {
                 ("iothub.tf", "fallback_route {"),
                 ("storage.tf", "azurerm_key_vault_key"),
                 ("eventhubs.tf", "capture_description"),
+                // Global names end in the subscription's suffix (issue 13.16).
+                ("main.tf", "substr(sha256(\"${var.subscription_id}/${local.name_prefix}\"), 0, 8)"),
+                ("main.tf", "\"iot-mx-auto-test-${local.name_suffix}\""),
+                ("eventhubs.tf", "\"evhns-mx-auto-test-${local.name_suffix}\""),
+                ("storage.tf", "\"stmxautotest${local.name_suffix}\""),
             ],
             absent: vec![
                 ("routing.tf", "azurerm_iothub_fallback_route"),
@@ -198,7 +203,7 @@ fn cases() -> Vec<Case> {
                 ("functions.tf", "checkov:skip=CKV_AZURE_221"),
                 (
                     "functions.tf",
-                    "name = \"func-${local.name_prefix}-allocation\"",
+                    "name = \"func-allocation-mx-custom-test-${local.name_suffix}\"",
                 ),
                 ("functions/allocation/function_app.py", "iotHubHostName"),
                 ("functions/allocation.zip", ""),
@@ -462,6 +467,52 @@ fn cases() -> Vec<Case> {
             absent: vec![],
         },
         Case {
+            // TPM has no enrollment groups: every registry device is enrolled on its own
+            // (issue 13.4).
+            name: "tpm-individual-enrollments",
+            yaml: spec(
+                "mx-tpm",
+                100,
+                "iot_hub:\n  tier: standard\ndps: {}",
+                "identity:\n  method: tpm\n",
+            )
+            .replace(
+                "    - name: gateway\n",
+                "    - name: gateway\n  registry:\n    devices:\n      - {id: tpm-0001, type: sensor}\n      - {id: tpm-0002}\n",
+            ),
+            expect: vec![
+                ("scripts/create-tpm-enrollments.sh", "--attestation-type tpm"),
+                ("scripts/create-tpm-enrollments.sh", "--endorsement-key \"$ek\""),
+                ("scripts/tpm-devices.txt", "tpm-0001 sensor\ntpm-0002\n"),
+                ("dps.tf", "\"deployer_enrollments\""),
+                ("outputs.tf", "dps_enrollment_connection_string"),
+            ],
+            absent: vec![
+                ("scripts/create-enrollment-groups.sh", ""),
+                ("dps.tf", "azurerm_iothub_dps_certificate"),
+            ],
+        },
+        Case {
+            // DPS takes a certificate in one enrollment entry only: the second X.509 group
+            // brings its own CA (issue 13.4).
+            name: "x509-groups-with-their-own-cas",
+            yaml: spec(
+                "mx-cas",
+                500,
+                "dps:\n  enrollment_groups:\n    - name: sensors\n      device_type: sensor\n    - name: gateways\n      device_type: gateway\n      ca_certificate_file: certs/gateways-ca.pem",
+                "",
+            ),
+            expect: vec![
+                ("dps.tf", "resource \"azurerm_iothub_dps_certificate\" \"group_ca\""),
+                ("variables.tf", "ca-gateways = \"certs/gateways-ca.pem\""),
+                ("scripts/create-enrollment-groups.sh", "--root-ca-name 'ca-gateways'"),
+                ("scripts/create-enrollment-groups.sh", "--root-ca-name \"$CA_NAME\""),
+                ("scripts/create-enrollment-groups.sh", "ca='ca-gateways'"),
+                ("scripts/create-enrollment-groups.sh", "--code \"$CODE\" # in the fleet spec folder\\n' 'certs' 'gateways-ca'"),
+            ],
+            absent: vec![],
+        },
+        Case {
             name: "hcl-looking-spec-values-stay-strings",
             yaml: INJECTION.to_owned(),
             expect: vec![
@@ -685,9 +736,9 @@ fn shell_script_is_valid_bash() {
     assert!(status.status.success());
     for case in cases() {
         let rendered = common::build_text(case.name, &case.yaml, Path::new("."));
-        if let Some(script) = rendered
-            .files
-            .get("azure/scripts/create-enrollment-groups.sh")
+        for script in ["create-enrollment-groups.sh", "create-tpm-enrollments.sh"]
+            .iter()
+            .filter_map(|s| rendered.files.get(&format!("azure/scripts/{s}")))
         {
             assert!(script.executable, "{}: script is not executable", case.name);
             let dir = tempfile::tempdir().unwrap();

@@ -128,6 +128,8 @@ fn renaming_an_azure_stack_lists_every_replacement() {
         "azure/azurerm_iothub.hub[\"westeurope\"]",
         "azure/azurerm_iothub_dps.this",
         "azure/azurerm_iothub_dps_certificate.fleet_ca",
+        // The second X.509 group's own CA lives in the DPS too (issue 13.4).
+        "azure/azurerm_iothub_dps_certificate.group_ca[\"ca-gantry-cranes\"]",
         "azure/azurerm_iothub_dps_shared_access_policy.enrollment",
         "azure/azurerm_iothub_endpoint_eventhub.alert_overload[\"northeurope\"]",
         "azure/azurerm_iothub_endpoint_eventhub.alert_overload[\"westeurope\"]",

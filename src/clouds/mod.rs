@@ -11,6 +11,7 @@ pub mod aws;
 pub mod azure;
 
 use crate::design::Design;
+use crate::diagnostics::Diagnostics;
 use crate::model::{Device, Model, Stacks};
 use crate::plan::forcenew::Rules;
 use crate::plan::lifecycle::Holds;
@@ -133,6 +134,14 @@ pub trait CloudPlanner: Sync {
     /// decisions as [`CloudPlanner::design`] (its README shows the design's dataflow and
     /// parity rows).
     fn plan(&self, model: &Model) -> Result<Module, PlanError>;
+
+    /// Limits of this cloud that `terraform validate` and a plan cannot see (the cloud
+    /// rejects them at apply), checked on the validated model. The diagnostics carry spec
+    /// paths; validation locates them.
+    fn check(&self, model: &Model) -> Diagnostics {
+        let _ = model;
+        Diagnostics::new()
+    }
 
     /// The region of the state storage `stacks` gives this cloud, when it gives one.
     fn state_region(&self, stacks: &Stacks) -> Option<String>;

@@ -98,6 +98,7 @@ pub fn context() -> Context<'static> {
         ("startswith", startswith),
         ("endswith", endswith),
         ("substr", substr),
+        ("sha256", sha256),
         ("min", min),
         ("max", max),
         ("jsonencode", jsonencode),
@@ -498,6 +499,17 @@ fn filebase64sha256(args: FuncArgs) -> Result<Value, String> {
     file_hash("filebase64sha256", &args)
 }
 
+/// `sha256(string)`: lowercase hex, as Terraform gives it (Azure name suffixes use it).
+fn sha256(args: FuncArgs) -> Result<Value, String> {
+    arity(&args, 1)?;
+    if unknown_in(&args) {
+        return Ok(Value::from(UNKNOWN));
+    }
+    Ok(Value::String(crate::emit::sha256_hex(
+        string(&args[0])?.as_bytes(),
+    )))
+}
+
 fn filesha256(args: FuncArgs) -> Result<Value, String> {
     file_hash("filesha256", &args)
 }
@@ -576,6 +588,14 @@ mod tests {
         assert_eq!(e.evaluate(&ctx).unwrap(), u);
         let e: hcl::Expression = "length([u, 2])".parse().unwrap();
         assert_eq!(e.evaluate(&ctx).unwrap(), Value::from(2));
+    }
+
+    #[test]
+    fn sha256_is_terraforms_hex_digest() {
+        assert_eq!(
+            eval(r#"substr(sha256("abc"), 0, 8)"#),
+            Value::from("ba7816bf")
+        );
     }
 
     #[test]

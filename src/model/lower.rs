@@ -235,48 +235,74 @@ fn aws(
     }
 }
 
-/// Names derived for Azure resources, before explicit overrides.
-pub fn azure_names(a: &spec::AzureCloud, s: &spec::Stack) -> (String, m::AzureNames) {
+/// The globally unique Azure names: the spec's explicit ones as written, the others derived
+/// from the stack and completed by Terraform with the subscription's suffix.
+pub fn azure_names(a: &spec::AzureCloud, s: &spec::Stack) -> m::AzureNames {
+    use names::{GlobalName, NameKind};
     let prefix = names::prefix(&s.name, &s.environment);
     let compact = names::compact(&s.name, &s.environment);
-    let kv_default = {
-        let dashed = format!("kv-{prefix}");
-        if dashed.len() <= 24 {
-            dashed
-        } else {
-            format!("kv{compact}").chars().take(24).collect()
-        }
+    let pick = |explicit: &Option<String>, kind: NameKind, stem: String| {
+        explicit
+            .as_deref()
+            .map_or_else(|| GlobalName::derived(kind, &stem), GlobalName::explicit)
     };
-    let hub = a
-        .names
-        .iot_hub
-        .clone()
-        .unwrap_or_else(|| format!("iot-{prefix}"));
-    (
-        hub,
-        m::AzureNames {
-            dps: a
-                .names
-                .dps
-                .clone()
-                .unwrap_or_else(|| format!("dps-{prefix}")),
-            storage_account: a
-                .names
-                .storage_account
-                .clone()
-                .unwrap_or_else(|| format!("st{compact}")),
-            eventhub_namespace: a
-                .names
-                .eventhub_namespace
-                .clone()
-                .unwrap_or_else(|| format!("evhns-{prefix}")),
-            key_vault: a.names.key_vault.clone().unwrap_or(kv_default),
+    let storage_account = pick(
+        &a.names.storage_account,
+        NameKind::StorageAccount,
+        format!("st{compact}"),
+    );
+    m::AzureNames {
+        dps: pick(&a.names.dps, NameKind::Dps, format!("dps-{prefix}")),
+        // The functions' account leads with its own letters, so cutting a long stem for the
+        // suffix never makes it the archive account's.
+        functions_storage: match &a.names.storage_account {
+            Some(explicit) => {
+                let cut: String = explicit.chars().take(22).collect();
+                GlobalName::explicit(&format!("{cut}fn"))
+            }
+            None => GlobalName::derived(NameKind::StorageAccount, &format!("fn{compact}")),
         },
-    )
+        storage_account,
+        eventhub_namespace: pick(
+            &a.names.eventhub_namespace,
+            NameKind::EventHubsNamespace,
+            format!("evhns-{prefix}"),
+        ),
+        key_vault: pick(
+            &a.names.key_vault,
+            NameKind::KeyVault,
+            format!("kv-{prefix}"),
+        ),
+        alerts_app: GlobalName::derived(NameKind::FunctionApp, &format!("func-alerts-{prefix}")),
+        allocation_app: GlobalName::derived(
+            NameKind::FunctionApp,
+            &format!("func-allocation-{prefix}"),
+        ),
+        cosmos_account: GlobalName::derived(NameKind::CosmosAccount, &format!("cosmos-{prefix}")),
+        kusto_cluster: GlobalName::derived(NameKind::KustoCluster, &format!("adx{compact}")),
+    }
 }
 
-/// Hubs to create: one per linked hub location, or one in the main location.
-pub fn hub_sites(a: &spec::AzureCloud, hub_base: &str) -> Vec<m::HubSite> {
+/// Hubs to create: one per linked hub location, or one in the main location. With several,
+/// each derived name keeps its location whole, so cutting a long stem never merges two.
+pub fn hub_sites(a: &spec::AzureCloud, s: &spec::Stack) -> Vec<m::HubSite> {
+    use names::{AZURE_SUFFIX_LEN, GlobalName, NameKind};
+    let base = format!("iot-{}", names::prefix(&s.name, &s.environment));
+    let name = |location: Option<&str>| match (&a.names.iot_hub, location) {
+        (Some(explicit), None) => GlobalName::explicit(explicit),
+        (Some(explicit), Some(loc)) => GlobalName::explicit(&format!("{explicit}-{loc}")),
+        (None, None) => GlobalName::derived(NameKind::IotHub, &base),
+        (None, Some(loc)) => {
+            let room = NameKind::IotHub
+                .max_len()
+                .saturating_sub(AZURE_SUFFIX_LEN + 2 + loc.len());
+            let cut: String = base.chars().take(room).collect();
+            GlobalName::derived(
+                NameKind::IotHub,
+                &format!("{}-{loc}", cut.trim_end_matches('-')),
+            )
+        }
+    };
     let linked = a
         .dps
         .as_ref()
@@ -287,7 +313,7 @@ pub fn hub_sites(a: &spec::AzureCloud, hub_base: &str) -> Vec<m::HubSite> {
             (l.location.clone(), l.allocation_weight)
         });
         return vec![m::HubSite {
-            name: hub_base.to_owned(),
+            name: name(None),
             location,
             allocation_weight: weight,
         }];
@@ -295,7 +321,7 @@ pub fn hub_sites(a: &spec::AzureCloud, hub_base: &str) -> Vec<m::HubSite> {
     linked
         .iter()
         .map(|l| m::HubSite {
-            name: format!("{hub_base}-{}", l.location),
+            name: name(Some(&l.location)),
             location: l.location.clone(),
             allocation_weight: l.allocation_weight,
         })
@@ -402,8 +428,8 @@ fn azure(
     messaging: &m::Messaging,
     diags: &mut Diagnostics,
 ) -> m::Azure {
-    let (hub_base, names) = azure_names(a, &spec.stack);
-    let hubs = hub_sites(a, &hub_base);
+    let names = azure_names(a, &spec.stack);
+    let hubs = hub_sites(a, &spec.stack);
     let total_daily = daily_quota_messages(spec, traffic);
     let per_hub_daily = (total_daily as f64 * busiest_hub_share(a)).ceil() as u64;
     let free = a.iot_hub.tier == HubTier::Free || a.iot_hub.sku == Some(HubSku::F1);
@@ -501,6 +527,11 @@ fn azure(
                     device_type: g.device_type.clone(),
                     attestation: g.attestation.unwrap_or(spec.identity.method),
                     iot_edge: g.iot_edge,
+                    // Naming the fleet CA again is the same as leaving it out.
+                    ca_certificate_file: g
+                        .ca_certificate_file
+                        .clone()
+                        .filter(|f| *f != fleet_ca_file(&spec.identity)),
                 })
                 .collect(),
             reprovisioning: d.reprovisioning,
@@ -622,15 +653,19 @@ fn parents_first(groups: &[spec::DeviceGroup]) -> Vec<m::DeviceGroup> {
         .collect()
 }
 
+/// The fleet CA's file, relative to the spec.
+pub fn fleet_ca_file(i: &spec::Identity) -> String {
+    i.x509
+        .ca_certificate_file
+        .clone()
+        .unwrap_or_else(|| "certs/signing-ca.pem".to_owned())
+}
+
 fn identity(i: &spec::Identity) -> m::Identity {
     m::Identity {
         method: i.method,
         ca: i.x509.ca,
-        ca_certificate_file: i
-            .x509
-            .ca_certificate_file
-            .clone()
-            .unwrap_or_else(|| "certs/signing-ca.pem".to_owned()),
+        ca_certificate_file: fleet_ca_file(i),
         key_algorithm: i.x509.key_algorithm,
         subject: i.x509.subject.clone(),
         validity: i.x509.validity.clone(),
@@ -1004,7 +1039,7 @@ mod tests {
 
     #[test]
     fn free_tier_counts_twin_c2d_and_method_messages_too() {
-        let spec = "version: 1\nstack: {name: free}\nclouds:\n  azure:\n    location: westeurope\n    resource_group: rg-free\n    iot_hub: {tier: free}\n    event_hubs: {capture: false}\nfleet:\n  devices: 10\nmessaging:\n  messages_per_device_per_hour: 1\n  connected_hours_per_day: 24\n  message_bytes: 256\n  state: {enabled: true, updates_per_device_per_day: 10, document_bytes: 256}\n  cloud_to_device:\n    commands: true\n    commands_per_device_per_day: 5\n    direct_methods: true\n    method_calls_per_device_per_day: 2\n";
+        let spec = "version: 1\nstack: {name: free}\nclouds:\n  azure:\n    location: westeurope\n    resource_group: rg-free\n    iot_hub: {tier: free}\nfleet:\n  devices: 10\nmessaging:\n  messages_per_device_per_hour: 1\n  connected_hours_per_day: 24\n  message_bytes: 256\n  state: {enabled: true, updates_per_device_per_day: 10, document_bytes: 256}\n  cloud_to_device:\n    commands: true\n    commands_per_device_per_day: 5\n    direct_methods: true\n    method_calls_per_device_per_day: 2\n";
         let outcome = crate::validate::validate("free.yaml", spec, &crate::validate::NoFiles);
         let v = outcome
             .validated

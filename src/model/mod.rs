@@ -22,6 +22,7 @@ pub use crate::spec::{
 };
 
 use condition::Expr;
+pub use names::GlobalName;
 use topic::Topic;
 
 /// The whole fleet, ready to plan.
@@ -200,7 +201,7 @@ pub struct IotHub {
 /// One IoT hub in one location.
 #[derive(Debug, Clone)]
 pub struct HubSite {
-    pub name: String,
+    pub name: GlobalName,
     pub location: String,
     pub allocation_weight: u32,
 }
@@ -230,6 +231,8 @@ pub struct EnrollmentGroup {
     pub device_type: Option<String>,
     pub attestation: AuthMethod,
     pub iot_edge: bool,
+    /// The group's own CA certificate (relative to the spec), when it is not the fleet CA.
+    pub ca_certificate_file: Option<String>,
 }
 
 /// Event Hubs, sized.
@@ -258,10 +261,16 @@ pub struct AzureStorage {
 /// Resolved Azure names.
 #[derive(Debug, Clone)]
 pub struct AzureNames {
-    pub dps: String,
-    pub storage_account: String,
-    pub eventhub_namespace: String,
-    pub key_vault: String,
+    pub dps: GlobalName,
+    pub storage_account: GlobalName,
+    pub eventhub_namespace: GlobalName,
+    pub key_vault: GlobalName,
+    /// The function apps' runtime storage account.
+    pub functions_storage: GlobalName,
+    pub alerts_app: GlobalName,
+    pub allocation_app: GlobalName,
+    pub cosmos_account: GlobalName,
+    pub kusto_cluster: GlobalName,
 }
 
 /// The devices.

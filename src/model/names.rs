@@ -14,6 +14,9 @@ pub enum NameKind {
     Dps,
     EventHubsNamespace,
     KeyVault,
+    FunctionApp,
+    CosmosAccount,
+    KustoCluster,
 }
 
 impl NameKind {
@@ -26,6 +29,9 @@ impl NameKind {
             NameKind::Dps => "Device Provisioning Service",
             NameKind::EventHubsNamespace => "Event Hubs namespace",
             NameKind::KeyVault => "key vault",
+            NameKind::FunctionApp => "function app",
+            NameKind::CosmosAccount => "Cosmos DB account",
+            NameKind::KustoCluster => "Data Explorer cluster",
         }
     }
 
@@ -44,6 +50,42 @@ impl NameKind {
             NameKind::KeyVault => {
                 "3 to 24 letters, digits and `-`, starting with a letter, ending with a letter or digit, no `--`"
             }
+            NameKind::FunctionApp => {
+                "2 to 60 letters, digits and `-`, starting and ending with a letter or digit"
+            }
+            NameKind::CosmosAccount => {
+                "3 to 44 lowercase letters, digits and `-`, starting and ending with a letter or digit"
+            }
+            NameKind::KustoCluster => {
+                "4 to 22 lowercase letters and digits, starting with a letter"
+            }
+        }
+    }
+
+    /// Longest name the service takes.
+    pub fn max_len(self) -> usize {
+        self.limits().1
+    }
+
+    /// What goes between a derived stem and the subscription's suffix: nothing where the
+    /// service takes only letters and digits.
+    pub fn suffix_separator(self) -> &'static str {
+        match self {
+            NameKind::StorageAccount | NameKind::KustoCluster => "",
+            _ => "-",
+        }
+    }
+
+    fn limits(self) -> (usize, usize) {
+        match self {
+            NameKind::S3Bucket => (3, 63),
+            NameKind::StorageAccount | NameKind::KeyVault => (3, 24),
+            NameKind::IotHub => (3, 50),
+            NameKind::Dps => (3, 64),
+            NameKind::EventHubsNamespace => (6, 50),
+            NameKind::FunctionApp => (2, 60),
+            NameKind::CosmosAccount => (3, 44),
+            NameKind::KustoCluster => (4, 22),
         }
     }
 
@@ -56,13 +98,7 @@ impl NameKind {
 /// Checks `name` against the cloud's rules; `Err` says what is wrong.
 pub fn check(kind: NameKind, name: &str) -> Result<(), String> {
     let len = name.chars().count();
-    let (min, max) = match kind {
-        NameKind::S3Bucket => (3, 63),
-        NameKind::StorageAccount | NameKind::KeyVault => (3, 24),
-        NameKind::IotHub => (3, 50),
-        NameKind::Dps => (3, 64),
-        NameKind::EventHubsNamespace => (6, 50),
-    };
+    let (min, max) = kind.limits();
     if len < min || len > max {
         return Err(format!(
             "is {len} characters long; a {} name takes {min} to {max}",
@@ -115,6 +151,25 @@ pub fn check(kind: NameKind, name: &str) -> Result<(), String> {
                 return Err("must not end with `-`".to_owned());
             }
         }
+        NameKind::FunctionApp | NameKind::CosmosAccount => {
+            let lower = kind == NameKind::CosmosAccount;
+            if let Some(c) = bad_char(&|c| {
+                (c.is_ascii_alphanumeric() && (!lower || !c.is_ascii_uppercase())) || c == '-'
+            }) {
+                return Err(format!("contains `{}`", c.escape_default()));
+            }
+            if !first.is_ascii_alphanumeric() || !last.is_ascii_alphanumeric() {
+                return Err("must start and end with a letter or digit".to_owned());
+            }
+        }
+        NameKind::KustoCluster => {
+            if let Some(c) = bad_char(&|c| c.is_ascii_lowercase() || c.is_ascii_digit()) {
+                return Err(format!("contains `{}`", c.escape_default()));
+            }
+            if !first.is_ascii_lowercase() {
+                return Err("must start with a letter".to_owned());
+            }
+        }
         NameKind::EventHubsNamespace | NameKind::KeyVault => {
             if let Some(c) = bad_char(&|c| c.is_ascii_alphanumeric() || c == '-') {
                 return Err(format!("contains `{}`", c.escape_default()));
@@ -136,6 +191,68 @@ pub fn check(kind: NameKind, name: &str) -> Result<(), String> {
         }
     }
     Ok(())
+}
+
+/// Characters of the suffix Terraform appends to a derived globally unique Azure name: the
+/// first hex digits of `sha256("<subscription>/<stack prefix>")`. Two users
+/// who build the same spec deploy into different subscriptions, so their names differ;
+/// one user's plans give the same name every time, with no randomness in the output.
+pub const AZURE_SUFFIX_LEN: usize = 8;
+
+/// A globally unique Azure name as the module writes it: either the spec's explicit name,
+/// used as it is, or a stem derived from the stack that Terraform completes with the
+/// subscription's suffix ([`AZURE_SUFFIX_LEN`]). The stem is cut so the whole name stays
+/// within the service's length limit; the suffix is lowercase hex, which every Azure name
+/// rule accepts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GlobalName {
+    /// The literal part: the explicit name, or the stem and its separator (`iot-cranes-prod-`).
+    pub literal: String,
+    /// Whether Terraform appends the subscription's suffix.
+    pub suffixed: bool,
+}
+
+impl GlobalName {
+    /// The spec's own name, used unchanged.
+    pub fn explicit(name: &str) -> Self {
+        Self {
+            literal: name.to_owned(),
+            suffixed: false,
+        }
+    }
+
+    /// A name derived from `stem` for `kind`: the stem cut to leave room for the suffix (and
+    /// a `-` before it where the service allows one), then the suffix.
+    pub fn derived(kind: NameKind, stem: &str) -> Self {
+        let sep = kind.suffix_separator();
+        let room = kind.max_len() - AZURE_SUFFIX_LEN - sep.len();
+        let cut: String = stem.chars().take(room).collect();
+        Self {
+            literal: format!("{}{sep}", cut.trim_end_matches('-')),
+            suffixed: true,
+        }
+    }
+
+    /// The name with a stand-in suffix of the real one's length and alphabet: what
+    /// validation checks against the service's rules.
+    pub fn checked(&self) -> String {
+        if self.suffixed {
+            format!("{}{}", self.literal, "0".repeat(AZURE_SUFFIX_LEN))
+        } else {
+            self.literal.clone()
+        }
+    }
+}
+
+impl std::fmt::Display for GlobalName {
+    /// `iot-cranes-prod-<suffix>` for a derived name, the name itself for an explicit one.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.literal)?;
+        if self.suffixed {
+            f.write_str("<suffix>")?;
+        }
+        Ok(())
+    }
 }
 
 /// `stack-env`, the prefix of most resource names.
@@ -172,6 +289,39 @@ mod tests {
         assert!(check(NameKind::S3Bucket, "abc-s3alias").is_err());
         assert!(check(NameKind::S3Bucket, "192.168.5.4").is_err());
         assert!(check(NameKind::S3Bucket, &"a".repeat(64)).is_err());
+    }
+
+    #[test]
+    fn derived_azure_names_fit_with_their_suffix() {
+        let long = "a-very-long-stack-name-x-production";
+        for kind in [
+            NameKind::StorageAccount,
+            NameKind::IotHub,
+            NameKind::Dps,
+            NameKind::EventHubsNamespace,
+            NameKind::KeyVault,
+            NameKind::FunctionApp,
+            NameKind::CosmosAccount,
+            NameKind::KustoCluster,
+        ] {
+            let stem = match kind {
+                NameKind::StorageAccount | NameKind::KustoCluster => {
+                    format!("st{}", compact(long, "prod"))
+                }
+                _ => format!("x-{long}-"),
+            };
+            let name = GlobalName::derived(kind, &stem);
+            assert_eq!(check(kind, &name.checked()), Ok(()), "{kind:?}: {name}");
+            assert_eq!(
+                name.checked().len(),
+                kind.max_len().min(name.checked().len())
+            );
+            assert!(!name.literal.contains("--"), "{kind:?}: {name}");
+        }
+        let short = GlobalName::derived(NameKind::IotHub, "iot-cranes-prod");
+        assert_eq!(short.literal, "iot-cranes-prod-");
+        assert_eq!(short.to_string(), "iot-cranes-prod-<suffix>");
+        assert_eq!(GlobalName::explicit("mine").checked(), "mine");
     }
 
     #[test]

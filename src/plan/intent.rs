@@ -60,6 +60,15 @@ struct Failure {
     expect: Vec<Expression>,
 }
 
+/// A `run` with its own variables that must plan and pass its assertions: how a documented
+/// input (an allow list, say) reaches the resources.
+#[derive(Debug, Clone)]
+struct Example {
+    name: String,
+    variables: Vec<(String, Expression)>,
+    asserts: Vec<Assert>,
+}
+
 /// What a root's tests check, collected while the root is planned.
 #[derive(Debug, Clone, Default)]
 pub struct Intent {
@@ -71,6 +80,7 @@ pub struct Intent {
     /// `override_data` blocks of the whole file.
     overrides: Vec<Block>,
     failures: Vec<Failure>,
+    examples: Vec<Example>,
     fixture_ca: bool,
     /// When set, every run plans only these resources (and what they depend on), and why.
     targets: Vec<Expression>,
@@ -117,6 +127,28 @@ impl Intent {
                 expect: vec![resource],
             });
         }
+    }
+
+    /// A run named `name` that sets `variables` and must pass `condition`: the input's
+    /// documented use, planned. `key` and `wants` word the failure as [`Intent::assert`] does.
+    pub fn example(
+        &mut self,
+        name: &str,
+        variables: Vec<(String, Expression)>,
+        key: &str,
+        wants: impl Display,
+        condition: Expression,
+    ) {
+        self.examples.push(Example {
+            name: name.to_owned(),
+            variables,
+            asserts: vec![Assert {
+                condition,
+                error_message: format!(
+                    "{key} asks for {wants}, and the planned configuration no longer says so: change the fleet spec and rebuild instead of editing the generated code."
+                ),
+            }],
+        });
     }
 
     /// Mocks what the data source `target` reads with `values`, for the whole file.
@@ -172,6 +204,24 @@ impl Intent {
             );
         }
         f.push(run.build());
+        for example in &self.examples {
+            let mut run = tf::block("run")
+                .add_label(example.name.as_str())
+                .add_attribute(("command", r("plan")));
+            if let Some(options) = self.plan_options() {
+                run = run.add_block(options);
+            }
+            run = run.add_block(variables_block(&example.variables));
+            for a in &example.asserts {
+                run = run.add_block(
+                    tf::block("assert")
+                        .add_attribute(("condition", a.condition.clone()))
+                        .add_attribute(("error_message", lit(&a.error_message)))
+                        .build(),
+                );
+            }
+            f.push(run.build());
+        }
         // One run per round of bad values: a variable with two validations needs two runs.
         let mut rounds: Vec<Vec<&(String, Expression)>> = Vec::new();
         for reject in &self.rejects {

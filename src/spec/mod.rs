@@ -550,6 +550,13 @@ pub struct EnrollmentGroup {
     /// Whether the devices run IoT Edge.
     #[serde(default)]
     pub iot_edge: bool,
+    /// PEM of the CA behind this X.509 group's device certificates, relative to the spec.
+    /// Defaults to `identity.x509.ca_certificate_file`. DPS takes a certificate in one
+    /// enrollment entry only, so each further X.509 group needs a CA of its own
+    /// (`fleetform certs rotate --name <group>-ca` makes one under the same root).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(example = &"certs/gantry-cranes-ca.pem")]
+    pub ca_certificate_file: Option<String>,
 }
 
 /// DPS reprovisioning policy.

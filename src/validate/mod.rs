@@ -309,8 +309,15 @@ fn check_document(
         return None;
     }
     let (model, lowered) = lower::lower(&spec, file_devices);
+    // What each cloud rejects only at apply, counted on what its planner would build.
+    let limits = !lowered.has_errors();
     found.extend(lowered);
     found.extend(archive_prefixes(&spec, &model));
+    if limits {
+        for planner in crate::clouds::targeted_planners(&model) {
+            found.extend(planner.check(&model));
+        }
+    }
     found.locate(sources, spec_source, root);
     let failed = found.has_errors();
     diags.extend(found);

@@ -416,8 +416,39 @@ fn azure(spec: &FleetSpec, d: &mut Diagnostics) {
             }
         }
         let mut names_seen = BTreeSet::new();
+        // "A certificate can be specified in only one enrollment entry in your DPS
+        // instance" (learn.microsoft.com, iot-dps/concepts-x509-attestation): each X.509
+        // group needs a CA of its own.
+        let fleet_ca = lower::fleet_ca_file(&spec.identity);
+        let mut group_cas: BTreeMap<String, &str> = BTreeMap::new();
         for (i, g) in dps.enrollment_groups.iter().enumerate() {
             let gp = p("clouds.azure.dps.enrollment_groups").index(i);
+            let x509 = g.attestation.unwrap_or(spec.identity.method) == AuthMethod::X509;
+            if !x509 && g.ca_certificate_file.is_some() {
+                d.push(
+                    Diagnostic::error("ca-without-x509", format!("enrollment group `{}` does not attest with X.509 certificates, so it has no CA", g.name))
+                        .at(gp.key("ca_certificate_file"))
+                        .hint("remove `ca_certificate_file`, or set `attestation: x509`"),
+                );
+            }
+            if x509 {
+                let ca = g
+                    .ca_certificate_file
+                    .clone()
+                    .unwrap_or_else(|| fleet_ca.clone());
+                if let Some(first) = group_cas.get(&ca) {
+                    d.push(
+                        Diagnostic::error(
+                            "shared-group-ca",
+                            format!("enrollment groups `{first}` and `{}` would both use the CA `{ca}`; DPS takes a certificate in one enrollment entry only", g.name),
+                        )
+                        .at(if g.ca_certificate_file.is_some() { gp.key("ca_certificate_file") } else { gp.key("name") })
+                        .hint(format!("give `{}` a CA of its own with `ca_certificate_file` (`fleetform certs rotate --name {}-ca` makes one under the same root), or merge it into `{first}`", g.name, g.name)),
+                    );
+                } else {
+                    group_cas.insert(ca, &g.name);
+                }
+            }
             if !names_seen.insert(&g.name) {
                 d.push(
                     Diagnostic::error(
@@ -585,13 +616,15 @@ fn cloud_names(spec: &FleetSpec, d: &mut Diagnostics) {
         }
     }
     if let Some(az) = &spec.clouds.azure {
-        let (hub_base, n) = lower::azure_names(az, s);
+        // Derived names are checked with a stand-in of the suffix Terraform appends, so the
+        // rules hold for the name the apply creates.
+        let n = lower::azure_names(az, s);
         let explicit = |set: bool, key: &str| set.then(|| p(&format!("clouds.azure.names.{key}")));
-        for site in lower::hub_sites(az, &hub_base) {
+        for site in lower::hub_sites(az, s) {
             check(
                 d,
                 NameKind::IotHub,
-                &site.name,
+                &site.name.checked(),
                 explicit(az.names.iot_hub.is_some(), "iot_hub"),
                 "clouds.azure.names.iot_hub",
             );
@@ -600,7 +633,7 @@ fn cloud_names(spec: &FleetSpec, d: &mut Diagnostics) {
             check(
                 d,
                 NameKind::Dps,
-                &n.dps,
+                &n.dps.checked(),
                 explicit(az.names.dps.is_some(), "dps"),
                 "clouds.azure.names.dps",
             );
@@ -609,7 +642,7 @@ fn cloud_names(spec: &FleetSpec, d: &mut Diagnostics) {
             check(
                 d,
                 NameKind::StorageAccount,
-                &n.storage_account,
+                &n.storage_account.checked(),
                 explicit(az.names.storage_account.is_some(), "storage_account"),
                 "clouds.azure.names.storage_account",
             );
@@ -617,7 +650,7 @@ fn cloud_names(spec: &FleetSpec, d: &mut Diagnostics) {
                 check(
                     d,
                     NameKind::KeyVault,
-                    &n.key_vault,
+                    &n.key_vault.checked(),
                     explicit(az.names.key_vault.is_some(), "key_vault"),
                     "clouds.azure.names.key_vault",
                 );
@@ -626,10 +659,47 @@ fn cloud_names(spec: &FleetSpec, d: &mut Diagnostics) {
         check(
             d,
             NameKind::EventHubsNamespace,
-            &n.eventhub_namespace,
+            &n.eventhub_namespace.checked(),
             explicit(az.names.eventhub_namespace.is_some(), "eventhub_namespace"),
             "clouds.azure.names.eventhub_namespace",
         );
+        // Names with no override: derived from the stack, always cut to fit; the stack's
+        // characters still have to suit each service.
+        let functions = spec.pipeline.alerts.iter().any(|a| a.function)
+            || az
+                .dps
+                .as_ref()
+                .is_some_and(|dps| dps.allocation == crate::spec::Allocation::Custom);
+        if functions {
+            check(
+                d,
+                NameKind::StorageAccount,
+                &n.functions_storage.checked(),
+                explicit(az.names.storage_account.is_some(), "storage_account"),
+                "clouds.azure.names.storage_account",
+            );
+            for app in [&n.alerts_app, &n.allocation_app] {
+                check(d, NameKind::FunctionApp, &app.checked(), None, "stack.name");
+            }
+        }
+        if spec.pipeline.state_store.enabled {
+            check(
+                d,
+                NameKind::CosmosAccount,
+                &n.cosmos_account.checked(),
+                None,
+                "stack.name",
+            );
+        }
+        if spec.pipeline.analytics.enabled {
+            check(
+                d,
+                NameKind::KustoCluster,
+                &n.kusto_cluster.checked(),
+                None,
+                "stack.name",
+            );
+        }
     }
 }
 

@@ -8,7 +8,6 @@
 //! also lets the cluster's identity ingest (the database's managed identity policy).
 
 use super::{Design, Hcl, depends_on, role_assignment};
-use crate::model::names;
 use crate::plan::tf::{self, Part, TfFile, lit, r};
 
 /// The Kusto commands that create the table and its mapping.
@@ -30,15 +29,13 @@ pub(super) fn schema() -> String {
 
 pub(super) fn file(d: &Design) -> TfFile {
     let mut f = TfFile::new();
-    let compact = names::compact(&d.m.stack.name, &d.m.stack.environment);
-    let cluster = super::bounded(&format!("adx{compact}"), 22);
     f.push(
         tf::resource("azurerm_kusto_cluster", "analytics")
             .skip(
                 "CKV2_AZURE_11",
                 "storage.archive.encryption governs the raw archive; the cluster is double encrypted with platform keys",
             )
-            .attr("name", lit(cluster))
+            .attr("name", super::global(&d.az.names.kusto_cluster))
             .placed()
             .block(
                 tf::block("sku")

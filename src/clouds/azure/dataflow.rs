@@ -27,7 +27,7 @@ pub(super) fn dataflow(design: &Design) -> Dataflow {
     };
     let front = if let Some(dps) = &az.dps {
         let mut details = vec![
-            az.names.dps.clone(),
+            az.names.dps.to_string(),
             format!("allocation: {}", allocation_words(dps.allocation)),
         ];
         if !dps.enrollment_groups.is_empty() {

@@ -56,6 +56,33 @@ pub(crate) fn ip_filter_rules(
 /// Name of the CA certificate in the DPS.
 pub(crate) const CA_NAME: &str = "fleet-ca";
 
+/// The X.509 groups with a CA of their own, as (DPS certificate name, group, CA file). DPS
+/// takes a certificate in one enrollment entry only, so every X.509 group but the one on the
+/// fleet CA brings its own (validation makes sure of it).
+pub(crate) fn group_cas<'a>(d: &'a Design<'a>) -> Vec<(String, &'a str, &'a str)> {
+    let Some(dps) = &d.az.dps else {
+        return Vec::new();
+    };
+    dps.enrollment_groups
+        .iter()
+        .filter(|g| g.attestation == AuthMethod::X509)
+        .filter_map(|g| {
+            let file = g.ca_certificate_file.as_deref()?;
+            let name: String = format!("ca-{}", g.name)
+                .chars()
+                .map(|c| {
+                    if c.is_ascii_alphanumeric() || c == '-' || c == '.' || c == '_' {
+                        c
+                    } else {
+                        '-'
+                    }
+                })
+                .collect();
+            Some((bounded(&name, 64), g.name.as_str(), file))
+        })
+        .collect()
+}
+
 /// DPS allocation policy (the DPS-level default); custom allocation is set per group.
 pub(crate) fn allocation_policy(a: Allocation) -> &'static str {
     match a {
@@ -112,7 +139,7 @@ pub(super) fn file(d: &Design, t: &mut Intent) -> TfFile {
     );
 
     let mut b = tf::resource("azurerm_iothub_dps", "this")
-        .attr("name", lit(&d.az.names.dps))
+        .attr("name", super::global(&d.az.names.dps))
         .placed()
         .note(&format!(
             "Spec allocation `{}`{}.",
@@ -290,12 +317,68 @@ pub(super) fn file(d: &Design, t: &mut Intent) -> TfFile {
         );
     }
 
-    if !dps.enrollment_groups.is_empty() {
+    let group_cas = group_cas(d);
+    if !group_cas.is_empty() {
+        t.variable(
+            "group_ca_certificate_files",
+            tf::obj(group_cas.iter().map(|(name, _, _)| {
+                (
+                    name.as_str(),
+                    tf::call("abspath", [lit(crate::plan::intent::FIXTURE_CA)]),
+                )
+            })),
+        );
+        f.push(
+            tf::resource("azurerm_iothub_dps_certificate", "group_ca")
+                .note("The CAs of the X.509 groups beyond the one on the fleet CA: DPS takes a")
+                .note("certificate in one enrollment entry only. Verify each like the fleet CA.")
+                .attr("for_each", r("var.group_ca_certificate_files"))
+                .attr("name", r("each.key"))
+                .attr("resource_group_name", r("local.resource_group_name"))
+                .attr("iot_dps_name", r("azurerm_iothub_dps.this.name"))
+                .attr(
+                    "certificate_content",
+                    tf::call(
+                        "file",
+                        [tf::cond(
+                            tf::call("startswith", [r("each.value"), lit("/")]),
+                            r("each.value"),
+                            tf::interp([
+                                Part::Ref(r("local.spec_dir")),
+                                Part::Lit("/"),
+                                Part::Ref(r("each.value")),
+                            ]),
+                        )],
+                    ),
+                )
+                .attr("is_verified", r("var.ca_certificate_verified"))
+                .build(),
+        );
+        let names: Vec<&str> = group_cas.iter().map(|(n, _, _)| n.as_str()).collect();
+        t.assert(
+            "clouds.azure.dps.enrollment_groups[*].ca_certificate_file",
+            format!(
+                "a DPS certificate of its own for each further X.509 group ({})",
+                names.join(", ")
+            ),
+            eq(
+                tf::call(
+                    "toset",
+                    [tf::for_list(
+                        "c",
+                        r("azurerm_iothub_dps_certificate.group_ca"),
+                        r("c.name"),
+                    )],
+                ),
+                set(names.iter().map(|n| lit(*n))),
+            ),
+        );
+    }
+
+    if d.enrollments() {
         f.push(
             tf::resource("azurerm_iothub_dps_shared_access_policy", "enrollment")
-                .note(
-                    "For scripts/create-enrollment-groups.sh with AUTH_TYPE=key: enrollments only.",
-                )
+                .note("For the enrollment scripts (scripts/) with AUTH_TYPE=key: enrollments only.")
                 .attr("name", lit("enrollment-manager"))
                 .attr("resource_group_name", r("local.resource_group_name"))
                 .attr("iothub_dps_name", r("azurerm_iothub_dps.this.name"))
@@ -305,7 +388,7 @@ pub(super) fn file(d: &Design, t: &mut Intent) -> TfFile {
         );
         f.push(
             tf::resource("azurerm_role_assignment", "deployer_enrollments")
-                .note("Whoever applies this module can run the enrollment script with Entra ID (AUTH_TYPE=login).")
+                .note("Whoever applies this module can run the enrollment scripts with Entra ID (AUTH_TYPE=login).")
                 .attr("scope", r("azurerm_iothub_dps.this.id"))
                 .attr(
                     "role_definition_name",
@@ -347,10 +430,15 @@ pub(super) fn enrollment_script(d: &Design) -> Result<Option<String>, PlanError>
     if dps.enrollment_groups.is_empty() {
         return Ok(None);
     }
+    let group_cas = group_cas(d);
     let groups: Vec<_> = dps
         .enrollment_groups
         .iter()
         .map(|g| {
+            let own_ca = group_cas
+                .iter()
+                .find(|(_, group, _)| *group == g.name)
+                .map(|(name, _, _)| name.clone());
             let tags = match &g.device_type {
                 Some(t) => json!({ "deviceType": t, "enrollmentGroup": g.name }),
                 None => json!({ "enrollmentGroup": g.name }),
@@ -358,6 +446,7 @@ pub(super) fn enrollment_script(d: &Design) -> Result<Option<String>, PlanError>
             json!({
                 "name": g.name,
                 "x509": g.attestation == AuthMethod::X509,
+                "ca_name": own_ca,
                 "iot_edge": g.iot_edge,
                 "tags": tags.to_string(),
                 "device_type": g.device_type,
@@ -365,9 +454,15 @@ pub(super) fn enrollment_script(d: &Design) -> Result<Option<String>, PlanError>
         })
         .collect();
     let (ca_dir, ca_stem) = ca_location(&d.m.identity.ca_certificate_file);
+    let cas: Vec<_> = std::iter::once(json!({ "name": CA_NAME, "dir": ca_dir, "stem": ca_stem }))
+        .chain(group_cas.iter().map(|(name, _, file)| {
+            let (dir, stem) = ca_location(file);
+            json!({ "name": name, "dir": dir, "stem": stem })
+        }))
+        .collect();
     let ctx = json!({
         "stack": d.prefix(),
-        "dps": bounded(&d.az.names.dps, 64),
+        "dps": d.az.names.dps.to_string(),
         "groups": groups,
         "allocation": cli_allocation(dps.allocation),
         "static": dps.allocation == Allocation::Static,
@@ -377,8 +472,7 @@ pub(super) fn enrollment_script(d: &Design) -> Result<Option<String>, PlanError>
         // Basic and Free hubs have no twins, so an initial twin would fail provisioning.
         "twins": d.standard,
         "ca_name": CA_NAME,
-        "ca_dir": ca_dir,
-        "ca_stem": ca_stem,
+        "cas": cas,
         "any_x509": dps.enrollment_groups.iter().any(|g| g.attestation == AuthMethod::X509),
         "any_symmetric": dps.enrollment_groups.iter().any(|g| g.attestation == AuthMethod::SymmetricKey),
     });
@@ -419,4 +513,36 @@ pub(super) fn ca_locals() -> hcl::Block {
             ),
         )
         .build()
+}
+
+/// The TPM enrollment script and its device list, when the fleet attests with TPM through
+/// the DPS: TPM has no enrollment groups, so every device of the registry gets an individual
+/// enrollment with its endorsement key (read at run time from `EK_DIR/<id>.ek`).
+pub(super) fn tpm_enrollment_script(d: &Design) -> Result<Option<(String, String)>, PlanError> {
+    let Some(dps) = &d.az.dps else {
+        return Ok(None);
+    };
+    if !d.tpm_enrollments() {
+        return Ok(None);
+    }
+    let mut devices = String::new();
+    for device in d.m.fleet.registry.iter() {
+        devices.push_str(&device.id);
+        if let Some(t) = &device.device_type {
+            devices.push(' ');
+            devices.push_str(t);
+        }
+        devices.push('\n');
+    }
+    let ctx = json!({
+        "stack": d.prefix(),
+        "allocation": cli_allocation(dps.allocation),
+        "static": dps.allocation == Allocation::Static,
+        "custom": dps.allocation == Allocation::Custom,
+        "reprovision": cli_reprovision(dps.reprovisioning),
+        "twins": d.standard,
+        "count": d.m.fleet.registry.len(),
+    });
+    let script = blueprint::render("azure/create-tpm-enrollments.sh.j2", ctx)?;
+    Ok(Some((script, devices)))
 }

@@ -46,7 +46,7 @@ pub(super) fn file(d: &Design, t: &mut Intent) -> TfFile {
             "azurerm 4.x removed zone_redundant; namespaces are zone redundant wherever the region has zones",
         )
         .note(&sizing)
-        .attr("name", lit(&d.az.names.eventhub_namespace))
+        .attr("name", super::global(&d.az.names.eventhub_namespace))
         .placed()
         .attr("sku", lit(tier))
         .attr("capacity", tf::num(eh.throughput_units));
@@ -96,6 +96,26 @@ pub(super) fn file(d: &Design, t: &mut Intent) -> TfFile {
             eq(ns_attr("minimum_tls_version"), lit("1.2")),
         ]),
     );
+    if let (Some(max), EventHubsTier::Standard) = (eh.max_throughput_units, eh.tier) {
+        // Azure rejects a ceiling below the capacity; validation refuses such a spec, and a
+        // hand edit that lowers it fails here before it fails at apply.
+        t.assert(
+            "clouds.azure.event_hubs.max_throughput_units",
+            format!(
+                "auto-inflate up to {max} throughput unit(s), never below the {} the namespace starts with",
+                eh.throughput_units
+            ),
+            all([
+                eq(ns_attr("auto_inflate_enabled"), tf::boolean(true)),
+                eq(ns_attr("maximum_throughput_units"), tf::num(max)),
+                super::bin(
+                    ns_attr("maximum_throughput_units"),
+                    hcl::expr::BinaryOperator::GreaterEq,
+                    ns_attr("capacity"),
+                ),
+            ]),
+        );
+    }
     t.assert(
         "authorization.services",
         format!(

@@ -39,11 +39,6 @@ fn packages(d: &Design) -> Vec<&'static str> {
     out
 }
 
-/// Name of the functions' storage account: the archive account's name with `fn`.
-pub(crate) fn storage_name(d: &Design) -> String {
-    format!("{}fn", bounded(&d.az.names.storage_account, 22))
-}
-
 pub(super) fn file(d: &Design) -> TfFile {
     let mut f = TfFile::new();
     let packages = packages(d);
@@ -92,7 +87,7 @@ pub(super) fn file(d: &Design) -> TfFile {
                 "consumption plans cannot reach private endpoints",
             )
             .note("Runtime storage of the function apps (leases, keys, checkpoints, packages).")
-            .attr("name", lit(storage_name(d)))
+            .attr("name", super::global(&d.az.names.functions_storage))
             .placed()
             .attr("account_tier", lit("Standard"))
             .attr("account_kind", lit("StorageV2"))
@@ -235,7 +230,7 @@ pub(super) fn file(d: &Design) -> TfFile {
     );
 
     if !d.alert_functions.is_empty() {
-        let mut settings = base_settings("alerts");
+        let mut settings = base_settings(d, "alerts");
         settings.extend([
             (
                 "ALERTS__fullyQualifiedNamespace".to_owned(),
@@ -255,6 +250,7 @@ pub(super) fn file(d: &Design) -> TfFile {
             )
         }));
         f.push(function_app(
+            d,
             "alerts",
             &[
                 "Runs one function per alert that has `function: true`; triggered by Event Hubs, so",
@@ -271,6 +267,7 @@ pub(super) fn file(d: &Design) -> TfFile {
     }
     if d.custom_allocation {
         f.push(function_app(
+            d,
             "allocation",
             &["The DPS custom allocation webhook: DPS calls it with the function key."],
             &[
@@ -284,7 +281,7 @@ pub(super) fn file(d: &Design) -> TfFile {
                 ),
             ],
             true,
-            base_settings("allocation"),
+            base_settings(d, "allocation"),
             &["azurerm_role_assignment.functions_storage".to_owned()],
         ));
     }
@@ -305,8 +302,32 @@ fn blob_stem(p: &str) -> &'static str {
     }
 }
 
-fn base_settings(p: &str) -> Vec<(String, hcl::Expression)> {
+/// Longest Functions host id: the runtime cuts a longer one, which is how two apps end up
+/// sharing one.
+pub(crate) const HOST_ID_MAX: usize = 32;
+
+/// The host id of app `p` (`alerts`, `allocation`): the app's own word first, then as much of
+/// the stack prefix as fits. The runtime otherwise derives the id from the app name cut to
+/// 32 characters, and two apps of one long stack sharing a storage account would share one
+/// id (leases, timers and triggers then go to whichever host holds them).
+pub(crate) fn host_id(d: &Design, p: &str) -> String {
+    let prefix = d.prefix().to_ascii_lowercase();
+    let id = bounded(&format!("{p}-{prefix}"), HOST_ID_MAX);
+    id.trim_end_matches('-').to_owned()
+}
+
+/// Host ids of the apps this design builds, which all share the functions' storage account.
+pub(crate) fn host_ids(d: &Design) -> Vec<String> {
+    packages(d).into_iter().map(|p| host_id(d, p)).collect()
+}
+
+fn base_settings(d: &Design, p: &str) -> Vec<(String, hcl::Expression)> {
     vec![
+        // Every app of the stack shares one storage account: each needs a host id of its own.
+        (
+            "AzureFunctionsWebHost__hostid".to_owned(),
+            lit(host_id(d, p)),
+        ),
         // `AzureWebJobsStorage__accountName` is written by the provider from
         // `storage_account_name` (and kept out of `app_settings` when read back).
         (
@@ -329,6 +350,7 @@ fn base_settings(p: &str) -> Vec<(String, hcl::Expression)> {
 }
 
 fn function_app(
+    d: &Design,
     name: &'static str,
     notes: &[&str],
     skips: &[(&str, &str)],
@@ -346,14 +368,11 @@ fn function_app(
     let deps: Vec<&str> = deps.iter().map(String::as_str).collect();
     b.attr(
         "name",
-        named(
-            "func",
-            if name == "alerts" {
-                "alerts"
-            } else {
-                "allocation"
-            },
-        ),
+        super::global(if name == "alerts" {
+            &d.az.names.alerts_app
+        } else {
+            &d.az.names.allocation_app
+        }),
     )
     .placed()
     .attr("service_plan_id", r("azurerm_service_plan.functions.id"))
@@ -463,4 +482,61 @@ fn add_package(
         module.text(&format!("functions/{name}/{file}"), text.to_owned());
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::validate::{NoFiles, validate};
+
+    /// A stack whose prefix is long enough that host ids derived from `func-<prefix>-<app>`
+    /// cut to 32 characters (the runtime's default) would be the same for both apps.
+    const SPEC: &str = "version: 1
+stack:
+  name: a-rather-long-fleet-name
+  environment: production
+clouds:
+  azure:
+    location: westeurope
+    resource_group: rg-long
+    dps:
+      allocation: custom
+      linked_hubs:
+        - location: westeurope
+        - location: northeurope
+      enrollment_groups:
+        - name: sensors
+          attestation: symmetric_key
+identity:
+  method: symmetric_key
+fleet:
+  devices: 100
+pipeline:
+  alerts:
+    - name: hot
+      condition: t > 90
+";
+
+    #[test]
+    fn apps_sharing_storage_keep_distinct_host_ids() {
+        let outcome = validate("long.yaml", SPEC, &NoFiles);
+        let model = outcome
+            .validated
+            .unwrap_or_else(|| panic!("{:?}", outcome.diagnostics))
+            .model;
+        let az = model.azure.as_ref().unwrap();
+        let d = Design::new(&model, az);
+        let ids = host_ids(&d);
+        assert_eq!(ids.len(), 2);
+        assert_ne!(ids[0], ids[1]);
+        for id in &ids {
+            assert!(id.len() <= HOST_ID_MAX, "{id}");
+            assert!(
+                id.chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+                    && !id.ends_with('-'),
+                "{id}"
+            );
+        }
+    }
 }

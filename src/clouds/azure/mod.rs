@@ -28,6 +28,7 @@ mod functions;
 mod hub;
 mod intent;
 pub mod lifecycle;
+mod limits;
 mod monitoring;
 mod ota;
 mod outputs;
@@ -52,7 +53,7 @@ use crate::model::{
     Alert, Archive, Azure, AzureAlertEngine, Destination, EventHubsTier, HubSite, HubSku, Model,
     Route, Service, ServicePermission,
 };
-use crate::plan::tf::{self, TfFile, lit, obj, r};
+use crate::plan::tf::{self, Part, TfFile, lit, obj, r};
 use crate::plan::{Module, PlanError};
 
 /// Storage replication as Azure spells it.
@@ -65,7 +66,7 @@ pub fn replication_words(r: crate::model::Replication) -> &'static str {
 /// it asks for the release its output was checked against, and stays below 5.0.
 pub use bootstrap::plan_bootstrap;
 pub(crate) use vocab::{
-    Hcl, addr, bin, bounded, depends_on, eventhubs_fqdn, eventhubs_uri, named, paren,
+    Hcl, addr, bin, bounded, depends_on, eventhubs_fqdn, eventhubs_uri, global, named, paren,
     role_assignment, system_identity, tf_label,
 };
 
@@ -125,6 +126,10 @@ impl CloudPlanner for AzurePlanner {
             .unwrap_or_default()
     }
 
+    fn check(&self, model: &Model) -> crate::diagnostics::Diagnostics {
+        limits::check(model)
+    }
+
     fn design(&self, model: &Model) -> Option<design::Design> {
         let az = model.azure.as_ref()?;
         Some(Design::new(model, az).design())
@@ -177,10 +182,15 @@ impl CloudPlanner for AzurePlanner {
             module.text("analytics/schema.kql", analytics::schema());
         }
         module.hcl("monitoring.tf", monitoring::file(&d, &mut t));
+        limits::name_intent(&d, &mut t);
         let outputs = outputs::outputs(&d);
         module.hcl("outputs.tf", outputs::file(&outputs));
         if let Some(script) = dps::enrollment_script(&d)? {
             module.text("scripts/create-enrollment-groups.sh", script);
+        }
+        if let Some((script, devices)) = dps::tpm_enrollment_script(&d)? {
+            module.text("scripts/create-tpm-enrollments.sh", script);
+            module.text("scripts/tpm-devices.txt", devices);
         }
         intent::write_tests(&mut module, &t, &az.resource_group, &az.location);
         module.parity.clone_from(&design.parity);
@@ -326,6 +336,20 @@ impl<'a> Design<'a> {
         self.dps_ca || self.hub_ca
     }
 
+    /// Whether the DPS has enrollments the enrollment scripts write: groups, or TPM devices,
+    /// which DPS enrolls one by one (TPM attestation has no enrollment groups).
+    pub fn enrollments(&self) -> bool {
+        self.az
+            .dps
+            .as_ref()
+            .is_some_and(|dps| !dps.enrollment_groups.is_empty() || self.tpm_enrollments())
+    }
+
+    /// Whether the registry's devices get individual TPM enrollments.
+    pub fn tpm_enrollments(&self) -> bool {
+        self.az.dps.is_some() && self.m.identity.method == crate::model::AuthMethod::Tpm
+    }
+
     /// Whether a function app is generated at all.
     pub fn functions(&self) -> bool {
         !self.alert_functions.is_empty() || self.custom_allocation
@@ -439,11 +463,40 @@ fn providers() -> TfFile {
                             .attr("prevent_deletion_if_contains_resources", tf::boolean(true))
                             .build(),
                     )
+                    .block(
+                        tf::block("storage")
+                            .note("The archive's firewall denies by default, and the runner is outside it: the")
+                            .note("storage account resource then skips its data-plane reads (queue properties,")
+                            .note("static website), and containers are created through Resource Manager.")
+                            .attr("data_plane_available", tf::boolean(false))
+                            .build(),
+                    )
                     .build(),
             )
             .build(),
     );
     f
+}
+
+/// The suffix of derived global names: the first hex digits of
+/// `sha256("<subscription>/<stack prefix>")`. No spec text goes into the expression itself
+/// (in `--format tf-json` it would sit inside an interpolation).
+pub(crate) fn name_suffix(prefix: Part) -> Expression {
+    tf::call(
+        "substr",
+        [
+            tf::call(
+                "sha256",
+                [tf::interp([
+                    Part::Ref(r("var.subscription_id")),
+                    Part::Lit("/"),
+                    prefix,
+                ])],
+            ),
+            tf::num(0),
+            tf::num(crate::model::names::AZURE_SUFFIX_LEN as u64),
+        ],
+    )
 }
 
 fn main(d: &Design) -> TfFile {
@@ -455,7 +508,7 @@ fn main(d: &Design) -> TfFile {
         (
             h.location.as_str(),
             obj([
-                ("name", lit(&h.name)),
+                ("name", global(&h.name)),
                 ("location", lit(&h.location)),
                 ("allocation_weight", tf::num(h.allocation_weight)),
             ]),
@@ -475,6 +528,9 @@ fn main(d: &Design) -> TfFile {
     f.push(
         tf::block("locals")
             .attr("name_prefix", lit(&m.stack.prefix))
+            .note("Globally unique names end in this: the same in every plan of one subscription,")
+            .note("different in another, so two deployments of one spec never take each other's names.")
+            .attr("name_suffix", name_suffix(Part::Ref(r("local.name_prefix"))))
             .attr("location", r("var.location"))
             .attr("resource_group_name", r(rg_name))
             .attr("resource_group_id", r(rg_id))
@@ -489,10 +545,7 @@ fn main(d: &Design) -> TfFile {
             .build(),
     );
     // Who runs Terraform: granted the data-plane roles the module's own steps need.
-    let enrollments = az
-        .dps
-        .as_ref()
-        .is_some_and(|dps| !dps.enrollment_groups.is_empty());
+    let enrollments = d.enrollments();
     let cmk = d
         .archive
         .is_some_and(|a| a.encryption == crate::model::Encryption::CustomerManaged);

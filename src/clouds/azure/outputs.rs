@@ -86,11 +86,7 @@ pub(crate) fn outputs(d: &Design) -> Vec<Output> {
                 r("azurerm_iothub_dps_certificate.fleet_ca.name"),
             ));
         }
-        if d.az
-            .dps
-            .as_ref()
-            .is_some_and(|dps| !dps.enrollment_groups.is_empty())
-        {
+        if d.enrollments() {
             o.push(secret(
                 "dps_enrollment_connection_string",
                 "Connection string of the enrollment-manager policy (enrollment read/write only), for the enrollment script's AUTH_TYPE=key.",

@@ -36,10 +36,10 @@ pub(super) fn readme_context(
             "local_authentication": az.hub.local_authentication,
         },
         "hubs": d.hubs.iter().map(|h| serde_json::json!({
-            "name": h.name, "location": h.location, "weight": h.allocation_weight,
+            "name": h.name.to_string(), "location": h.location, "weight": h.allocation_weight,
         })).collect::<Vec<_>>(),
         "dps": az.dps.as_ref().map(|dps| serde_json::json!({
-            "name": az.names.dps,
+            "name": az.names.dps.to_string(),
             "allocation": dps::allocation_policy(dps.allocation),
             "custom": d.custom_allocation,
             "groups": dps.enrollment_groups.iter().map(|g| serde_json::json!({
@@ -49,6 +49,10 @@ pub(super) fn readme_context(
                 "iot_edge": g.iot_edge,
             })).collect::<Vec<_>>(),
             "ca": d.dps_ca,
+            "tpm": d.tpm_enrollments(),
+            "group_cas": dps::group_cas(d).iter().map(|(name, group, file)| serde_json::json!({
+                "name": name, "group": group, "file": file,
+            })).collect::<Vec<_>>(),
         })),
         "ca_file": ca_file,
         "spec_dir": m.spec_dir_from_module(),

@@ -6,12 +6,11 @@
 //! the newest document of its partition: a single-partition query, cheap on serverless.
 //! Documents expire after `var.state_store_ttl_days`, which bounds the container.
 
-use super::{Design, Hcl, bounded};
+use super::{Design, Hcl};
 use crate::plan::tf::{self, TfFile, lit, r};
 
 pub(super) fn file(d: &Design) -> TfFile {
     let mut f = TfFile::new();
-    let name = bounded(&format!("cosmos-{}", d.prefix()), 44);
     let mut b = tf::resource("azurerm_cosmosdb_account", "state")
             .skip(
                 "CKV_AZURE_101",
@@ -25,7 +24,7 @@ pub(super) fn file(d: &Design) -> TfFile {
                 "CKV_AZURE_140",
                 "local_authentication_enabled = false is the azurerm 4.x form; checkov reads only the deprecated local_authentication_disabled",
             )
-            .attr("name", lit(&name))
+            .attr("name", super::global(&d.az.names.cosmos_account))
             .placed()
             .attr("offer_type", lit("Standard"))
             .attr("kind", lit("GlobalDocumentDB"))

@@ -87,7 +87,7 @@ pub(super) fn file(d: &Design, t: &mut Intent) -> TfFile {
             "CKV2_AZURE_33",
             "the stack has no virtual network; IoT Hub and Capture come in as trusted services through a deny-by-default firewall",
         )
-        .attr("name", lit(&d.az.names.storage_account))
+        .attr("name", super::global(&d.az.names.storage_account))
         .placed()
         .attr("account_tier", lit("Standard"))
         .attr("account_kind", lit("StorageV2"))
@@ -185,6 +185,19 @@ pub(super) fn file(d: &Design, t: &mut Intent) -> TfFile {
             eq(account("network_rules.0.default_action"), lit("Deny")),
         ]),
     );
+    t.example(
+        "allowed_addresses_reach_the_archive_firewall",
+        vec![(
+            "storage_allowed_ip_ranges".to_owned(),
+            tf::strings(["203.0.113.7", "198.51.100.0/24"]),
+        )],
+        "var.storage_allowed_ip_ranges",
+        "the listed addresses in the archive firewall's allow list",
+        eq(
+            account("network_rules.0.ip_rules"),
+            crate::plan::intent::set([lit("203.0.113.7"), lit("198.51.100.0/24")]),
+        ),
+    );
     t.assert(
         "storage.archive.encryption / clouds.azure.storage",
         format!(
@@ -241,7 +254,7 @@ pub(super) fn file(d: &Design, t: &mut Intent) -> TfFile {
     }
 
     if cmk {
-        cmk_resources(d, &mut f);
+        cmk_resources(d, &mut f, t);
     }
     f
 }
@@ -494,7 +507,7 @@ fn writers_match_the_filter(d: &Design, t: &mut Intent) {
     }
 }
 
-fn cmk_resources(d: &Design, f: &mut TfFile) {
+fn cmk_resources(d: &Design, f: &mut TfFile, t: &mut Intent) {
     f.push(
         tf::resource("azurerm_key_vault", "archive")
             .skip(
@@ -506,7 +519,7 @@ fn cmk_resources(d: &Design, f: &mut TfFile) {
                 "the stack has no virtual network; the vault firewall denies all but its allow list and trusted services",
             )
             .note("Holds the customer-managed key of the archive (storage.archive.encryption: customer_managed).")
-            .attr("name", lit(&d.az.names.key_vault))
+            .attr("name", super::global(&d.az.names.key_vault))
             .placed()
             .attr(
                 "tenant_id",
@@ -527,6 +540,21 @@ fn cmk_resources(d: &Design, f: &mut TfFile) {
             )
             .tagged()
             .build(),
+    );
+    // The documented way through for the runner, which creates the key over the vault's
+    // data plane: its address in `key_vault_allowed_ip_ranges`.
+    t.example(
+        "the_runner_address_reaches_the_key_vault",
+        vec![(
+            "key_vault_allowed_ip_ranges".to_owned(),
+            tf::strings(["203.0.113.7"]),
+        )],
+        "var.key_vault_allowed_ip_ranges",
+        "the runner's address in the key vault firewall's allow list",
+        eq(
+            r("azurerm_key_vault.archive.network_acls.0.ip_rules"),
+            crate::plan::intent::set([lit("203.0.113.7")]),
+        ),
     );
     f.push(
         tf::resource("azurerm_role_assignment", "deployer_key_officer")

@@ -151,7 +151,7 @@ pub(super) fn story(d: &Design) -> Story {
             hook: false,
             registry: (!m.fleet.registry.is_empty())
                 .then(|| int(m.fleet.registry.len() as u64)),
-            dps_name: Some(az.names.dps.clone()),
+            dps_name: Some(az.names.dps.to_string()),
             allocation: Some(
                 match dps.allocation {
                     Allocation::EvenlyWeighted => "evenly weighted (Hashed): devices are spread over the linked hubs by weight",
@@ -454,7 +454,10 @@ pub(super) fn story(d: &Design) -> Story {
                 .to_owned(),
         );
     }
-    let hub_name = az.hubs.first().map_or_else(String::new, |h| h.name.clone());
+    let hub_name = az
+        .hubs
+        .first()
+        .map_or_else(String::new, |h| h.name.to_string());
     let verify = vec![
         format!("`az iot hub monitor-events --hub-name {hub_name}` shows messages as they arrive."),
         if captures {

@@ -148,6 +148,19 @@ pub(crate) fn variables(d: &Design) -> Vec<Var> {
                 lit("certs/signing-ca.key"),
             ),
         );
+        let group_cas = super::dps::group_cas(d);
+        if !group_cas.is_empty() {
+            out.push(
+                var(
+                    "group_ca_certificate_files",
+                    "map(string)",
+                    "The CA of each X.509 enrollment group that does not use the fleet CA, by its DPS certificate name: PEM files relative to spec_dir (or absolute). DPS takes a certificate in one enrollment entry only.",
+                )
+                .default(tf::obj(
+                    group_cas.iter().map(|(name, _, file)| (name.as_str(), lit(*file))),
+                )),
+            );
+        }
         out.push(
             var(
                 "ca_certificate_verified",
@@ -162,7 +175,7 @@ pub(crate) fn variables(d: &Design) -> Vec<Var> {
             var(
                 "storage_allowed_ip_ranges",
                 "list(string)",
-                "Public IPs or CIDR ranges allowed through the archive storage firewall, such as the address Terraform runs from (it reads storage service properties). IoT Hub and Event Hubs Capture get in as trusted Microsoft services.",
+                "Public IPs or CIDR ranges allowed through the archive storage firewall, for people and tools that read the archive. Terraform itself needs none (the provider skips storage data-plane calls); IoT Hub and Event Hubs Capture get in as trusted Microsoft services.",
             )
             .default(tf::list([]))
             .validate(

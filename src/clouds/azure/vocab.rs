@@ -71,6 +71,19 @@ pub(crate) fn named(kind: &'static str, suffix: &'static str) -> Expression {
     tf::interp(parts)
 }
 
+/// A globally unique name: an explicit one as a literal, a derived one as its stem followed
+/// by the subscription's suffix (`"iot-cranes-prod-${local.name_suffix}"`).
+pub(crate) fn global(name: &crate::model::GlobalName) -> Expression {
+    if name.suffixed {
+        tf::interp([
+            Part::Text(name.literal.clone()),
+            Part::Ref(r("local.name_suffix")),
+        ])
+    } else {
+        lit(&name.literal)
+    }
+}
+
 /// A resource address with a label derived from a name: `azurerm_eventhub.alert_overload`.
 pub(crate) fn addr(ty: &str, label: &str, attr: &str) -> Expression {
     r(&format!("{ty}.{}.{attr}", tf_label(label)))
