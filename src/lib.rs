@@ -2,9 +2,9 @@
 //!
 //! The crate is a pipeline of pure steps: load the YAML spec ([`spec`]), validate it
 //! ([`validate`]), lower it to a cloud-neutral model ([`model`]), plan each targeted cloud
-//! ([`plan`]), and emit files ([`emit`]). I/O happens only in [`cli`] and in the certificate
-//! kit's reader and writer ([`certs::read`], [`certs::write`]), and only [`diagnostics`]
-//! decides how problems look.
+//! ([`plan`]), and emit files ([`emit`]). I/O happens only in [`cli`], in the certificate
+//! kit's reader and writer ([`certs::read`], [`certs::write`]) and in [`input`], which both
+//! use to open input files, and only [`diagnostics`] decides how problems look.
 
 pub mod blueprint;
 pub mod capacity;
@@ -17,6 +17,7 @@ pub mod diagram;
 pub mod emit;
 pub mod explain;
 pub mod infradiff;
+pub mod input;
 pub mod model;
 pub mod plan;
 pub mod spec;

@@ -16,14 +16,29 @@ use super::issue::CaIssuer;
 use super::key::Passphrase;
 use super::registry::{RegistryFormat, parse_registry};
 
-/// Reads a text file; `what` and `hint` go into the error.
+/// Most bytes read from one input of the kit (a registry of a million devices is about 40 MiB;
+/// PEM files are a few KiB).
+pub const MAX_INPUT_BYTES: u64 = 512 * 1024 * 1024;
+
+/// Reads a text file; `what` and `hint` go into the error. Only regular files are read (a FIFO
+/// or a device named by mistake is refused without blocking), up to [`MAX_INPUT_BYTES`].
 pub fn read_text(path: &Path, what: &'static str, hint: &str) -> Result<String> {
-    let bytes = std::fs::read(path).map_err(|io| CertsError::Read {
-        what,
-        path: path.to_owned(),
-        io,
-        hint: hint.to_owned(),
-    })?;
+    let bytes =
+        crate::input::read(path, MAX_INPUT_BYTES, crate::input::Links::Follow).map_err(|e| {
+            let (io, hint) = match e {
+                crate::input::InputError::Io(io) => (io, hint.to_owned()),
+                other => (
+                    std::io::Error::new(std::io::ErrorKind::InvalidInput, other.to_string()),
+                    other.hint().to_owned(),
+                ),
+            };
+            CertsError::Read {
+                what,
+                path: path.to_owned(),
+                io,
+                hint,
+            }
+        })?;
     String::from_utf8(bytes).map_err(|_| CertsError::Read {
         what,
         path: path.to_owned(),

@@ -173,19 +173,14 @@ pub(crate) struct DiskFiles {
 
 impl Files for DiskFiles {
     fn read(&self, path: &str) -> Result<String, String> {
-        let full = self.base.join(path);
-        let meta = std::fs::metadata(&full).map_err(|e| e.to_string())?;
-        // Registry parsing refuses long texts too; checking first avoids reading them.
+        // The path comes from the spec, which may come from a pull request: no links on the
+        // way (they could lead out of the spec's folder), and only a regular file, opened
+        // without blocking, up to the registry cap.
+        let why = |e: crate::input::InputError| e.to_string();
+        crate::input::no_links_below(&self.base, Path::new(path)).map_err(why)?;
         let limit = crate::spec::load::MAX_REGISTRY_BYTES as u64;
-        if meta.len() > limit {
-            let mib = |n: u64| n as f64 / (1024.0 * 1024.0);
-            return Err(format!(
-                "it is {:.1} MiB; fleetform reads at most {:.0} MiB",
-                mib(meta.len()),
-                mib(limit)
-            ));
-        }
-        let bytes = std::fs::read(&full).map_err(|e| e.to_string())?;
+        let bytes = crate::input::read(&self.base.join(path), limit, crate::input::Links::Refuse)
+            .map_err(why)?;
         String::from_utf8(bytes).map_err(|_| "it is not UTF-8 text".to_owned())
     }
 }
@@ -193,22 +188,40 @@ impl Files for DiskFiles {
 /// Reads and validates a spec file. `Err` is an I/O problem (exit 2), reported as such.
 pub(crate) fn load_spec(path: &Path) -> anyhow::Result<Outcome> {
     let (text, name, base) = if path == Path::new("-") {
-        let mut text = String::new();
-        std::io::Read::read_to_string(&mut std::io::stdin(), &mut text)?;
-        (text, "<stdin>".to_owned(), PathBuf::from("."))
-    } else {
-        let meta = std::fs::metadata(path).map_err(|e| {
-            anyhow::anyhow!("cannot read `{}`: {e}\nhint: give the path of a fleet spec, e.g. `examples/minimal/fleet.yaml`", path.display())
-        })?;
-        if meta.is_dir() {
+        // Capped like a file: `fleetform validate - < /dev/zero` must end.
+        let limit = crate::spec::load::MAX_SPEC_BYTES as u64;
+        let mut bytes = Vec::new();
+        std::io::Read::read_to_end(
+            &mut std::io::Read::take(std::io::stdin(), limit + 1),
+            &mut bytes,
+        )?;
+        if bytes.len() as u64 > limit {
             anyhow::bail!(
-                "`{}` is a folder; give the spec file, e.g. `{}`",
-                path.display(),
-                path.join("fleet.yaml").display()
+                "cannot read the spec from stdin: it is longer than {}\nhint: move long device lists into a registry file: `fleet.registry.file: devices.csv`",
+                crate::input::size_text(limit)
             );
         }
-        let bytes = std::fs::read(path)
-            .map_err(|e| anyhow::anyhow!("cannot read `{}`: {e}", path.display()))?;
+        let text = String::from_utf8(bytes)
+            .map_err(|_| anyhow::anyhow!("the spec on stdin is not UTF-8 text"))?;
+        (text, "<stdin>".to_owned(), PathBuf::from("."))
+    } else {
+        let limit = crate::spec::load::MAX_SPEC_BYTES as u64;
+        let bytes = crate::input::read(path, limit, crate::input::Links::Follow).map_err(|e| {
+            let hint = match &e {
+                crate::input::InputError::NotRegular("a folder") => format!(
+                    "give the spec file, e.g. `{}`",
+                    path.join("fleet.yaml").display()
+                ),
+                crate::input::InputError::TooLarge { .. } => {
+                    "move long device lists into a registry file: `fleet.registry.file: devices.csv`".to_owned()
+                }
+                crate::input::InputError::Io(_) => {
+                    "give the path of a fleet spec, e.g. `examples/minimal/fleet.yaml`".to_owned()
+                }
+                _ => e.hint().to_owned(),
+            };
+            anyhow::anyhow!("cannot read `{}`: {e}\nhint: {hint}", path.display())
+        })?;
         let text = String::from_utf8(bytes)
             .map_err(|_| anyhow::anyhow!("`{}` is not UTF-8 text", path.display()))?;
         let base = path

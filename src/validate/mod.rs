@@ -276,9 +276,10 @@ fn check_document(
                     format!("cannot read the registry `{file}`: {why}"),
                 )
                 .at(SpecPath::parse("fleet.registry.file"))
-                .hint(
-                    "the path is relative to the spec file; check that it exists and is UTF-8 text",
-                ),
+                .hint(format!(
+                    "the path is relative to the spec file and names a regular UTF-8 text file of at most {} (not a link, pipe, device or folder)",
+                    crate::input::size_text(crate::spec::load::MAX_REGISTRY_BYTES as u64)
+                )),
             ),
         }
     }
