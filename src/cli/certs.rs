@@ -1066,7 +1066,7 @@ fn spec_defaults(path: &Path) -> anyhow::Result<SpecDefaults> {
             .fleet
             .registry
             .iter()
-            .map(|d| d.id.clone())
+            .map(|d| d.id().to_owned())
             .collect(),
         identity: v.model.identity,
     })

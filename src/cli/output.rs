@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 
 use fs_err as fs;
 
-use crate::emit::{MANIFEST, Rendered, parse_manifest, safe_path, sha256_hex};
+use crate::emit::{Digest256, MANIFEST, Rendered, RenderedFile, parse_manifest, safe_path};
 
 /// What a write did.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -130,14 +130,14 @@ pub fn write(out: &Path, rendered: &Rendered, force: bool) -> Result<Report, Wri
         }
         check_no_symlinks(out, rel)?;
         let target = out.join(rel);
-        match std::fs::read(&target) {
-            Ok(existing) if existing == file.bytes => report.unchanged.push(rel.clone()),
+        match digest(&target, file) {
+            Ok((true, _)) => report.unchanged.push(rel.clone()),
             Ok(_) if rel == MANIFEST || force => actions.push((rel, Action::Update)),
             // Ours, and still as we wrote it: safe to replace.
-            Ok(existing)
+            Ok((_, existing))
                 if prev
                     .get(rel)
-                    .is_some_and(|h| *h == format!("sha256:{}", sha256_hex(&existing))) =>
+                    .is_some_and(|h| *h == format!("sha256:{existing}")) =>
             {
                 actions.push((rel, Action::Update));
             }
@@ -160,8 +160,8 @@ pub fn write(out: &Path, rendered: &Rendered, force: bool) -> Result<Report, Wri
             continue;
         }
         check_no_symlinks(out, rel)?;
-        match std::fs::read(out.join(rel)) {
-            Ok(bytes) if format!("sha256:{}", sha256_hex(&bytes)) == *hash => {
+        match std::fs::File::open(out.join(rel)).and_then(Digest256::of_reader) {
+            Ok(d) if format!("sha256:{}", d.sha256_hex) == *hash => {
                 stale.push(rel.clone());
             }
             Ok(_) => report.kept.push(rel.clone()),
@@ -182,6 +182,19 @@ pub fn write(out: &Path, rendered: &Rendered, force: bool) -> Result<Report, Wri
         report.deleted.push(rel);
     }
     Ok(report)
+}
+
+/// Whether the file at `target` already holds `file`, and its hex SHA-256. Files held in
+/// memory are compared byte for byte; streamed ones (registry data, up to hundreds of MB) by
+/// length and hash, reading the old file as a stream.
+fn digest(target: &Path, file: &RenderedFile) -> std::io::Result<(bool, String)> {
+    if file.streamed.is_some() {
+        let d = std::fs::File::open(target).and_then(Digest256::of_reader)?;
+        Ok((file.matches(&d), d.sha256_hex))
+    } else {
+        let existing = std::fs::read(target)?;
+        Ok((existing == file.bytes, crate::emit::sha256_hex(&existing)))
+    }
 }
 
 fn fs_err_wrap(e: &std::io::Error, path: &Path) -> WriteError {
@@ -205,9 +218,10 @@ fn stage_and_commit(
         if let Some(parent) = staged.parent() {
             fs::create_dir_all(parent)?;
         }
-        let mut f = fs::File::create(&staged)?;
-        f.write_all(&file.bytes)?;
-        f.sync_all()?;
+        let mut f = std::io::BufWriter::with_capacity(256 * 1024, fs::File::create(&staged)?);
+        file.write_to(&mut f)?;
+        f.flush()?;
+        f.get_ref().sync_all()?;
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
@@ -288,17 +302,14 @@ fn remove_empty_parents(out: &Path, rel: &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::emit::RenderedFile;
+    use crate::emit::sha256_hex;
 
     fn rendered(files: &[(&str, &str)]) -> Rendered {
         let mut r = Rendered::default();
         for (p, c) in files {
             r.files.insert(
                 (*p).to_owned(),
-                RenderedFile {
-                    bytes: c.as_bytes().to_vec(),
-                    executable: false,
-                },
+                RenderedFile::new(c.as_bytes().to_vec(), false),
             );
         }
         // A minimal manifest, as `emit::render` would produce.
@@ -316,10 +327,7 @@ mod tests {
         };
         r.files.insert(
             MANIFEST.into(),
-            RenderedFile {
-                bytes: serde_json::to_vec(&m).unwrap(),
-                executable: false,
-            },
+            RenderedFile::new(serde_json::to_vec(&m).unwrap(), false),
         );
         r
     }

@@ -279,7 +279,8 @@ pub fn plan(envs: &[(String, Model)], stacks: &Stacks) -> Result<Split, PlanErro
                         .collect(),
                 };
                 let count = main_model.registry_shards;
-                for (i, chunk) in registry.chunks(shard_size).enumerate() {
+                let chunks = crate::model::registry::DeviceRange::chunks(&registry, shard_size);
+                for (i, chunk) in chunks.into_iter().enumerate() {
                     let shard = aws::Shard {
                         number: i + 1,
                         count,
@@ -287,7 +288,7 @@ pub fn plan(envs: &[(String, Model)], stacks: &Stacks) -> Result<Split, PlanErro
                     };
                     let mut shard_model = main_model.clone();
                     shard_model.fleet.registry = std::sync::Arc::default();
-                    let mut sm = aws::plan_registry_shard(&shard_model, shard, &main_state)?;
+                    let mut sm = aws::plan_registry_shard(&shard_model, &shard, &main_state)?;
                     let (kind, settings) = backend(&state, &sm, env, &stack_name)?;
                     sm.hcl("backend.tf", backend_file(&kind, &settings));
                     let mut b: BTreeMap<String, String> = settings.into_iter().collect();

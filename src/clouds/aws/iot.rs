@@ -14,6 +14,7 @@ use hcl::expr::ForExpr;
 use super::hcl::{BlockExt, rf, t, tpl, unique_labels};
 use super::iam::{self, Role, Stmt};
 use super::{Ctx, pipeline};
+use crate::model::registry::DeviceRange;
 use crate::model::topic::Topic;
 use crate::model::{AwsLogLevel, CredentialGrant, RouteSource};
 use crate::plan::tf::{self, lit, r};
@@ -135,21 +136,16 @@ fn registry(cx: &mut Ctx) {
         return;
     }
     let deps = registry_dependencies(cx);
-    registry_resources(cx, &m.fleet.registry, deps);
+    registry_resources(cx, &DeviceRange::all(&m.fleet.registry), deps);
 }
 
 /// The registry data file and the things (and group memberships) from it, with one
 /// `for_each`. Used by the main stack and by registry shard stacks.
-pub(super) fn registry_resources(
-    cx: &mut Ctx,
-    devices: &[crate::model::Device],
-    deps: Vec<Expression>,
-) {
-    let json = registry_json(devices);
-    cx.text(
+pub(super) fn registry_resources(cx: &mut Ctx, devices: &DeviceRange, deps: Vec<Expression>) {
+    cx.stream(
         "registry/devices.json",
         "The pre-registered devices (id, type, groups, attributes), read by registry.tf.",
-        json,
+        std::sync::Arc::new(DevicesJson(devices.clone())),
     );
     cx.fact("registry_devices", devices.len());
     // [for id, d in local.registry : [for g in d.groups : { key = "id/g", thing = id, group = g }]]
@@ -209,7 +205,7 @@ pub(super) fn registry_resources(
             })
             .build(),
     );
-    if devices.iter().any(|d| !d.groups.is_empty()) {
+    if devices.any_groups() {
         f.push(
             tf::resource("aws_iot_thing_group_membership", "registry")
                 .attr("for_each", r("local.registry_memberships"))
@@ -225,27 +221,39 @@ pub(super) fn registry_resources(
 }
 
 /// `registry/devices.json`: one device per line, so a registry change is a one-line diff, and
-/// written directly, so 100,000 devices take milliseconds.
-fn registry_json(devices: &[crate::model::Device]) -> String {
-    use std::fmt::Write as _;
-    let mut out = String::with_capacity(devices.len() * 96 + 4);
-    out.push_str("{\n");
-    for (i, d) in devices.iter().enumerate() {
-        let entry = serde_json::json!({
-            "type": d.device_type,
-            "groups": d.groups,
-            "attributes": d.attributes,
-        });
-        let _ = writeln!(
-            out,
-            "  {}: {}{}",
-            serde_json::Value::String(d.id.clone()),
-            entry,
-            if i + 1 == devices.len() { "" } else { "," }
-        );
+/// written straight from the registry as a stream, so a million devices take well under a
+/// second and never sit in memory as text.
+#[derive(Debug)]
+struct DevicesJson(DeviceRange);
+
+impl crate::plan::Streamed for DevicesJson {
+    fn write_to(&self, out: &mut dyn std::io::Write) -> std::io::Result<()> {
+        use crate::emit::jsonl;
+        out.write_all(b"{\n")?;
+        let mut line = Vec::with_capacity(256);
+        let last = self.0.len().saturating_sub(1);
+        for (i, d) in self.0.iter().enumerate() {
+            line.clear();
+            line.extend_from_slice(b"  ");
+            jsonl::push_str(&mut line, d.id());
+            line.extend_from_slice(b": {\"type\":");
+            match d.device_type() {
+                Some(t) => jsonl::push_str(&mut line, t),
+                None => line.extend_from_slice(b"null"),
+            }
+            line.extend_from_slice(b",\"groups\":");
+            jsonl::push_array(&mut line, d.groups());
+            line.extend_from_slice(b",\"attributes\":");
+            jsonl::push_object(&mut line, d.attributes());
+            line.push(b'}');
+            if i != last {
+                line.push(b',');
+            }
+            line.push(b'\n');
+            out.write_all(&line)?;
+        }
+        out.write_all(b"}\n")
     }
-    out.push_str("}\n");
-    out
 }
 
 /// The topics a device may publish to, in IoT policy form, one per rule for Basic Ingest.

@@ -295,6 +295,17 @@ impl<'a> Ctx<'a> {
         self.module.text(path, text);
     }
 
+    /// An artifact generated on demand and written as a stream (registry data).
+    pub fn stream(
+        &mut self,
+        path: &str,
+        purpose: &str,
+        file: std::sync::Arc<dyn crate::plan::Streamed>,
+    ) {
+        self.purposes.insert(path.to_owned(), purpose.to_owned());
+        self.module.stream(path, file);
+    }
+
     /// A binary artifact.
     pub fn bytes(&mut self, path: &str, purpose: &str, bytes: Vec<u8>) {
         self.purposes.insert(path.to_owned(), purpose.to_owned());

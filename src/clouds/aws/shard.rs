@@ -11,7 +11,8 @@ use hcl::Expression;
 use super::hcl::BlockExt;
 use super::{Ctx, core, iot, provisioning};
 use crate::blueprint;
-use crate::model::{AwsProvisioningMethod, Device, Model};
+use crate::model::registry::DeviceRange;
+use crate::model::{AwsProvisioningMethod, Model};
 use crate::plan::tf::{self, lit, r};
 use crate::plan::{Module, PlanError};
 
@@ -25,18 +26,18 @@ pub struct RemoteState {
 }
 
 /// One slice of the registry.
-#[derive(Debug, Clone, Copy)]
-pub struct Shard<'a> {
+#[derive(Debug, Clone)]
+pub struct Shard {
     /// 1-based shard number and the shard count.
     pub number: usize,
     pub count: usize,
-    pub devices: &'a [Device],
+    pub devices: DeviceRange,
 }
 
 /// Plans the registry shard stack `shard` of `model`'s AWS fleet.
 pub fn plan_registry_shard(
     model: &Model,
-    shard: Shard,
+    shard: &Shard,
     main: &RemoteState,
 ) -> Result<Module, PlanError> {
     let Some(aws) = &model.aws else {
@@ -52,7 +53,7 @@ pub fn plan_registry_shard(
             .attr("config", config)
             .build(),
     );
-    iot::registry_resources(&mut cx, shard.devices, Vec::new());
+    iot::registry_resources(&mut cx, &shard.devices, Vec::new());
     if aws.provisioning.method == AwsProvisioningMethod::Manual {
         let outputs = |name: &str| r(&format!("data.terraform_remote_state.fleet.outputs.{name}"));
         let registered = Expression::from(hcl::expr::BinaryOp::new(
@@ -84,7 +85,7 @@ pub fn shard_dir(number: usize) -> String {
 
 impl Ctx<'_> {
     /// Like `finish`, with the shard's own README.
-    fn finish_shard(mut self, shard: Shard) -> Result<Module, PlanError> {
+    fn finish_shard(mut self, shard: &Shard) -> Result<Module, PlanError> {
         let readme = blueprint::render(
             "aws/README-shard.md.j2",
             serde_json::json!({
@@ -93,8 +94,8 @@ impl Ctx<'_> {
                 "number": shard.number,
                 "count": shard.count,
                 "devices": shard.devices.len(),
-                "first": shard.devices.first().map(|d| d.id.as_str()),
-                "last": shard.devices.last().map(|d| d.id.as_str()),
+                "first": shard.devices.first().map(|d| d.id()),
+                "last": shard.devices.last().map(|d| d.id()),
                 "manual": self.aws.provisioning.method == AwsProvisioningMethod::Manual,
                 "inputs": self.var_docs,
                 "outputs": self.out_docs,
