@@ -14,7 +14,7 @@ use insta_cmd::get_cargo_bin;
 
 fn spec(devices: usize, registry: &str) -> String {
     format!(
-        "version: 1\nstack: {{name: scale, environment: test}}\nclouds:\n  aws:\n    region: us-east-1\n    provisioning: {{method: manual}}\nfleet:\n  devices: {devices}\n  device_types: [{{name: meter}}]\n  groups: [{{name: north}}, {{name: south}}]\n  registry: {{file: {registry}}}\n"
+        "version: 1\nstack: {{name: scale, environment: test}}\nclouds:\n  aws:\n    region: us-east-1\n    provisioning: {{method: manual}}\nfleet:\n  devices: {devices}\n  device_types: [{{name: meter}}]\n  groups: [{{name: north}}, {{name: south}}]\n  registry: {{file: {registry}, bulk_threshold: 1000000}}\n"
     )
 }
 

@@ -5,6 +5,7 @@
 //! Exit codes are 0 (ok), 1 (invalid spec, drift, over budget) and 2 (usage, I/O, bug).
 
 mod build;
+mod bulk;
 pub mod certs;
 mod check;
 mod cost;
@@ -60,6 +61,7 @@ enum Command {
     Init(init::Args),
     Validate(validate::Args),
     Build(build::Args),
+    Bulk(bulk::Args),
     Certs(Box<certs::CertsArgs>),
     Check(check::Args),
     Cost(cost::Args),
@@ -115,6 +117,7 @@ where
         Command::Init(args) => init::run(&args, &ctx),
         Command::Validate(args) => validate::run(&args, &ctx),
         Command::Build(args) => build::run(&args, &ctx),
+        Command::Bulk(args) => bulk::run(&args, &ctx),
         Command::Certs(args) => {
             return match certs::run(&args) {
                 Ok(code) => code,

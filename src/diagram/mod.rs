@@ -615,6 +615,13 @@ impl<'a> AwsDraw<'a> {
                 vec![
                     if m.fleet.registry.is_empty() {
                         "things + certificates in Terraform".to_owned()
+                    } else if crate::clouds::aws::bulk::registration(m)
+                        == crate::clouds::aws::bulk::Registration::Bulk
+                    {
+                        format!(
+                            "{} things + certificates by bulk registration tasks",
+                            int(m.fleet.registry.len() as u64)
+                        )
                     } else {
                         format!(
                             "{} things + certificates in Terraform",

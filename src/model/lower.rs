@@ -500,6 +500,10 @@ fn fleet(f: &spec::Fleet, file_devices: Arc<Registry>) -> m::Fleet {
             .collect(),
         groups: parents_first(&f.groups),
         registry,
+        bulk_threshold: f
+            .registry
+            .as_ref()
+            .map_or(spec::DEFAULT_BULK_THRESHOLD, |r| r.bulk_threshold),
     }
 }
 

@@ -264,6 +264,8 @@ pub struct Fleet {
     /// Shared, because models are cloned per environment and stack, and a registry can hold a
     /// million devices.
     pub registry: std::sync::Arc<registry::Registry>,
+    /// From this many registered devices on, the clouds' bulk jobs register them.
+    pub bulk_threshold: u64,
 }
 
 /// A device type.

@@ -130,6 +130,11 @@ impl Registry {
             + self.names.iter().map(|n| n.len() * 2 + 48).sum::<usize>()
     }
 
+    /// The id of the name at `index` in [`Registry::names`].
+    pub fn name_id(&self, index: usize) -> NameId {
+        NameId(u32::try_from(index).unwrap_or(u32::MAX))
+    }
+
     /// Every interned name, by [`NameId::index`].
     pub fn names(&self) -> &[Box<str>] {
         &self.names
@@ -320,6 +325,11 @@ impl<'a> Device<'a> {
     /// Whether the device is in any group.
     pub fn has_groups(&self) -> bool {
         !self.reg.groups_of(self.i).is_empty()
+    }
+
+    /// Interned attribute names, sorted by name.
+    pub fn attribute_ids(&self) -> impl ExactSizeIterator<Item = NameId> + 'a {
+        self.reg.attrs_of(self.i).iter().map(|a| NameId(a.key))
     }
 
     /// Attributes as (name, value), sorted by name.

@@ -226,7 +226,11 @@ pub fn plan(envs: &[(String, Model)], stacks: &Stacks) -> Result<Split, PlanErro
             .unwrap_or(stacks)
             .registry_shard_size
             .max(1);
-        let sharded = model.aws.is_some() && registry.len() > shard_size;
+        // Only registries Terraform registers are sharded; bulk registration and methods
+        // that register devices on first connection need no per-device resources.
+        let sharded = crate::clouds::aws::bulk::registration(model)
+            == crate::clouds::aws::bulk::Registration::Terraform
+            && registry.len() > shard_size;
         if sharded {
             main_model.registry_shards = registry.len().div_ceil(shard_size);
         } else {

@@ -132,6 +132,11 @@ fn registry(cx: &mut Ctx) {
         cx.fact("registry_shards", m.registry_shards);
         return;
     }
+    // Bulk registration (bulk.rs) and methods that register devices on their first
+    // connection need no per-device resources.
+    if super::bulk::registration(m) != super::bulk::Registration::Terraform {
+        return;
+    }
     if m.fleet.registry.is_empty() {
         return;
     }

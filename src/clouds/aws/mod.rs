@@ -15,6 +15,7 @@
 mod alerts;
 mod analytics;
 mod bootstrap;
+pub mod bulk;
 mod functions;
 mod hcl;
 mod iam;
@@ -64,6 +65,7 @@ impl Planner for AwsPlanner {
         core(&mut cx, true);
         kms(&mut cx);
         iot::plan(&mut cx);
+        bulk::plan(&mut cx)?;
         provisioning::plan(&mut cx)?;
         storage::plan(&mut cx);
         pipeline::plan(&mut cx);
@@ -659,6 +661,7 @@ fn parity(cx: &mut Ctx) {
         }),
     );
     cx.map("provisioning", Mapping::Mapped(method.to_owned()));
+    bulk::parity(cx);
     cx.map(
         "authorization",
         Mapping::Mapped("IoT policy scoped to ${iot:Connection.Thing.ThingName}".to_owned()),

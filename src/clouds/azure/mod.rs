@@ -18,6 +18,7 @@ mod dps;
 mod eventhubs;
 mod functions;
 mod hub;
+pub mod import;
 mod monitoring;
 mod ota;
 mod outputs;
@@ -98,12 +99,15 @@ impl Planner for AzurePlanner {
             module.text("analytics/schema.kql", analytics::schema());
         }
         module.hcl("monitoring.tf", monitoring::file(&d));
-        let outputs = outputs::outputs(&d);
+        import::artifacts(&d, &mut module)?;
+        let mut outputs = outputs::outputs(&d);
+        outputs.extend(import::outputs(&d));
         module.hcl("outputs.tf", outputs::file(&outputs));
         if let Some(script) = dps::enrollment_script(&d)? {
             module.text("scripts/create-enrollment-groups.sh", script);
         }
         parity::map(&d, &mut module);
+        import::parity(&d, &mut module);
         let readme = readme_context(&d, &module, &variables, &outputs);
         module.text(
             "README.md",
@@ -552,7 +556,16 @@ fn readme_context(
     let files: Vec<&String> = module.files.keys().collect();
     let ca_file = &m.identity.ca_certificate_file;
     let (ca_dir, ca_stem) = dps::ca_location(ca_file);
-    serde_json::json!({
+    let device_import = (import::registration(m) == import::Registration::Import).then(|| {
+        serde_json::json!({
+            "devices": m.fleet.registry.len(),
+            "authentication": match m.identity.method {
+                crate::model::AuthMethod::X509 => "certificateAuthority (certificates chained to the fleet CA)",
+                _ => "sas (the hub generates each device's keys)",
+            },
+        })
+    });
+    let mut ctx = serde_json::json!({
         "stack": m.stack.prefix,
         "description": m.stack.description,
         "location": az.location,
@@ -626,7 +639,9 @@ fn readme_context(
             "name": o.name, "description": o.description, "sensitive": o.sensitive,
         })).collect::<Vec<_>>(),
         "parity": module.parity,
-    })
+    });
+    ctx["device_import"] = serde_json::json!(device_import);
+    ctx
 }
 
 /// What the README must say because the spec asked for something Azure does differently.

@@ -35,6 +35,11 @@ pub(super) fn map(d: &Design, module: &mut Module) {
                 super::dps::allocation_policy(dps.allocation),
                 dps.enrollment_groups.len()
             )),
+            None if super::import::registration(d.m) == super::import::Registration::Import => {
+                mapped(format!(
+                    "no DPS: the registry's devices are imported into the {hub_text} directly (scripts/import-devices.sh)"
+                ))
+            }
             None => Mapping::NotMapped(format!(
                 "no DPS in the spec: register devices in the {hub_text} directly (az iot hub device-identity create)"
             )),
