@@ -955,10 +955,12 @@ fn aws_part(m: &Model, aws: &Aws) -> CloudPart {
         }
         AwsProvisioningMethod::FleetByClaim => {
             after.push("Make a claim certificate (`fleetform certs claim --name <batch>`), register it (`aws iot register-certificate --set-as-active`) and attach the claim policy the stack outputs; it may only use the provisioning topics.".to_owned());
-            after.push("Flash the claim certificate into devices at manufacture. On first boot a device calls `CreateKeysAndCertificate` (or `CreateCertificateFromCsr`) and `RegisterThing` with the provisioning template, then reconnects with its own certificate.".to_owned());
+            after.push("Flash the claim certificate into devices at manufacture. On first boot a device connects with the claim as client id `<claim_client_id_prefix><serial number>`, calls `CreateKeysAndCertificate` (or `CreateCertificateFromCsr`) and `RegisterThing` with the provisioning template, then reconnects with its own certificate.".to_owned());
+            after.push("Put every device's serial number on the allow list (`terraform output -raw provisioning_allow_list_table`) before it ships: the pre-provisioning hook refuses any other.".to_owned());
         }
         AwsProvisioningMethod::TrustedUser => {
             after.push("Give your installer app permission to call `CreateProvisioningClaim` for the template; the claim it returns is valid for 5 minutes and is handed to the device during setup.".to_owned());
+            after.push("Put every device's serial number on the allow list (`terraform output -raw provisioning_allow_list_table`) before it ships: the pre-provisioning hook refuses any other.".to_owned());
         }
     }
     if m.features.ota {

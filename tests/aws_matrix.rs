@@ -636,7 +636,7 @@ fn diagram_and_explain_match_the_planned_module() {
                 "archive bucket",
             ),
             (
-                has("aws_dynamodb_table"),
+                has("aws_dynamodb_table\" \"state"),
                 "DynamoDB state table",
                 "state table",
             ),

@@ -153,8 +153,9 @@ fn assert_untouched(out: &Path, before: &Tree, before_mtimes: &BTreeMap<String, 
 // ---------------------------------------------------------------------------------------------
 // (a) A failure while writing leaves the previous output as it was.
 
-/// A plain file where the new build needs a folder: `out/aws/functions` is in the way of
-/// `out/aws/functions/alert-too-hot.zip`. Validation and planning succeed; the write fails.
+/// A plain file where the new build needs a folder: `out/aws/functions/src/alert-too-hot`
+/// is in the way of the alert function's source. Validation and planning succeed; the write
+/// fails.
 #[test]
 fn a_file_in_the_way_of_a_folder_leaves_the_previous_output() {
     let dir = project(MINIMAL);
@@ -163,7 +164,11 @@ fn a_file_in_the_way_of_a_folder_leaves_the_previous_output() {
         &["build", "fleet.yaml", "--out", "out"],
     ));
     let out = dir.path().join("out");
-    std::fs::write(out.join("aws/functions"), "a note someone left here\n").unwrap();
+    std::fs::write(
+        out.join("aws/functions/src/alert-too-hot"),
+        "a note someone left here\n",
+    )
+    .unwrap();
     let before = tree(&out);
     let before_mtimes = mtimes(&out);
 
@@ -172,7 +177,7 @@ fn a_file_in_the_way_of_a_folder_leaves_the_previous_output() {
     assert_eq!(result.status.code(), Some(2), "an I/O error exits 2");
     let stderr = String::from_utf8_lossy(&result.stderr);
     assert!(
-        stderr.contains("aws/functions"),
+        stderr.contains("aws/functions/src/alert-too-hot"),
         "the error names the path: {stderr}"
     );
     assert!(result.stdout.is_empty(), "no summary on failure");

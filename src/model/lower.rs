@@ -144,7 +144,21 @@ fn aws(
         provisioning: m::AwsProvisioning {
             method: a.provisioning.method,
             certificate_mode: a.provisioning.certificate_mode,
-            pre_provisioning_hook: a.provisioning.pre_provisioning_hook,
+            pre_provisioning_hook: matches!(
+                a.provisioning.method,
+                spec::AwsProvisioningMethod::FleetByClaim
+                    | spec::AwsProvisioningMethod::TrustedUser
+            ),
+            allow_list_table: a
+                .provisioning
+                .allow_list_table
+                .clone()
+                .unwrap_or_else(|| crate::spec::DEFAULT_ALLOW_LIST_TABLE.to_owned()),
+            claim_client_id_prefix: a
+                .provisioning
+                .claim_client_id_prefix
+                .clone()
+                .unwrap_or_else(|| crate::spec::DEFAULT_CLAIM_CLIENT_ID_PREFIX.to_owned()),
         },
         fleet_indexing: a.iot.fleet_indexing,
         basic_ingest: a.iot.basic_ingest,

@@ -120,7 +120,12 @@ pub struct Aws {
 pub struct AwsProvisioning {
     pub method: AwsProvisioningMethod,
     pub certificate_mode: CertificateMode,
+    /// Fleet provisioning (claim or trusted user): the template calls the hook.
     pub pre_provisioning_hook: bool,
+    /// Name suffix of the hook's allow-list table (`provisioning-allow-list`).
+    pub allow_list_table: String,
+    /// Client id prefix the claim certificate may connect with (`provisioning-`).
+    pub claim_client_id_prefix: String,
 }
 
 /// AWS streaming, sized.

@@ -152,11 +152,31 @@ pub struct AwsProvisioning {
     /// needs no verification but devices must send SNI.
     #[serde(default)]
     pub certificate_mode: CertificateMode,
-    /// Fleet provisioning by claim only: call a Lambda hook that can veto each device before
-    /// it is provisioned (for example, check its serial number against an allow list).
-    #[serde(default)]
-    pub pre_provisioning_hook: bool,
+    /// Fleet provisioning (by claim or by trusted user) always runs a pre-provisioning hook:
+    /// it refuses serial numbers that are not on the allow list and serial numbers whose
+    /// thing already has a certificate, so a claim cannot take over a device. `true` is the
+    /// default there and `false` is an error; other methods have no hook.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pre_provisioning_hook: Option<bool>,
+    /// Fleet provisioning: name (after the stack prefix) of the DynamoDB table the stack creates
+    /// for the serial numbers allowed to provision, key `serial_number`. Default
+    /// `provisioning-allow-list` (with the longest stack prefix, within DynamoDB's 255). The
+    /// factory adds each device's serial number before it ships.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(regex(pattern = r"^[A-Za-z0-9_.-]{3,200}$"), example = &"provisioning-allow-list")]
+    pub allow_list_table: Option<String>,
+    /// Fleet provisioning by claim: the MQTT client id prefix a device connects with while it
+    /// uses the claim certificate (`<prefix><serial number>`); the claim may use no other
+    /// client id, and no serial number may start with it. Default `provisioning-`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(regex(pattern = r"^[A-Za-z0-9:_-]{1,64}$"), example = &"provisioning-")]
+    pub claim_client_id_prefix: Option<String>,
 }
+
+/// Default of `clouds.aws.provisioning.allow_list_table`.
+pub const DEFAULT_ALLOW_LIST_TABLE: &str = "provisioning-allow-list";
+/// Default of `clouds.aws.provisioning.claim_client_id_prefix`.
+pub const DEFAULT_CLAIM_CLIENT_ID_PREFIX: &str = "provisioning-";
 
 /// How devices are provisioned on AWS IoT.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]

@@ -117,13 +117,12 @@ fn aws_provisioning(spec: &FleetSpec, d: &mut Diagnostics) {
     let Some(aws) = &spec.clouds.aws else { return };
     let prov = &aws.provisioning;
     let method_path = p("clouds.aws.provisioning.method");
-    if prov.pre_provisioning_hook
-        && !matches!(
-            prov.method,
-            AwsProvisioningMethod::FleetByClaim | AwsProvisioningMethod::TrustedUser
-        )
-    {
-        d.push(
+    let fleet = matches!(
+        prov.method,
+        AwsProvisioningMethod::FleetByClaim | AwsProvisioningMethod::TrustedUser
+    );
+    match prov.pre_provisioning_hook {
+        Some(true) if !fleet => d.push(
             Diagnostic::error(
                 "hook-needs-fleet-provisioning",
                 "a pre-provisioning hook only runs for fleet provisioning templates",
@@ -132,6 +131,35 @@ fn aws_provisioning(spec: &FleetSpec, d: &mut Diagnostics) {
             .hint(
                 "use `method: fleet_by_claim` or `trusted_user`, or remove `pre_provisioning_hook`",
             ),
+        ),
+        Some(false) if fleet => d.push(
+            Diagnostic::error(
+                "hook-required",
+                "fleet provisioning cannot run without its pre-provisioning hook: without it, whoever holds a claim can provision any serial number, an existing device's included, and take the device over",
+            )
+            .at(p("clouds.aws.provisioning.pre_provisioning_hook"))
+            .hint("remove `pre_provisioning_hook: false`; the hook admits serial numbers on the allow list (`allow_list_table`) whose thing has no certificate yet"),
+        ),
+        _ => {}
+    }
+    if prov.allow_list_table.is_some() && !fleet {
+        d.push(
+            Diagnostic::warning(
+                "unused-setting",
+                "`allow_list_table` only matters for fleet provisioning (fleet_by_claim or trusted_user)",
+            )
+            .at(p("clouds.aws.provisioning.allow_list_table"))
+            .hint("remove `allow_list_table`, or use `method: fleet_by_claim` or `trusted_user`"),
+        );
+    }
+    if prov.claim_client_id_prefix.is_some() && prov.method != AwsProvisioningMethod::FleetByClaim {
+        d.push(
+            Diagnostic::warning(
+                "unused-setting",
+                "`claim_client_id_prefix` only matters for fleet provisioning by claim",
+            )
+            .at(p("clouds.aws.provisioning.claim_client_id_prefix"))
+            .hint("remove `claim_client_id_prefix`: only the claim certificate of `fleet_by_claim` connects with it"),
         );
     }
     if matches!(

@@ -1,10 +1,10 @@
 //! Alerts, device state and monitoring.
 //!
 //! Each alert is a topic rule on the telemetry filter with the alert's condition; it invokes
-//! a generated function (which records the alert on the device's item in the state table and
-//! publishes to SNS) or, without a function, publishes to SNS directly. The latest state of
-//! every device lives in an on-demand DynamoDB table with point-in-time recovery and the
-//! stack key. Monitoring turns the failure signals of each part (rule error actions, function
+//! a generated function (which records the alert in the alerts table and publishes to SNS) or,
+//! without a function, publishes to SNS directly. The latest state of every device lives in a
+//! DynamoDB table ([`super::tables`]); alerts live in their own table, because the telemetry
+//! rules replace a device's state item with every message. Monitoring turns the failure signals of each part (rule error actions, function
 //! errors and dead letters, Firehose freshness, Kinesis throttling) into alarms on the same
 //! SNS topic, and the spec's monthly budget into an AWS Budgets budget.
 
@@ -13,7 +13,7 @@ use hcl::{Block, Expression};
 use super::functions::{self, Function};
 use super::hcl::{BlockExt, label, named, rf, t, tpl};
 use super::iam::{self, Stmt};
-use super::{Ctx, pipeline};
+use super::{Ctx, pipeline, tables};
 use crate::model::RouteSource;
 use crate::plan::PlanError;
 use crate::plan::tf::{self, lit, r};
@@ -21,7 +21,7 @@ use crate::plan::tf::{self, lit, r};
 const FILE: &str = "alerts.tf";
 const PURPOSE: &str = "Alerts: topic rules on alert conditions, alert functions and the SNS topic.";
 const STATE_FILE: &str = "state.tf";
-const STATE_PURPOSE: &str = "The latest state of every device (DynamoDB, on-demand, PITR, KMS).";
+const STATE_PURPOSE: &str = "The latest state of every device, and the alerts recorded on them (DynamoDB, on-demand, PITR, KMS).";
 const MONITORING_FILE: &str = "monitoring.tf";
 const MONITORING_PURPOSE: &str =
     "CloudWatch alarms on every failure signal, and the monthly budget.";
@@ -124,50 +124,54 @@ fn sns(cx: &mut Ctx) {
 }
 
 fn state_table(cx: &mut Ctx) {
-    cx.var(
-        "deletion_protection",
-        "bool",
-        "Protect the device state table from deletion (turn off before terraform destroy).",
-        Some(tf::boolean(true)),
-        Vec::new(),
-    );
-    let f = cx.tf(STATE_FILE, STATE_PURPOSE);
-    f.push(
-        tf::resource("aws_dynamodb_table", "state")
-            .note("One item per device, keyed by its thing name, overwritten by each state_store route.")
-            .attr("name", named("device-state"))
-            .attr("billing_mode", lit("PAY_PER_REQUEST"))
-            .attr("hash_key", lit("device_id"))
-            .attr("deletion_protection_enabled", r("var.deletion_protection"))
-            .child(
-                tf::block("attribute")
-                    .attr("name", lit("device_id"))
-                    .attr("type", lit("S"))
-                    .build(),
-            )
-            .child(
-                tf::block("point_in_time_recovery")
-                    .attr("enabled", tf::boolean(true))
-                    .build(),
-            )
-            .child(
-                tf::block("server_side_encryption")
-                    .attr("enabled", tf::boolean(true))
-                    .attr("kms_key_arn", r("aws_kms_key.fleet.arn"))
-                    .build(),
-            )
-            .build(),
+    tables::table(
+        cx,
+        STATE_FILE,
+        STATE_PURPOSE,
+        tables::Table {
+            label: "state",
+            name: "device-state",
+            note: "One item per device, keyed by its thing name, replaced by each state_store route (PutItem).",
+            hash: "device_id",
+            range: None,
+        },
     );
     cx.out(
         "state_table_name",
         "DynamoDB table with the latest state of every device (key: device_id).",
         r("aws_dynamodb_table.state.name"),
     );
+    if alerts_table(cx) {
+        tables::table(
+            cx,
+            STATE_FILE,
+            STATE_PURPOSE,
+            tables::Table {
+                label: "alerts",
+                name: "device-alerts",
+                note: "One item per device and alert, updated in place by the alert functions: apart from the state items, which every telemetry write replaces.",
+                hash: "device_id",
+                range: Some("alert"),
+            },
+        );
+        cx.out(
+            "alerts_table_name",
+            "DynamoDB table with the last occurrence of each alert on each device (keys: device_id, alert).",
+            r("aws_dynamodb_table.alerts.name"),
+        );
+    }
+}
+
+/// Whether alert functions record alerts in their own table: there is a state store and
+/// some alert runs a function. The table is separate because the telemetry rules write
+/// device state with PutItem (the only write the DynamoDBv2 rule action has), which replaces
+/// the whole item; an alert recorded on the state item would be erased by the next message.
+pub(super) fn alerts_table(cx: &Ctx) -> bool {
+    cx.flags.state_table && cx.m.alerts.iter().any(|a| a.function)
 }
 
 fn alerts(cx: &mut Ctx) -> Result<(), PlanError> {
     let m = cx.m;
-    let flags = cx.flags;
     let mut docs = Vec::new();
     for alert in &m.alerts {
         let rule = pipeline::alert_rule_name(cx, &alert.name);
@@ -176,12 +180,13 @@ fn alerts(cx: &mut Ctx) -> Result<(), PlanError> {
         if alert.function {
             let mut env: Vec<(&'static str, Expression)> = vec![("ALERT_NAME", lit(&alert.name))];
             let mut statements = Vec::new();
-            if flags.state_table {
-                env.push(("STATE_TABLE", r("aws_dynamodb_table.state.name")));
+            let record = alerts_table(cx);
+            if record {
+                env.push(("ALERTS_TABLE", r("aws_dynamodb_table.alerts.name")));
                 statements.push(Stmt::allow(
-                    "RecordAlertOnDevice",
+                    "RecordAlert",
                     &["dynamodb:UpdateItem"],
-                    vec![r("aws_dynamodb_table.state.arn")],
+                    vec![r("aws_dynamodb_table.alerts.arn")],
                 ));
             }
             if alert.notify {
@@ -204,12 +209,13 @@ fn alerts(cx: &mut Ctx) -> Result<(), PlanError> {
                     context: serde_json::json!({
                         "alert": alert.name,
                         "condition": alert.condition_text,
-                        "state_table": flags.state_table,
+                        "alerts_table": record,
                         "notify": alert.notify,
                     }),
                     env,
                     statements,
                     timeout: 10,
+                    concurrency: functions::Concurrency::Alerts,
                 },
             )?;
         }
@@ -384,27 +390,71 @@ pub(super) fn monitoring(cx: &mut Ctx) {
                 period: 300,
             });
         }
+        let hook = lambdas.iter().any(|l| l == "pre_provisioning_hook");
+        if hook {
+            alarms.push(Alarm {
+                label: "provisioning_refusals".to_owned(),
+                name: "provisioning-refusals".to_owned(),
+                description: "The pre-provisioning hook refused a device: a serial number not on the allow list, or one whose thing already has a certificate (a takeover attempt, or a device to reprovision). Its log group says which.".to_owned(),
+                namespace: tpl([t("fleetform/"), rf("local.name_prefix")]),
+                metric: "ProvisioningRefusals",
+                dimensions: Vec::new(),
+                statistic: "Sum",
+                threshold: 0,
+                period: 300,
+            });
+        }
         let f = cx.tf(MONITORING_FILE, MONITORING_PURPOSE);
-        f.push(
-            tf::resource("aws_cloudwatch_log_metric_filter", "rule_errors")
-                .note("Every event in the rule error log group is a message a rule could not deliver.")
-                .attr("name", named("rule-action-errors"))
-                .attr("log_group_name", r("aws_cloudwatch_log_group.rule_errors.name"))
-                .attr("pattern", lit(""))
-                .child(
-                    tf::block("metric_transformation")
-                        .attr("name", lit("RuleActionErrors"))
-                        .attr("namespace", tpl([t("fleetform/"), rf("local.name_prefix")]))
-                        .attr("value", lit("1"))
-                        .build(),
-                )
-                .build(),
-        );
+        if hook {
+            f.push(log_metric(&LogMetric {
+                label: "provisioning_refusals",
+                name: "provisioning-refusals",
+                note: "The hook logs each refusal as JSON with event = provisioning_refused.",
+                log_group: "aws_cloudwatch_log_group.pre_provisioning_hook.name",
+                pattern: "{ $.event = \"provisioning_refused\" }",
+                metric: "ProvisioningRefusals",
+            }));
+        }
+        f.push(log_metric(&LogMetric {
+            label: "rule_errors",
+            name: "rule-action-errors",
+            note: "Every event in the rule error log group is a message a rule could not deliver.",
+            log_group: "aws_cloudwatch_log_group.rule_errors.name",
+            pattern: "",
+            metric: "RuleActionErrors",
+        }));
         for a in alarms {
             f.push(a.block());
         }
     }
     budget(cx);
+}
+
+/// A metric filter that counts the events of `log_group` matching `pattern` as `metric`
+/// in the stack's `fleetform/<prefix>` namespace.
+struct LogMetric<'a> {
+    label: &'a str,
+    name: &'a str,
+    note: &'a str,
+    log_group: &'a str,
+    pattern: &'a str,
+    metric: &'a str,
+}
+
+fn log_metric(m: &LogMetric) -> Block {
+    tf::resource("aws_cloudwatch_log_metric_filter", m.label)
+        .note(m.note)
+        .attr("name", named(m.name))
+        .attr("log_group_name", r(m.log_group))
+        .attr("pattern", lit(m.pattern))
+        .child(
+            tf::block("metric_transformation")
+                .attr("name", lit(m.metric))
+                .attr("namespace", tpl([t("fleetform/"), rf("local.name_prefix")]))
+                .attr("value", lit("1"))
+                .build(),
+        )
+        .build()
 }
 
 fn budget(cx: &mut Ctx) {

@@ -16,6 +16,7 @@ mod alerts;
 mod analytics;
 mod bootstrap;
 pub mod bulk;
+mod fleet;
 mod functions;
 mod hcl;
 mod iam;
@@ -25,6 +26,7 @@ mod pipeline;
 mod provisioning;
 mod shard;
 mod storage;
+mod tables;
 mod web;
 
 use std::collections::BTreeMap;

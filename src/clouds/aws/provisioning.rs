@@ -2,10 +2,9 @@
 //!
 //! Every method of `aws.provisioning.method` is planned here: CA registration (DEFAULT mode
 //! with a verification certificate, or SNI_ONLY), JITP (a template on the CA), JITR (an
-//! activator Lambda behind a rule on the CA's registration events), fleet provisioning by
-//! claim (a FLEET_PROVISIONING template, the claim certificate's narrow policy, an optional
-//! pre-provisioning hook), provisioning by trusted user (the template plus the installer
-//! app's IAM policy), and manual registration from the registry. Certificates enter Terraform
+//! activator Lambda behind a rule on the CA's registration events) and manual registration
+//! from the registry. Fleet provisioning (by claim or by trusted user) is in
+//! [`super::fleet`], which shares the helpers here. Certificates enter Terraform
 //! only as public PEM files named by variables; private keys never do.
 //!
 //! Paths: the spec names files relative to itself, but Terraform resolves relative paths
@@ -19,18 +18,15 @@ use hcl::Expression;
 
 use super::Ctx;
 use super::functions::{self, Function};
-use super::hcl::{BlockExt, module_path, named, rf, t, tpl};
+use super::hcl::{BlockExt, module_path, rf, t, tpl};
 use super::iam::{Role, Stmt};
 use crate::blueprint;
 use crate::model::{AwsProvisioningMethod, CertificateMode};
 use crate::plan::PlanError;
 use crate::plan::tf::{self, lit, r};
 
-const FILE: &str = "provisioning.tf";
-const PURPOSE: &str = "Provisioning: how device certificates become things (CA registration, templates, claim policy).";
-
-/// Longest provisioning template name AWS IoT accepts.
-const TEMPLATE_NAME_MAX: usize = 36;
+pub(super) const FILE: &str = "provisioning.tf";
+pub(super) const PURPOSE: &str = "Provisioning: how device certificates become things (CA registration, templates, claim policy).";
 
 pub(super) fn plan(cx: &mut Ctx) -> Result<(), PlanError> {
     let method = cx.aws.provisioning.method;
@@ -41,7 +37,9 @@ pub(super) fn plan(cx: &mut Ctx) -> Result<(), PlanError> {
     match method {
         AwsProvisioningMethod::Jitp => {}
         AwsProvisioningMethod::Jitr => jitr(cx)?,
-        AwsProvisioningMethod::FleetByClaim | AwsProvisioningMethod::TrustedUser => fleet(cx)?,
+        AwsProvisioningMethod::FleetByClaim | AwsProvisioningMethod::TrustedUser => {
+            super::fleet::plan(cx)?;
+        }
         AwsProvisioningMethod::Manual => manual(cx),
     }
     Ok(())
@@ -58,7 +56,7 @@ fn method_key(method: AwsProvisioningMethod) -> &'static str {
 }
 
 /// `startswith(var.X, "/") ? var.X : "${path.module}/${var.spec_dir}/${var.X}"`.
-fn spec_path(var: &str) -> Expression {
+pub(super) fn spec_path(var: &str) -> Expression {
     let v = format!("var.{var}");
     tf::cond(
         tf::call("startswith", [r(&v), lit("/")]),
@@ -74,7 +72,7 @@ fn spec_path(var: &str) -> Expression {
 }
 
 /// The `spec_dir` input, once.
-fn spec_dir(cx: &mut Ctx) {
+pub(super) fn spec_dir(cx: &mut Ctx) {
     if cx.facts_has("spec_dir") {
         return;
     }
@@ -89,7 +87,7 @@ fn spec_dir(cx: &mut Ctx) {
     );
 }
 
-fn pem_validation(var: &str, optional: bool) -> hcl::Block {
+pub(super) fn pem_validation(var: &str, optional: bool) -> hcl::Block {
     let v = r(&format!("var.{var}"));
     // Terraform's `||` does not short-circuit, so a null path is checked through coalesce.
     let path = if optional {
@@ -103,7 +101,7 @@ fn pem_validation(var: &str, optional: bool) -> hcl::Block {
     )
 }
 
-fn provisioning_role(cx: &mut Ctx) {
+pub(super) fn provisioning_role(cx: &mut Ctx) {
     let f = cx.tf(FILE, PURPOSE);
     f.comment("AWS IoT assumes this role to create things and attach certificates and policies while provisioning.");
     Role {
@@ -273,7 +271,7 @@ fn subject_fields(cx: &Ctx) -> Vec<(&'static str, &'static str)> {
     fields
 }
 
-fn single_thing_type(cx: &Ctx) -> Option<String> {
+pub(super) fn single_thing_type(cx: &Ctx) -> Option<String> {
     match cx.m.fleet.device_types.as_slice() {
         [only] => Some(only.name.clone()),
         _ => None,
@@ -336,6 +334,9 @@ fn jitr(cx: &mut Ctx) -> Result<(), PlanError> {
                 ),
             ],
             timeout: 30,
+            concurrency: functions::Concurrency::Unreserved(
+                "no reservation: registrations arrive at AWS IoT's registration rate, and a cap would leave certificates pending",
+            ),
         },
     )?;
     let f = cx.tf(FILE, PURPOSE);
@@ -389,275 +390,6 @@ fn jitr(cx: &mut Ctx) -> Result<(), PlanError> {
     );
     cx.fact("jitr_rule", &rule);
     Ok(())
-}
-
-/// Name of the fleet provisioning template (at most 36 characters).
-pub(super) fn template_name(prefix: &str) -> String {
-    let stem: String = prefix
-        .chars()
-        .take(TEMPLATE_NAME_MAX - "-fleet".len())
-        .collect();
-    format!("{}-fleet", stem.trim_end_matches('-'))
-}
-
-fn fleet(cx: &mut Ctx) -> Result<(), PlanError> {
-    let method = cx.aws.provisioning.method;
-    let hook = cx.aws.provisioning.pre_provisioning_hook;
-    let name = template_name(cx.prefix());
-    provisioning_role(cx);
-    let body = blueprint::render(
-        "aws/provisioning/fleet-template.json.j2",
-        serde_json::json!({
-            "policy": format!("{}-device", cx.prefix()),
-            "thing_type": single_thing_type(cx),
-        }),
-    )?;
-    cx.text(
-        "provisioning/fleet-template.json",
-        "Fleet provisioning template: thing named by the device's serial number, device policy.",
-        body,
-    );
-    if hook {
-        functions::function(
-            cx,
-            Function {
-                label: "pre_provisioning_hook".to_owned(),
-                name: "pre-provisioning-hook".to_owned(),
-                file: FILE,
-                file_purpose: PURPOSE,
-                description: "Pre-provisioning hook: decides whether a device may be provisioned."
-                    .to_owned(),
-                blueprint: "aws/functions/pre_provisioning_hook.py.j2",
-                context: serde_json::json!({}),
-                env: vec![("ALLOWED_SERIAL_PATTERN", r("var.allowed_serial_pattern"))],
-                statements: Vec::new(),
-                timeout: 5,
-            },
-        )?;
-        cx.var(
-            "allowed_serial_pattern",
-            "string",
-            "Regular expression a device's SerialNumber must match for the pre-provisioning hook to allow it (thing names: letters, digits, `:_-`).",
-            Some(lit("^[A-Za-z0-9:_-]{1,128}$")),
-            vec![tf::validation(
-                tf::call("can", [tf::call("regex", [r("var.allowed_serial_pattern"), lit("")])]),
-                "The pattern must be a valid regular expression.",
-            )],
-        );
-    }
-    let f = cx.tf(FILE, PURPOSE);
-    f.push(
-        tf::resource("aws_iot_provisioning_template", "fleet")
-            .note("Changing the body creates a new default version of the template.")
-            .attr("name", lit(&name))
-            .attr(
-                "description",
-                lit(if method == AwsProvisioningMethod::TrustedUser {
-                    "Fleet provisioning by trusted user: an installer app requests a temporary claim"
-                } else {
-                    "Fleet provisioning by claim: devices trade the claim certificate for their own"
-                }),
-            )
-            .attr("type", lit("FLEET_PROVISIONING"))
-            .note("enabled defaults to false in the provider: a disabled template provisions nothing.")
-            .attr("enabled", tf::boolean(true))
-            .attr("provisioning_role_arn", r("aws_iam_role.provisioning.arn"))
-            .attr(
-                "template_body",
-                tf::call("file", [module_path("provisioning/fleet-template.json")]),
-            )
-            .when(hook, |b| {
-                b.child(
-                    tf::block("pre_provisioning_hook")
-                        .attr("target_arn", r("aws_lambda_function.pre_provisioning_hook.arn"))
-                        .attr("payload_version", lit("2020-04-01"))
-                        .build(),
-                )
-            })
-            .attr(
-                "depends_on",
-                tf::list([r("aws_iam_role_policy_attachment.provisioning"), r("aws_iot_policy.device")]),
-            )
-            .build(),
-    );
-    if hook {
-        f.comment("The hook target cannot be changed in place (hashicorp/terraform-provider-aws#37323): replace the template if it moves.");
-        f.push(
-            tf::resource("aws_lambda_permission", "pre_provisioning_hook")
-                .attr("statement_id", lit("AllowIotProvisioningHook"))
-                .attr("action", lit("lambda:InvokeFunction"))
-                .attr(
-                    "function_name",
-                    r("aws_lambda_function.pre_provisioning_hook.function_name"),
-                )
-                .attr("principal", lit("iot.amazonaws.com"))
-                .attr("source_arn", r("aws_iot_provisioning_template.fleet.arn"))
-                .attr("source_account", r("local.account_id"))
-                .build(),
-        );
-    }
-    cx.fact("template_name", &name);
-    cx.out(
-        "provisioning_template_name",
-        "Fleet provisioning template devices name in $aws/provisioning-templates/<name>/provision.",
-        r("aws_iot_provisioning_template.fleet.name"),
-    );
-    if method == AwsProvisioningMethod::TrustedUser {
-        installer_policy(cx);
-    } else {
-        claim(cx);
-    }
-    Ok(())
-}
-
-fn claim(cx: &mut Ctx) {
-    spec_dir(cx);
-    cx.var(
-        "claim_certificate_file",
-        "string",
-        "PEM of the claim certificate built into devices at the factory (`fleetform certs claim` writes it), relative to the spec's folder (see spec_dir) or absolute. Only the certificate is registered: its key stays at the factory. Leave unset to register it later.",
-        Some(tf::null()),
-        vec![pem_validation("claim_certificate_file", true)],
-    );
-    let template = |kind: &str, rest: &str| {
-        tpl([
-            rf("local.iot_arn"),
-            t(format!(":{kind}/$aws/provisioning-templates/")),
-            rf("aws_iot_provisioning_template.fleet.name"),
-            t(rest),
-        ])
-    };
-    let create = |kind: &str| {
-        tpl([
-            rf("local.iot_arn"),
-            t(format!(":{kind}/$aws/certificates/create/*")),
-        ])
-    };
-    // A device on its claim has no thing yet, so it connects with any client id; all it can
-    // do then is ask for its own certificate and run this template.
-    let stmts = vec![
-        Stmt::allow(
-            "ConnectForProvisioning",
-            &["iot:Connect"],
-            vec![tpl([rf("local.iot_arn"), t(":client/*")])],
-        ),
-        Stmt::allow(
-            "CreateCertificateAndProvision",
-            &["iot:Publish", "iot:Receive"],
-            vec![create("topic"), template("topic", "/provision/*")],
-        ),
-        Stmt::allow(
-            "SubscribeToProvisioningReplies",
-            &["iot:Subscribe"],
-            vec![
-                create("topicfilter"),
-                template("topicfilter", "/provision/*"),
-            ],
-        ),
-    ];
-    let policy_name = format!("{}-claim", cx.prefix());
-    let f = cx.tf(FILE, PURPOSE);
-    f.push(super::iam::document("claim_policy", stmts));
-    f.comment("The shared claim certificate may only ask for a certificate and run this template; nothing else.");
-    f.push(
-        tf::resource("aws_iot_policy", "claim")
-            .attr("name", lit(&policy_name))
-            .attr(
-                "policy",
-                r("data.aws_iam_policy_document.claim_policy.json"),
-            )
-            .build(),
-    );
-    f.push(
-        tf::block("locals")
-            .attr(
-                "claim_certificate_path",
-                tf::cond(
-                    Expression::from(hcl::expr::BinaryOp::new(
-                        r("var.claim_certificate_file"),
-                        hcl::expr::BinaryOperator::Eq,
-                        tf::null(),
-                    )),
-                    tf::null(),
-                    spec_path("claim_certificate_file"),
-                ),
-            )
-            .build(),
-    );
-    f.comment("The claim certificate is registered without its CA and without its key (RegisterCertificateWithoutCA).");
-    f.push(
-        tf::resource("aws_iot_certificate", "claim")
-            .attr(
-                "count",
-                tf::cond(
-                    Expression::from(hcl::expr::BinaryOp::new(
-                        r("var.claim_certificate_file"),
-                        hcl::expr::BinaryOperator::Eq,
-                        tf::null(),
-                    )),
-                    tf::num(0),
-                    tf::num(1),
-                ),
-            )
-            .attr(
-                "certificate_pem",
-                tf::call("file", [r("local.claim_certificate_path")]),
-            )
-            .attr("active", tf::boolean(true))
-            .build(),
-    );
-    f.push(
-        tf::resource("aws_iot_policy_attachment", "claim")
-            .attr(
-                "count",
-                tf::call("length", [r("aws_iot_certificate.claim")]),
-            )
-            .attr("policy", r("aws_iot_policy.claim.name"))
-            .attr("target", r("aws_iot_certificate.claim.0.arn"))
-            .build(),
-    );
-    cx.fact("claim_policy", &policy_name);
-    cx.out(
-        "claim_policy_name",
-        "IoT policy of the claim certificate (provisioning topics only).",
-        r("aws_iot_policy.claim.name"),
-    );
-    cx.out(
-        "claim_certificate_id",
-        "Id of the registered claim certificate (null until claim_certificate_file is set).",
-        tf::call(
-            "one",
-            [super::hcl::splat("aws_iot_certificate.claim", "id")],
-        ),
-    );
-}
-
-fn installer_policy(cx: &mut Ctx) {
-    let f = cx.tf(FILE, PURPOSE);
-    f.push(super::iam::document(
-        "installer",
-        vec![Stmt::allow(
-            "CreateProvisioningClaim",
-            &["iot:CreateProvisioningClaim"],
-            vec![r("aws_iot_provisioning_template.fleet.arn")],
-        )],
-    ));
-    f.comment("Attach to the identity of the installer app (for example the authenticated role of its identity pool).");
-    f.push(
-        tf::resource("aws_iam_policy", "installer")
-            .attr("name", named("provisioning-installer"))
-            .attr(
-                "description",
-                lit("Lets a trusted installer app request temporary provisioning claims for this fleet"),
-            )
-            .attr("policy", r("data.aws_iam_policy_document.installer.json"))
-            .build(),
-    );
-    cx.out(
-        "installer_policy_arn",
-        "IAM policy to attach to the installer app's identity (iot:CreateProvisioningClaim on the template).",
-        r("aws_iam_policy.installer.arn"),
-    );
 }
 
 fn manual(cx: &mut Ctx) {

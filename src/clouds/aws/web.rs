@@ -1,10 +1,12 @@
 //! The read-only web API over device state, and the identity pool web apps sign in with.
 //!
 //! `GET /devices/{id}` on an API Gateway HTTP API runs a generated function that returns the
-//! device's shadow (when devices keep one) and its item in the state table (when there is
-//! one). The route uses IAM authorization, and the only identities that can call it are the
+//! device's shadow (when devices keep one), its item in the state table and its alert
+//! records. The route uses IAM authorization, and the only identities that can call it are the
 //! authenticated users of a Cognito identity pool without guest access, whose role may invoke
-//! exactly this route.
+//! exactly this route. Users sign in to a user pool the stack owns (social providers are an
+//! opt-in), and being signed in is not enough: the function answers only for devices the
+//! caller's identity owns in the owners table, so no user can read another's home.
 
 use super::Ctx;
 use super::functions::{self, Function};
@@ -21,15 +23,44 @@ pub(super) fn plan(cx: &mut Ctx) -> Result<(), PlanError> {
     if !cx.m.features.web_api {
         return Ok(());
     }
+    // Validation makes the web API need the state store.
     let flags = cx.flags;
-    let mut env = Vec::new();
-    let mut statements = Vec::new();
-    if flags.state_table {
-        env.push(("STATE_TABLE", r("aws_dynamodb_table.state.name")));
-        statements.push(Stmt::allow(
+    let alerts_table = super::alerts::alerts_table(cx);
+    super::tables::table(
+        cx,
+        FILE,
+        PURPOSE,
+        super::tables::Table {
+            label: "device_owners",
+            name: "device-owners",
+            note: "Which signed-in users own which devices: one item per (Cognito identity id, thing name), written by your backend.",
+            hash: "identity_id",
+            range: Some("device_id"),
+        },
+    );
+    let mut env = vec![
+        ("IDENTITY_POOL_ID", r("aws_cognito_identity_pool.web.id")),
+        ("OWNERS_TABLE", r("aws_dynamodb_table.device_owners.name")),
+        ("STATE_TABLE", r("aws_dynamodb_table.state.name")),
+    ];
+    let mut statements = vec![
+        Stmt::allow(
+            "ReadOwners",
+            &["dynamodb:GetItem"],
+            vec![r("aws_dynamodb_table.device_owners.arn")],
+        ),
+        Stmt::allow(
             "ReadState",
             &["dynamodb:GetItem"],
             vec![r("aws_dynamodb_table.state.arn")],
+        ),
+    ];
+    if alerts_table {
+        env.push(("ALERTS_TABLE", r("aws_dynamodb_table.alerts.name")));
+        statements.push(Stmt::allow(
+            "ReadAlerts",
+            &["dynamodb:Query"],
+            vec![r("aws_dynamodb_table.alerts.arn")],
         ));
     }
     if flags.shadow {
@@ -46,13 +77,6 @@ pub(super) fn plan(cx: &mut Ctx) -> Result<(), PlanError> {
             vec![tpl([rf("local.iot_arn"), t(":thing/*")])],
         ));
     }
-    if !flags.state_table && !flags.shadow {
-        statements.push(Stmt::allow(
-            "DescribeThings",
-            &["iot:DescribeThing"],
-            vec![tpl([rf("local.iot_arn"), t(":thing/*")])],
-        ));
-    }
     functions::function(
         cx,
         Function {
@@ -60,15 +84,19 @@ pub(super) fn plan(cx: &mut Ctx) -> Result<(), PlanError> {
             name: "read-state".to_owned(),
             file: FILE,
             file_purpose: PURPOSE,
-            description: "Web API: returns the state of one device.".to_owned(),
+            description: "Web API: returns the state of one device to the users who own it."
+                .to_owned(),
             blueprint: "aws/functions/read_state.py.j2",
             context: serde_json::json!({
-                "state_table": flags.state_table,
                 "shadow": flags.shadow,
+                "alerts_table": alerts_table,
             }),
             env,
             statements,
             timeout: 10,
+            concurrency: functions::Concurrency::Unreserved(
+                "no reservation: the API stage throttles callers (rate 50/s, burst 100), and a cap would refuse users",
+            ),
         },
     )?;
     cx.var(
@@ -94,13 +122,13 @@ pub(super) fn plan(cx: &mut Ctx) -> Result<(), PlanError> {
     cx.var(
         "web_login_providers",
         "map(string)",
-        "Login providers of the identity pool, such as { \"accounts.google.com\" = \"<client id>\" }. Only their authenticated users may call the web API.",
+        "Extra (social) login providers of the identity pool, such as { \"accounts.google.com\" = \"<client id>\" }, besides the stack's own user pool. Their users get identities too, and see only the devices the owners table gives them.",
         Some(tf::obj::<&str>([])),
         Vec::new(),
     );
     cx.fact(
         "web",
-        serde_json::json!({ "shadow": flags.shadow, "state_table": flags.state_table }),
+        serde_json::json!({ "shadow": flags.shadow, "alerts_table": alerts_table }),
     );
     let days = cx.m.monitoring.log_retention_days;
     let pool_name = format!("{} web", cx.prefix_underscored());
@@ -217,12 +245,22 @@ pub(super) fn plan(cx: &mut Ctx) -> Result<(), PlanError> {
             )
             .build(),
     );
+    user_pool(cx);
+    let f = cx.tf(FILE, PURPOSE);
     f.push(
         tf::resource("aws_cognito_identity_pool", "web")
             .attr("identity_pool_name", lit(&pool_name))
-            .note("No guest access: only users signed in with a login provider get credentials.")
+            .note("No guest access: only users signed in to the user pool (or a provider in web_login_providers) get credentials.")
             .attr("allow_unauthenticated_identities", tf::boolean(false))
             .attr("allow_classic_flow", tf::boolean(false))
+            .child(
+                tf::block("cognito_identity_providers")
+                    .attr("client_id", r("aws_cognito_user_pool_client.web.id"))
+                    .attr("provider_name", r("aws_cognito_user_pool.web.endpoint"))
+                    .note("Reject tokens of users signed out or deleted since they were issued.")
+                    .attr("server_side_token_check", tf::boolean(true))
+                    .build(),
+            )
             .attr("supported_login_providers", r("var.web_login_providers"))
             .build(),
     );
@@ -297,5 +335,84 @@ pub(super) fn plan(cx: &mut Ctx) -> Result<(), PlanError> {
         "Cognito identity pool the web app gets credentials from.",
         r("aws_cognito_identity_pool.web.id"),
     );
+    cx.out(
+        "device_owners_table",
+        "DynamoDB table of who owns which device (keys identity_id, device_id): the web API shows a user only their devices.",
+        r("aws_dynamodb_table.device_owners.name"),
+    );
     Ok(())
+}
+
+/// The stack's own user pool, the default sign-in of the web app: accounts made by an
+/// administrator (no self sign-up), e-mail as the user name, a strong password policy,
+/// optional TOTP MFA, and no way to find out which accounts exist.
+fn user_pool(cx: &mut Ctx) {
+    let f = cx.tf(FILE, PURPOSE);
+    f.push(
+        tf::resource("aws_cognito_user_pool", "web")
+            .attr("name", named("web"))
+            .attr("deletion_protection", lit("ACTIVE"))
+            .attr("username_attributes", tf::strings(["email"]))
+            .attr("auto_verified_attributes", tf::strings(["email"]))
+            .attr("mfa_configuration", lit("OPTIONAL"))
+            .child(
+                tf::block("software_token_mfa_configuration")
+                    .attr("enabled", tf::boolean(true))
+                    .build(),
+            )
+            .child(
+                tf::block("admin_create_user_config")
+                    .note("Users are invited by an administrator: a home's devices are not open for anyone to sign up to.")
+                    .attr("allow_admin_create_user_only", tf::boolean(true))
+                    .build(),
+            )
+            .child(
+                tf::block("password_policy")
+                    .attr("minimum_length", tf::num(12))
+                    .attr("require_lowercase", tf::boolean(true))
+                    .attr("require_uppercase", tf::boolean(true))
+                    .attr("require_numbers", tf::boolean(true))
+                    .attr("require_symbols", tf::boolean(true))
+                    .attr("temporary_password_validity_days", tf::num(3))
+                    .build(),
+            )
+            .child(
+                tf::block("account_recovery_setting")
+                    .child(
+                        tf::block("recovery_mechanism")
+                            .attr("name", lit("verified_email"))
+                            .attr("priority", tf::num(1))
+                            .build(),
+                    )
+                    .build(),
+            )
+            .build(),
+    );
+    f.push(
+        tf::resource("aws_cognito_user_pool_client", "web")
+            .attr("name", named("web"))
+            .attr("user_pool_id", r("aws_cognito_user_pool.web.id"))
+            .note(
+                "A browser app cannot keep a secret; it signs in with SRP, so no password is sent.",
+            )
+            .attr("generate_secret", tf::boolean(false))
+            .attr(
+                "explicit_auth_flows",
+                tf::strings(["ALLOW_USER_SRP_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"]),
+            )
+            .attr("prevent_user_existence_errors", lit("ENABLED"))
+            .attr("enable_token_revocation", tf::boolean(true))
+            .attr("supported_identity_providers", tf::strings(["COGNITO"]))
+            .build(),
+    );
+    cx.out(
+        "user_pool_id",
+        "Cognito user pool of the web app's users (create them with aws cognito-idp admin-create-user).",
+        r("aws_cognito_user_pool.web.id"),
+    );
+    cx.out(
+        "user_pool_client_id",
+        "App client the web app signs users in with (SRP).",
+        r("aws_cognito_user_pool_client.web.id"),
+    );
 }

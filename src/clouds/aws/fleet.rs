@@ -1,0 +1,336 @@
+//! Fleet provisioning, by claim and by trusted user: the FLEET_PROVISIONING template, the
+//! pre-provisioning hook with its allow list, and the claim certificate's policy (by claim)
+//! or the installer app's IAM policy (by trusted user).
+//!
+//! The template names the thing by the serial number the device sends and attaches the new
+//! certificate to that thing, existing or not; a claim ships in every device image (or any
+//! installer can ask for one). So both methods always run the hook: it admits a serial
+//! number only when it is on the allow list and names no thing that already has a
+//! certificate. Without it, a claim would be a key to every device.
+
+use hcl::Expression;
+
+use super::Ctx;
+use super::functions::{self, Function};
+use super::hcl::{BlockExt, module_path, named, rf, t, tpl};
+use super::iam::Stmt;
+use super::provisioning::{
+    FILE, PURPOSE, pem_validation, provisioning_role, single_thing_type, spec_dir, spec_path,
+};
+use crate::blueprint;
+use crate::model::AwsProvisioningMethod;
+use crate::plan::PlanError;
+use crate::plan::tf::{self, lit, r};
+
+/// Longest provisioning template name AWS IoT accepts.
+const TEMPLATE_NAME_MAX: usize = 36;
+
+/// Name of the fleet provisioning template (at most 36 characters).
+pub(super) fn template_name(prefix: &str) -> String {
+    let stem: String = prefix
+        .chars()
+        .take(TEMPLATE_NAME_MAX - "-fleet".len())
+        .collect();
+    format!("{}-fleet", stem.trim_end_matches('-'))
+}
+
+pub(super) fn plan(cx: &mut Ctx) -> Result<(), PlanError> {
+    let method = cx.aws.provisioning.method;
+    let claim = method == AwsProvisioningMethod::FleetByClaim;
+    let name = template_name(cx.prefix());
+    provisioning_role(cx);
+    let body = blueprint::render(
+        "aws/provisioning/fleet-template.json.j2",
+        serde_json::json!({
+            "policy": format!("{}-device", cx.prefix()),
+            "thing_type": single_thing_type(cx),
+        }),
+    )?;
+    cx.text(
+        "provisioning/fleet-template.json",
+        "Fleet provisioning template: thing named by the device's serial number, device policy.",
+        body,
+    );
+    hook(cx, claim)?;
+    let f = cx.tf(FILE, PURPOSE);
+    f.push(
+        tf::resource("aws_iot_provisioning_template", "fleet")
+            .note("Changing the body creates a new default version of the template.")
+            .attr("name", lit(&name))
+            .attr(
+                "description",
+                lit(if claim {
+                    "Fleet provisioning by claim: devices trade the claim certificate for their own"
+                } else {
+                    "Fleet provisioning by trusted user: an installer app requests a temporary claim"
+                }),
+            )
+            .attr("type", lit("FLEET_PROVISIONING"))
+            .note("enabled defaults to false in the provider: a disabled template provisions nothing.")
+            .attr("enabled", tf::boolean(true))
+            .attr("provisioning_role_arn", r("aws_iam_role.provisioning.arn"))
+            .attr(
+                "template_body",
+                tf::call("file", [module_path("provisioning/fleet-template.json")]),
+            )
+            .note("The template names things by the serial number the device sends; the hook decides which may.")
+            .child(
+                tf::block("pre_provisioning_hook")
+                    .attr("target_arn", r("aws_lambda_function.pre_provisioning_hook.arn"))
+                    .attr("payload_version", lit("2020-04-01"))
+                    .build(),
+            )
+            .attr(
+                "depends_on",
+                tf::list([r("aws_iam_role_policy_attachment.provisioning"), r("aws_iot_policy.device")]),
+            )
+            .build(),
+    );
+    cx.fact("template_name", &name);
+    cx.out(
+        "provisioning_template_name",
+        "Fleet provisioning template devices name in $aws/provisioning-templates/<name>/provision.",
+        r("aws_iot_provisioning_template.fleet.name"),
+    );
+    if claim {
+        self::claim(cx);
+    } else {
+        installer_policy(cx);
+    }
+    Ok(())
+}
+
+/// The pre-provisioning hook every fleet provisioning template calls, and its allow list.
+/// Without it, whoever holds a claim provisions any serial number, and the template attaches
+/// the new certificate to an existing thing of that name: a device takeover.
+fn hook(cx: &mut Ctx, claim: bool) -> Result<(), PlanError> {
+    let table = cx.aws.provisioning.allow_list_table.clone();
+    let prefix = cx.aws.provisioning.claim_client_id_prefix.clone();
+    super::tables::table(
+        cx,
+        FILE,
+        PURPOSE,
+        super::tables::Table {
+            label: "provisioning_allow_list",
+            name: &table,
+            note: "Serial numbers allowed to provision, one item each (key serial_number), written by the factory.",
+            hash: "serial_number",
+            range: None,
+        },
+    );
+    let mut env = vec![(
+        "ALLOW_LIST_TABLE",
+        r("aws_dynamodb_table.provisioning_allow_list.name"),
+    )];
+    if claim {
+        env.push(("CLAIM_CLIENT_ID_PREFIX", lit(&prefix)));
+    }
+    functions::function(
+        cx,
+        Function {
+            label: "pre_provisioning_hook".to_owned(),
+            name: "pre-provisioning-hook".to_owned(),
+            file: FILE,
+            file_purpose: PURPOSE,
+            description: "Pre-provisioning hook: admits listed serial numbers whose thing has no certificate yet."
+                .to_owned(),
+            blueprint: "aws/functions/pre_provisioning_hook.py.j2",
+            context: serde_json::json!({ "claim": claim }),
+            env,
+            statements: vec![
+                Stmt::allow(
+                    "ReadAllowList",
+                    &["dynamodb:GetItem"],
+                    vec![r("aws_dynamodb_table.provisioning_allow_list.arn")],
+                ),
+                Stmt::allow(
+                    "CheckExistingThings",
+                    &["iot:DescribeThing", "iot:ListThingPrincipals"],
+                    vec![tpl([rf("local.iot_arn"), t(":thing/*")])],
+                ),
+            ],
+            // AWS IoT waits 5 s for the hook; the function ends (and logs) before that.
+            timeout: 4,
+            concurrency: functions::Concurrency::Unreserved(
+                "no reservation: AWS IoT's provisioning rate bounds the hook, and a cap would refuse devices in a factory wave",
+            ),
+        },
+    )?;
+    let f = cx.tf(FILE, PURPOSE);
+    f.comment("The hook target cannot be changed in place (hashicorp/terraform-provider-aws#37323): replace the template if it moves.");
+    f.push(
+        tf::resource("aws_lambda_permission", "pre_provisioning_hook")
+            .attr("statement_id", lit("AllowIotProvisioningHook"))
+            .attr("action", lit("lambda:InvokeFunction"))
+            .attr(
+                "function_name",
+                r("aws_lambda_function.pre_provisioning_hook.function_name"),
+            )
+            .attr("principal", lit("iot.amazonaws.com"))
+            .attr("source_arn", r("aws_iot_provisioning_template.fleet.arn"))
+            .attr("source_account", r("local.account_id"))
+            .build(),
+    );
+    cx.out(
+        "provisioning_allow_list_table",
+        "DynamoDB table of the serial numbers allowed to provision (key serial_number): add each device before it ships.",
+        r("aws_dynamodb_table.provisioning_allow_list.name"),
+    );
+    cx.fact(
+        "allow_list",
+        serde_json::json!({ "table": table, "claim_client_id_prefix": claim.then_some(prefix) }),
+    );
+    Ok(())
+}
+
+fn claim(cx: &mut Ctx) {
+    spec_dir(cx);
+    cx.var(
+        "claim_certificate_file",
+        "string",
+        "PEM of the claim certificate built into devices at the factory (`fleetform certs claim` writes it), relative to the spec's folder (see spec_dir) or absolute. Only the certificate is registered: its key stays at the factory. Leave unset to register it later.",
+        Some(tf::null()),
+        vec![pem_validation("claim_certificate_file", true)],
+    );
+    let template = |kind: &str, rest: &str| {
+        tpl([
+            rf("local.iot_arn"),
+            t(format!(":{kind}/$aws/provisioning-templates/")),
+            rf("aws_iot_provisioning_template.fleet.name"),
+            t(rest),
+        ])
+    };
+    let create = |kind: &str| {
+        tpl([
+            rf("local.iot_arn"),
+            t(format!(":{kind}/$aws/certificates/create/*")),
+        ])
+    };
+    // A device on its claim has no thing yet, so it connects with a client id under the
+    // provisioning prefix (never a device's, which the hook keeps out of that prefix); all it
+    // can do then is ask for its own certificate and run this template.
+    let prefix = cx.aws.provisioning.claim_client_id_prefix.clone();
+    let stmts = vec![
+        Stmt::allow(
+            "ConnectForProvisioning",
+            &["iot:Connect"],
+            vec![tpl([rf("local.iot_arn"), t(format!(":client/{prefix}*"))])],
+        ),
+        Stmt::allow(
+            "CreateCertificateAndProvision",
+            &["iot:Publish", "iot:Receive"],
+            vec![create("topic"), template("topic", "/provision/*")],
+        ),
+        Stmt::allow(
+            "SubscribeToProvisioningReplies",
+            &["iot:Subscribe"],
+            vec![
+                create("topicfilter"),
+                template("topicfilter", "/provision/*"),
+            ],
+        ),
+    ];
+    let policy_name = format!("{}-claim", cx.prefix());
+    let f = cx.tf(FILE, PURPOSE);
+    f.push(super::iam::document("claim_policy", stmts));
+    f.comment("The shared claim certificate may only ask for a certificate and run this template; nothing else.");
+    f.push(
+        tf::resource("aws_iot_policy", "claim")
+            .attr("name", lit(&policy_name))
+            .attr(
+                "policy",
+                r("data.aws_iam_policy_document.claim_policy.json"),
+            )
+            .build(),
+    );
+    f.push(
+        tf::block("locals")
+            .attr(
+                "claim_certificate_path",
+                tf::cond(
+                    Expression::from(hcl::expr::BinaryOp::new(
+                        r("var.claim_certificate_file"),
+                        hcl::expr::BinaryOperator::Eq,
+                        tf::null(),
+                    )),
+                    tf::null(),
+                    spec_path("claim_certificate_file"),
+                ),
+            )
+            .build(),
+    );
+    f.comment("The claim certificate is registered without its CA and without its key (RegisterCertificateWithoutCA).");
+    f.push(
+        tf::resource("aws_iot_certificate", "claim")
+            .attr(
+                "count",
+                tf::cond(
+                    Expression::from(hcl::expr::BinaryOp::new(
+                        r("var.claim_certificate_file"),
+                        hcl::expr::BinaryOperator::Eq,
+                        tf::null(),
+                    )),
+                    tf::num(0),
+                    tf::num(1),
+                ),
+            )
+            .attr(
+                "certificate_pem",
+                tf::call("file", [r("local.claim_certificate_path")]),
+            )
+            .attr("active", tf::boolean(true))
+            .build(),
+    );
+    f.push(
+        tf::resource("aws_iot_policy_attachment", "claim")
+            .attr(
+                "count",
+                tf::call("length", [r("aws_iot_certificate.claim")]),
+            )
+            .attr("policy", r("aws_iot_policy.claim.name"))
+            .attr("target", r("aws_iot_certificate.claim.0.arn"))
+            .build(),
+    );
+    cx.fact("claim_policy", &policy_name);
+    cx.out(
+        "claim_policy_name",
+        "IoT policy of the claim certificate (provisioning topics only).",
+        r("aws_iot_policy.claim.name"),
+    );
+    cx.out(
+        "claim_certificate_id",
+        "Id of the registered claim certificate (null until claim_certificate_file is set).",
+        tf::call(
+            "one",
+            [super::hcl::splat("aws_iot_certificate.claim", "id")],
+        ),
+    );
+}
+
+fn installer_policy(cx: &mut Ctx) {
+    let f = cx.tf(FILE, PURPOSE);
+    f.push(super::iam::document(
+        "installer",
+        vec![Stmt::allow(
+            "CreateProvisioningClaim",
+            &["iot:CreateProvisioningClaim"],
+            vec![r("aws_iot_provisioning_template.fleet.arn")],
+        )],
+    ));
+    f.comment("Attach to the identity of the installer app (for example the authenticated role of its identity pool).");
+    f.push(
+        tf::resource("aws_iam_policy", "installer")
+            .attr("name", named("provisioning-installer"))
+            .attr(
+                "description",
+                lit("Lets a trusted installer app request temporary provisioning claims for this fleet"),
+            )
+            .attr("policy", r("data.aws_iam_policy_document.installer.json"))
+            .build(),
+    );
+    cx.out(
+        "installer_policy_arn",
+        "IAM policy to attach to the installer app's identity (iot:CreateProvisioningClaim on the template).",
+        r("aws_iam_policy.installer.arn"),
+    );
+}
