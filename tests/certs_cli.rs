@@ -1256,13 +1256,14 @@ fn one_archive_in_registry_order_that_resumes_after_a_cut() {
     let err = batch(&ws, &registry, &out, &["--bundle", "tar"]).err();
     assert!(err.contains("refusing to overwrite"), "{err}");
 
-    // Cut the archive in the middle of device 1027's key, as a killed run leaves it.
+    // Cut the archive in the middle of device 1027's chain (its last entry), as a killed run
+    // leaves it: the cut entry reads short, and the device is not whole.
     let tar_path = out.join("devices.tar");
     let bytes = std::fs::read(&tar_path).unwrap();
-    let key_of_1027 = &entries[3 * 1027 + 1].3;
+    let chain_of_1027 = &entries[3 * 1027 + 2].3;
     let at = bytes
-        .windows(key_of_1027.len())
-        .position(|w| w == key_of_1027.as_slice())
+        .windows(chain_of_1027.len())
+        .position(|w| w == chain_of_1027.as_slice())
         .unwrap()
         + 40;
     std::fs::write(&tar_path, &bytes[..at]).unwrap();

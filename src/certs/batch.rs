@@ -685,8 +685,9 @@ fn verified_prefix(
             if entry.size() > MAX_BUNDLE_FILE {
                 return Err(mismatch(n, &name));
             }
+            // A cut-off entry reads short rather than failing: only whole entries count.
             let mut text = String::new();
-            if entry.read_to_string(&mut text).is_err() {
+            if entry.read_to_string(&mut text).is_err() || text.len() as u64 != entry.size() {
                 break;
             }
             texts.push(text);
