@@ -22,6 +22,12 @@ pub enum ExitStatus {
     Failure = 1,
     /// Bad usage, an I/O problem, or a bug in fleetform.
     Error = 2,
+    /// `diff --exit-code`: the infrastructure or the bill changes, nothing that holds data or
+    /// device identities is replaced or destroyed.
+    Changed = 3,
+    /// `diff --exit-code`: something that holds data or device identities is replaced or
+    /// destroyed.
+    DataLoss = 4,
 }
 
 impl From<ExitStatus> for std::process::ExitCode {

@@ -567,6 +567,9 @@ fn every_combination_builds_a_valid_module() {
         let first = common::build_text(case.name, &case.yaml, Path::new("."));
         let second = common::build_text(case.name, &case.yaml, Path::new("."));
         assert_eq!(first, second, "{}: builds differ", case.name);
+        for gap in common::uncovered_arguments(&first) {
+            problems.push(format!("{}: no replacement rule for {gap}", case.name));
+        }
         // Compared with runs of spaces squashed, so alignment does not matter.
         let file = |rel: &str| {
             first

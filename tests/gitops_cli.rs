@@ -6,6 +6,7 @@
 //! Every command runs inside a temp folder with relative paths, so snapshots hold no temp
 //! paths; content hashes in `check`'s manifest diff are redacted.
 
+use std::fmt::Write as _;
 use std::path::Path;
 use std::process::{Command, Output};
 
@@ -271,11 +272,31 @@ fn diff_of_a_replacing_change_in_every_format() {
         .filter(|a| a["action"] == "replace")
         .map(|a| a["address"].as_str().unwrap())
         .collect();
+    // Replacing the storage account changes its id, which its container, management policy,
+    // diagnostic setting and the role assignment scoped to the container force new on.
     assert_eq!(
         replaced,
         [
             "aws_iot_thing_type.type_freezer",
-            "azurerm_storage_account.archive"
+            "azurerm_monitor_diagnostic_setting.archive_blobs",
+            "azurerm_role_assignment.capture_writer",
+            "azurerm_storage_account.archive",
+            "azurerm_storage_container.archive",
+            "azurerm_storage_management_policy.archive",
+        ]
+    );
+    assert_eq!(v["verdict"], "data_loss");
+    let lost: Vec<&str> = v["data_loss"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["address"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        lost,
+        [
+            "azurerm_storage_account.archive",
+            "azurerm_storage_container.archive"
         ]
     );
 }
@@ -424,11 +445,71 @@ fn diff_as_json_of_two_invalid_specs_is_one_document() {
     assert!(!text.contains("bad-new.yaml"), "{text}");
 }
 
+/// The pull-request comment: data loss first, then the cost delta, then the rest, as the
+/// README says; and the README's exit-code table is the one `diff --help` prints.
+#[test]
+fn markdown_layout_and_exit_codes_are_what_the_readme_documents() {
+    let dir = specs();
+    let md = stdout(&run(
+        dir.path(),
+        &["diff", "old.yaml", "replace.yaml", "--format", "markdown"],
+    ));
+    let at = |needle: &str| {
+        md.find(needle)
+            .unwrap_or_else(|| panic!("`{needle}` is not in:\n{md}"))
+    };
+    let order = [
+        at("## Infrastructure change"),
+        at("> [!CAUTION]"),
+        at("`azure/azurerm_storage_account.archive` (replaced because of"),
+        at("## Fleet cost change"),
+        at("## Resource changes"),
+        at("> [!WARNING]"),
+        at("| | address | changed arguments |"),
+    ];
+    assert!(order.is_sorted(), "{order:?}\n{md}");
+
+    let readme =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+    let documented = [
+        readme.find("1. `## Infrastructure change`"),
+        readme.find("2. `## Fleet cost change`"),
+        readme.find("3. `## Resource changes`"),
+    ];
+    assert!(
+        documented.iter().all(Option::is_some) && documented.is_sorted(),
+        "the README documents the three parts in order"
+    );
+    let help = stdout(&run(dir.path(), &["diff", "--help"]));
+    for (code, readme_row, help_word) in [
+        (0, "| `0` | nothing changes |", "no change"),
+        (1, "| `1` | a spec is invalid", "a spec is invalid"),
+        (2, "| `2` | usage or I/O error", "usage error"),
+        (
+            3,
+            "| `3` | the infrastructure or the bill changes",
+            "the bill changes",
+        ),
+        (
+            4,
+            "| `4` | a replacement or destroy loses data",
+            "loses data",
+        ),
+    ] {
+        assert!(readme.contains(readme_row), "README row for {code}");
+        let line = help
+            .lines()
+            .find(|l| l.trim_start().starts_with(&format!("{code}  ")))
+            .unwrap_or_else(|| panic!("`diff --help` documents exit code {code}:\n{help}"));
+        assert!(line.contains(help_word), "{line}");
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // --exit-code
 
 #[test]
-fn exit_code_is_1_only_with_the_flag_and_a_change() {
+fn exit_code_is_3_for_changes_and_4_for_data_loss_only_with_the_flag() {
     let dir = specs();
     write(dir.path(), "same.yaml", &base());
     // A change that moves only the bill (one more message an hour): still a change.
@@ -450,8 +531,9 @@ fn exit_code_is_1_only_with_the_flag_and_a_change() {
     assert_eq!(code(&["diff", "old.yaml", "inplace.yaml"]), Some(0));
     assert_eq!(
         code(&["diff", "old.yaml", "inplace.yaml", "--exit-code"]),
-        Some(1)
+        Some(3)
     );
+    assert_eq!(code(&["diff", "old.yaml", "replace.yaml"]), Some(0));
     assert_eq!(
         code(&[
             "diff",
@@ -461,11 +543,11 @@ fn exit_code_is_1_only_with_the_flag_and_a_change() {
             "--format",
             "json"
         ]),
-        Some(1)
+        Some(4)
     );
     assert_eq!(
         code(&["diff", "old.yaml", "busier.yaml", "--exit-code"]),
-        Some(1)
+        Some(3)
     );
 
     let same = run(dir.path(), &["diff", "old.yaml", "same.yaml"]);
@@ -475,7 +557,13 @@ fn exit_code_is_1_only_with_the_flag_and_a_change() {
     );
     assert!(stdout(&same).contains("No change."), "{}", stdout(&same));
 
-    // Usage errors are 2 with or without the flag.
+    // Invalid specs are 1 and usage errors 2, with or without the flag.
+    let broken = edit(&base(), "version: 1", "version: 1\nno_such_key: true");
+    write(dir.path(), "broken.yaml", &broken);
+    assert_eq!(
+        code(&["diff", "old.yaml", "broken.yaml", "--exit-code"]),
+        Some(1)
+    );
     assert_eq!(code(&["diff", "old.yaml", "--exit-code"]), Some(2));
     assert_eq!(
         code(&["diff", "old.yaml", "no-such.yaml", "--exit-code"]),
@@ -539,7 +627,7 @@ fn diff_against_a_git_revision() {
         &dir.path().join("fleets"),
         &["diff", "fleet.yaml", "--base", "HEAD", "--exit-code"],
     );
-    assert_eq!(from_sub.status.code(), Some(1));
+    assert_eq!(from_sub.status.code(), Some(3));
     assert_eq!(stdout(&from_sub), stdout(&files));
 
     // Committed, there is nothing left to show.
@@ -587,11 +675,109 @@ fn diff_against_a_git_revision_reads_registry_files_at_that_revision() {
         dir.path(),
         &["diff", "fleet.yaml", "--base", "HEAD", "--exit-code"],
     );
-    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("aws registry: 1 device added (valve-a1-99)"),
+        "{}",
+        stdout(&out)
+    );
     assert!(
         stdout(&out).contains("~ aws/registry/devices.json (+2 -1 lines)"),
         "{}",
         stdout(&out)
+    );
+}
+
+/// A registry edit reads as devices added, removed and changed by id (counted, the first
+/// five named), in text, markdown and JSON alike, and removing a device is an identity loss.
+#[test]
+fn registry_edits_are_reported_by_device_in_every_format() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/greenhouse");
+    let csv = std::fs::read_to_string(root.join("devices.csv")).unwrap();
+    for side in ["old", "new"] {
+        std::fs::create_dir(dir.path().join(side)).unwrap();
+        std::fs::copy(
+            root.join("fleet.yaml"),
+            dir.path().join(side).join("fleet.yaml"),
+        )
+        .unwrap();
+    }
+    write(&dir.path().join("old"), "devices.csv", &csv);
+    let mut edited: String = csv
+        .lines()
+        .filter(|l| !l.starts_with("climate-a1-01,"))
+        .map(|l| {
+            l.replace(
+                "climate-a1-03,climate-node,site-a-bay-1,1,2.3.9",
+                "climate-a1-03,climate-node,site-a-bay-1,1,2.4.0",
+            ) + "\n"
+        })
+        .collect();
+    assert_ne!(
+        edited.len(),
+        csv.len(),
+        "the example has climate-a1-01 and climate-a1-03"
+    );
+    for i in 0..7 {
+        let _ = writeln!(
+            edited,
+            "valve-b9-{i:02},irrigation-valve,site-a-bay-1,1,1.1.2"
+        );
+    }
+    write(&dir.path().join("new"), "devices.csv", &edited);
+    let args = |format: &str| {
+        vec![
+            "diff",
+            "old/fleet.yaml",
+            "new/fleet.yaml",
+            "--exit-code",
+            "--format",
+            format,
+        ]
+        .into_iter()
+        .map(str::to_owned)
+        .collect::<Vec<_>>()
+    };
+    let line = "aws registry: 7 devices added (valve-b9-00, valve-b9-01, valve-b9-02, valve-b9-03, valve-b9-04, …); 1 device removed (climate-a1-01); 1 device changed (climate-a1-03: attributes.firmware)";
+    for format in ["text", "markdown"] {
+        let out = cmd(dir.path()).args(args(format)).output().unwrap();
+        // The removed device's thing is destroyed: its identity is lost.
+        assert_eq!(out.status.code(), Some(4), "{format}: {}", stderr(&out));
+        let text = stdout(&out);
+        assert!(text.contains(line), "{format}:\n{text}");
+        let loss = text
+            .find("aws_iot_thing.registry[\"climate-a1-01\"]")
+            .unwrap();
+        assert!(
+            loss < text.find(line).unwrap(),
+            "{format}: the loss comes first:\n{text}"
+        );
+    }
+    let out = cmd(dir.path()).args(args("json")).output().unwrap();
+    assert_eq!(out.status.code(), Some(4));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let devices = &v["infrastructure"]["devices"];
+    assert_eq!(
+        devices,
+        &serde_json::json!([{
+            "module": "aws",
+            "added": (0..7).map(|i| format!("valve-b9-{i:02}")).collect::<Vec<_>>(),
+            "removed": ["climate-a1-01"],
+            "changed": [{"id": "climate-a1-03", "fields": ["attributes.firmware"]}],
+        }])
+    );
+    let lost: Vec<&str> = v["data_loss"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|l| l["address"].as_str())
+        .collect();
+    assert_eq!(
+        lost,
+        ["aws_iot_thing.registry[\"climate-a1-01\"]"],
+        "{}",
+        v["data_loss"]
     );
 }
 
@@ -617,6 +803,76 @@ fn diff_against_an_unknown_revision_is_an_error() {
         stderr(&out).contains("is not a git revision"),
         "{}",
         stderr(&out)
+    );
+}
+
+/// `validate --base` knows what the spec was, so it can say which key's change replaces
+/// something that holds data, at that key.
+#[test]
+fn validate_against_a_revision_warns_at_the_key_that_loses_data() {
+    let dir = repo();
+    let fleets = dir.path().join("fleets");
+    let renamed = edit(&base(), "  name: freezers\n", "  name: chillers\n");
+    write(&fleets, "fleet.yaml", &renamed);
+    let out = run(
+        dir.path(),
+        &[
+            "validate",
+            "fleets/fleet.yaml",
+            "--base",
+            "HEAD",
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let warnings = v["diagnostics"].as_array().unwrap();
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    let w = &warnings[0];
+    assert_eq!(w["code"], "replaces-stateful");
+    assert_eq!(w["path"], "stack.name");
+    assert_eq!(
+        (w["line"].as_u64(), w["column"].as_u64()),
+        (Some(4), Some(9))
+    );
+    let message = w["message"].as_str().unwrap();
+    assert!(
+        message.starts_with("changing `stack.name` replaces"),
+        "{message}"
+    );
+    assert!(
+        message.contains("`aws/aws_dynamodb_table.state`") || message.contains("more"),
+        "{message}"
+    );
+    // A gate: warnings fail the run with --deny-warnings.
+    let code = |args: &[&str]| run(dir.path(), args).status.code();
+    assert_eq!(
+        code(&[
+            "validate",
+            "fleets/fleet.yaml",
+            "--base",
+            "HEAD",
+            "--deny-warnings"
+        ]),
+        Some(1)
+    );
+    // An in-place change warns about nothing; without --base there is nothing to compare.
+    write(&fleets, "fleet.yaml", &in_place());
+    assert_eq!(
+        code(&[
+            "validate",
+            "fleets/fleet.yaml",
+            "--base",
+            "HEAD",
+            "--deny-warnings"
+        ]),
+        Some(0)
+    );
+    write(&fleets, "fleet.yaml", &renamed);
+    assert_eq!(
+        code(&["validate", "fleets/fleet.yaml", "--deny-warnings"]),
+        Some(0)
     );
 }
 

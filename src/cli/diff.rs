@@ -13,14 +13,15 @@ use crate::validate::{Files, Outcome};
 
 /// Show what a spec change does to the infrastructure and the monthly bill.
 ///
-/// Compares the Terraform the two specs compile to, address by address: resources added,
-/// removed and changed (with the changed arguments), and those Terraform would *replace*
-/// (new names, partitions, encodings). Then the cost delta per cloud. Give two specs, or one
-/// spec and `--base REV` to compare with its version committed at REV.
+/// Evaluates the Terraform the two specs compile to (locals, variable defaults, `for_each`
+/// instances) and compares it instance by instance, like `terraform plan` would: resources
+/// added, removed and changed (with the changed arguments), and those the providers would
+/// *replace*. Replacements and destroys of anything that holds data or device identities
+/// come first, with what is lost; registry edits are listed by device; then the cost delta
+/// per cloud. Give two specs, or one spec and `--base REV` to compare with its version
+/// committed at REV.
 #[derive(Debug, clap::Args)]
-#[command(
-    after_help = "Examples:\n  fleetform diff old.yaml new.yaml\n  fleetform diff fleet.yaml --base origin/main --format markdown > comment.md\n  fleetform diff fleet.yaml --base HEAD~1 --format json | jq .infrastructure"
-)]
+#[command(after_help = DIFF_AFTER_HELP)]
 pub struct Args {
     /// `OLD_SPEC NEW_SPEC`, or just `SPEC` with `--base`.
     #[arg(required = true, num_args = 1..=2, value_name = "SPEC")]
@@ -34,10 +35,24 @@ pub struct Args {
     /// A price book file that overrides the embedded prices.
     #[arg(long, value_name = "FILE")]
     pub pricebook: Option<PathBuf>,
-    /// Exit 1 when there is any change (like `git diff --exit-code`).
+    /// Exit 3 when anything changes, 4 when data or device identities would be lost.
     #[arg(long)]
     pub exit_code: bool,
 }
+
+const DIFF_AFTER_HELP: &str = "\
+Exit codes:
+  0  no change (or any change, without --exit-code)
+  1  a spec is invalid
+  2  usage error, I/O error (a missing file, an unknown git revision), or a bug
+  3  with --exit-code: the infrastructure or the bill changes, nothing holding data is lost
+  4  with --exit-code: a replacement or destroy loses data or device identities
+
+Examples:
+  fleetform diff old.yaml new.yaml
+  fleetform diff fleet.yaml --base origin/main --format markdown > comment.md
+  fleetform diff fleet.yaml --base HEAD~1 --format json | jq .infrastructure
+  fleetform diff fleet.yaml --base origin/main --exit-code || [ $? -eq 3 ]";
 
 /// Output formats of `diff`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -48,9 +63,9 @@ pub enum DiffFormat {
 }
 
 /// Reads a spec's registry files from a git revision.
-struct GitFiles {
-    dir: PathBuf,
-    rev: String,
+pub(crate) struct GitFiles {
+    pub(crate) dir: PathBuf,
+    pub(crate) rev: String,
 }
 
 impl Files for GitFiles {
@@ -83,7 +98,8 @@ fn git_show(dir: &Path, rev: &str, rel: &str) -> anyhow::Result<String> {
     String::from_utf8(out.stdout).context("the file is not UTF-8 text")
 }
 
-fn load_at(spec: &Path, rev: &str) -> anyhow::Result<Outcome> {
+/// Validates SPEC as committed at `rev`, reading its registry files at `rev` too.
+pub(crate) fn load_at(spec: &Path, rev: &str) -> anyhow::Result<Outcome> {
     let dir = spec.parent().map(Path::to_path_buf).unwrap_or_default();
     let name = spec
         .file_name()
@@ -144,6 +160,7 @@ pub(crate) fn run(args: &Args, ctx: &super::Ctx) -> anyhow::Result<ExitStatus> {
         (false, true) => format!("### Environment `{env}`\n\n"),
         (false, false) => format!("Environment {env}:\n"),
     };
+    let changed = !infra.is_empty() || deltas.iter().any(|d| !d.delta.is_empty());
     let text = match args.format {
         DiffFormat::Text => {
             let mut s = format!("{}\n", infradiff::text(&infra));
@@ -155,13 +172,19 @@ pub(crate) fn run(args: &Args, ctx: &super::Ctx) -> anyhow::Result<ExitStatus> {
             s
         }
         DiffFormat::Markdown => {
-            let mut s = infradiff::markdown(&infra);
+            // Destructive changes first, then the bill, then everything else.
+            let mut s = infradiff::markdown_destructive(&infra);
             for d in &deltas {
                 s.push_str(&heading(&d.env, true));
                 s.push_str(&d.note_block(true));
                 s.push_str(&cost::compare::markdown(&d.delta));
             }
-            s
+            if !s.ends_with("\n\n") {
+                s.push('\n');
+            }
+            s.push_str(&infradiff::markdown_rest(&infra));
+            s.truncate(s.trim_end().len());
+            s + "\n"
         }
         DiffFormat::Json => {
             let mut cost_json = serde_json::Map::new();
@@ -173,15 +196,26 @@ pub(crate) fn run(args: &Args, ctx: &super::Ctx) -> anyhow::Result<ExitStatus> {
                 };
                 cost_json.insert(key, serde_json::to_value(&d.delta)?);
             }
-            let v = serde_json::json!({ "infrastructure": infra, "cost": cost_json });
+            let losses: Vec<&infradiff::AddressChange> = infra.losses().collect();
+            let verdict = match infra.severity() {
+                infradiff::Severity::Loss => "data_loss",
+                _ if changed => "changes",
+                _ => "none",
+            };
+            let v = serde_json::json!({
+                "verdict": verdict,
+                "data_loss": losses,
+                "infrastructure": infra,
+                "cost": cost_json,
+            });
             serde_json::to_string_pretty(&v)? + "\n"
         }
     };
     std::io::stdout().write_all(text.as_bytes())?;
-    let changed = !infra.is_empty() || deltas.iter().any(|d| !d.delta.is_empty());
-    Ok(if args.exit_code && changed {
-        ExitStatus::Failure
-    } else {
-        ExitStatus::Success
+    Ok(match (args.exit_code, infra.severity()) {
+        (false, _) => ExitStatus::Success,
+        (true, infradiff::Severity::Loss) => ExitStatus::DataLoss,
+        (true, _) if changed => ExitStatus::Changed,
+        (true, _) => ExitStatus::Success,
     })
 }

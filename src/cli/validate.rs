@@ -10,13 +10,20 @@ use crate::diagnostics::{ExitStatus, Format};
 /// Runs the YAML parser, the JSON-Schema check and the semantic checks (cloud features,
 /// provisioning fit, resource names, lifecycle order, service limits). Human output goes to
 /// stderr with source snippets; `--format json` prints a stable report to stdout.
+///
+/// With `--base REV`, also compares the spec with its version committed at REV and warns at
+/// each key whose change would replace or destroy something that holds data or device
+/// identities (a renamed stack or alert, a changed storage setting).
 #[derive(Debug, clap::Args)]
 #[command(
-    after_help = "Examples:\n  fleetform validate fleet.yaml\n  fleetform validate fleet.yaml --format json | jq '.diagnostics[].message'\n  cat fleet.yaml | fleetform validate -"
+    after_help = "Examples:\n  fleetform validate fleet.yaml\n  fleetform validate fleet.yaml --format json | jq '.diagnostics[].message'\n  fleetform validate fleet.yaml --base origin/main --deny-warnings\n  cat fleet.yaml | fleetform validate -"
 )]
 pub struct Args {
     /// The spec file (`-` reads stdin).
     pub spec: PathBuf,
+    /// Warn where the change since this git revision replaces stateful resources.
+    #[arg(long, value_name = "REV")]
+    pub base: Option<String>,
     /// Output format of diagnostics.
     #[arg(long, value_enum, default_value_t = Format::Human)]
     pub format: Format,
@@ -26,7 +33,32 @@ pub struct Args {
 }
 
 pub(crate) fn run(args: &Args, ctx: &super::Ctx) -> anyhow::Result<ExitStatus> {
-    let outcome = super::load_spec(&args.spec)?;
+    let mut outcome = super::load_spec(&args.spec)?;
+    if let Some(rev) = &args.base {
+        if args.spec == std::path::Path::new("-") {
+            anyhow::bail!("`--base` compares a spec file with git; it cannot read stdin");
+        }
+        let base = super::diff::load_at(&args.spec, rev)?;
+        let dir = args
+            .spec
+            .parent()
+            .map_or_else(|| PathBuf::from("."), std::path::Path::to_path_buf);
+        let base_files = super::diff::GitFiles {
+            dir: dir.clone(),
+            rev: rev.clone(),
+        };
+        let files = super::DiskFiles { base: dir };
+        let name = args.spec.display().to_string();
+        let warnings =
+            crate::infradiff::causes::loss_warnings(&base, &base_files, &name, &outcome, &files)?;
+        if let Some(v) = &outcome.validated {
+            let mut found = crate::diagnostics::Diagnostics::new();
+            found.extend(warnings);
+            found.locate(&outcome.sources, outcome.spec_source, &v.root);
+            outcome.diagnostics.extend(found.iter().cloned());
+            outcome.diagnostics.sort();
+        }
+    }
     super::report(&outcome.diagnostics, &outcome.sources, args.format, ctx)?;
     let failed =
         outcome.validated.is_none() || (args.deny_warnings && !outcome.diagnostics.is_empty());

@@ -84,6 +84,10 @@ fn stack(s: &spec::Stack) -> m::Stack {
         description: s.description.clone(),
         prefix: names::prefix(&s.name, &s.environment),
         tags,
+        prevent_destroy: s.prevent_destroy.unwrap_or(matches!(
+            s.environment.as_str(),
+            "prod" | "production" | "prd"
+        )),
     }
 }
 
@@ -765,6 +769,8 @@ fn alerts(alerts: &[spec::Alert], diags: &mut Diagnostics) -> Vec<m::Alert> {
             let path = SpecPath::parse("pipeline.alerts").index(i).key("condition");
             Some(m::Alert {
                 name: a.name.clone(),
+                cloud_name: a.renamed_from.clone().unwrap_or_else(|| a.name.clone()),
+                renamed_from: a.renamed_from.clone(),
                 condition: parse_condition(&a.condition, path, diags)?,
                 condition_text: a.condition.clone(),
                 function: a.function,

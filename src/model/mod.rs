@@ -99,6 +99,8 @@ pub struct Stack {
     /// Tags for every resource: the spec's, plus `stack`, `environment`, `owner` and
     /// `managed-by`.
     pub tags: BTreeMap<String, String>,
+    /// Resources that hold data or device identities get `prevent_destroy`.
+    pub prevent_destroy: bool,
 }
 
 /// AWS target.
@@ -384,7 +386,12 @@ pub struct Route {
 /// An alert.
 #[derive(Debug, Clone)]
 pub struct Alert {
+    /// The spec's name: Terraform addresses and descriptions use it.
     pub name: String,
+    /// What cloud resources are named after: the previous name of a renamed alert
+    /// (`renamed_from`), so renaming it replaces nothing, else `name`.
+    pub cloud_name: String,
+    pub renamed_from: Option<String>,
     pub condition: Expr,
     pub condition_text: String,
     pub function: bool,

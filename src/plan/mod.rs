@@ -7,6 +7,8 @@
 //! bug (a blueprint that does not render) and says so. The planners themselves live in
 //! [`crate::clouds`], one folder per cloud; this module holds what they share.
 
+pub mod forcenew;
+pub mod lifecycle;
 pub mod package;
 pub mod stacks;
 pub mod tf;
@@ -152,6 +154,10 @@ pub enum PlanError {
     Package { name: String, message: String },
     #[error("no environment gives {cloud} stacks their state storage")]
     NoStateStorage { cloud: &'static str },
+    #[error(
+        "cannot pair the addresses of renamed alerts in `{module}`: {why} (a bug in fleetform)"
+    )]
+    Moved { module: String, why: String },
 }
 
 /// Plans one cloud.
@@ -171,6 +177,6 @@ pub fn plan_all(model: &Model, planners: &[&dyn Planner]) -> Result<Vec<Module>,
             Cloud::Aws => model.aws.is_some(),
             Cloud::Azure => model.azure.is_some(),
         })
-        .map(|p| p.plan(model))
+        .map(|p| lifecycle::finish(model, *p, p.plan(model)?))
         .collect()
 }

@@ -212,6 +212,10 @@ pub fn plan(envs: &[(String, Model)], stacks: &Stacks) -> Result<Split, PlanErro
             depends_on: Vec::new(),
         });
     }
+    // The state of every environment lives there: protected if any environment is.
+    if envs.iter().any(|(_, m)| m.stack.prevent_destroy) {
+        bootstrap.iter_mut().for_each(super::lifecycle::protect);
+    }
     if !bootstrap.is_empty() {
         sets.push(("bootstrap".to_owned(), bootstrap));
     }
@@ -293,6 +297,9 @@ pub fn plan(envs: &[(String, Model)], stacks: &Stacks) -> Result<Split, PlanErro
                     let mut shard_model = main_model.clone();
                     shard_model.fleet.registry = std::sync::Arc::default();
                     let mut sm = aws::plan_registry_shard(&shard_model, &shard, &main_state)?;
+                    if shard_model.stack.prevent_destroy {
+                        super::lifecycle::protect(&mut sm);
+                    }
                     let (kind, settings) = backend(&state, &sm, env, &stack_name)?;
                     sm.hcl("backend.tf", backend_file(&kind, &settings));
                     let mut b: BTreeMap<String, String> = settings.into_iter().collect();

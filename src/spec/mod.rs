@@ -93,6 +93,11 @@ pub struct Stack {
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     #[schemars(example = tags_example())]
     pub tags: BTreeMap<String, String>,
+    /// Mark what holds data or device identities (buckets, streams, tables, hubs, DPS, CAs,
+    /// key vaults) `prevent_destroy`, so Terraform refuses a plan that would replace or
+    /// destroy one. Defaults to on for `prod`, `production` and `prd` environments.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prevent_destroy: Option<bool>,
 }
 
 fn default_environment() -> String {
@@ -1245,6 +1250,12 @@ pub struct Alert {
     /// Alert name: lowercase letters, digits and underscores.
     #[schemars(regex(pattern = r"^[a-z][a-z0-9_]{0,63}$"), example = &"overload")]
     pub name: String,
+    /// The alert's previous name, after a rename. Its cloud resources (rule, function, event
+    /// hub) keep the names built from the old name, and `moved` blocks carry them to the new
+    /// addresses, so the rename replaces nothing. Keep it while those resources exist.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(regex(pattern = r"^[a-z][a-z0-9_]{0,63}$"), example = &"overweight")]
+    pub renamed_from: Option<String>,
     /// Condition on telemetry, same syntax as route conditions.
     #[schemars(example = &"load_kg > 5000")]
     pub condition: String,

@@ -608,6 +608,39 @@ fn unique_names<'a>(items: impl Iterator<Item = &'a str>, list: &str, d: &mut Di
     }
 }
 
+/// A renamed alert's cloud resources keep its previous name: that name must differ from the
+/// new one and from every other alert's cloud name.
+fn renamed_alerts(alerts: &[crate::spec::Alert], d: &mut Diagnostics) {
+    let cloud_name =
+        |a: &crate::spec::Alert| a.renamed_from.clone().unwrap_or_else(|| a.name.clone());
+    for (i, a) in alerts.iter().enumerate() {
+        let Some(old) = &a.renamed_from else { continue };
+        let at = p("pipeline.alerts").index(i).key("renamed_from");
+        if *old == a.name {
+            d.push(
+                Diagnostic::error(
+                    "renamed-to-itself",
+                    format!("alert `{old}` is renamed from its own name"),
+                )
+                .at(at)
+                .hint("remove `renamed_from`, or set it to the name the alert had before"),
+            );
+        } else if let Some(other) = alerts
+            .iter()
+            .find(|b| !std::ptr::eq(*b, a) && cloud_name(b) == *old)
+        {
+            d.push(
+                Diagnostic::error(
+                    "duplicate-name",
+                    format!("`{old}` still names the cloud resources of alert `{}`", other.name),
+                )
+                .at(at)
+                .hint("each alert's cloud resources need their own name: a renamed alert cannot take over another's"),
+            );
+        }
+    }
+}
+
 fn fleet(spec: &FleetSpec, d: &mut Diagnostics) {
     let f = &spec.fleet;
     unique_names(
@@ -810,6 +843,7 @@ fn pipeline(spec: &FleetSpec, d: &mut Diagnostics) {
         "pipeline.alerts",
         d,
     );
+    renamed_alerts(&pl.alerts, d);
     for (i, r) in pl.routes.iter().enumerate() {
         let rp = p("pipeline.routes").index(i);
         if r.to.is_empty() {

@@ -261,3 +261,21 @@ pub fn checkov_failures(dir: &Path) -> Result<Vec<String>, String> {
     }
     Ok(failed)
 }
+
+/// Arguments a rendering sets that the providers' replacement tables
+/// (`src/clouds/*/forcenew.json`) do not cover, as `type: path`.
+pub fn uncovered_arguments(rendered: &Rendered) -> Vec<String> {
+    let mut out = std::collections::BTreeSet::new();
+    for (path, file) in &rendered.files {
+        if !path.ends_with(".tf") {
+            continue;
+        }
+        let body: hcl::Body = hcl::from_slice(&file.bytes).expect("generated HCL parses");
+        for (ty, arg) in fleetform::infradiff::eval::argument_paths(&body) {
+            if !fleetform::clouds::rules(&ty).is_some_and(|r| r.covers(&arg)) {
+                out.insert(format!("{ty}: {arg}"));
+            }
+        }
+    }
+    out.into_iter().collect()
+}

@@ -174,7 +174,7 @@ fn alerts(cx: &mut Ctx) -> Result<(), PlanError> {
     let m = cx.m;
     let mut docs = Vec::new();
     for alert in &m.alerts {
-        let rule = pipeline::alert_rule_name(cx, &alert.name);
+        let rule = pipeline::alert_rule_name(cx, &alert.cloud_name);
         let l = format!("alert_{}", label(&alert.name));
         let sql = pipeline::sql(cx, RouteSource::Telemetry, Some(&alert.condition));
         if alert.function {
@@ -201,7 +201,7 @@ fn alerts(cx: &mut Ctx) -> Result<(), PlanError> {
                 cx,
                 Function {
                     label: l.clone(),
-                    name: format!("alert-{}", alert.name.replace('_', "-")),
+                    name: format!("alert-{}", alert.cloud_name.replace('_', "-")),
                     file: FILE,
                     file_purpose: PURPOSE,
                     description: format!("Alert {}: {}", alert.name, alert.condition_text),
@@ -359,10 +359,10 @@ pub(super) fn monitoring(cx: &mut Ctx) {
             });
         }
         let lambdas = cx.lambdas.clone();
-        for l in &lambdas {
+        for (l, name) in &lambdas {
             alarms.push(Alarm {
                 label: format!("{l}_errors"),
-                name: format!("{}-errors", l.replace('_', "-")),
+                name: format!("{name}-errors"),
                 description: format!("The {l} function failed."),
                 namespace: lit("AWS/Lambda"),
                 metric: "Errors",
@@ -390,7 +390,7 @@ pub(super) fn monitoring(cx: &mut Ctx) {
                 period: 300,
             });
         }
-        let hook = lambdas.iter().any(|l| l == "pre_provisioning_hook");
+        let hook = lambdas.iter().any(|(l, _)| l == "pre_provisioning_hook");
         if hook {
             alarms.push(Alarm {
                 label: "provisioning_refusals".to_owned(),

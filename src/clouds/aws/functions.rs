@@ -197,7 +197,7 @@ pub(super) fn function(cx: &mut Ctx, f: Function) -> Result<(), PlanError> {
             )
             .build(),
     );
-    cx.lambdas.push(f.label);
+    cx.lambdas.push((f.label, f.name));
     Ok(())
 }
 

@@ -21,6 +21,7 @@ mod functions;
 mod hcl;
 mod iam;
 mod iot;
+pub mod lifecycle;
 mod ota;
 mod pipeline;
 mod provisioning;
@@ -209,8 +210,8 @@ pub(super) struct Ctx<'a> {
     facts: serde_json::Map<String, serde_json::Value>,
     /// What each file is for, for the README.
     purposes: BTreeMap<String, String>,
-    /// Terraform labels of the generated Lambda functions, for alarms.
-    pub lambdas: Vec<String>,
+    /// Terraform labels and names of the generated Lambda functions, for alarms.
+    pub lambdas: Vec<(String, String)>,
 }
 
 impl<'a> Ctx<'a> {

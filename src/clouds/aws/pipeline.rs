@@ -55,7 +55,11 @@ pub(super) fn telemetry_rule_names(cx: &Ctx) -> Vec<String> {
         .iter()
         .filter(|r| r.source == RouteSource::Telemetry)
         .map(|r| route_rule_name(cx, &r.name))
-        .chain(cx.m.alerts.iter().map(|a| alert_rule_name(cx, &a.name)))
+        .chain(
+            cx.m.alerts
+                .iter()
+                .map(|a| alert_rule_name(cx, &a.cloud_name)),
+        )
         .collect()
 }
 

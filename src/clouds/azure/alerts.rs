@@ -21,7 +21,7 @@ pub(super) fn file(d: &Design) -> TfFile {
     }
     for a in d.m.alerts.iter().filter(|a| a.notify) {
         let label = format!("alert_{}", tf_label(&a.name));
-        let hub = format!("alert-{}", a.name);
+        let hub = format!("alert-{}", a.cloud_name);
         let mut b = tf::resource("azurerm_monitor_metric_alert", &label)
             .note(&format!(
                 "Notify when alert `{}` matched in the last five minutes.",
@@ -158,7 +158,7 @@ fn stream_analytics(d: &Design, f: &mut TfFile) {
         ));
         f.push(
             tf::resource("azurerm_stream_analytics_output_eventhub", &label)
-                .attr("name", lit(format!("alert-{}", a.name)))
+                .attr("name", lit(format!("alert-{}", a.cloud_name)))
                 .attr(
                     "stream_analytics_job_name",
                     r("azurerm_stream_analytics_job.alerts.name"),
@@ -208,7 +208,7 @@ pub(super) fn stream_analytics_query(d: &Design) -> Result<String, PlanError> {
             "alerts": d.m.alerts.iter().map(|a| json!({
                 "name": a.name,
                 "literal": format!("'{}'", a.name.replace('\'', "''")),
-                "output": format!("alert-{}", a.name),
+                "output": format!("alert-{}", a.cloud_name),
                 "condition": a.condition_text,
                 "where": saql::render(&a.condition),
             })).collect::<Vec<_>>(),

@@ -147,7 +147,7 @@ pub(super) fn file(d: &Design) -> TfFile {
                     "Messages matching alert `{}`; low volume, so two partitions and a day of retention.",
                     a.name
                 ))
-                .attr("name", lit(format!("alert-{}", a.name)))
+                .attr("name", lit(format!("alert-{}", a.cloud_name)))
                 .attr("namespace_id", r("azurerm_eventhub_namespace.this.id"))
                 .attr("partition_count", tf::num(2))
                 .attr("message_retention", tf::num(1))

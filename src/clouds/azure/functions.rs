@@ -410,7 +410,7 @@ pub(super) fn artifacts(d: &Design, module: &mut Module) -> Result<(), PlanError
                 "alerts": d.alert_functions.iter().map(|a| json!({
                     "name": a.name,
                     "function": tf_label(&a.name),
-                    "event_hub": format!("alert-{}", a.name),
+                    "event_hub": format!("alert-{}", a.cloud_name),
                     "condition": a.condition_text,
                 })).collect::<Vec<_>>(),
                 "consumer_group": consumer_group,

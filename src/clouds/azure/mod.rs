@@ -19,6 +19,7 @@ mod eventhubs;
 mod functions;
 mod hub;
 pub mod import;
+pub mod lifecycle;
 mod monitoring;
 mod ota;
 mod outputs;

@@ -97,7 +97,7 @@ pub(super) fn file(d: &Design) -> TfFile {
         let label = format!("alert_{}", tf_label(&a.name));
         f.push(eventhub_endpoint(
             &label,
-            &format!("alert-{}", a.name),
+            &format!("alert-{}", a.cloud_name),
             addr("azurerm_eventhub", &label, "name"),
             &format!("azurerm_role_assignment.hub_{label}_sender"),
         ));
@@ -203,7 +203,7 @@ pub(super) fn file(d: &Design) -> TfFile {
             tf::resource("azurerm_iothub_route", &label)
                 .note(&format!("Alert `{}`: {}", a.name, a.condition_text))
                 .attr("for_each", r("azurerm_iothub.hub"))
-                .attr("name", lit(format!("alert-{}", a.name)))
+                .attr("name", lit(format!("alert-{}", a.cloud_name)))
                 .attr("resource_group_name", r("local.resource_group_name"))
                 .attr("iothub_name", r("each.value.name"))
                 .attr("source", lit("DeviceMessages"))
