@@ -75,7 +75,7 @@ fn bench(c: &mut Criterion) {
             |dir| {
                 let bundles =
                     issue_devices(&issuer, &ids, &profile, now, None, &|| {}).expect("batch");
-                let mut plan = WritePlan::new();
+                let mut plan = WritePlan::new(dir.path());
                 for bundle in &bundles {
                     plan.add_device(dir.path(), bundle);
                 }

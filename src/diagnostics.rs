@@ -5,6 +5,13 @@
 //! them, and this module renders them, either for people (source snippets via miette) or
 //! for pipelines (a stable JSON shape, like `terraform validate -json`). Keeping rendering
 //! here means a switch of renderer is a change to one file.
+//!
+//! Messages echo spec and registry values, which a pull request controls: every text shown
+//! goes through [`escape`] first (messages, hints, labels, file names and the source snippet
+//! itself), so a control character or an ANSI escape in the input reaches a terminal or a CI
+//! log as a visible `\u{1b}`, never as an escape.
+
+pub mod escape;
 
 use std::fmt::Write as _;
 use std::sync::Arc;
@@ -318,11 +325,13 @@ pub fn render_human(diags: &Diagnostics, sources: &Sources, color: bool) -> Stri
         .with_links(false)
         .with_context_lines(1);
     let mut out = String::new();
+    // Each source's text as shown (escaped when it must be), computed once per rendering.
+    let mut shown = Shown::new();
     for (i, d) in diags.iter().enumerate() {
         if i > 0 {
             out.push('\n');
         }
-        let report = MietteView::new(d, sources);
+        let report = MietteView::new(d, sources, &mut shown);
         // Rendering into a String cannot fail.
         let _ = handler.render_report(&mut out, &report);
         if !out.ends_with('\n') {
@@ -411,12 +420,18 @@ pub fn json_report<'a>(diags: &'a Diagnostics, sources: &'a Sources) -> JsonRepo
     }
 }
 
-/// Renders diagnostics as pretty JSON.
+/// Renders diagnostics as pretty JSON (see [`escape::json_pretty`]).
 pub fn render_json(diags: &Diagnostics, sources: &Sources) -> String {
-    let mut s = serde_json::to_string_pretty(&json_report(diags, sources))
+    let mut s = escape::json_pretty(&json_report(diags, sources))
         .unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
     s.push('\n');
     s
+}
+
+/// An error that is not a diagnostic (I/O, usage), as printed on stderr: `error: ` and the
+/// message with its `hint:` lines, control characters escaped.
+pub fn render_error(message: &str) -> String {
+    format!("error: {}\n", escape::text(message.trim_end_matches('\n')))
 }
 
 /// Renders in the chosen format.
@@ -427,39 +442,63 @@ pub fn render(diags: &Diagnostics, sources: &Sources, format: Format, color: boo
     }
 }
 
+/// Source texts as shown in snippets, by source: escaped, with the offset map, when needed.
+type Shown = std::collections::BTreeMap<SourceId, (Arc<str>, Option<escape::Offsets>)>;
+
 /// Adapter that shows one of our diagnostics through miette's graphical handler.
 struct MietteView<'a> {
     diag: &'a Diagnostic,
     source: Option<miette::NamedSource<Arc<str>>>,
+    /// Where the labels' offsets land in the escaped source text, when it needed escaping.
+    offsets: Option<escape::Offsets>,
     header: String,
     help: Option<String>,
+    label: Option<String>,
 }
 
 impl<'a> MietteView<'a> {
-    fn new(diag: &'a Diagnostic, sources: &Sources) -> Self {
+    fn new(diag: &'a Diagnostic, sources: &Sources, shown: &mut Shown) -> Self {
+        let mut offsets = None;
         let source = diag.location.map(|l| {
             let f = sources.get(l.source);
-            miette::NamedSource::new(f.name.clone(), f.text.clone()).with_language("yaml")
+            let (text, map) = shown
+                .entry(l.source)
+                .or_insert_with(|| match escape::text_with_offsets(&f.text) {
+                    Some((escaped, map)) => (Arc::from(escaped), Some(map)),
+                    None => (f.text.clone(), None),
+                })
+                .clone();
+            offsets = map;
+            miette::NamedSource::new(escape::line(&f.name), text).with_language("yaml")
         });
-        let mut header = format!("{} [{}]", diag.message, diag.code);
+        let mut header = format!("{} [{}]", escape::line(&diag.message), diag.code);
         if let Some(path) = &diag.path
             && !path.is_root()
         {
-            let _ = write!(header, "\n  at `{path}`");
+            let _ = write!(header, "\n  at `{}`", escape::line(&path.to_string()));
         }
-        let help = (!diag.hints.is_empty()).then(|| diag.hints.join("\n"));
+        let help = (!diag.hints.is_empty()).then(|| {
+            diag.hints
+                .iter()
+                .map(|h| escape::line(h))
+                .collect::<Vec<_>>()
+                .join("\n")
+        });
+        let label = diag.label.as_deref().map(|l| escape::line(l).into_owned());
         Self {
             diag,
             source,
+            offsets,
             header,
             help,
+            label,
         }
     }
 }
 
 impl std::fmt::Debug for MietteView<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.diag.message)
+        f.write_str(&escape::line(&self.diag.message))
     }
 }
 
@@ -491,8 +530,13 @@ impl miette::Diagnostic for MietteView<'_> {
 
     fn labels(&self) -> Option<Box<dyn Iterator<Item = miette::LabeledSpan> + '_>> {
         let loc = self.diag.location?;
-        let span = miette::SourceSpan::new(loc.span.start.into(), loc.span.len.max(1));
-        let label = miette::LabeledSpan::new_with_span(self.diag.label.clone(), span);
+        let (start, end) = (loc.span.start, loc.span.start + loc.span.len.max(1));
+        let (start, end) = match &self.offsets {
+            Some(o) => (o.map(start), o.map(end)),
+            None => (start, end),
+        };
+        let span = miette::SourceSpan::new(start.into(), end - start);
+        let label = miette::LabeledSpan::new_with_span(self.label.clone(), span);
         Some(Box::new(std::iter::once(label)))
     }
 }

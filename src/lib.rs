@@ -2,9 +2,10 @@
 //!
 //! The crate is a pipeline of pure steps: load the YAML spec ([`spec`]), validate it
 //! ([`validate`]), lower it to a cloud-neutral model ([`model`]), plan each targeted cloud
-//! ([`plan`]), and emit files ([`emit`]). I/O happens only in [`cli`], in the certificate
-//! kit's reader and writer ([`certs::read`], [`certs::write`]) and in [`input`], which both
-//! use to open input files, and only [`diagnostics`] decides how problems look.
+//! ([`plan`]), and emit files ([`emit`]). I/O happens only in [`cli`] and in the certificate
+//! kit's reader and writer ([`certs::read`], [`certs::write`]) and the device simulator's
+//! network code ([`simulate::net`]), and only [`diagnostics`]
+//! decides how problems look.
 
 pub mod blueprint;
 pub mod capacity;
@@ -12,14 +13,18 @@ pub mod certs;
 pub mod cli;
 pub mod clouds;
 pub mod cost;
+pub mod design;
 pub mod diagnostics;
 pub mod diagram;
 pub mod emit;
 pub mod explain;
 pub mod infradiff;
-pub mod input;
+#[doc(hidden)]
+pub mod invariants;
 pub mod model;
 pub mod plan;
+pub mod safe_fs;
+pub mod simulate;
 pub mod spec;
 pub mod validate;
 
@@ -76,8 +81,5 @@ pub fn plan_sets(outcome: &validate::Outcome) -> Result<Planned, plan::PlanError
 
 /// Plans every cloud the model targets.
 pub fn plan_modules(model: &model::Model) -> Result<Vec<plan::Module>, plan::PlanError> {
-    plan::plan_all(
-        model,
-        &[&clouds::aws::AwsPlanner, &clouds::azure::AzurePlanner],
-    )
+    plan::plan_all(model)
 }

@@ -8,6 +8,7 @@ mod common;
 
 use std::fmt::Write as _;
 use std::path::Path;
+use std::time::Instant;
 
 use common::{build_text, write_temp};
 use fleetform::emit::Rendered;
@@ -268,38 +269,38 @@ fn aws_text(r: &Rendered) -> String {
     out
 }
 
-/// `terraform fmt` and `validate` on every matrix module (the cells split over two tests so
-/// the harness runs them side by side).
-fn validate_cells(half: usize) {
-    if common::terraform().is_none() {
-        return common::skip(
-            "terraform validate",
-            "terraform or the provider mirror is not installed",
-        );
-    }
+/// Every matrix module passes `terraform fmt`, real `init` + `validate`, and its README's
+/// `terraform test` (the shipped intent tests, plus a plan with the real provider).
+#[test]
+fn every_cell_validates_plans_and_passes_its_shipped_tests() {
+    let Some(tf) = common::terraform_or_skip("terraform validate / test") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
     let cells = matrix();
-    let mut count = 0;
-    for (name, text) in cells.iter().skip(half).step_by(2) {
-        let dir = write_temp(&build(name, text));
-        if let Err(diff) = common::terraform_fmt_check(dir.path()) {
-            panic!("{name}: terraform fmt would change the output:\n{diff}");
+    for (name, text) in &cells {
+        for (path, file) in &build(name, text).files {
+            let p = dir.path().join(name).join(path);
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            std::fs::write(&p, &file.bytes).unwrap();
         }
-        if let Err(e) = common::terraform_validate(&dir.path().join("aws")) {
-            panic!("{name}: {e}\n--- spec ---\n{text}");
-        }
-        count += 1;
     }
-    assert!(count >= 10, "only {count} modules validated");
-}
-
-#[test]
-fn matrix_modules_validate_first_half() {
-    validate_cells(0);
-}
-
-#[test]
-fn matrix_modules_validate_second_half() {
-    validate_cells(1);
+    if let Err(diff) = common::terraform_fmt_check(dir.path()) {
+        panic!("terraform fmt would change the output:\n{diff}");
+    }
+    let started = Instant::now();
+    let (checks, failures) = common::check_all(tf, dir.path());
+    let passed = checks
+        .iter()
+        .filter(|c| matches!(c.test, Some(Ok(()))))
+        .count();
+    common::announce(&format!(
+        "aws matrix: {passed} of {} modules pass real validate, plan and their shipped tests ({:.0?})",
+        checks.len(),
+        started.elapsed()
+    ));
+    assert_eq!(checks.len(), cells.len(), "one root per cell");
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
 }
 
 #[test]

@@ -290,8 +290,9 @@ fn devices_from_a_registry_get_bundles_that_verify() {
         "--organization",
         "Acme",
     ]);
-    // Three files per device, then the manifest.
-    assert_eq!(o.ok().lines().count(), 10);
+    // Three bundles of three files, the `.gitignore` that keeps their keys out of git, and
+    // the manifest.
+    assert_eq!(o.ok().lines().count(), 11);
     for id in ["sensor-0001", "sensor-0002", "sensor-0003"] {
         let dir = devices.join(id);
         assert_eq!(mode(&dir.join("device.key")), 0o600);

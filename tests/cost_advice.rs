@@ -1,18 +1,21 @@
 //! Advice is priced by re-running the estimate: each test builds a workload where one change
 //! should pay off and checks the saving against the arithmetic.
 
+mod cost_support;
+
+use cost_support::{Fleet, estimate};
 use fleetform::capacity::{BlobTier, EventHubsTier, HubPin, HubSku, S3StorageClass};
-use fleetform::cost::{
-    Advice, AwsStream, AwsWorkload, AzureWorkload, Batching, BlobArchive, BlobTransition, Cloud,
-    Error, Estimate, EventHubs, Kinesis, KinesisMode, PriceBook, S3Archive, S3Transition,
-    Versioning, Workload, estimate,
+use fleetform::clouds::aws::cost::{
+    AwsStream, AwsWorkload, Kinesis, KinesisMode, S3Archive, S3Transition, Versioning,
 };
+use fleetform::clouds::azure::cost::{AzureWorkload, BlobArchive, BlobTransition, EventHubs};
+use fleetform::cost::{Advice, Batching, Cloud, Error, Estimate, PriceBook};
 
 fn book() -> PriceBook {
     PriceBook::embedded().expect("embedded price book")
 }
 
-fn run(w: &Workload) -> Estimate {
+fn run(w: &Fleet) -> Estimate {
     estimate(w, &book()).expect("estimates")
 }
 
@@ -30,8 +33,8 @@ fn assert_close(actual: f64, expected: f64) {
 }
 
 /// 10,000 devices, 288 messages a day, rule → nothing; a plain Standard hub.
-fn fleet(message_bytes: u64) -> Workload {
-    let mut w = Workload::new(10_000, 288.0, message_bytes);
+fn fleet(message_bytes: u64) -> Fleet {
+    let mut w = Fleet::new(10_000, 288.0, message_bytes);
     w.aws = Some(AwsWorkload::default());
     w.azure = Some(AzureWorkload::default());
     w
@@ -100,15 +103,34 @@ fn pinned_hub_larger_than_needed() {
 }
 
 #[test]
-fn pinned_hub_too_small_is_an_error() {
+fn pinned_hub_too_small_is_billed_and_throttles() {
+    // The plan builds a pinned hub even when it is too small (validation warns): the bill is
+    // its units, and the estimate says devices are throttled.
     let mut w = fleet(1_500);
     w.azure.as_mut().expect("azure").hub_pin = Some(HubPin {
         sku: HubSku::S1,
         units: Some(2),
     });
-    let err = estimate(&w, &book()).expect_err("does not fit");
-    assert!(matches!(err, Error::Capacity(_)), "{err:?}");
-    assert!(err.to_string().contains("S1"), "{err}");
+    let e = run(&w);
+    let hub = &e.cloud(Cloud::Azure).expect("azure").lines[0];
+    assert_eq!((hub.item.as_str(), hub.quantity), ("hub units", 2.0));
+    assert_close(hub.monthly_usd, 50.0);
+    let note = e
+        .assumptions
+        .iter()
+        .find(|a| {
+            a.text
+                .contains("are throttled once the daily quota is used up")
+        })
+        .expect("throttling note");
+    assert!(
+        note.text
+            .contains("S1 × 2 carries 800,000 quota messages a day")
+            && note.text.contains("fleet sends 2,880,000")
+            && note.text.contains("unless it moves to S1 × 8"),
+        "{}",
+        note.text
+    );
 }
 
 #[test]
@@ -154,7 +176,7 @@ fn batching_saves_per_message_charges() {
     );
 }
 
-fn archive_fleet(transition: S3StorageClass, after: u32, expire: u32, object: u64) -> Workload {
+fn archive_fleet(transition: S3StorageClass, after: u32, expire: u32, object: u64) -> Fleet {
     let mut w = fleet(1_500);
     w.aws.as_mut().expect("aws").stream = AwsStream::Firehose;
     w.aws.as_mut().expect("aws").archive = Some(S3Archive {
@@ -395,7 +417,7 @@ fn invalid_workloads_are_errors_not_panics() {
         capture: true,
     });
     assert!(estimate(&w, &book()).is_err());
-    let mut w = Workload::new(100_000_000, 100_000.0, 1_000);
+    let mut w = Fleet::new(100_000_000, 100_000.0, 1_000);
     w.azure = Some(AzureWorkload::default());
     let err = estimate(&w, &book()).expect_err("no hub fits");
     assert!(err.to_string().contains("no IoT Hub tier fits"), "{err}");
@@ -407,7 +429,7 @@ fn invalid_workloads_are_errors_not_panics() {
 /// per hub, 97.5% of S1 × 1; the next size, S1 × 2 per hub × 2 hubs, is 4 × $30 = $120.
 #[test]
 fn the_headroom_note_prices_the_next_size_from_the_book_for_every_hub() {
-    let mut w = Workload::new(1_000, 780.0, 1_000);
+    let mut w = Fleet::new(1_000, 780.0, 1_000);
     w.azure = Some(AzureWorkload {
         hub_pin: Some(HubPin {
             sku: HubSku::S1,

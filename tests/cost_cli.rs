@@ -1,6 +1,10 @@
 //! `fleetform cost` on example specs: the worked examples of the cost reference are
 //! reproduced to the cent, `--budget` and `--compare` work as CI gates, and `--pricebook`
 //! overrides move the estimate by exactly their share (or name the key they got wrong).
+//!
+//! Long (about 700 lines) because it covers every flag of one command through the binary
+//! (the worked examples, `--budget`, `--compare`, `--pricebook`, environments, regions,
+//! advice), each group of tests next to its helpers.
 
 use std::process::Command;
 

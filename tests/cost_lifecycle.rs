@@ -1,16 +1,19 @@
 //! Storage edge cases: archives that never expire, versioning, Kinesis retention.
 
+mod cost_support;
+
+use cost_support::{Fleet, estimate};
 use fleetform::capacity::{BlobTier, S3StorageClass};
-use fleetform::cost::{
-    AwsStream, AwsWorkload, AzureWorkload, Batching, BlobArchive, BlobTransition, Cloud,
-    CloudEstimate, Estimate, Kinesis, KinesisMode, Line, PriceBook, S3Archive, S3Transition,
-    Versioning, Workload, estimate,
+use fleetform::clouds::aws::cost::{
+    AwsStream, AwsWorkload, Kinesis, KinesisMode, S3Archive, S3Transition, Versioning,
 };
+use fleetform::clouds::azure::cost::{AzureWorkload, BlobArchive, BlobTransition};
+use fleetform::cost::{Batching, Cloud, CloudEstimate, Estimate, Line, PriceBook};
 
 /// 10,000 devices × 288 × 1,500 B = 4.32e9 B = 4.0233 GB a day.
 const DAILY_GB: f64 = 4_320_000_000.0 / 1_073_741_824.0;
 
-fn run(w: &Workload) -> Estimate {
+fn run(w: &Fleet) -> Estimate {
     let book = PriceBook::embedded().expect("embedded price book");
     estimate(w, &book).expect("estimates")
 }
@@ -30,8 +33,8 @@ fn assert_close(actual: f64, expected: f64) {
     );
 }
 
-fn s3(expire: Option<u32>, versioning: Versioning) -> Workload {
-    let mut w = Workload::new(10_000, 288.0, 1_500);
+fn s3(expire: Option<u32>, versioning: Versioning) -> Fleet {
+    let mut w = Fleet::new(10_000, 288.0, 1_500);
     w.aws = Some(AwsWorkload {
         stream: AwsStream::Firehose,
         archive: Some(S3Archive {
@@ -99,7 +102,7 @@ fn versioning_keeps_expired_objects_as_noncurrent() {
 
 #[test]
 fn kinesis_retention_beyond_a_day_and_a_week() {
-    let mut w = Workload::new(10_000, 288.0, 1_500);
+    let mut w = Fleet::new(10_000, 288.0, 1_500);
     w.aws = Some(AwsWorkload {
         stream: AwsStream::Kinesis(Kinesis {
             mode: KinesisMode::Provisioned {
@@ -122,7 +125,7 @@ fn kinesis_retention_beyond_a_day_and_a_week() {
 
 #[test]
 fn blob_archive_through_every_tier() {
-    let mut w = Workload::new(10_000, 288.0, 1_500);
+    let mut w = Fleet::new(10_000, 288.0, 1_500);
     w.azure = Some(AzureWorkload {
         archive: Some(BlobArchive {
             batching: Batching::OnePerMessage,

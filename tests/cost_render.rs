@@ -1,17 +1,24 @@
 //! Snapshot tests of the estimate and delta renderers (text, markdown, JSON), plus budget and
 //! price-override behaviour seen from outside the crate.
 
+mod cost_support;
+
+use cost_support::{Fleet, estimate};
 use fleetform::capacity::{BlobTier, EventHubsTier, HubPin, HubSku, S3StorageClass};
+use fleetform::clouds::aws::cost::{
+    AwsStream, AwsWorkload, DynamoDbWorkload, Kinesis, KinesisMode, LambdaArchitecture,
+    LambdaWorkload, S3Archive, S3Transition, Versioning,
+};
+use fleetform::clouds::azure::cost::{
+    AzureWorkload, BlobArchive, BlobTransition, CosmosDbWorkload, EventHubs,
+};
 use fleetform::cost::{
-    AwsStream, AwsWorkload, AzureWorkload, Batching, BlobArchive, BlobTransition, Budget, Cloud,
-    CosmosDbWorkload, DynamoDbWorkload, Estimate, EventHubs, FunctionWorkload, Kinesis,
-    KinesisMode, LambdaArchitecture, LambdaWorkload, PriceBook, S3Archive, S3Transition,
-    Versioning, Workload, compare, estimate, exceeds, render,
+    Batching, Budget, Cloud, Estimate, FunctionWorkload, PriceBook, compare, exceeds, render,
 };
 
 /// The reference's worked example (10,000 devices, 288 messages a day), glue included.
-fn worked_example(message_bytes: u64) -> Workload {
-    let mut w = Workload::new(10_000, 288.0, message_bytes);
+fn worked_example(message_bytes: u64) -> Fleet {
+    let mut w = Fleet::new(10_000, 288.0, message_bytes);
     w.shadow_updates_per_device_per_day = 24.0;
     w.shadow_document_bytes = 1024;
     w.aws = Some(AwsWorkload {
@@ -48,8 +55,8 @@ fn worked_example(message_bytes: u64) -> Workload {
 }
 
 /// A smaller fleet that touches every service and several kinds of advice.
-fn kitchen_sink() -> Workload {
-    let mut w = Workload::new(2_000, 1_440.0, 8_300);
+fn kitchen_sink() -> Fleet {
+    let mut w = Fleet::new(2_000, 1_440.0, 8_300);
     w.message_overhead_bytes = 200;
     w.hours_connected_per_day = 24.0;
     w.shadow_updates_per_device_per_day = 4.0;
@@ -144,7 +151,7 @@ fn kitchen_sink() -> Workload {
     w
 }
 
-fn run(w: &Workload) -> Estimate {
+fn run(w: &Fleet) -> Estimate {
     let book = PriceBook::embedded().expect("embedded price book");
     estimate(w, &book).expect("estimates")
 }

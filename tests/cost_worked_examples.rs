@@ -55,15 +55,18 @@
 //!   Archive 7,360.84 GiB → 7.2872, operations 0.1314; total 295.4823 → $295.48;
 //!   Capture +73.00 → $368.48.
 
-use fleetform::capacity::{BlobTier, EventHubsTier, S3StorageClass};
-use fleetform::cost::{
-    AwsStream, AwsWorkload, AzureWorkload, Batching, BlobArchive, BlobTransition, Cloud,
-    CloudEstimate, Estimate, EventHubs, Kinesis, PriceBook, S3Archive, S3Transition, Versioning,
-    Workload, estimate,
-};
+mod cost_support;
 
-fn fleet(message_bytes: u64, glue: bool) -> Workload {
-    let mut w = Workload::new(10_000, 288.0, message_bytes);
+use cost_support::{Fleet, estimate};
+use fleetform::capacity::{BlobTier, EventHubsTier, S3StorageClass};
+use fleetform::clouds::aws::cost::{
+    AwsStream, AwsWorkload, Kinesis, S3Archive, S3Transition, Versioning,
+};
+use fleetform::clouds::azure::cost::{AzureWorkload, BlobArchive, BlobTransition, EventHubs};
+use fleetform::cost::{Batching, Cloud, CloudEstimate, Estimate, PriceBook};
+
+fn fleet(message_bytes: u64, glue: bool) -> Fleet {
+    let mut w = Fleet::new(10_000, 288.0, message_bytes);
     w.shadow_updates_per_device_per_day = 24.0;
     w.shadow_document_bytes = 1024;
     w.aws = Some(AwsWorkload {

@@ -48,6 +48,7 @@ fn renaming_an_aws_stack_lists_every_replacement() {
         "aws/aws_cloudwatch_log_metric_filter.rule_errors",
         "aws/aws_cloudwatch_log_stream.firehose",
         "aws/aws_cloudwatch_metric_alarm.firehose_freshness",
+        "aws/aws_cloudwatch_metric_alarm.firehose_throttled",
         "aws/aws_cloudwatch_metric_alarm.rule_errors",
         "aws/aws_iam_role.firehose",
         "aws/aws_iam_role.iot_logging",
@@ -56,6 +57,13 @@ fn renaming_an_aws_stack_lists_every_replacement() {
         "aws/aws_iam_role_policy.iot_logging",
         "aws/aws_iam_role_policy.iot_rules",
         "aws/aws_iot_policy.device",
+        // Thing groups and types carry the stack's name (they are one namespace per account
+        // and region), so a rename replaces them too.
+        "aws/aws_iot_thing_group.group_site_a",
+        "aws/aws_iot_thing_group.group_site_a_bay_1",
+        "aws/aws_iot_thing_group.group_site_a_bay_2",
+        "aws/aws_iot_thing_type.type_climate_node",
+        "aws/aws_iot_thing_type.type_irrigation_valve",
         "aws/aws_iot_topic_rule.route_telemetry",
         "aws/aws_kinesis_firehose_delivery_stream.archive",
         "aws/aws_kms_alias.fleet",
@@ -82,9 +90,17 @@ fn renaming_an_aws_stack_lists_every_replacement() {
     .map(String::from)
     .to_vec();
     assert_eq!(replaced, expected);
-    // Nothing appears or disappears: the registry is keyed by device id, not by stack.
-    assert!(addresses(&d, Action::Create).is_empty());
-    assert!(addresses(&d, Action::Destroy).is_empty());
+    // The registry's things are keyed by device id, not by stack; their group memberships
+    // are keyed by the deployed (prefixed) group name, so each is destroyed and created again.
+    let created = addresses(&d, Action::Create);
+    assert_eq!(created.len(), 12, "{created:?}");
+    assert!(
+        created
+            .iter()
+            .all(|a| a.starts_with("aws/aws_iot_thing_group_membership.registry[")),
+        "{created:?}"
+    );
+    assert_eq!(addresses(&d, Action::Destroy).len(), 12);
     // Both buckets lose their objects; the stream's records are still in Firehose's buffer.
     let lost: Vec<&str> = d.losses().map(|a| a.address.as_str()).collect();
     assert!(lost.contains(&"aws_s3_bucket.archive"), "{lost:?}");
@@ -121,8 +137,6 @@ fn renaming_an_azure_stack_lists_every_replacement() {
         "azure/azurerm_iothub_enrichment.device_type[\"westeurope\"]",
         "azure/azurerm_iothub_enrichment.iothub[\"northeurope\"]",
         "azure/azurerm_iothub_enrichment.iothub[\"westeurope\"]",
-        "azure/azurerm_iothub_fallback_route.this[\"northeurope\"]",
-        "azure/azurerm_iothub_fallback_route.this[\"westeurope\"]",
         "azure/azurerm_iothub_route.alert_overload[\"northeurope\"]",
         "azure/azurerm_iothub_route.alert_overload[\"westeurope\"]",
         "azure/azurerm_iothub_route.telemetry[\"northeurope\"]",
@@ -172,8 +186,8 @@ fn renaming_an_azure_stack_lists_every_replacement() {
     .map(String::from)
     .to_vec();
     assert_eq!(replaced, expected);
-    assert!(addresses(&d, Action::Create).is_empty());
-    assert!(addresses(&d, Action::Destroy).is_empty());
+    assert_eq!(addresses(&d, Action::Create), Vec::<String>::new());
+    assert_eq!(addresses(&d, Action::Destroy), Vec::<String>::new());
     // azurerm 4.x does not force a new event hub on `namespace_id` (the 5.0 ForceNew is
     // behind a feature flag), so Terraform plans an in-place update of each hub.
     for hub in [

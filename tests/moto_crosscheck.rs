@@ -405,7 +405,7 @@ fn edit(from: &str, to: &str) -> String {
 #[test]
 #[allow(clippy::print_stderr)]
 fn terraform_plans_against_moto_what_fleetform_diff_reports() {
-    let Some((binary, config)) = common::terraform() else {
+    let Some(found) = common::terraform() else {
         return common::skip(
             "moto cross-check",
             "terraform or its offline aws mirror is missing",
@@ -423,8 +423,8 @@ fn terraform_plans_against_moto_what_fleetform_diff_reports() {
     let cache = std::env::temp_dir().join("fleetform-tf-plugin-cache");
     std::fs::create_dir_all(&cache).unwrap();
     let tf = Terraform {
-        binary,
-        config,
+        binary: found.bin.clone(),
+        config: found.config.clone(),
         cache,
     };
     let moto = Moto::start(&moto_server);

@@ -3,7 +3,7 @@
 //!
 //! - A build that fails while writing leaves the previous output as it was, byte for byte,
 //!   and leaves no staging folder behind: whether it fails before staging (a file in the way
-//!   of a folder), while staging (a path the OS refuses), or while moving files into place
+//!   of a folder), while staging (a write the OS refuses), or while moving files into place
 //!   (a folder that cannot be changed), which must undo the moves already made.
 //! - Files fleetform stops generating are removed, except those someone edited (reported as
 //!   kept); files someone added are never touched.
@@ -184,16 +184,15 @@ fn a_file_in_the_way_of_a_folder_leaves_the_previous_output() {
     assert_untouched(&out, &before, &before_mtimes);
 }
 
-/// A failure while staging: the OS refuses the staging path (`ENAMETOOLONG`), although every
-/// destination path is short enough. `--out` is spelled with `./` segments so that the
-/// destinations sit just under `PATH_MAX` (4,096 bytes on Linux) and the staging copies
-/// (`<out>/.fleetform-staging-<pid>/new/<path>`, 25+ bytes longer) just over it. Staging
-/// happens after validation, planning and every check on the destination.
-#[cfg(target_os = "linux")]
+/// A failure while staging: the OS refuses to write a staged file (`EFBIG` under a file-size
+/// limit, `ulimit -f` with `SIGXFSZ` ignored so the write returns an error instead of killing
+/// the process), after other files were staged already. Staging happens after validation,
+/// planning and every check on the destination, and writes nothing but the staging folder.
+/// (Staging used to fail on a long `--out` too; paths are now walked a folder at a time from
+/// a handle, so `PATH_MAX` no longer applies.)
+#[cfg(unix)]
 #[test]
 fn a_failure_while_staging_leaves_the_previous_output() {
-    const PATH_MAX: usize = 4096;
-    let alert = "a_long_alert_name_so_its_files_have_the_longest_paths";
     let dir = project(MINIMAL);
     ok(&fleetform(
         dir.path(),
@@ -203,40 +202,40 @@ fn a_failure_while_staging_leaves_the_previous_output() {
     let before = tree(&out);
     let before_mtimes = mtimes(&out);
 
-    let spec = minimal_with_alert(alert);
+    let spec = minimal_with_alert("overheat");
     let next = common::build_text("fleet.yaml", &spec, dir.path());
-    let longest = next.files.keys().map(String::len).max().unwrap();
-    let longest_path = next.files.keys().find(|k| k.len() == longest).unwrap();
-    assert!(
-        !before.files.contains_key(longest_path),
-        "the longest path ({longest_path}) is new, so it must be staged"
-    );
-    // `<out>/<path>` is at most PATH_MAX - 1 bytes for every path; the staging copy of the
-    // longest is 25 + (digits of the pid) bytes longer.
-    let out_len = PATH_MAX - 2 - longest;
-    let mut long_out = "./".repeat((out_len - 3) / 2);
-    if (out_len - 3) % 2 == 1 {
-        long_out.push('/');
-    }
-    long_out.push_str("out");
-    assert_eq!(long_out.len(), out_len);
+    let changed = next
+        .files
+        .iter()
+        .filter(|(k, f)| before.files.get(*k) != Some(&f.bytes))
+        .count();
+    assert!(changed > 2, "several files must be staged");
+    let largest = next.files.values().map(|f| f.bytes.len()).max().unwrap();
+    assert!(largest > 4096, "one staged file is larger than the limit");
 
     std::fs::write(dir.path().join("fleet.yaml"), &spec).unwrap();
-    let result = fleetform(dir.path(), &["build", "fleet.yaml", "--out", &long_out]);
+    // 8 blocks of 512 bytes: small files stage, the largest does not.
+    let result = Command::new("sh")
+        .arg("-c")
+        .arg("trap '' XFSZ; ulimit -f 8; exec \"$0\" build fleet.yaml --out out")
+        .arg(get_cargo_bin("fleetform"))
+        .current_dir(dir.path())
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
     let stderr = String::from_utf8_lossy(&result.stderr);
     assert_eq!(result.status.code(), Some(2), "{stderr}");
     assert!(
-        stderr.to_lowercase().contains("too long"),
+        stderr.to_lowercase().contains("too large"),
         "the OS error is reported: {stderr}"
     );
     assert_untouched(&out, &before, &before_mtimes);
 
-    // The same build through a short path works: the failure was the path, not the build.
+    // The same build without the limit works: the failure was the limit, not the build.
     ok(&fleetform(
         dir.path(),
         &["build", "fleet.yaml", "--out", "out"],
     ));
-    assert!(out.join(longest_path).exists());
     let check = fleetform(dir.path(), &["check", "fleet.yaml", "--out", "out"]);
     assert!(check.status.success());
 }
@@ -424,7 +423,8 @@ fn files_no_longer_generated_are_removed_unless_edited_and_added_files_stay() {
     assert_eq!(std::fs::read_to_string(out.join(edited)).unwrap(), handler);
 }
 
-/// Switching the syntax is the extreme case: every `.tf` becomes a `.tf.json`.
+/// Switching the syntax is the extreme case: every `.tf` becomes a `.tf.json` (and the
+/// shipped `.tftest.hcl` a `.tftest.json`).
 #[test]
 fn switching_to_terraform_json_replaces_every_tf_file() {
     let dir = project(MINIMAL);
@@ -444,6 +444,9 @@ fn switching_to_terraform_json_replaces_every_tf_file() {
         if let Some(stem) = path.strip_suffix(".tf") {
             assert!(!out.join(path).exists(), "`{path}` was removed");
             assert!(json.contains(&format!("{stem}.tf.json")), "{json:?}");
+        } else if let Some(stem) = path.strip_suffix(".tftest.hcl") {
+            assert!(!out.join(path).exists(), "`{path}` was removed");
+            assert!(json.contains(&format!("{stem}.tftest.json")), "{json:?}");
         } else {
             assert!(json.contains(path), "`{path}` is still generated");
         }

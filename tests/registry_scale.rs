@@ -22,7 +22,7 @@ fn csv(devices: usize) -> String {
     let mut s = String::from("id,type,groups,site,serial\n");
     for i in 0..devices {
         let g = if i % 2 == 0 { "north" } else { "north;south" };
-        let _ = writeln!(s, "m-{i:07},meter,{g},site \"{}\",SN{i}", i % 13);
+        let _ = writeln!(s, "m-{i:07},meter,{g},site/{},SN{i}", i % 13);
     }
     s
 }
@@ -50,13 +50,14 @@ fn a_large_registry_data_file_is_streamed_and_still_exact() {
         manifest["files"]["aws/registry/devices.json"],
         format!("sha256:{}", file.sha256_hex())
     );
-    // It is the JSON registry.tf reads, with every device and escaped values.
+    // It is the JSON registry.tf reads, with every device, its values, and its type and groups
+    // under their AWS IoT names (with the environment's prefix).
     let json: serde_json::Value = serde_json::from_slice(&contents).unwrap();
     let devices = json.as_object().unwrap();
     assert_eq!(devices.len(), 20_000);
     assert_eq!(
         devices["m-0000001"],
-        serde_json::json!({"type": "meter", "groups": ["north", "south"], "attributes": {"serial": "SN1", "site": "site \"1\""}})
+        serde_json::json!({"type": "scale-test-meter", "groups": ["scale-test-north", "scale-test-south"], "attributes": {"serial": "SN1", "site": "site/1"}})
     );
 }
 

@@ -28,6 +28,14 @@ static ENV: LazyLock<Environment<'static>> = LazyLock::new(|| {
     env.set_auto_escape_callback(|_| minijinja::AutoEscape::None);
     env.add_filter("json", json_filter);
     env.add_filter("shell", shell_quote);
+    // Markdown code spans for spec text (conditions, SQL) in READMEs: a backtick or a line
+    // break in the text cannot end the span, and `cell_code` keeps `|` inside a table cell.
+    env.add_filter("code", |v: &str| {
+        crate::diagnostics::escape::markdown_code(v, false)
+    });
+    env.add_filter("cell_code", |v: &str| {
+        crate::diagnostics::escape::markdown_code(v, true)
+    });
     minijinja_embed::load_templates!(&mut env, "blueprints");
     env
 });

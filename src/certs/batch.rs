@@ -35,6 +35,7 @@ use super::key::{Passphrase, PrivateKey};
 use super::profile::LeafProfile;
 use super::write::{FileKind, WritePlan, WrittenFile, device_files, preflight, write_plan};
 use super::{DeviceId, layout};
+use crate::safe_fs::{self, Kind, Mode, Root};
 
 /// Devices issued (or checked) and written per step: enough to keep every core busy, small
 /// enough that a chunk's bundles take a few MB.
@@ -238,21 +239,31 @@ pub fn run(
     if opts.manifest {
         targets.push((manifest_path.clone(), FileKind::Certificate));
     }
-    preflight(&targets, replace)?;
+    preflight(opts.out, &targets, replace)?;
     drop(targets);
 
+    // Every file goes through a handle on the output folder that never follows a link; the
+    // folder holds keys, so it is created 0700 (as `write_plan` would).
+    let root = || -> Result<Root> {
+        Root::create(opts.out, Mode::Secret)
+            .map(|(root, _)| root)
+            .map_err(|e| fs_error(opts.out, e))
+    };
     let mut report = Report::default();
     let mut manifest = if opts.manifest {
-        Some(Manifest::create(
-            &opts.out.join(format!(".{MANIFEST}.partial")),
-        )?)
+        Some(Manifest::create(root()?, opts.out)?)
+    } else {
+        None
+    };
+    let existing_root = if opts.resume && opts.layout == Layout::Folders {
+        Some(root()?)
     } else {
         None
     };
     let mut tar = match opts.layout {
         Layout::Folders => None,
         Layout::Tar => Some(TarOut::open(
-            &opts.out.join(ARCHIVE),
+            &root()?,
             ids,
             opts,
             issuer,
@@ -267,7 +278,7 @@ pub fn run(
         let steps: Vec<Step> = match opts.layout {
             Layout::Folders if opts.resume => chunk
                 .iter()
-                .map(|id| existing(opts.out, id))
+                .map(|id| existing(existing_root.as_ref(), opts.out, id))
                 .collect::<Result<_>>()?,
             _ => chunk.iter().map(|_| Step::Issue(false)).collect(),
         };
@@ -317,7 +328,7 @@ pub fn run(
         let result = if let Some(t) = &mut tar {
             t.append(&done)
         } else {
-            let mut plan = WritePlan::new();
+            let mut plan = WritePlan::new(opts.out);
             for d in &done {
                 if let Done::Issued(b, _, _) = d {
                     plan.add_device(opts.out, b);
@@ -357,20 +368,22 @@ pub fn run(
     Ok(report)
 }
 
-/// What exists of `id`'s bundle in folder layout.
-fn existing(out: &Path, id: &DeviceId) -> Result<Step> {
+/// What exists of `id`'s bundle in folder layout (`root`: the output folder, if it exists).
+fn existing(root: Option<&Root>, out: &Path, id: &DeviceId) -> Result<Step> {
     let files = device_files(out, id);
     let mut texts = Vec::with_capacity(3);
     for (path, _) in &files {
-        match crate::input::read(path, MAX_BUNDLE_FILE, crate::input::Links::Refuse) {
-            Ok(bytes) => texts.push(Some(String::from_utf8_lossy(&bytes).into_owned())),
-            Err(crate::input::InputError::Io(e)) if e.kind() == std::io::ErrorKind::NotFound => {
-                texts.push(None);
-            }
+        let read = match (root, path.strip_prefix(out)) {
+            (Some(root), Ok(rel)) => root.read(rel, MAX_BUNDLE_FILE),
+            _ => Ok(None),
+        };
+        match read {
+            Ok(Some(bytes)) => texts.push(Some(String::from_utf8_lossy(&bytes).into_owned())),
+            Ok(None) => texts.push(None),
             Err(e) => {
                 return Err(CertsError::OutputPath {
                     path: path.clone(),
-                    reason: e.to_string(),
+                    reason: e.to_string().lines().next().unwrap_or_default().to_owned(),
                     hint: "move it away, or run without --resume and with --force to issue the device again".to_owned(),
                 });
             }
@@ -458,23 +471,30 @@ fn par_map<T: Sync, S: Send, R: Send>(
 /// `manifest.csv`, written under a temporary name and renamed into place at the end; the
 /// temporary file is removed again if the run fails.
 struct Manifest {
-    path: PathBuf,
+    root: Root,
+    /// The temporary name, in the output folder.
+    rel: PathBuf,
+    /// The same, for messages.
+    shown: PathBuf,
     file: Option<std::io::BufWriter<std::fs::File>>,
 }
 
 impl Manifest {
-    fn create(path: &Path) -> Result<Self> {
-        if let Some(dir) = path.parent() {
-            fs_err::create_dir_all(dir).map_err(|e| write_error(dir, e))?;
-        }
+    fn create(root: Root, out: &Path) -> Result<Self> {
+        let rel = PathBuf::from(format!(".{MANIFEST}.partial"));
+        let shown = out.join(&rel);
         // A leftover of an interrupted run is ours to replace; anything else in its place
-        // (a link, a folder) is refused by `create_new`.
-        if std::fs::symlink_metadata(path).is_ok_and(|m| m.is_file()) {
-            fs_err::remove_file(path).map_err(|e| write_error(path, e))?;
+        // (a link, a folder) is refused by the exclusive create.
+        if root.kind(&rel).map_err(|e| fs_error(&shown, e))? == Some(Kind::File) {
+            root.remove_file(&rel).map_err(|e| fs_error(&shown, e))?;
         }
-        let file = new_file(path, 0o644).map_err(|e| write_error(path, e))?;
+        let file = root
+            .create_new(&rel, Mode::Public)
+            .map_err(|e| fs_error(&shown, e))?;
         let mut m = Self {
-            path: path.to_owned(),
+            root,
+            rel,
+            shown,
             file: Some(std::io::BufWriter::new(file)),
         };
         m.write(b"id,sha256,serial\n")?;
@@ -483,7 +503,7 @@ impl Manifest {
 
     fn write(&mut self, bytes: &[u8]) -> Result<()> {
         match self.file.as_mut() {
-            Some(f) => f.write_all(bytes).map_err(|e| write_error(&self.path, e)),
+            Some(f) => f.write_all(bytes).map_err(|e| write_error(&self.shown, e)),
             None => Ok(()),
         }
     }
@@ -494,38 +514,53 @@ impl Manifest {
     }
 
     fn finish(mut self, to: &Path, replace: bool) -> Result<WrittenFile> {
-        let path = self.path.clone();
+        let shown = self.shown.clone();
         let Some(file) = self.file.take() else {
             return Err(CertsError::internal(
                 "writing the manifest",
                 "finished twice",
             ));
         };
-        let file = file
-            .into_inner()
-            .map_err(|e| write_error(&path, e.into_error()))?;
-        file.sync_all().map_err(|e| write_error(&path, e))?;
-        let replaced = std::fs::symlink_metadata(to).is_ok();
-        if replaced && !replace {
-            return Err(CertsError::AlreadyExists {
-                first: to.to_owned(),
-                more: String::new(),
-            });
+        let outcome = (|| {
+            let file = file
+                .into_inner()
+                .map_err(|e| write_error(&shown, e.into_error()))?;
+            file.sync_all().map_err(|e| write_error(&shown, e))?;
+            let replaced = match self.root.kind(MANIFEST).map_err(|e| fs_error(to, e))? {
+                None => false,
+                Some(Kind::File) => true,
+                Some(_) => return Err(fs_error(to, safe_fs::Error::NotAFile(to.to_owned()))),
+            };
+            if replaced && !replace {
+                return Err(CertsError::AlreadyExists {
+                    first: to.to_owned(),
+                    more: String::new(),
+                });
+            }
+            self.root
+                .rename(&self.rel, MANIFEST)
+                .map_err(|e| fs_error(to, e))?;
+            Ok(replaced)
+        })();
+        match outcome {
+            Ok(replaced) => Ok(WrittenFile {
+                path: to.to_owned(),
+                kind: FileKind::Certificate,
+                owner: None,
+                replaced,
+            }),
+            Err(e) => {
+                let _ = self.root.remove_file(&self.rel);
+                Err(e)
+            }
         }
-        fs_err::rename(&path, to).map_err(|e| write_error(to, e))?;
-        Ok(WrittenFile {
-            path: to.to_owned(),
-            kind: FileKind::Certificate,
-            owner: None,
-            replaced,
-        })
     }
 }
 
 impl Drop for Manifest {
     fn drop(&mut self) {
         if self.file.take().is_some() {
-            let _ = std::fs::remove_file(&self.path);
+            let _ = self.root.remove_file(&self.rel);
         }
     }
 }
@@ -539,10 +574,12 @@ struct TarOut {
 }
 
 impl TarOut {
-    /// Opens the archive. Resuming, checks the devices it holds (which must be the first ones
-    /// of `ids`, in order), records them in `report` and `manifest`, and cuts the rest.
+    /// Opens the archive in `root`. Resuming, checks the devices it holds (which must be the
+    /// first ones of `ids`, in order), records them in `report` and `manifest`, and cuts the
+    /// rest.
+    #[allow(clippy::too_many_arguments)]
     fn open(
-        path: &Path,
+        root: &Root,
         ids: &[DeviceId],
         opts: &Options<'_>,
         issuer: &CaIssuer,
@@ -550,44 +587,49 @@ impl TarOut {
         report: &mut Report,
         mut manifest: Option<&mut Manifest>,
     ) -> Result<Self> {
-        let exists = std::fs::symlink_metadata(path).is_ok();
+        let path = opts.out.join(ARCHIVE);
+        let exists = match root.kind(ARCHIVE).map_err(|e| fs_error(&path, e))? {
+            None => false,
+            Some(Kind::File) => true,
+            Some(Kind::Link) => return Err(fs_error(&path, safe_fs::Error::Link(path.clone()))),
+            Some(_) => return Err(fs_error(&path, safe_fs::Error::NotAFile(path.clone()))),
+        };
         let mtime = u64::try_from(now.unix_timestamp()).unwrap_or(0);
-        if let Some(dir) = path.parent() {
-            fs_err::create_dir_all(dir).map_err(|e| write_error(dir, e))?;
-        }
         if !(exists && opts.resume) {
             if exists {
-                fs_err::remove_file(path).map_err(|e| write_error(path, e))?;
+                root.remove_file(ARCHIVE).map_err(|e| fs_error(&path, e))?;
             }
-            let file = new_file(path, 0o600).map_err(|e| write_error(path, e))?;
+            let file = root
+                .create_new(ARCHIVE, Mode::Secret)
+                .map_err(|e| fs_error(&path, e))?;
             return Ok(Self {
-                path: path.to_owned(),
+                path,
                 builder: tar::Builder::new(std::io::BufWriter::new(file)),
                 mtime,
                 replaced: exists,
             });
         }
-        let (file, _) =
-            crate::input::open(path, u64::MAX, crate::input::Links::Refuse).map_err(|e| {
-                CertsError::OutputPath {
-                    path: path.to_owned(),
-                    reason: e.to_string(),
-                    hint: e.hint().to_owned(),
-                }
-            })?;
-        let keep = verified_prefix(file, path, ids, opts, issuer, now)?;
+        let Some(mut file) = root.open_rw(ARCHIVE).map_err(|e| fs_error(&path, e))? else {
+            return Err(fs_error(
+                &path,
+                safe_fs::Error::Io {
+                    path: path.clone(),
+                    source: std::io::ErrorKind::NotFound.into(),
+                },
+            ));
+        };
+        let keep = verified_prefix(&file, &path, ids, opts, issuer, now)?;
         for (id, fp) in ids.iter().zip(&keep.fingerprints) {
             if let Some(m) = manifest.as_deref_mut() {
                 m.row(id.as_str(), fp)?;
             }
         }
         report.kept = keep.fingerprints.len();
-        let mut file = open_existing(path).map_err(|e| write_error(path, e))?;
-        file.set_len(keep.end).map_err(|e| write_error(path, e))?;
+        file.set_len(keep.end).map_err(|e| write_error(&path, e))?;
         file.seek(std::io::SeekFrom::Start(keep.end))
-            .map_err(|e| write_error(path, e))?;
+            .map_err(|e| write_error(&path, e))?;
         Ok(Self {
-            path: path.to_owned(),
+            path,
             builder: tar::Builder::new(std::io::BufWriter::new(file)),
             mtime,
             replaced: true,
@@ -648,7 +690,7 @@ struct Prefix {
 
 /// The whole devices at the start of an existing archive that check out, and where they end.
 fn verified_prefix(
-    file: std::fs::File,
+    file: &std::fs::File,
     path: &Path,
     ids: &[DeviceId],
     opts: &Options<'_>,
@@ -746,27 +788,14 @@ fn write_error(path: &Path, io: std::io::Error) -> CertsError {
     }
 }
 
-/// A new file that must not exist yet (and is not reached through a link), with `mode`.
-fn new_file(path: &Path, mode: u32) -> std::io::Result<std::fs::File> {
-    let mut o = std::fs::OpenOptions::new();
-    o.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt as _;
-        o.mode(mode).custom_flags(libc::O_NOFOLLOW);
+/// A refused or failed access to `path` under the output folder.
+fn fs_error(path: &Path, e: safe_fs::Error) -> CertsError {
+    match e {
+        safe_fs::Error::Io { source, .. } => write_error(path, source),
+        other => CertsError::OutputPath {
+            path: path.to_owned(),
+            reason: other.to_string().lines().next().unwrap_or_default().to_owned(),
+            hint: "replace the link or the special file with a real folder or file, or choose another output directory".to_owned(),
+        },
     }
-    #[cfg(not(unix))]
-    let _ = mode;
-    o.open(path)
-}
-
-fn open_existing(path: &Path) -> std::io::Result<std::fs::File> {
-    let mut o = std::fs::OpenOptions::new();
-    o.write(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt as _;
-        o.custom_flags(libc::O_NOFOLLOW);
-    }
-    o.open(path)
 }

@@ -169,6 +169,17 @@ pub enum CertsError {
         example: String,
     },
 
+    /// A private key would go to a path git tracks, and `--force` was not given.
+    #[error(
+        "refusing to write a private key to `{path}`{more}: git tracks that path, so `.gitignore` does not apply and the next `git commit -a` would publish the key\nhint: nothing was written; run `git rm --cached` on it (and rotate a key that was ever committed), or pass `--force`"
+    )]
+    TrackedKey {
+        /// The first tracked key path.
+        path: PathBuf,
+        /// ` (and N more)` or empty.
+        more: String,
+    },
+
     /// An output path cannot be used (e.g. a directory where a file should go).
     #[error("cannot write `{path}`: {reason}\nhint: nothing was written; {hint}")]
     OutputPath {

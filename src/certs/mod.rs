@@ -26,6 +26,7 @@
 
 pub mod batch;
 pub mod error;
+pub mod git;
 pub mod id;
 pub mod inspect;
 pub mod issue;
@@ -65,6 +66,9 @@ pub mod layout {
     pub const ROOT_NAME: &str = "root-ca";
     /// File stem of the first signing CA, for `--ca`.
     pub const SIGNING_NAME: &str = "signing-ca";
+    /// Default folder of `certs device` (`--out`), and the folder the AWS module reads device
+    /// certificates from: `<dir>/<id>/device.pem`.
+    pub const DEVICES_DIR: &str = "devices";
     /// Per-device certificate, in `<out>/<id>/`.
     pub const DEVICE_CERT: &str = "device.pem";
     /// Per-device private key.

@@ -16,29 +16,53 @@ use super::issue::CaIssuer;
 use super::key::Passphrase;
 use super::registry::{RegistryFormat, parse_registry};
 
-/// Most bytes read from one input of the kit (a registry of a million devices is about 40 MiB;
-/// PEM files are a few KiB).
-pub const MAX_INPUT_BYTES: u64 = 512 * 1024 * 1024;
+/// The most [`read_text`] reads: a registry of a million devices fits many times over.
+const MAX_TEXT_BYTES: u64 = crate::spec::load::MAX_REGISTRY_BYTES as u64;
 
-/// Reads a text file; `what` and `hint` go into the error. Only regular files are read (a FIFO
-/// or a device named by mistake is refused without blocking), up to [`MAX_INPUT_BYTES`].
+/// Reads a text file; `what` and `hint` go into the error. The file is opened as the spec is
+/// (see [`crate::safe_fs::open_named`]): no link, only a regular file, opened without blocking
+/// (a FIFO or a device is refused, not waited on), and at most 512 MiB.
 pub fn read_text(path: &Path, what: &'static str, hint: &str) -> Result<String> {
-    let bytes =
-        crate::input::read(path, MAX_INPUT_BYTES, crate::input::Links::Follow).map_err(|e| {
-            let (io, hint) = match e {
-                crate::input::InputError::Io(io) => (io, hint.to_owned()),
-                other => (
-                    std::io::Error::new(std::io::ErrorKind::InvalidInput, other.to_string()),
-                    other.hint().to_owned(),
-                ),
-            };
-            CertsError::Read {
-                what,
-                path: path.to_owned(),
-                io,
-                hint,
-            }
-        })?;
+    let fail = |io: std::io::Error, hint: &str| CertsError::Read {
+        what,
+        path: path.to_owned(),
+        io,
+        hint: hint.to_owned(),
+    };
+    let mut file = match crate::safe_fs::open_named(path) {
+        Ok(Some(file)) => file,
+        Ok(None) => {
+            let io = std::fs::symlink_metadata(path)
+                .err()
+                .unwrap_or_else(|| std::io::ErrorKind::NotFound.into());
+            return Err(fail(io, hint));
+        }
+        Err(crate::safe_fs::Error::Io { source, .. }) => return Err(fail(source, hint)),
+        Err(e) => {
+            return Err(fail(
+                std::io::Error::other(e.to_string().lines().next().unwrap_or_default().to_owned()),
+                "pass a regular file: fleetform reads no links, pipes or devices",
+            ));
+        }
+    };
+    let len = file.metadata().map_err(|io| fail(io, hint))?.len();
+    if len > MAX_TEXT_BYTES {
+        let mib = |n: u64| n / (1024 * 1024);
+        return Err(fail(
+            std::io::Error::other(format!(
+                "it is {} MiB; fleetform reads at most {} MiB",
+                mib(len),
+                mib(MAX_TEXT_BYTES)
+            )),
+            hint,
+        ));
+    }
+    let mut bytes = Vec::new();
+    std::io::Read::read_to_end(
+        &mut std::io::Read::take(&mut file, MAX_TEXT_BYTES + 1),
+        &mut bytes,
+    )
+    .map_err(|io| fail(io, hint))?;
     String::from_utf8(bytes).map_err(|_| CertsError::Read {
         what,
         path: path.to_owned(),

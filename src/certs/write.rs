@@ -1,19 +1,23 @@
 //! Writing bundles to disk, all or nothing.
 //!
 //! The only module in the kit that writes files. A run first builds a [`WritePlan`] of
-//! everything it will write (in memory, after all inputs were validated and all certificates
-//! generated). [`write_plan`] then checks the whole plan before touching the disk: no planned
-//! file may exist unless `force` is set, no directory on the way may be a file, and no private
-//! key may land in a directory holding Terraform files (keys must never reach Terraform
-//! configuration or state). Only then does it write: private keys with mode 0600, certificates
-//! 0644, new files with `O_EXCL` so a file appearing in the meantime is not clobbered, replaced
-//! files via a temporary file and a rename so a reader never sees half a key. If a write fails
-//! midway, every file and directory this run created is removed again; files that `force`
-//! already replaced cannot be restored, and the error says so.
+//! everything it will write under one output folder (in memory, after all inputs were
+//! validated and all certificates generated). [`write_plan`] then checks the whole plan before
+//! touching the disk: no planned file may exist unless `force` is set, no directory on the way
+//! may be a file, no link may be on the way (the folder may come from a pull request, and a
+//! link would send a private key anywhere), and no private key may land in a directory holding
+//! Terraform files (keys must never reach Terraform configuration or state). Only then does it
+//! write, through a [`Root`] handle on the output folder that never follows a link: private
+//! keys with mode 0600 in folders created 0700, certificates 0644, new files with `O_EXCL` so a
+//! file appearing in the meantime is not clobbered, replaced files via a fresh temporary name
+//! and a rename so a reader never sees half a key. Before the first key, the output folder gets
+//! a `.gitignore` that ignores keys, and no key may go to a path git tracks unless `force` (see
+//! `certs::git`). If a write fails midway, every file and directory this run created is
+//! removed again; files that `force` already replaced cannot be restored, and the error says
+//! so.
 
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
@@ -21,7 +25,8 @@ use zeroize::Zeroizing;
 
 use super::error::{CertsError, Result};
 use super::issue::DeviceBundle;
-use super::{DeviceId, layout};
+use super::{DeviceId, git, layout};
+use crate::safe_fs::{self, Kind, Mode, Root};
 
 /// What a planned file holds; decides its mode and how it is reported.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -35,6 +40,8 @@ pub enum FileKind {
     PrivateKey,
     /// Human-readable instructions.
     Instructions,
+    /// The `.gitignore` that keeps private keys out of git (see `certs::git`).
+    GitIgnore,
 }
 
 impl FileKind {
@@ -73,16 +80,25 @@ pub fn device_files(out: &Path, id: &DeviceId) -> [(PathBuf, FileKind); 3] {
     ]
 }
 
-/// Everything a run will write.
-#[derive(Debug, Default)]
+/// Everything a run will write, all under one output folder.
+#[derive(Debug)]
 pub struct WritePlan {
+    root: PathBuf,
     files: Vec<PlannedFile>,
 }
 
 impl WritePlan {
-    /// An empty plan.
-    pub fn new() -> Self {
-        Self::default()
+    /// An empty plan writing under `root` (the output folder; created if missing).
+    pub fn new(root: impl Into<PathBuf>) -> Self {
+        Self {
+            root: root.into(),
+            files: Vec::new(),
+        }
+    }
+
+    /// The output folder.
+    pub fn root(&self) -> &Path {
+        &self.root
     }
 
     /// Adds one device's bundle: its files in [`device_files`] order, the key only when
@@ -98,7 +114,7 @@ impl WritePlan {
                         self.add(path, kind, owner, key.as_str());
                     }
                 }
-                FileKind::Instructions => {}
+                FileKind::Instructions | FileKind::GitIgnore => {}
             }
         }
     }
@@ -154,27 +170,120 @@ pub fn write_plan(plan: &WritePlan, force: bool) -> Result<Vec<WrittenFile>> {
     write_plan_inner(plan, force, None)
 }
 
+/// `path` relative to `root`; planned paths are always built as `root.join(...)`.
+fn relative(root: &Path, path: &Path) -> Result<PathBuf> {
+    path.strip_prefix(root)
+        .ok()
+        .filter(|rel| {
+            !rel.as_os_str().is_empty()
+                && rel
+                    .components()
+                    .all(|c| matches!(c, std::path::Component::Normal(_)))
+        })
+        .map(Path::to_path_buf)
+        .ok_or_else(|| {
+            CertsError::internal(
+                "planning output paths",
+                format!("`{}` is not inside `{}`", path.display(), root.display()),
+            )
+        })
+}
+
+/// A link refused on the way to an output file.
+fn link_error(path: PathBuf) -> CertsError {
+    CertsError::OutputPath {
+        path,
+        reason: "it is a symlink, and fleetform writes no file (least of all a private key) through a link".to_owned(),
+        hint: "replace the link with a real directory, or choose another output directory".to_owned(),
+    }
+}
+
+fn fs_error(e: safe_fs::Error) -> CertsError {
+    match e {
+        safe_fs::Error::Link(p) => link_error(p),
+        safe_fs::Error::NotADirectory(p) => CertsError::OutputPath {
+            path: p,
+            reason: "it is a file, but a directory is needed there".to_owned(),
+            hint: "move the file away or choose another output directory".to_owned(),
+        },
+        safe_fs::Error::NotAFile(p) => CertsError::OutputPath {
+            path: p,
+            reason: "it is not a regular file".to_owned(),
+            hint: "move it away or choose another output directory".to_owned(),
+        },
+        safe_fs::Error::Io { path, source } => CertsError::OutputPath {
+            path,
+            reason: source.to_string(),
+            hint: "check the output directory's permissions".to_owned(),
+        },
+        other => CertsError::internal("checking output paths", other),
+    }
+}
+
+/// The output folder, opened without following links, if it exists.
+fn open_root(root: &Path) -> Result<Option<Root>> {
+    match Root::open(root) {
+        Ok(r) => Ok(Some(r)),
+        Err(e) if e.is_not_found() => Ok(None),
+        Err(e) => Err(fs_error(e)),
+    }
+}
+
 fn write_plan_inner(
     plan: &WritePlan,
     force: bool,
     fail_at: Option<usize>,
 ) -> Result<Vec<WrittenFile>> {
-    let existing = check_targets(plan.files.iter().map(|f| (f.path.as_path(), f.kind)), force)?;
-    let dirs_to_create = missing_dirs(plan.files.iter().map(|f| f.path.as_path()))?;
+    let rels = plan
+        .files
+        .iter()
+        .map(|f| relative(&plan.root, &f.path))
+        .collect::<Result<Vec<_>>>()?;
+    let targets: Vec<(&Path, &Path, FileKind)> = plan
+        .files
+        .iter()
+        .zip(&rels)
+        .map(|(f, rel)| (f.path.as_path(), rel.as_path(), f.kind))
+        .collect();
+    let existing = check_targets(&plan.root, &targets, force)?;
+    let secret = plan.files.iter().any(|f| f.kind.is_secret());
+    // The `.gitignore` goes first, so no key is ever on disk without it.
+    let ignore = if secret {
+        let current = match open_root(&plan.root)? {
+            Some(root) => root
+                .read(git::GITIGNORE, 1024 * 1024)
+                .map_err(fs_error)?
+                .map(|b| String::from_utf8_lossy(&b).into_owned()),
+            None => None,
+        };
+        git::ignore_file(current.as_deref()).map(|text| (text, current.is_some()))
+    } else {
+        None
+    };
 
     let mut created_dirs: Vec<PathBuf> = Vec::new();
     let mut created_files: Vec<PathBuf> = Vec::new();
     let mut replaced = 0usize;
     let mut written = Vec::with_capacity(plan.files.len());
 
+    // The output folder and the folders above it that are missing (0700 when keys go in).
+    let mode = if secret { Mode::Secret } else { Mode::Public };
+    let (root, above) = Root::create(&plan.root, mode).map_err(fs_error)?;
     let fail = |path: &Path,
                 source: std::io::Error,
                 created_files: &[PathBuf],
                 created_dirs: &[PathBuf],
                 replaced: usize| {
-        let (files, dirs) = roll_back(created_files, created_dirs);
-        let mut cleanup =
-            format!("removed the {files} files and {dirs} directories this run had created");
+        let (files, dirs) = roll_back(&root, created_files, created_dirs);
+        let above_removed = above
+            .iter()
+            .rev()
+            .filter(|d| std::fs::remove_dir(d).is_ok())
+            .count();
+        let mut cleanup = format!(
+            "removed the {files} files and {} directories this run had created",
+            dirs + above_removed
+        );
         if replaced > 0 {
             let _ = write!(
                 cleanup,
@@ -189,31 +298,73 @@ fn write_plan_inner(
         }
     };
 
-    for dir in &dirs_to_create {
-        match fs_err::create_dir(dir) {
-            Ok(()) => created_dirs.push(dir.clone()),
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && dir.is_dir() => {}
-            Err(e) => {
-                return Err(fail(dir, e, &created_files, &created_dirs, replaced));
-            }
+    if let Some((text, replace)) = &ignore {
+        let rel = Path::new(git::GITIGNORE);
+        let result = if *replace {
+            root.replace(rel, text.as_bytes(), Mode::Public)
+        } else {
+            root.write_new(rel, text.as_bytes(), Mode::Public, false)
+        };
+        let path = plan.root.join(rel);
+        if let Err(e) = result {
+            return Err(fail(
+                &path,
+                into_io(e),
+                &created_files,
+                &created_dirs,
+                replaced,
+            ));
         }
+        if !*replace {
+            created_files.push(rel.to_path_buf());
+        }
+        written.push(WrittenFile {
+            path,
+            kind: FileKind::GitIgnore,
+            owner: None,
+            replaced: *replace,
+        });
     }
 
-    for (n, file) in plan.files.iter().enumerate() {
-        let is_replacement = existing.contains(&file.path);
+    for (n, (file, rel)) in plan.files.iter().zip(&rels).enumerate() {
+        if let Some(parent) = rel.parent().filter(|p| !p.as_os_str().is_empty()) {
+            match root.create_dirs(parent, secret) {
+                Ok(dirs) => created_dirs.extend(dirs),
+                Err(e) => {
+                    let io = into_io(e);
+                    return Err(fail(
+                        &plan.root.join(parent),
+                        io,
+                        &created_files,
+                        &created_dirs,
+                        replaced,
+                    ));
+                }
+            }
+        }
+        let is_replacement = existing.contains(rel);
+        let mode = if file.kind.is_secret() {
+            Mode::Secret
+        } else {
+            Mode::Public
+        };
         let result = if fail_at == Some(n) {
             Err(std::io::Error::other("injected failure"))
         } else if is_replacement {
-            replace_file(&file.path, &file.contents, file.kind.is_secret())
+            // The old file is about to go: make the new one durable first, or a crash could
+            // leave an empty key where a CA key used to be.
+            root.replace(rel, &file.contents, mode).map_err(into_io)
         } else {
-            create_file(&file.path, &file.contents, file.kind.is_secret())
+            // New files skip the sync; a batch of 10,000 stays fast.
+            root.write_new(rel, &file.contents, mode, false)
+                .map_err(into_io)
         };
         match result {
             Ok(()) => {
                 if is_replacement {
                     replaced += 1;
                 } else {
-                    created_files.push(file.path.clone());
+                    created_files.push(rel.clone());
                 }
                 written.push(WrittenFile {
                     path: file.path.clone(),
@@ -230,59 +381,121 @@ fn write_plan_inner(
     Ok(written)
 }
 
+fn into_io(e: safe_fs::Error) -> std::io::Error {
+    match e {
+        safe_fs::Error::Io { source, .. } => source,
+        other => std::io::Error::other(other.to_string()),
+    }
+}
+
 /// Checks output paths before anything is generated, with the same rules [`write_plan`]
-/// applies: nothing may exist unless `force`, no file may block a directory, no key may go next
-/// to Terraform files. Lets a batch fail in milliseconds instead of after generating keys.
-pub fn preflight(targets: &[(PathBuf, FileKind)], force: bool) -> Result<()> {
-    check_targets(targets.iter().map(|(p, k)| (p.as_path(), *k)), force)?;
-    missing_dirs(targets.iter().map(|(p, _)| p.as_path()))?;
+/// applies: nothing may exist unless `force`, no file may block a directory, no link may be on
+/// the way, no key may go next to Terraform files. Lets a batch fail in milliseconds instead of
+/// after generating keys. `root` is the output folder every target lies under.
+pub fn preflight(root: &Path, targets: &[(PathBuf, FileKind)], force: bool) -> Result<()> {
+    let rels = targets
+        .iter()
+        .map(|(p, _)| relative(root, p))
+        .collect::<Result<Vec<_>>>()?;
+    let list: Vec<(&Path, &Path, FileKind)> = targets
+        .iter()
+        .zip(&rels)
+        .map(|((p, k), rel)| (p.as_path(), rel.as_path(), *k))
+        .collect();
+    check_targets(root, &list, force)?;
     Ok(())
 }
 
-/// Validates targets against the disk; returns those that exist (only possible with force).
-fn check_targets<'a>(
-    targets: impl Iterator<Item = (&'a Path, FileKind)> + Clone,
+/// Validates targets (`(full path, path relative to root, kind)`) against the disk; returns the
+/// relative paths that exist (only possible with force).
+fn check_targets(
+    root_path: &Path,
+    targets: &[(&Path, &Path, FileKind)],
     force: bool,
 ) -> Result<BTreeSet<PathBuf>> {
     let mut seen = BTreeSet::new();
-    let mut existing = BTreeSet::new();
-    for (path, _) in targets.clone() {
-        if !seen.insert(path) {
+    for (path, _, _) in targets {
+        if !seen.insert(*path) {
             return Err(CertsError::OutputPath {
-                path: path.to_owned(),
+                path: path.to_path_buf(),
                 reason: "two outputs of this run would go to the same file".to_owned(),
                 hint: "give every device a distinct id".to_owned(),
             });
         }
-        match fs_err::symlink_metadata(path) {
-            Ok(meta) if meta.is_dir() => {
-                return Err(CertsError::OutputPath {
-                    path: path.to_owned(),
-                    reason: "a directory is in the way".to_owned(),
-                    hint: "move the directory away or choose another output directory".to_owned(),
-                });
+    }
+    let mut existing = BTreeSet::new();
+    if let Some(root) = open_root(root_path)? {
+        // Folders on the way, each looked at once however many files share it.
+        let mut dirs_checked: BTreeSet<PathBuf> = BTreeSet::new();
+        for (path, rel, _) in targets {
+            let mut prefix = PathBuf::new();
+            let parents: Vec<_> = rel
+                .parent()
+                .into_iter()
+                .flat_map(Path::components)
+                .collect();
+            for c in parents {
+                prefix.push(c);
+                if !dirs_checked.insert(prefix.clone()) {
+                    continue;
+                }
+                match root.kind(&prefix).map_err(fs_error)? {
+                    None | Some(Kind::Dir) => {}
+                    Some(Kind::Link) => return Err(link_error(root_path.join(&prefix))),
+                    Some(Kind::File | Kind::Other) => {
+                        return Err(fs_error(safe_fs::Error::NotADirectory(
+                            root_path.join(&prefix),
+                        )));
+                    }
+                }
             }
-            Ok(_) => {
-                existing.insert(path.to_owned());
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-            Err(e) => {
-                return Err(CertsError::OutputPath {
-                    path: path.to_owned(),
-                    reason: e.to_string(),
-                    hint: "check the output directory's permissions".to_owned(),
-                });
+            match root.kind(rel).map_err(fs_error)? {
+                None => {}
+                Some(Kind::Dir) => {
+                    return Err(CertsError::OutputPath {
+                        path: path.to_path_buf(),
+                        reason: "a directory is in the way".to_owned(),
+                        hint: "move the directory away or choose another output directory"
+                            .to_owned(),
+                    });
+                }
+                Some(Kind::Link) => return Err(link_error(path.to_path_buf())),
+                Some(Kind::Other) => {
+                    return Err(fs_error(safe_fs::Error::NotAFile(path.to_path_buf())));
+                }
+                Some(Kind::File) => {
+                    existing.insert(rel.to_path_buf());
+                }
             }
         }
     }
     if !force && let Some(first) = existing.first() {
         let more = existing.len() - 1;
         return Err(CertsError::AlreadyExists {
-            first: first.clone(),
+            first: root_path.join(first),
             more: if more == 0 {
                 String::new()
             } else {
                 format!(" (and {more} more existing files)")
+            },
+        });
+    }
+    // `.gitignore` does not apply to files git already tracks: a key there would go out with
+    // the next `git commit -a`.
+    let keys: Vec<&Path> = targets
+        .iter()
+        .filter(|(_, _, kind)| kind.is_secret())
+        .map(|(_, rel, _)| *rel)
+        .collect();
+    let tracked = git::tracked(root_path, &keys);
+    if !force && let Some(first) = tracked.first() {
+        let more = tracked.len() - 1;
+        return Err(CertsError::TrackedKey {
+            path: root_path.join(first),
+            more: if more == 0 {
+                String::new()
+            } else {
+                format!(" (and {more} more)")
             },
         });
     }
@@ -291,9 +504,9 @@ fn check_targets<'a>(
     // tree is one `file()` away from state and one commit away from the repository, whether or
     // not its own folder exists yet. Each folder is read once, however many keys share it.
     let mut checked: BTreeSet<PathBuf> = BTreeSet::new();
-    for (path, _) in targets.filter(|(_, kind)| kind.is_secret()) {
+    for (path, _, _) in targets.iter().filter(|(_, _, kind)| kind.is_secret()) {
         // Absolute, so a relative `--out` is checked above the working folder too.
-        let path = std::path::absolute(path).unwrap_or_else(|_| path.to_owned());
+        let path = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
         for dir in path.ancestors().skip(1) {
             if !checked.insert(dir.to_owned()) {
                 break; // this folder and everything above it were checked for an earlier key
@@ -330,117 +543,13 @@ fn terraform_file_in(dir: &Path) -> Option<String> {
         })
 }
 
-/// Directories the plan needs that do not exist, shallowest first.
-fn missing_dirs<'a>(paths: impl Iterator<Item = &'a Path>) -> Result<Vec<PathBuf>> {
-    let mut missing = BTreeSet::new();
-    for path in paths {
-        let mut dir = path.parent();
-        while let Some(d) = dir {
-            if d.as_os_str().is_empty() {
-                break;
-            }
-            match fs_err::metadata(d) {
-                Ok(meta) if meta.is_dir() => break,
-                Ok(_) => {
-                    return Err(CertsError::OutputPath {
-                        path: d.to_owned(),
-                        reason: "it is a file, but a directory is needed there".to_owned(),
-                        hint: "move the file away or choose another output directory".to_owned(),
-                    });
-                }
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                    missing.insert(d.to_owned());
-                }
-                Err(e) => {
-                    return Err(CertsError::OutputPath {
-                        path: d.to_owned(),
-                        reason: e.to_string(),
-                        hint: "check the output directory's permissions".to_owned(),
-                    });
-                }
-            }
-            dir = d.parent();
-        }
-    }
-    let mut missing: Vec<PathBuf> = missing.into_iter().collect();
-    missing.sort_by_key(|p| p.components().count());
-    Ok(missing)
-}
-
-fn open_options(secret: bool) -> fs_err::OpenOptions {
-    let mut options = fs_err::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use fs_err::os::unix::fs::OpenOptionsExt as _;
-        options.mode(if secret { 0o600 } else { 0o644 });
-    }
-    #[cfg(not(unix))]
-    let _ = secret;
-    options
-}
-
-fn create_file(path: &Path, contents: &[u8], secret: bool) -> std::io::Result<()> {
-    let mut file = open_options(secret).open(path)?;
-    if let Err(e) = write_and_fix_mode(&mut file, contents, secret) {
-        drop(file);
-        let _ = fs_err::remove_file(path);
-        return Err(e);
-    }
-    Ok(())
-}
-
-fn write_and_fix_mode(
-    file: &mut fs_err::File,
-    contents: &[u8],
-    secret: bool,
-) -> std::io::Result<()> {
-    file.write_all(contents)?;
-    file.flush()?;
-    // `open` created the file with 0600 / 0644 and the umask can only narrow that. Keys are
-    // then set to exactly 0600 (on the open descriptor), whatever the umask; a narrower mode on
-    // a public certificate does no harm and saves a system call per file.
-    #[cfg(unix)]
-    if secret {
-        use std::os::unix::fs::PermissionsExt as _;
-        file.set_permissions(std::fs::Permissions::from_mode(0o600))?;
-    }
-    #[cfg(not(unix))]
-    let _ = secret;
-    Ok(())
-}
-
-fn replace_file(path: &Path, contents: &[u8], secret: bool) -> std::io::Result<()> {
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let tmp = path.with_file_name(format!(".{name}.fleetform-tmp"));
-    let _ = fs_err::remove_file(&tmp);
-    create_file(&tmp, contents, secret)?;
-    // The old file is about to go: make the new one durable first, or a crash could leave an
-    // empty key where a CA key used to be. New files skip this; a batch of 10,000 stays fast.
-    if let Err(e) = fs_err::File::open(&tmp).and_then(|f| f.sync_all()) {
-        let _ = fs_err::remove_file(&tmp);
-        return Err(e);
-    }
-    if let Err(e) = fs_err::rename(&tmp, path) {
-        let _ = fs_err::remove_file(&tmp);
-        return Err(e);
-    }
-    Ok(())
-}
-
 /// Removes created files, then created directories deepest first (only if empty).
-fn roll_back(files: &[PathBuf], dirs: &[PathBuf]) -> (usize, usize) {
-    let files = files
-        .iter()
-        .filter(|f| fs_err::remove_file(f).is_ok())
-        .count();
+fn roll_back(root: &Root, files: &[PathBuf], dirs: &[PathBuf]) -> (usize, usize) {
+    let files = files.iter().filter(|f| root.remove_file(f).is_ok()).count();
     let dirs = dirs
         .iter()
         .rev()
-        .filter(|d| fs_err::remove_dir(d).is_ok())
+        .filter(|d| root.remove_dir(d).is_ok())
         .count();
     (files, dirs)
 }
@@ -473,7 +582,7 @@ mod tests {
         fs_err::write(out.join("old/device.pem"), "keep me").unwrap();
         let before = tree(tmp.path());
 
-        let mut plan = WritePlan::new();
+        let mut plan = WritePlan::new(&out);
         for id in ["a", "b", "c"] {
             plan.add(
                 out.join(id).join("device.pem"),
@@ -491,7 +600,8 @@ mod tests {
         let err = write_plan_inner(&plan, false, Some(4)).unwrap_err();
         let msg = err.to_string();
         assert!(
-            msg.contains("removed the 4 files and 3 directories"),
+            // The `.gitignore` went first: 4 bundle files and it.
+            msg.contains("removed the 5 files and 3 directories"),
             "{msg}"
         );
         assert_eq!(tree(tmp.path()), before);
@@ -508,7 +618,7 @@ mod tests {
         let tmp = tempfile::tempdir().unwrap();
         let key = tmp.path().join("x/k.key");
         let cert = tmp.path().join("x/c.pem");
-        let mut plan = WritePlan::new();
+        let mut plan = WritePlan::new(tmp.path());
         plan.add(&key, FileKind::PrivateKey, None, "secret");
         plan.add(&cert, FileKind::Certificate, None, "public");
         write_plan(&plan, false).unwrap();
@@ -523,7 +633,7 @@ mod tests {
             "{err}"
         );
 
-        let mut plan2 = WritePlan::new();
+        let mut plan2 = WritePlan::new(tmp.path());
         plan2.add(&key, FileKind::PrivateKey, None, "secret2");
         let written = write_plan(&plan2, true).unwrap();
         assert!(written[0].replaced);
@@ -535,7 +645,7 @@ mod tests {
     fn refuses_keys_next_to_terraform() {
         let tmp = tempfile::tempdir().unwrap();
         fs_err::write(tmp.path().join("main.tf"), "").unwrap();
-        let mut plan = WritePlan::new();
+        let mut plan = WritePlan::new(tmp.path());
         plan.add(tmp.path().join("ca.key"), FileKind::PrivateKey, None, "k");
         let err = write_plan(&plan, false).unwrap_err();
         assert!(

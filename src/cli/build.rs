@@ -116,7 +116,7 @@ pub(crate) fn run(args: &Args, ctx: &super::Ctx) -> anyhow::Result<ExitStatus> {
                 }
                 s.push_str(&parity_table(&main));
             }
-            out.write_all(s.as_bytes())?;
+            super::print_text(&s)?;
         }
         BuildFormat::Json => {
             let summary = serde_json::json!({
@@ -134,7 +134,7 @@ pub(crate) fn run(args: &Args, ctx: &super::Ctx) -> anyhow::Result<ExitStatus> {
                 "kept": report.kept,
                 "diagnostics": crate::diagnostics::json_report(&outcome.diagnostics, &outcome.sources),
             });
-            writeln!(out, "{}", serde_json::to_string_pretty(&summary)?)?;
+            out.write_all(super::json_text(&summary)?.as_bytes())?;
         }
     }
     Ok(ExitStatus::Success)

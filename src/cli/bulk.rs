@@ -2,8 +2,8 @@
 //! bulk jobs, for people who run them by hand or wire them into a pipeline.
 //!
 //! The generated scripts (`scripts/register-devices.sh`, `scripts/import-devices.sh`) run
-//! the same calls; this prints them one by one, from the same planner decisions
-//! (`clouds::aws::bulk`, `clouds::azure::import`), so the two cannot disagree.
+//! the same calls; this prints them one by one, from the same planner decisions (each cloud
+//! planner's `bulk_commands`), so the two cannot disagree.
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -69,12 +69,8 @@ pub(crate) fn run(args: &Args, ctx: &super::Ctx) -> anyhow::Result<ExitStatus> {
             format!(" (environment `{env}`)")
         };
         let mut any = false;
-        for commands in [
-            crate::clouds::aws::bulk::commands(model, &dir("aws")),
-            crate::clouds::azure::import::commands(model, &dir("azure")),
-        ]
-        .into_iter()
-        .flatten()
+        for commands in crate::clouds::targeted_planners(model)
+            .filter_map(|p| p.bulk_commands(model, &dir(p.cloud().dir())))
         {
             if !text.is_empty() {
                 text.push('\n');
@@ -102,37 +98,13 @@ pub(crate) fn run(args: &Args, ctx: &super::Ctx) -> anyhow::Result<ExitStatus> {
     Ok(ExitStatus::Success)
 }
 
-/// Why a model registers nothing in bulk, in words.
+/// Why a model registers nothing in bulk, in words: each cloud says why it does not.
 fn why_not(m: &crate::model::Model) -> String {
-    use crate::clouds::aws::bulk::Registration as Aws;
-    use crate::clouds::azure::import::Registration as Azure;
-    let n = m.fleet.registry.len();
-    if n == 0 {
+    if m.fleet.registry.is_empty() {
         return "the spec registers no devices (`fleet.registry`)".to_owned();
     }
-    let mut why = Vec::new();
-    match crate::clouds::aws::bulk::registration(m) {
-        Aws::Terraform => why.push(format!(
-            "on AWS, Terraform registers the {n} devices (below `fleet.registry.bulk_threshold`, {})",
-            m.fleet.bulk_threshold
-        )),
-        Aws::OnFirstConnection(_) => why.push(
-            "on AWS, the provisioning method registers each device on its first connection"
-                .to_owned(),
-        ),
-        Aws::Empty | Aws::Bulk => {}
-    }
-    match crate::clouds::azure::import::registration(m) {
-        Azure::OnFirstProvisioning => why.push(
-            "on Azure, DPS enrollment groups create each device when it first provisions"
-                .to_owned(),
-        ),
-        Azure::NeedsDps => {
-            why.push(
-                "on Azure, TPM devices register through DPS individual enrollments".to_owned(),
-            );
-        }
-        Azure::Empty | Azure::Import => {}
-    }
-    why.join("; ")
+    crate::clouds::targeted_planners(m)
+        .filter_map(|p| p.bulk_why_not(m))
+        .collect::<Vec<_>>()
+        .join("; ")
 }

@@ -38,7 +38,8 @@ use crate::certs::{
     long_about = "Make the device identity chain offline, outside Terraform state: a root CA, \
 signing CAs that mint device certificates, one certificate per device, and the \
 proof-of-possession certificates AWS IoT and Azure DPS ask for. Private keys are written with \
-mode 0600, never overwritten without --force, and encrypted when a passphrase is given.",
+mode 0600 into folders created 0700 with a .gitignore that keeps them out of git, never \
+through a symlink, never overwritten without --force, and encrypted when a passphrase is given.",
     after_help = "Typical flow:\n  \
 fleetform certs init --out certs --organization Acme --country DE\n  \
 fleetform certs verify-aws --registration-code \"$CODE\"   # register certs/signing-ca.pem with AWS IoT\n  \
@@ -184,7 +185,8 @@ pub struct CaArgs {
 /// Output options shared by every command.
 #[derive(Debug, Clone, clap::Args)]
 pub struct OutputArgs {
-    /// Replace existing files (private keys included) instead of refusing.
+    /// Replace existing files (private keys included) instead of refusing, and write keys
+    /// even to paths git tracks (where `.gitignore` does not keep them out of commits).
     #[arg(long)]
     pub force: bool,
     /// Output format.
@@ -293,7 +295,7 @@ pub struct DeviceArgs {
     /// Directory for the bundles; each device gets `<out>/<id>/` (or an entry in
     /// `<out>/devices.tar`). Registry runs also write `<out>/manifest.csv`: id, SHA-256
     /// fingerprint of the certificate (AWS IoT's certificate id), serial.
-    #[arg(long, value_name = "DIR", default_value = "devices")]
+    #[arg(long, value_name = "DIR", default_value = layout::DEVICES_DIR)]
     pub out: PathBuf,
     /// `dirs`: one folder per device; `tar`: one archive `<out>/devices.tar`, entries in
     /// registry order (with a manifest).
@@ -506,7 +508,9 @@ fn passphrase(
 
 fn warn(err: &mut dyn Write, warnings: &[Warning]) -> anyhow::Result<()> {
     for w in warnings {
-        writeln!(err, "warning: {w}")?;
+        // Warnings can quote registry rows and certificate fields.
+        let w = w.to_string();
+        writeln!(err, "warning: {}", crate::diagnostics::escape::line(&w))?;
     }
     Ok(())
 }
@@ -534,7 +538,7 @@ fn report(
             if let (Some((key, extra)), Some(map)) = (extra, value.as_object_mut()) {
                 map.insert(key.to_owned(), extra);
             }
-            writeln!(out, "{}", serde_json::to_string_pretty(&value)?)?;
+            writeln!(out, "{}", crate::diagnostics::escape::json_pretty(&value)?)?;
         }
     }
     Ok(())
@@ -575,7 +579,7 @@ fn init(
         (layout::CHAIN, FileKind::Chain),
     ]
     .map(|(name, kind)| (a.out.join(name), kind));
-    preflight(&targets, a.output.force)?;
+    preflight(&a.out, &targets, a.output.force)?;
 
     // generate_ca's warnings are profile.validate()'s, already collected above.
     let (bundle, _) = generate_ca(&profile, now, passphrase.as_ref())?;
@@ -587,7 +591,7 @@ fn init(
         (signing, bundle.signing.key_pem.as_str().as_bytes()),
         (None, bundle.chain_pem.as_bytes()),
     ];
-    let mut plan = WritePlan::new();
+    let mut plan = WritePlan::new(&a.out);
     for ((path, kind), (owner, bytes)) in targets.iter().zip(contents) {
         plan.add(path, *kind, owner, bytes);
     }
@@ -617,13 +621,16 @@ fn verify(
         Cloud::Aws => "aws",
         Cloud::Azure => "azure",
     };
-    let target = out_dir
-        .unwrap_or(ca_dir)
-        .join(format!("{prefix}-verification-{name}.pem"));
-    preflight(&[(target.clone(), FileKind::Certificate)], output.force)?;
+    let dir = out_dir.unwrap_or(ca_dir);
+    let target = dir.join(format!("{prefix}-verification-{name}.pem"));
+    preflight(
+        dir,
+        &[(target.clone(), FileKind::Certificate)],
+        output.force,
+    )?;
     let issuer = load_ca(ca_dir, name.as_str(), passphrase.as_ref(), now)?;
     let pem = verification_certificate(&issuer, &code, now)?;
-    let mut plan = WritePlan::new();
+    let mut plan = WritePlan::new(dir);
     plan.add(&target, FileKind::Certificate, Some(name.as_str()), pem);
     let written = write_plan(&plan, output.force)?;
     let (ca_cert, _) = ca_paths(ca_dir, name.as_str());
@@ -755,7 +762,7 @@ fn device(
     warnings.extend(cloud_remarks(bundles.iter().map(|b| &b.id)));
 
     // 3. Write all or nothing.
-    let mut plan = WritePlan::new();
+    let mut plan = WritePlan::new(&a.out);
     for b in &bundles {
         plan.add_device(&a.out, b);
     }
@@ -895,10 +902,10 @@ fn claim(
         (dir.join("claim.key"), FileKind::PrivateKey),
         (dir.join("chain.pem"), FileKind::Chain),
     ];
-    preflight(&targets, a.output.force)?;
+    preflight(&a.out, &targets, a.output.force)?;
     let issuer = load_ca(&a.ca.ca_dir, ca_name.as_str(), ca_pass.as_ref(), now)?;
     let bundle = issue_claim(&issuer, &name, &profile, now, key_pass.as_ref())?;
-    let mut plan = WritePlan::new();
+    let mut plan = WritePlan::new(&a.out);
     let owner = Some(name.as_str());
     plan.add(
         &targets[0].0,
@@ -972,7 +979,7 @@ fn rotate(
         (chain_path.clone(), FileKind::Chain),
         (notes_path.clone(), FileKind::Instructions),
     ];
-    preflight(&targets, a.output.force)?;
+    preflight(dir, &targets, a.output.force)?;
 
     let root = load_ca(dir, root_name.as_str(), passphrase.as_ref(), now)?;
     let mut warnings = Vec::new();
@@ -1015,7 +1022,7 @@ fn rotate(
         old_name: current_name.as_str(),
         old_not_after,
     });
-    let mut plan = WritePlan::new();
+    let mut plan = WritePlan::new(dir);
     let owner = Some(new_name.as_str());
     plan.add(&cert_path, FileKind::Certificate, owner, &material.cert_pem);
     plan.add(
@@ -1066,10 +1073,14 @@ fn inspect_cmd(
             writeln!(
                 out,
                 "{}",
-                serde_json::to_string_pretty(&report).context("rendering JSON")?
+                crate::diagnostics::escape::json_pretty(&report).context("rendering JSON")?
             )?;
         }
         Format::Plain => {
+            // Subjects and issuers are whatever the certificate files say: escaped below.
+            let final_out = out;
+            let mut buf: Vec<u8> = Vec::new();
+            let out = &mut buf;
             for c in &report.certificates {
                 writeln!(out, "#{} {} ({})", c.index, c.subject, c.source)?;
                 writeln!(out, "    issuer:     {}", c.issuer)?;
@@ -1103,6 +1114,8 @@ fn inspect_cmd(
                     writeln!(out, "problem: {p}")?;
                 }
             }
+            let text = String::from_utf8_lossy(&buf);
+            final_out.write_all(crate::diagnostics::escape::text(&text).as_bytes())?;
         }
     }
     Ok(if report.problems.is_empty() {

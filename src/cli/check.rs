@@ -1,4 +1,8 @@
 //! `fleetform check`: is the committed Terraform what the spec says? (drift in CI)
+//!
+//! The folder may come from a pull request, so it is read through a [`Root`] handle: a
+//! symlink (at a file or at a folder on the way) is reported as a difference and never
+//! followed, so `check` cannot print a file from outside the folder into a CI log.
 
 use std::fmt::Write as _;
 use std::io::Write;
@@ -6,6 +10,39 @@ use std::path::PathBuf;
 
 use crate::diagnostics::ExitStatus;
 use crate::emit::{MANIFEST, Syntax, parse_manifest};
+use crate::safe_fs::{Kind, Root};
+
+/// The largest file `check` compares (generated files are far smaller).
+const READ_LIMIT: u64 = 512 * 1024 * 1024;
+
+/// What is at a path of the output folder, read without following links.
+pub(crate) enum Found {
+    Missing,
+    /// A symlink at the path or at a folder on the way: a difference, never followed.
+    Link,
+    /// A folder, FIFO, socket or device where a file should be.
+    NotAFile,
+    File(Vec<u8>),
+}
+
+/// Looks at `rel` under `root` (`None`: the folder itself is missing) without following links.
+pub(crate) fn look(root: Option<&Root>, rel: &str) -> anyhow::Result<Found> {
+    let Some(root) = root else {
+        return Ok(Found::Missing);
+    };
+    Ok(match root.kind(rel)? {
+        None => Found::Missing,
+        Some(Kind::Link) => Found::Link,
+        Some(Kind::Dir | Kind::Other) => Found::NotAFile,
+        Some(Kind::File) => match root.read(rel, READ_LIMIT) {
+            Ok(Some(bytes)) => Found::File(bytes),
+            Ok(None) => Found::Missing,
+            Err(crate::safe_fs::Error::Link(_)) => Found::Link,
+            Err(crate::safe_fs::Error::NotAFile(_)) => Found::NotAFile,
+            Err(e) => return Err(e.into()),
+        },
+    })
+}
 
 /// Check that an output folder holds exactly what `build` would write.
 ///
@@ -35,9 +72,17 @@ pub(crate) fn run(args: &Args, ctx: &super::Ctx) -> anyhow::Result<ExitStatus> {
         )?;
         return Ok(ExitStatus::Failure);
     };
-    let on_disk = std::fs::read_to_string(args.out.join(MANIFEST))
-        .ok()
-        .and_then(|t| parse_manifest(&t));
+    let root = match Root::open(&args.out) {
+        Ok(root) => Some(root),
+        Err(e) if e.is_not_found() => None,
+        Err(e) => return Err(e.into()),
+    };
+    let on_disk = match look(root.as_ref(), MANIFEST)? {
+        Found::File(bytes) => String::from_utf8(bytes)
+            .ok()
+            .and_then(|t| parse_manifest(&t)),
+        _ => None,
+    };
     let syntax = if on_disk
         .as_ref()
         .is_some_and(|m| m.files.keys().any(|k| k.ends_with(".tf.json")))
@@ -51,12 +96,30 @@ pub(crate) fn run(args: &Args, ctx: &super::Ctx) -> anyhow::Result<ExitStatus> {
     let mut report = String::new();
     let mut stale = 0;
     for (rel, file) in &rendered.files {
-        let path = args.out.join(rel);
         if file.streamed.is_some() {
-            // Registry data, possibly hundreds of MB: compared by length and hash.
-            match std::fs::File::open(&path).and_then(crate::emit::Digest256::of_reader) {
-                Ok(d) if file.matches(&d) => {}
-                Ok(d) => {
+            // Registry data, possibly hundreds of MB: compared by length and hash, read
+            // through the same no-link handle as every other file.
+            let digest = match root.as_ref().map(|r| r.open_file(rel)) {
+                Some(Ok(Some(f))) => Some(crate::emit::Digest256::of_reader(f)),
+                Some(Err(crate::safe_fs::Error::Link(_))) => {
+                    stale += 1;
+                    let _ = writeln!(
+                        report,
+                        "symlink: {rel} (fleetform writes no links; it was not followed)"
+                    );
+                    continue;
+                }
+                Some(Err(crate::safe_fs::Error::NotAFile(_))) => {
+                    stale += 1;
+                    let _ = writeln!(report, "not a regular file: {rel}");
+                    continue;
+                }
+                Some(Err(e)) => return Err(e.into()),
+                None | Some(Ok(None)) => None,
+            };
+            match digest {
+                Some(Ok(d)) if file.matches(&d) => {}
+                Some(Ok(d)) => {
                     stale += 1;
                     let _ = writeln!(
                         report,
@@ -65,16 +128,17 @@ pub(crate) fn run(args: &Args, ctx: &super::Ctx) -> anyhow::Result<ExitStatus> {
                         file.len()
                     );
                 }
-                Err(_) => {
+                Some(Err(e)) => return Err(e.into()),
+                None => {
                     stale += 1;
                     let _ = writeln!(report, "missing: {rel}");
                 }
             }
             continue;
         }
-        match std::fs::read(&path) {
-            Ok(bytes) if bytes == file.bytes => {}
-            Ok(bytes) => {
+        match look(root.as_ref(), rel)? {
+            Found::File(bytes) if bytes == file.bytes => {}
+            Found::File(bytes) => {
                 stale += 1;
                 match (String::from_utf8(bytes), std::str::from_utf8(&file.bytes)) {
                     (Ok(old), Ok(new)) => {
@@ -92,31 +156,57 @@ pub(crate) fn run(args: &Args, ctx: &super::Ctx) -> anyhow::Result<ExitStatus> {
                     }
                 }
             }
-            Err(_) => {
+            Found::Link => {
+                stale += 1;
+                let _ = writeln!(
+                    report,
+                    "symlink: {rel} (fleetform writes no links; it was not followed)"
+                );
+            }
+            Found::NotAFile => {
+                stale += 1;
+                let _ = writeln!(report, "not a regular file: {rel}");
+            }
+            Found::Missing => {
                 stale += 1;
                 let _ = writeln!(report, "missing: {rel}");
             }
         }
     }
     if let Some(m) = &on_disk {
-        for rel in m.files.keys().filter(|k| !rendered.files.contains_key(*k)) {
-            if args.out.join(rel).exists() {
-                stale += 1;
-                let _ = writeln!(report, "no longer generated: {rel}");
+        // Only paths fleetform could have written: a manifest listing `../x` probes nothing.
+        for rel in m
+            .files
+            .keys()
+            .filter(|k| !rendered.files.contains_key(*k) && crate::emit::safe_path(k))
+        {
+            match look(root.as_ref(), rel)? {
+                Found::Missing => {}
+                Found::Link => {
+                    stale += 1;
+                    let _ = writeln!(
+                        report,
+                        "symlink: {rel} (fleetform writes no links; it was not followed)"
+                    );
+                }
+                _ => {
+                    stale += 1;
+                    let _ = writeln!(report, "no longer generated: {rel}");
+                }
             }
         }
     }
-    let mut out = std::io::stdout();
     if stale == 0 {
         writeln!(
-            out,
+            std::io::stdout(),
             "{} is up to date with {}",
             args.out.display(),
             args.spec.display()
         )?;
         return Ok(ExitStatus::Success);
     }
-    out.write_all(report.as_bytes())?;
+    // The report quotes files of the output folder, which a pull request controls.
+    super::print_text(&report)?;
     writeln!(
         std::io::stderr(),
         "error: {stale} file(s) in {} differ from what {} compiles to\nhint: run `fleetform build {} --out {}` and commit the result",

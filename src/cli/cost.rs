@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 
-use crate::cost::{self, Assumption, Estimate, PriceBook};
+use crate::cost::{self, Estimate, PriceBook};
 use crate::diagnostics::{ExitStatus, Format};
 
 /// Estimate the monthly bill of the architecture the spec compiles to.
@@ -100,15 +100,9 @@ pub(crate) fn estimates(
     models
         .into_iter()
         .map(|(env, model)| {
-            let mut estimate = cost::estimate(&cost::from_model::workload(model), book)?;
-            // Prices for another region than the spec's matter most: say so first.
-            let mut assumptions = cost::from_model::region_assumptions(model, book);
-            assumptions.append(&mut estimate.assumptions);
-            assumptions.extend(cost::from_model::ASSUMPTIONS.iter().map(|a| Assumption {
-                cloud: None,
-                text: (*a).to_owned(),
-            }));
-            estimate.assumptions = assumptions;
+            // Each targeted cloud's bill, from its planner's design: the estimate prices
+            // what the plan builds.
+            let estimate = cost::from_model::estimate(model, book)?;
             Ok(EnvEstimate {
                 env,
                 estimate,
@@ -277,9 +271,9 @@ pub(crate) fn run(args: &Args, ctx: &super::Ctx) -> anyhow::Result<ExitStatus> {
             Some(single) if json.len() == 1 => single.clone(),
             _ => serde_json::Value::Object(json),
         };
-        text = serde_json::to_string_pretty(&value)? + "\n";
+        text = super::json_text(&value)?;
     }
-    std::io::stdout().write_all(text.as_bytes())?;
+    super::print_text(&text)?;
 
     // Each environment is checked against its own budget; `--budget` overrides them all.
     let mut status = ExitStatus::Success;
@@ -298,7 +292,7 @@ pub(crate) fn run(args: &Args, ctx: &super::Ctx) -> anyhow::Result<ExitStatus> {
         let over: Vec<String> = breaches
             .iter()
             .map(|b| {
-                let cloud = b.cloud.map_or("all clouds", cost::Cloud::name);
+                let cloud = b.cloud.map_or("all clouds", cost::Cloud::title);
                 let total = cost::format::usd(b.total_usd);
                 if head.env.is_empty() {
                     format!("{cloud} {total}")

@@ -1,6 +1,5 @@
 //! `fleetform diagram`: draw the dataflow a spec compiles to, for workshops and reviews.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use crate::diagnostics::{ExitStatus, Format};
@@ -27,7 +26,7 @@ pub struct Args {
     pub environment: Option<String>,
     /// Draw only this cloud [default: every cloud the spec targets, in one picture].
     #[arg(long, value_enum)]
-    pub cloud: Option<CloudArg>,
+    pub cloud: Option<Cloud>,
     /// Output format [default: from the extension of `--out` (`.mmd`, `.dot`, `.gv`,
     /// `.svg`), else mermaid].
     #[arg(long, value_enum)]
@@ -35,22 +34,6 @@ pub struct Args {
     /// Write the diagram to this file instead of stdout.
     #[arg(long, short)]
     pub out: Option<PathBuf>,
-}
-
-/// A cloud to draw.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum CloudArg {
-    Aws,
-    Azure,
-}
-
-impl From<CloudArg> for Cloud {
-    fn from(c: CloudArg) -> Self {
-        match c {
-            CloudArg::Aws => Cloud::Aws,
-            CloudArg::Azure => Cloud::Azure,
-        }
-    }
 }
 
 /// A diagram format.
@@ -123,12 +106,14 @@ pub(crate) fn run(args: &Args, ctx: &super::Ctx) -> anyhow::Result<ExitStatus> {
     // SVG file has one root), so every environment is drawn into the same one.
     let mut parts = Vec::with_capacity(models.len());
     for model in models {
-        parts.push((model, clouds(model, args.cloud.map(Cloud::from))?));
+        parts.push((model, clouds(model, args.cloud)?));
     }
     let text = diagram::render_environments(&parts, format.into());
     match &args.out {
-        Some(path) => fs_err::write(path, text.as_bytes())?,
-        None => std::io::stdout().write_all(text.as_bytes())?,
+        // Replaced atomically through a no-follow folder handle: a link at `path` is
+        // replaced, not written through (see `safe_fs`).
+        Some(path) => crate::safe_fs::replace_named(path, text.as_bytes())?,
+        None => super::print_text(&text)?,
     }
     Ok(ExitStatus::Success)
 }

@@ -1,6 +1,5 @@
 //! `fleetform diff`: what a spec change does to the infrastructure and the bill.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -208,10 +207,10 @@ pub(crate) fn run(args: &Args, ctx: &super::Ctx) -> anyhow::Result<ExitStatus> {
                 "infrastructure": infra,
                 "cost": cost_json,
             });
-            serde_json::to_string_pretty(&v)? + "\n"
+            super::json_text(&v)?
         }
     };
-    std::io::stdout().write_all(text.as_bytes())?;
+    super::print_text(&text)?;
     Ok(match (args.exit_code, infra.severity()) {
         (false, _) => ExitStatus::Success,
         (true, infradiff::Severity::Loss) => ExitStatus::DataLoss,

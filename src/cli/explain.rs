@@ -1,12 +1,9 @@
 //! `fleetform explain`: tell what a spec will build and why, for workshops and reviews.
 
-use std::io::Write;
 use std::path::PathBuf;
 
 use crate::diagnostics::{ExitStatus, Format};
 use crate::plan::Cloud;
-
-use super::diagram::CloudArg;
 
 /// Explain in plain language what a spec will build, and why.
 ///
@@ -27,7 +24,7 @@ pub struct Args {
     pub environment: Option<String>,
     /// Explain only this cloud [default: every cloud the spec targets].
     #[arg(long, value_enum)]
-    pub cloud: Option<CloudArg>,
+    pub cloud: Option<Cloud>,
 }
 
 pub(crate) fn run(args: &Args, ctx: &super::Ctx) -> anyhow::Result<ExitStatus> {
@@ -45,9 +42,9 @@ pub(crate) fn run(args: &Args, ctx: &super::Ctx) -> anyhow::Result<ExitStatus> {
         if i > 0 {
             text.push_str("\n---\n\n");
         }
-        let clouds = super::diagram::clouds(model, args.cloud.map(Cloud::from))?;
+        let clouds = super::diagram::clouds(model, args.cloud)?;
         text.push_str(&crate::explain::render(model, &clouds)?);
     }
-    std::io::stdout().write_all(text.as_bytes())?;
+    super::print_text(&text)?;
     Ok(ExitStatus::Success)
 }

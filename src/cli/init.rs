@@ -4,7 +4,6 @@ use std::io::Write;
 use std::path::PathBuf;
 
 use anyhow::{Context, bail};
-use fs_err as fs;
 
 use crate::blueprint;
 use crate::diagnostics::ExitStatus;
@@ -128,28 +127,25 @@ pub(crate) fn run(args: &Args, _ctx: &super::Ctx) -> anyhow::Result<ExitStatus> 
         crate::spec::schema::json_schema_text(),
     ));
 
-    let existing: Vec<String> = files
-        .iter()
-        .map(|(f, _)| args.dir.join(f))
-        .filter(|p| p.exists())
-        .map(|p| format!("`{}`", p.display()))
-        .collect();
+    // The folder and everything in it are opened without following links (see `safe_fs`).
+    let (root, _) = crate::safe_fs::Root::create(&args.dir, crate::safe_fs::Mode::Public)?;
+    let mut existing = Vec::new();
+    for (name, _) in &files {
+        if root.kind(name)?.is_some() {
+            existing.push(format!("`{}`", args.dir.join(name).display()));
+        }
+    }
     if !existing.is_empty() {
         bail!(
             "refusing to overwrite {}\nhint: choose an empty folder, or move the files away",
             existing.join(", ")
         );
     }
-    fs::create_dir_all(&args.dir)?;
     for (name, text) in &files {
         let path = args.dir.join(name);
-        // `create_new` keeps the no-overwrite promise even against a race.
-        let mut f = fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&path)
+        // Created exclusively: keeps the no-overwrite promise even against a race.
+        root.write_new(name, text.as_bytes(), crate::safe_fs::Mode::Public, false)
             .with_context(|| format!("cannot create `{}`", path.display()))?;
-        f.write_all(text.as_bytes())?;
         writeln!(out, "wrote {}", path.display())?;
     }
     writeln!(

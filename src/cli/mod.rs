@@ -15,6 +15,7 @@ mod explain;
 mod init;
 pub mod output;
 mod schema;
+mod simulate;
 mod validate;
 
 use std::io::{IsTerminal, Write};
@@ -29,7 +30,8 @@ use crate::validate::{Files, Outcome};
 const AFTER_HELP: &str = "\
 Exit codes:
   0  success
-  1  the spec is invalid, a check found drift, or an estimate is over budget
+  1  the spec is invalid, a check found drift, an estimate is over budget,
+     or a simulated device failed
   2  usage error, I/O error, or a bug in fleetform
 
 Examples:
@@ -68,6 +70,7 @@ enum Command {
     Diff(diff::Args),
     Diagram(diagram::Args),
     Explain(explain::Args),
+    Simulate(Box<simulate::Args>),
     Schema(schema::Args),
     Completions(CompletionsArgs),
 }
@@ -124,10 +127,12 @@ where
                 Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
                 Err(e) => {
                     if let Some(invalid) = e.downcast_ref::<certs::InvalidSpec>() {
+                        // Already rendered (and escaped) by `diagnostics`.
                         let _ = write!(std::io::stderr(), "{invalid}");
                         ExitStatus::Failure.into()
                     } else {
-                        let _ = writeln!(std::io::stderr(), "error: {e:#}");
+                        let _ = std::io::stderr()
+                            .write_all(diagnostics::render_error(&format!("{e:#}")).as_bytes());
                         ExitStatus::Error.into()
                     }
                 }
@@ -138,6 +143,7 @@ where
         Command::Diff(args) => diff::run(&args, &ctx),
         Command::Diagram(args) => diagram::run(&args, &ctx),
         Command::Explain(args) => explain::run(&args, &ctx),
+        Command::Simulate(args) => simulate::run(&args, &ctx),
         Command::Schema(args) => schema::run(&args),
         Command::Completions(args) => {
             let mut cmd = Cli::command();
@@ -151,7 +157,8 @@ where
             if is_broken_pipe(&e) {
                 return ExitCode::SUCCESS;
             }
-            let _ = writeln!(std::io::stderr(), "error: {e:#}");
+            let _ = std::io::stderr()
+                .write_all(diagnostics::render_error(&format!("{e:#}")).as_bytes());
             ExitStatus::Error.into()
         }
     }
@@ -169,26 +176,75 @@ pub(crate) struct Ctx {
     pub color: bool,
 }
 
-/// Reads files relative to a spec's folder.
+/// Reads files relative to a spec's folder, never through a link (see `safe_fs`): a registry
+/// linked to a file outside the repository would otherwise land in diagnostics.
 pub(crate) struct DiskFiles {
     pub base: PathBuf,
 }
 
-impl Files for DiskFiles {
-    fn read(&self, path: &str) -> Result<String, String> {
-        // The path comes from the spec, which may come from a pull request: no links on the
-        // way (they could lead out of the spec's folder), and only a regular file, opened
-        // without blocking, up to the registry cap.
-        let why = |e: crate::input::InputError| e.to_string();
-        crate::input::no_links_below(&self.base, Path::new(path)).map_err(why)?;
-        let limit = crate::spec::load::MAX_REGISTRY_BYTES as u64;
-        let bytes = crate::input::read(&self.base.join(path), limit, crate::input::Links::Refuse)
-            .map_err(why)?;
-        String::from_utf8(bytes).map_err(|_| "it is not UTF-8 text".to_owned())
+/// A one-line reason, for "cannot read the registry `x`: <reason>".
+fn unreadable(e: &crate::safe_fs::Error) -> String {
+    use crate::safe_fs::Error;
+    match e {
+        Error::Link(p) => format!(
+            "`{}` is a symlink, and fleetform does not follow links; commit the file itself",
+            p.display()
+        ),
+        Error::NotAFile(_) => "it is not a regular file".to_owned(),
+        Error::NotADirectory(p) => format!("`{}` is not a folder", p.display()),
+        Error::Io { source, .. } => source.to_string(),
+        other => other.to_string(),
     }
 }
 
-/// Reads and validates a spec file. `Err` is an I/O problem (exit 2), reported as such.
+impl DiskFiles {
+    /// Opens `path` below the spec's folder: no link on the way, a regular file (opened
+    /// without blocking), at most the registry cap. Registry parsing refuses long texts too;
+    /// checking first avoids reading them.
+    fn open_capped(&self, path: &str) -> Result<std::io::Take<std::fs::File>, String> {
+        let root = crate::safe_fs::Root::open(&self.base).map_err(|e| unreadable(&e))?;
+        let file = match root.open_file(path) {
+            Ok(Some(f)) => f,
+            Ok(None) => return Err("No such file or directory (os error 2)".to_owned()),
+            Err(e) => return Err(unreadable(&e)),
+        };
+        let limit = crate::spec::load::MAX_REGISTRY_BYTES as u64;
+        let len = file.metadata().map_err(|e| e.to_string())?.len();
+        if len > limit {
+            let mib = |n: u64| n as f64 / (1024.0 * 1024.0);
+            return Err(format!(
+                "it is {:.1} MiB; fleetform reads at most {:.0} MiB",
+                mib(len),
+                mib(limit)
+            ));
+        }
+        // One byte more than the cap, so a file that grows while it is read is still refused.
+        Ok(std::io::Read::take(file, limit + 1))
+    }
+}
+
+impl Files for DiskFiles {
+    fn read(&self, path: &str) -> Result<String, String> {
+        let mut bytes = Vec::new();
+        std::io::Read::read_to_end(&mut self.open_capped(path)?, &mut bytes)
+            .map_err(|e| e.to_string())?;
+        String::from_utf8(bytes).map_err(|_| "it is not UTF-8 text".to_owned())
+    }
+
+    fn open(&self, path: &str) -> Result<Box<dyn std::io::Read + '_>, String> {
+        // CSV registries are read row by row: a million devices never sit in memory as text.
+        Ok(Box::new(std::io::BufReader::with_capacity(
+            256 * 1024,
+            self.open_capped(path)?,
+        )))
+    }
+}
+
+/// The largest spec file read at all; validation refuses far smaller ones with a diagnostic.
+const SPEC_READ_LIMIT: u64 = 64 * 1024 * 1024;
+
+/// Reads and validates a spec file. `Err` is an I/O problem (exit 2), reported as such. The
+/// file is not read through a link inside the working folder (see `safe_fs`).
 pub(crate) fn load_spec(path: &Path) -> anyhow::Result<Outcome> {
     let (text, name, base) = if path == Path::new("-") {
         // Capped like a file: `fleetform validate - < /dev/zero` must end.
@@ -200,31 +256,48 @@ pub(crate) fn load_spec(path: &Path) -> anyhow::Result<Outcome> {
         )?;
         if bytes.len() as u64 > limit {
             anyhow::bail!(
-                "cannot read the spec from stdin: it is longer than {}\nhint: move long device lists into a registry file: `fleet.registry.file: devices.csv`",
-                crate::input::size_text(limit)
+                "cannot read the spec from stdin: it is longer than {} MiB\nhint: move long device lists into a registry file: `fleet.registry.file: devices.csv`",
+                limit / (1024 * 1024)
             );
         }
         let text = String::from_utf8(bytes)
             .map_err(|_| anyhow::anyhow!("the spec on stdin is not UTF-8 text"))?;
         (text, "<stdin>".to_owned(), PathBuf::from("."))
     } else {
-        let limit = crate::spec::load::MAX_SPEC_BYTES as u64;
-        let bytes = crate::input::read(path, limit, crate::input::Links::Follow).map_err(|e| {
-            let hint = match &e {
-                crate::input::InputError::NotRegular("a folder") => format!(
-                    "give the spec file, e.g. `{}`",
-                    path.join("fleet.yaml").display()
-                ),
-                crate::input::InputError::TooLarge { .. } => {
-                    "move long device lists into a registry file: `fleet.registry.file: devices.csv`".to_owned()
-                }
-                crate::input::InputError::Io(_) => {
-                    "give the path of a fleet spec, e.g. `examples/minimal/fleet.yaml`".to_owned()
-                }
-                _ => e.hint().to_owned(),
-            };
-            anyhow::anyhow!("cannot read `{}`: {e}\nhint: {hint}", path.display())
-        })?;
+        let missing = |e: std::io::Error| {
+            anyhow::anyhow!(
+                "cannot read `{}`: {e}\nhint: give the path of a fleet spec, e.g. `examples/minimal/fleet.yaml`",
+                path.display()
+            )
+        };
+        let file = match crate::safe_fs::open_named(path) {
+            Ok(Some(file)) => file,
+            Ok(None) => {
+                return Err(missing(
+                    std::fs::symlink_metadata(path)
+                        .err()
+                        .unwrap_or_else(|| std::io::ErrorKind::NotFound.into()),
+                ));
+            }
+            Err(crate::safe_fs::Error::NotAFile(_)) if path.is_dir() => anyhow::bail!(
+                "`{}` is a folder; give the spec file, e.g. `{}`",
+                path.display(),
+                path.join("fleet.yaml").display()
+            ),
+            Err(crate::safe_fs::Error::Io { source, .. }) => return Err(missing(source)),
+            Err(e) => return Err(e.into()),
+        };
+        let len = file.metadata().map_or(0, |m| m.len());
+        if len > SPEC_READ_LIMIT {
+            anyhow::bail!(
+                "`{}` is {} MiB, far more than a fleet spec\nhint: give the path of a fleet spec, e.g. `examples/minimal/fleet.yaml`",
+                path.display(),
+                len / (1024 * 1024)
+            );
+        }
+        let mut bytes = Vec::new();
+        std::io::Read::read_to_end(&mut std::io::Read::take(file, SPEC_READ_LIMIT), &mut bytes)
+            .map_err(|e| anyhow::anyhow!("cannot read `{}`: {e}", path.display()))?;
         let text = String::from_utf8(bytes)
             .map_err(|_| anyhow::anyhow!("`{}` is not UTF-8 text", path.display()))?;
         let base = path
@@ -263,6 +336,18 @@ pub(crate) fn pick_models<'a>(
                 }
             }),
     }
+}
+
+/// Prints text for people on stdout, control characters escaped (`diagnostics::escape`): the
+/// text echoes spec values and files a pull request controls.
+pub(crate) fn print_text(text: &str) -> std::io::Result<()> {
+    std::io::stdout().write_all(diagnostics::escape::text(text).as_bytes())
+}
+
+/// JSON for stdout: pretty, with a trailing newline and the characters terminals act on
+/// escaped (`diagnostics::escape::json_pretty`).
+pub(crate) fn json_text<T: serde::Serialize + ?Sized>(value: &T) -> serde_json::Result<String> {
+    Ok(diagnostics::escape::json_pretty(value)? + "\n")
 }
 
 /// Prints diagnostics to stderr in the chosen format (human) or stdout (JSON).

@@ -1,7 +1,7 @@
 //! Writing a build to disk: atomically, minimally, and without ever losing a user's file.
 //!
 //! The guarantees, each tested:
-//! - Nothing is touched until every file has been staged next to its destination; a failure
+//! - Nothing is touched until every file has been staged inside the output folder; a failure
 //!   while staging leaves the previous output as it was.
 //! - Files are then moved into place with renames; if one fails, the moves already made are
 //!   undone from backups.
@@ -9,15 +9,21 @@
 //! - fleetform only replaces or removes files its manifest says it wrote (and only when they
 //!   still hold what it wrote). A file someone else put in the way is an error, not an
 //!   overwrite, unless `--force`.
-//! - No path leaves the output folder, and no write follows a symlink inside it.
+//! - No path leaves the output folder, and nothing is read or written through a symlink:
+//!   every access goes through a [`Root`] handle on `--out` (see `safe_fs`), so a link on the
+//!   way to `--out`, at `--out` or anywhere inside it is an error.
+//! - The staging folder has an unpredictable name (`.fleetform-staging-<random>`, created
+//!   exclusively, mode 0700), so nothing can be planted there in advance, and cleaning up
+//!   removes only the files and folders this run put there, never a whole tree.
 
 use std::collections::BTreeSet;
-use std::io::Write as _;
+use std::io::Read as _;
 use std::path::{Path, PathBuf};
 
-use fs_err as fs;
+use sha2::Digest as _;
 
 use crate::emit::{Digest256, MANIFEST, Rendered, RenderedFile, parse_manifest, safe_path};
+use crate::safe_fs::{self, Mode, Root};
 
 /// What a write did.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -41,16 +47,30 @@ pub enum WriteError {
         foreign: Vec<String>,
         edited: Vec<String>,
     },
-    #[error("`{0}` is a symlink; fleetform does not write through symlinks in the output folder")]
+    #[error(
+        "`{}` is a symlink; fleetform does not write through symlinks in or on the way to the output folder\nhint: replace the link with a real folder, or choose another `--out`",
+        .0.display()
+    )]
     Symlink(PathBuf),
     #[error(
-        "`{0}` exists and is not a directory\nhint: give `--out` a folder (it is created if missing)"
+        "`{}` exists and is not a directory\nhint: move it away (fleetform needs a folder there), or give `--out` a folder (it is created if missing)",
+        .0.display()
     )]
     NotADirectory(PathBuf),
     #[error("unsafe output path `{0}`")]
     UnsafePath(String),
     #[error(transparent)]
-    Io(#[from] std::io::Error),
+    Fs(safe_fs::Error),
+}
+
+impl From<safe_fs::Error> for WriteError {
+    fn from(e: safe_fs::Error) -> Self {
+        match e {
+            safe_fs::Error::Link(p) => WriteError::Symlink(p),
+            safe_fs::Error::NotADirectory(p) => WriteError::NotADirectory(p),
+            other => WriteError::Fs(other),
+        }
+    }
 }
 
 fn conflicts_message(foreign: &[String], edited: &[String]) -> String {
@@ -90,37 +110,72 @@ enum Action {
     Update,
 }
 
-/// Reads the previous manifest's files, if any.
-fn previous(out: &Path) -> std::collections::BTreeMap<String, String> {
-    std::fs::read_to_string(out.join(MANIFEST))
-        .ok()
+/// The largest manifest fleetform reads back (its own are a few hundred bytes per file).
+const MANIFEST_LIMIT: u64 = 64 * 1024 * 1024;
+
+/// Reads the previous manifest's files, if any. A link in its place is an error.
+fn previous(root: &Root) -> Result<std::collections::BTreeMap<String, String>, WriteError> {
+    Ok(root
+        .read(MANIFEST, MANIFEST_LIMIT)?
+        .and_then(|b| String::from_utf8(b).ok())
         .and_then(|t| parse_manifest(&t))
         .map(|m| m.files)
-        .unwrap_or_default()
+        .unwrap_or_default())
 }
 
-/// Refuses symlinks on the way from `out` to `out/rel`.
-fn check_no_symlinks(out: &Path, rel: &str) -> Result<(), WriteError> {
-    let mut cur = out.to_path_buf();
-    for comp in rel.split('/') {
-        cur.push(comp);
-        match std::fs::symlink_metadata(&cur) {
-            Ok(m) if m.file_type().is_symlink() => return Err(WriteError::Symlink(cur)),
-            Ok(_) => {}
-            Err(_) => break,
+/// A file on disk, as far as a write needs to know: its digest, and whether it already
+/// holds `expected`. Streamed, so a huge planted file costs time, not memory. A file held in
+/// memory is compared byte for byte; a streamed one (registry data, up to hundreds of MB) by
+/// length and hash.
+struct OnDisk {
+    digest: String,
+    same: bool,
+}
+
+fn on_disk(
+    root: &Root,
+    rel: &str,
+    expected: Option<&RenderedFile>,
+) -> Result<Option<OnDisk>, WriteError> {
+    let Some(mut file) = root.open_file(rel)? else {
+        return Ok(None);
+    };
+    let mut hasher = sha2::Sha256::new();
+    let mut buf = vec![0u8; 64 * 1024];
+    let mut offset = 0usize;
+    let mut same = true;
+    loop {
+        let n = file.read(&mut buf).map_err(|source| safe_fs::Error::Io {
+            path: root.path().join(rel),
+            source,
+        })?;
+        if n == 0 {
+            break;
         }
+        hasher.update(&buf[..n]);
+        if let Some(exp) = expected.filter(|e| e.streamed.is_none()) {
+            same = same && exp.bytes.get(offset..offset + n) == Some(&buf[..n]);
+        }
+        offset += n;
     }
-    Ok(())
+    let found = Digest256 {
+        len: offset as u64,
+        sha256_hex: crate::emit::hex(&hasher.finalize()),
+    };
+    let same = expected.is_some_and(|e| match e.streamed {
+        Some(_) => e.matches(&found),
+        None => same && e.bytes.len() == offset,
+    });
+    Ok(Some(OnDisk {
+        digest: format!("sha256:{}", found.sha256_hex),
+        same,
+    }))
 }
 
 /// Writes `rendered` into `out`.
 pub fn write(out: &Path, rendered: &Rendered, force: bool) -> Result<Report, WriteError> {
-    match std::fs::symlink_metadata(out) {
-        Ok(m) if !m.is_dir() => return Err(WriteError::NotADirectory(out.to_path_buf())),
-        Ok(_) => {}
-        Err(_) => fs::create_dir_all(out)?,
-    }
-    let prev = previous(out);
+    let (root, _) = Root::create(out, Mode::Public)?;
+    let prev = previous(&root)?;
     let mut report = Report::default();
     let mut actions: Vec<(&str, Action)> = Vec::new();
     let (mut foreign, mut edited) = (Vec::new(), Vec::new());
@@ -128,25 +183,16 @@ pub fn write(out: &Path, rendered: &Rendered, force: bool) -> Result<Report, Wri
         if !(safe_path(rel) || rel == MANIFEST) {
             return Err(WriteError::UnsafePath(rel.clone()));
         }
-        check_no_symlinks(out, rel)?;
-        let target = out.join(rel);
-        match digest(&target, file) {
-            Ok((true, _)) => report.unchanged.push(rel.clone()),
-            Ok(_) if rel == MANIFEST || force => actions.push((rel, Action::Update)),
+        match on_disk(&root, rel, Some(file))? {
+            Some(d) if d.same => report.unchanged.push(rel.clone()),
+            Some(_) if rel == MANIFEST || force => actions.push((rel, Action::Update)),
             // Ours, and still as we wrote it: safe to replace.
-            Ok((_, existing))
-                if prev
-                    .get(rel)
-                    .is_some_and(|h| *h == format!("sha256:{existing}")) =>
-            {
+            Some(d) if prev.get(rel).is_some_and(|h| *h == d.digest) => {
                 actions.push((rel, Action::Update));
             }
-            Ok(_) if prev.contains_key(rel) => edited.push(rel.clone()),
-            Ok(_) => foreign.push(rel.clone()),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                actions.push((rel, Action::Create));
-            }
-            Err(e) => return Err(fs_err_wrap(&e, &target)),
+            Some(_) if prev.contains_key(rel) => edited.push(rel.clone()),
+            Some(_) => foreign.push(rel.clone()),
+            None => actions.push((rel, Action::Create)),
         }
     }
     if !(foreign.is_empty() && edited.is_empty()) {
@@ -159,54 +205,83 @@ pub fn write(out: &Path, rendered: &Rendered, force: bool) -> Result<Report, Wri
         if generated.contains(rel.as_str()) || !safe_path(rel) {
             continue;
         }
-        check_no_symlinks(out, rel)?;
-        match std::fs::File::open(out.join(rel)).and_then(Digest256::of_reader) {
-            Ok(d) if format!("sha256:{}", d.sha256_hex) == *hash => {
-                stale.push(rel.clone());
-            }
-            Ok(_) => report.kept.push(rel.clone()),
-            Err(_) => {}
+        match on_disk(&root, rel, None)? {
+            Some(d) if d.digest == *hash => stale.push(rel.clone()),
+            Some(_) => report.kept.push(rel.clone()),
+            None => {}
         }
     }
     if actions.is_empty() && stale.is_empty() {
         return Ok(report);
     }
 
-    let staging = out.join(format!(".fleetform-staging-{}", std::process::id()));
-    let result = stage_and_commit(out, &staging, rendered, &actions, &mut report);
-    let _ = std::fs::remove_dir_all(&staging);
+    let mut staging = Staging::new(&root)?;
+    let result = stage_and_commit(&root, &mut staging, rendered, &actions, &mut report);
+    staging.clean_up();
     result?;
     for rel in stale {
-        fs::remove_file(out.join(&rel))?;
-        remove_empty_parents(out, &rel);
+        root.remove_file(&rel)?;
+        remove_empty_parents(&root, &rel);
         report.deleted.push(rel);
     }
     Ok(report)
 }
 
-/// Whether the file at `target` already holds `file`, and its hex SHA-256. Files held in
-/// memory are compared byte for byte; streamed ones (registry data, up to hundreds of MB) by
-/// length and hash, reading the old file as a stream.
-fn digest(target: &Path, file: &RenderedFile) -> std::io::Result<(bool, String)> {
-    if file.streamed.is_some() {
-        let d = std::fs::File::open(target).and_then(Digest256::of_reader)?;
-        Ok((file.matches(&d), d.sha256_hex))
-    } else {
-        let existing = std::fs::read(target)?;
-        Ok((existing == file.bytes, crate::emit::sha256_hex(&existing)))
+/// The staging folder of one write, and everything this run put in it.
+struct Staging<'a> {
+    root: &'a Root,
+    name: PathBuf,
+    files: Vec<PathBuf>,
+    dirs: Vec<PathBuf>,
+}
+
+impl<'a> Staging<'a> {
+    fn new(root: &'a Root) -> Result<Self, WriteError> {
+        for _ in 0..16 {
+            let name = PathBuf::from(safe_fs::random_name(".fleetform-staging-"));
+            // Created exclusively: an existing folder of that name is someone else's.
+            if !root.create_dirs(&name, true)?.is_empty() {
+                return Ok(Self {
+                    root,
+                    name,
+                    files: Vec::new(),
+                    dirs: Vec::new(),
+                });
+            }
+        }
+        Err(WriteError::Fs(safe_fs::Error::BadPath(
+            "no free staging folder name".to_owned(),
+        )))
+    }
+
+    fn path(&self, side: &str, rel: &str) -> PathBuf {
+        self.name.join(side).join(rel)
+    }
+
+    /// Creates the folders `rel` needs under `side`, remembering them.
+    fn dirs_for(&mut self, side: &str, rel: &str) -> Result<(), WriteError> {
+        if let Some(parent) = Path::new(side).join(rel).parent() {
+            let created = self.root.create_dirs(self.name.join(parent), true)?;
+            self.dirs.extend(created);
+        }
+        Ok(())
+    }
+
+    /// Removes what this run staged: its files, then its folders deepest first, then itself.
+    fn clean_up(self) {
+        for f in &self.files {
+            let _ = self.root.remove_file(f);
+        }
+        for d in self.dirs.iter().rev() {
+            let _ = self.root.remove_dir(d);
+        }
+        let _ = self.root.remove_dir(&self.name);
     }
 }
 
-fn fs_err_wrap(e: &std::io::Error, path: &Path) -> WriteError {
-    WriteError::Io(std::io::Error::new(
-        e.kind(),
-        format!("{}: {e}", path.display()),
-    ))
-}
-
 fn stage_and_commit(
-    out: &Path,
-    staging: &Path,
+    root: &Root,
+    staging: &mut Staging<'_>,
     rendered: &Rendered,
     actions: &[(&str, Action)],
     report: &mut Report,
@@ -214,20 +289,16 @@ fn stage_and_commit(
     // 1. Stage every new file; nothing in `out` changes yet.
     for (rel, _) in actions {
         let file = &rendered.files[*rel];
-        let staged = staging.join("new").join(rel);
-        if let Some(parent) = staged.parent() {
-            fs::create_dir_all(parent)?;
-        }
-        let mut f = std::io::BufWriter::with_capacity(256 * 1024, fs::File::create(&staged)?);
-        file.write_to(&mut f)?;
-        f.flush()?;
-        f.get_ref().sync_all()?;
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            let mode = if file.executable { 0o755 } else { 0o644 };
-            fs::set_permissions(&staged, std::fs::Permissions::from_mode(mode))?;
-        }
+        staging.dirs_for("new", rel)?;
+        let staged = staging.path("new", rel);
+        let mode = if file.executable {
+            Mode::Executable
+        } else {
+            Mode::Public
+        };
+        // Streamed files (registry data) are generated again straight into the file.
+        root.write_new_with(&staged, mode, true, |out| file.write_to(out))?;
+        staging.files.push(staged);
     }
     // 2. Move into place, keeping backups of what is replaced; undo on failure. The manifest
     //    goes last, so an interrupted build never claims files it did not write.
@@ -235,48 +306,39 @@ fn stage_and_commit(
         actions.iter().filter(|(r, _)| *r != MANIFEST).collect();
     ordered.extend(actions.iter().filter(|(r, _)| *r == MANIFEST));
     let mut done: Vec<(&str, bool)> = Vec::new();
-    // Folders created for new files, deepest last, so an undo can remove them again.
+    // Folders created for new files, shallowest first, so an undo can remove them again.
     let mut created_dirs: Vec<PathBuf> = Vec::new();
     for (rel, action) in ordered {
-        let target = out.join(rel);
-        let step = (|| -> std::io::Result<bool> {
-            if let Some(parent) = target.parent() {
-                let mut missing = Vec::new();
-                let mut dir = parent.to_path_buf();
-                while !dir.exists() && dir.starts_with(out) && dir != out {
-                    missing.push(dir.clone());
-                    if !dir.pop() {
-                        break;
-                    }
-                }
-                fs::create_dir_all(parent)?;
-                created_dirs.extend(missing.into_iter().rev());
+        let step = (|| -> Result<bool, WriteError> {
+            if let Some(parent) = Path::new(rel).parent()
+                && !parent.as_os_str().is_empty()
+            {
+                created_dirs.extend(root.create_dirs(parent, false)?);
             }
-            let had_backup = matches!(action, Action::Update) && target.exists();
+            let had_backup =
+                matches!(action, Action::Update) && root.kind(Path::new(rel))?.is_some();
             if had_backup {
-                let backup = staging.join("old").join(rel);
-                if let Some(parent) = backup.parent() {
-                    fs::create_dir_all(parent)?;
-                }
-                fs::rename(&target, &backup)?;
+                staging.dirs_for("old", rel)?;
+                let backup = staging.path("old", rel);
+                root.rename(Path::new(rel), &backup)?;
+                staging.files.push(backup);
             }
-            fs::rename(staging.join("new").join(rel), &target)?;
+            root.rename(staging.path("new", rel), Path::new(rel))?;
             Ok(had_backup)
         })();
         match step {
             Ok(had_backup) => done.push((rel, had_backup)),
             Err(e) => {
                 for (rel, had_backup) in done.into_iter().rev() {
-                    let target = out.join(rel);
-                    let _ = std::fs::remove_file(&target);
+                    let _ = root.remove_file(rel);
                     if had_backup {
-                        let _ = std::fs::rename(staging.join("old").join(rel), &target);
+                        let _ = root.rename(staging.path("old", rel), Path::new(rel));
                     }
                 }
                 for dir in created_dirs.iter().rev() {
-                    let _ = std::fs::remove_dir(dir);
+                    let _ = root.remove_dir(dir);
                 }
-                return Err(e.into());
+                return Err(e);
             }
         }
     }
@@ -290,12 +352,13 @@ fn stage_and_commit(
 }
 
 /// Removes directories left empty by a deletion, up to (not including) `out`.
-fn remove_empty_parents(out: &Path, rel: &str) {
-    let mut dir = out.join(rel);
-    while dir.pop() && dir != out && dir.starts_with(out) {
-        if std::fs::remove_dir(&dir).is_err() {
+fn remove_empty_parents(root: &Root, rel: &str) {
+    let mut dir = Path::new(rel);
+    while let Some(parent) = dir.parent() {
+        if parent.as_os_str().is_empty() || root.remove_dir(parent).is_err() {
             break;
         }
+        dir = parent;
     }
 }
 

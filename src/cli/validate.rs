@@ -70,13 +70,10 @@ pub(crate) fn run(args: &Args, ctx: &super::Ctx) -> anyhow::Result<ExitStatus> {
     {
         // With environments, each one is what `build` writes: its own size, clouds and name.
         let summary = |m: &crate::model::Model| {
-            let clouds: Vec<&str> = [
-                m.aws.as_ref().map(|_| "AWS"),
-                m.azure.as_ref().map(|_| "Azure"),
-            ]
-            .into_iter()
-            .flatten()
-            .collect();
+            let clouds: Vec<&str> = crate::clouds::targeted(m)
+                .into_iter()
+                .map(crate::clouds::Cloud::title)
+                .collect();
             format!(
                 "stack `{}`, {} device(s), {}",
                 m.stack.prefix,

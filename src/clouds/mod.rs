@@ -1,14 +1,186 @@
-//! The clouds fleetform targets, one folder each.
+//! The clouds fleetform targets, one folder each, behind one interface.
 //!
 //! Everything fleetform knows about a cloud lives in its folder: how the model becomes that
-//! cloud's Terraform, and the words, limits and prices that describe what it builds. Code
-//! outside these folders names a cloud only to choose one.
+//! cloud's Terraform, and the words, limits and prices that describe what it builds. Each
+//! cloud implements [`CloudPlanner`] and is listed once in [`CLOUDS`]; code outside these
+//! folders iterates that list or picks a planner by its [`Cloud`] id, and never describes a
+//! cloud itself. Adding a cloud is a folder beside `aws/` and `azure/` plus one line in
+//! [`CLOUDS`] (see `docs/adding-a-cloud.md`).
 
 pub mod aws;
 pub mod azure;
 
+use crate::design::Design;
+use crate::model::registry::DeviceRange;
+use crate::model::{Model, Stacks};
 use crate::plan::forcenew::Rules;
 use crate::plan::lifecycle::Holds;
+use crate::plan::{Module, PlanError};
+
+/// Every cloud fleetform plans for, in output order (AWS, then Azure). The one registration
+/// list: a cloud not listed here is never planned, explained, drawn or priced.
+pub static CLOUDS: &[&dyn CloudPlanner] = &[&aws::AwsPlanner, &azure::AzurePlanner];
+
+/// A cloud's id: what the CLI, the JSON outputs and the folder names call it.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    serde::Serialize,
+    serde::Deserialize,
+    clap::ValueEnum,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Cloud {
+    Aws,
+    Azure,
+}
+
+impl Cloud {
+    /// Folder name of the cloud's module in the output (`aws`), also its id in JSON.
+    pub const fn dir(self) -> &'static str {
+        match self {
+            Cloud::Aws => "aws",
+            Cloud::Azure => "azure",
+        }
+    }
+
+    /// Display name (`AWS`).
+    pub const fn title(self) -> &'static str {
+        match self {
+            Cloud::Aws => "AWS",
+            Cloud::Azure => "Azure",
+        }
+    }
+
+    /// The planner of this cloud.
+    pub fn planner(self) -> &'static dyn CloudPlanner {
+        planner(self)
+    }
+}
+
+impl std::fmt::Display for Cloud {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.title())
+    }
+}
+
+/// The planner of `cloud`.
+pub fn planner(cloud: Cloud) -> &'static dyn CloudPlanner {
+    CLOUDS
+        .iter()
+        .copied()
+        .find(|p| p.cloud() == cloud)
+        .expect("every cloud is registered in CLOUDS")
+}
+
+/// The planners of the clouds `model` targets, in [`CLOUDS`] order.
+pub fn targeted_planners(model: &Model) -> impl Iterator<Item = &'static dyn CloudPlanner> + '_ {
+    CLOUDS.iter().copied().filter(|p| p.targets(model))
+}
+
+/// The designs of `model` on `clouds`, in that order; clouds it does not target are left out.
+pub fn designs(model: &Model, clouds: &[Cloud]) -> Vec<Design> {
+    clouds
+        .iter()
+        .filter_map(|c| c.planner().design(model))
+        .collect()
+}
+
+/// The clouds `model` targets, in [`CLOUDS`] order.
+pub fn targeted(model: &Model) -> Vec<Cloud> {
+    targeted_planners(model).map(CloudPlanner::cloud).collect()
+}
+
+/// Remote state settings of a stack: the backend type (`s3`) and its configuration, in the
+/// order `backend.tf` and `stacks.json` list them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Backend {
+    pub kind: String,
+    pub settings: Vec<(String, String)>,
+}
+
+/// One slice of a large device registry, planned as its own stack.
+#[derive(Debug, Clone)]
+pub struct Shard {
+    /// 1-based shard number and the shard count.
+    pub number: usize,
+    pub count: usize,
+    pub devices: DeviceRange,
+}
+
+/// What every cloud folder implements. Methods take the validated [`Model`]; each planner
+/// makes its decisions from the model once, and every method reads the same decisions.
+pub trait CloudPlanner: Sync {
+    /// The cloud's id.
+    fn cloud(&self) -> Cloud;
+
+    /// Whether `model` targets this cloud.
+    fn targets(&self, model: &Model) -> bool;
+
+    /// The region (or location) `model` deploys this cloud into; empty when not targeted.
+    fn region(&self, model: &Model) -> String;
+
+    /// The design of `model` on this cloud: every view of the planner's decisions. `None`
+    /// when `model` does not target this cloud.
+    fn design(&self, model: &Model) -> Option<Design>;
+
+    /// The main Terraform root module of this cloud for `model`, rendered from the same
+    /// decisions as [`CloudPlanner::design`] (its README shows the design's dataflow and
+    /// parity rows).
+    fn plan(&self, model: &Model) -> Result<Module, PlanError>;
+
+    /// The region of the state storage `stacks` gives this cloud, when it gives one.
+    fn state_region(&self, stacks: &Stacks) -> Option<String>;
+
+    /// The backend a stack of this cloud keeps its state in, under `key`, in the storage
+    /// `stacks` gives this cloud.
+    fn backend(&self, stacks: &Stacks, key: String) -> Option<Backend>;
+
+    /// The bootstrap module that creates the state storage `stacks` gives this cloud.
+    fn plan_bootstrap(&self, model: &Model, stacks: &Stacks) -> Result<Module, PlanError>;
+
+    /// Whether a large registry of `model` is split into shard stacks: true for clouds that
+    /// create resources per device (and only while they do: a registry registered by the
+    /// cloud's bulk job, or by devices on first connection, has no per-device resources).
+    fn shards_registry(&self, model: &Model) -> bool {
+        let _ = model;
+        false
+    }
+
+    /// The commands that register `model`'s registry with this cloud's own bulk job, after
+    /// `terraform apply` in the module folder `module` (what the generated script runs);
+    /// `None` when this cloud registers nothing of it in bulk.
+    fn bulk_commands(&self, model: &Model, module: &str) -> Option<String> {
+        let _ = (model, module);
+        None
+    }
+
+    /// Why this cloud registers none of `model`'s registry in bulk, as a phrase for `fleetform
+    /// bulk` ("on AWS, ..."); `None` when it does, or has nothing to say.
+    fn bulk_why_not(&self, model: &Model) -> Option<String> {
+        let _ = model;
+        None
+    }
+
+    /// The registry shard stack `shard`, reading the main stack's state from `main`.
+    fn plan_registry_shard(
+        &self,
+        model: &Model,
+        shard: &Shard,
+        main: &Backend,
+    ) -> Result<Module, PlanError> {
+        let _ = (model, shard, main);
+        Err(PlanError::NoRegistryShards {
+            cloud: self.cloud().title(),
+        })
+    }
+}
 
 /// The provider's replacement rules for a resource type, from the cloud it belongs to.
 pub fn rules(ty: &str) -> Option<&'static Rules> {
@@ -25,5 +197,19 @@ pub fn holds(ty: &str) -> Option<Holds> {
         azure::lifecycle::holds(ty)
     } else {
         aws::lifecycle::holds(ty)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_cloud_is_registered_once_in_order() {
+        let ids: Vec<Cloud> = CLOUDS.iter().map(|p| p.cloud()).collect();
+        assert_eq!(ids, [Cloud::Aws, Cloud::Azure]);
+        for id in ids {
+            assert_eq!(planner(id).cloud(), id);
+        }
     }
 }

@@ -1,36 +1,26 @@
-//! From the fleet model to the estimator's [`Workload`]: the architecture the planners build,
-//! as the numbers the bill depends on.
+//! From the fleet model to the estimator's neutral [`Workload`]: the fleet's traffic today,
+//! and the usage figures every cloud's bill derives the same way.
 //!
-//! Sizes the planners computed (Kinesis shards, Event Hubs throughput units, the IoT Hub SKU
-//! and units per hub) are passed through as pinned values, so the estimate prices exactly the
-//! capacity the generated Terraform creates. Usage is today's fleet (the bill now), while that
-//! capacity was sized for the planned fleet a year ahead.
+//! What each cloud builds (sizes, SKUs, architectures) is not here: each planner fills its own
+//! bill from its decisions (`clouds/<cloud>/bill.rs`), using the helpers below for the usage
+//! figures (state writes, dashboard reads, alert invocations) so both clouds count alike. Usage
+//! is today's fleet (the bill now), while capacity was sized for the planned fleet a year
+//! ahead.
 //!
 //! Where the spec cannot know a figure, the assumption is fixed here and stated in the
-//! estimate: function memory and duration, messages in both directions sized like telemetry,
-//! dashboards reading each device's state once an hour.
+//! estimate: function duration, messages in both directions sized like telemetry, dashboards
+//! reading each device's state once an hour.
 
-use crate::capacity::{self, HubPin};
-use crate::model::{
-    self, AwsStreamService, AzureAlertEngine, Destination, KinesisCapacity, Model, RouteSource,
-};
+use crate::capacity;
+use crate::design::Bill;
+use crate::model::{self, Destination, Model, RouteSource};
 
-use super::model::{Assumption, Cloud};
+use super::model::Assumption;
 use super::pricebook::PriceBook;
-use super::workload::{
-    AwsStream, AwsWorkload, AzureWorkload, Batching, BlobArchive, BlobTransition, CosmosDbWorkload,
-    DynamoDbWorkload, EventHubs, FunctionWorkload, Kinesis, KinesisMode, LambdaArchitecture,
-    LambdaWorkload, S3Archive, S3Transition, Versioning, Workload,
-};
+use super::workload::{FunctionWorkload, Workload};
 
-/// Memory of generated alert and state functions, MB.
-const FUNCTION_MEMORY_MB: u32 = 256;
 /// Average run time of a generated function, ms.
 const FUNCTION_DURATION_MS: f64 = 120.0;
-/// Default lifetime of an Azure state document (`state_store_ttl_days`).
-const AZURE_STATE_TTL_DAYS: f64 = 30.0;
-/// Request units of one Cosmos DB upsert of a small (≤ 1 KB) state item.
-const COSMOS_RU_PER_WRITE: f64 = 6.0;
 
 /// Assumptions this mapping makes, to print with the estimate.
 pub const ASSUMPTIONS: [&str; 4] = [
@@ -40,29 +30,44 @@ pub const ASSUMPTIONS: [&str; 4] = [
     "A device-state write costs 6 Cosmos DB request units (≤ 1 KB items, default indexing).",
 ];
 
-/// A note for each cloud `model` deploys outside the region of `book`'s prices (the book has
-/// one region per cloud), to print with the estimate.
-pub fn region_assumptions(model: &Model, book: &PriceBook) -> Vec<Assumption> {
-    let regions = [
-        (
-            Cloud::Aws,
-            model.aws.as_ref().map(|a| a.region.as_str()),
-            book.meta.regions.aws.as_str(),
-            "aws",
-        ),
-        (
-            Cloud::Azure,
-            model.azure.as_ref().map(|a| a.location.as_str()),
-            book.meta.regions.azure.as_str(),
-            "azure",
-        ),
-    ];
-    regions
-        .into_iter()
-        .filter_map(|(cloud, spec, priced, key)| {
-            let spec = spec.filter(|spec| !same_region(spec, priced))?;
+/// The estimate of `model` as `fleetform cost` shows it: the bill of each cloud it targets,
+/// from that cloud's design, priced for today's fleet with `book`, with the price-region
+/// notes first and this mapping's [`ASSUMPTIONS`] last. A change to the spec or the model
+/// (an advice candidate that re-plans) is priced by calling this again on the changed model.
+///
+/// # Errors
+///
+/// As [`super::estimate`].
+pub fn estimate(model: &Model, book: &PriceBook) -> super::Result<super::Estimate> {
+    let designs = crate::clouds::designs(model, &crate::clouds::targeted(model));
+    let bills: Vec<&Bill> = designs.iter().map(|d| &d.bill).collect();
+    let meters: Vec<&dyn super::Meter> = bills.iter().map(|b| &*b.meter).collect();
+    let mut estimate = super::estimate(&workload(model), &meters, book)?;
+    // Prices for another region than the spec's matter most: say so first.
+    let mut assumptions = region_assumptions(&bills, book);
+    assumptions.append(&mut estimate.assumptions);
+    assumptions.extend(ASSUMPTIONS.iter().map(|a| Assumption {
+        cloud: None,
+        text: (*a).to_owned(),
+    }));
+    estimate.assumptions = assumptions;
+    Ok(estimate)
+}
+
+/// A note for each bill whose stack deploys outside the region of `book`'s prices (the book
+/// has one region per cloud), to print with the estimate.
+pub fn region_assumptions(bills: &[&Bill], book: &PriceBook) -> Vec<Assumption> {
+    bills
+        .iter()
+        .filter_map(|bill| {
+            let priced = bill.meter.priced_region(book);
+            let spec = &bill.region;
+            if same_region(spec, priced) {
+                return None;
+            }
+            let key = bill.cloud.dir();
             Some(Assumption {
-                cloud: Some(cloud),
+                cloud: Some(bill.cloud),
                 text: format!(
                     "Figures are list prices for {priced}; the spec deploys to {spec}, where \
                      prices can differ. To price {spec}, pass a price book with its prices and \
@@ -85,7 +90,7 @@ fn same_region(a: &str, b: &str) -> bool {
     key(a) == key(b)
 }
 
-/// The workload of `model`: today's usage on the capacity the planners sized.
+/// The neutral workload of `model`: today's fleet and what it sends.
 pub fn workload(model: &Model) -> Workload {
     let msg = &model.messaging;
     let messages_per_device_per_day =
@@ -110,20 +115,19 @@ pub fn workload(model: &Model) -> Workload {
         w.method_response_bytes = msg.message_bytes;
     }
     w.peak_factor = msg.peak_factor.max(1.0);
-    w.aws = model.aws.as_ref().map(|aws| aws_workload(model, aws, &w));
-    w.azure = model.azure.as_ref().map(|az| azure_workload(model, az, &w));
     w
 }
 
-fn telemetry_routes(model: &Model) -> impl Iterator<Item = &model::Route> {
+/// The routes of telemetry messages.
+pub fn telemetry_routes(model: &Model) -> impl Iterator<Item = &model::Route> {
     model
         .routes
         .iter()
         .filter(|r| r.source == RouteSource::Telemetry)
 }
 
-/// Share of telemetry written to the state store each month.
-fn state_writes_per_month(model: &Model, w: &Workload) -> f64 {
+/// State store writes a month: every telemetry message, when a telemetry route writes it.
+pub fn state_writes_per_month(model: &Model, w: &Workload) -> f64 {
     if !model.features.state_store {
         return 0.0;
     }
@@ -136,7 +140,8 @@ fn state_writes_per_month(model: &Model, w: &Workload) -> f64 {
         * routed.min(1) as f64
 }
 
-fn state_reads_per_month(model: &Model, w: &Workload) -> f64 {
+/// State store reads a month: dashboards read each device once an hour, with a web API.
+pub fn state_reads_per_month(model: &Model, w: &Workload) -> f64 {
     if model.features.web_api {
         w.devices as f64 * 24.0 * capacity::DAYS_PER_MONTH
     } else {
@@ -144,7 +149,9 @@ fn state_reads_per_month(model: &Model, w: &Workload) -> f64 {
     }
 }
 
-fn functions(model: &Model) -> Option<FunctionWorkload> {
+/// The generated alert functions, with `memory_mb`: invoked for the share of telemetry the
+/// alerts that run a function match.
+pub fn alert_functions(model: &Model, memory_mb: u32) -> Option<FunctionWorkload> {
     let fraction: f64 = model
         .alerts
         .iter()
@@ -154,182 +161,12 @@ fn functions(model: &Model) -> Option<FunctionWorkload> {
     (fraction > 0.0).then_some(FunctionWorkload {
         invocation_fraction: fraction.min(1.0),
         functions: 1,
-        memory_mb: FUNCTION_MEMORY_MB,
+        memory_mb,
         avg_duration_ms: FUNCTION_DURATION_MS,
     })
 }
 
 /// Bytes of telemetry per day, today.
-fn bytes_per_day(w: &Workload) -> f64 {
+pub fn bytes_per_day(w: &Workload) -> f64 {
     w.devices as f64 * w.messages_per_device_per_day * w.message_bytes as f64
-}
-
-fn aws_workload(model: &Model, aws: &model::Aws, w: &Workload) -> AwsWorkload {
-    let kinesis = || Kinesis {
-        mode: match aws.stream.kinesis_capacity {
-            KinesisCapacity::Provisioned => KinesisMode::Provisioned {
-                shards: Some(aws.stream.kinesis_shards),
-                shard_limit: None,
-            },
-            KinesisCapacity::OnDemand => KinesisMode::OnDemand,
-        },
-        retention_hours: aws.stream.kinesis_retention_hours,
-        consumers: u32::from(aws.stream.uses_firehose()),
-    };
-    let stream = match aws.stream.service {
-        AwsStreamService::Firehose => AwsStream::Firehose,
-        AwsStreamService::Kinesis => AwsStream::Kinesis(kinesis()),
-        AwsStreamService::KinesisAndFirehose => AwsStream::KinesisToFirehose(kinesis()),
-    };
-    // One rule per telemetry route and per alert; each action a rule writes counts, at least
-    // one per rule. A Firehose reading the Kinesis stream needs no action of its own.
-    let mut rules = 0u32;
-    let mut actions = 0.0;
-    for route in telemetry_routes(model) {
-        rules += 1;
-        let mut targets = std::collections::BTreeSet::new();
-        for d in &route.to {
-            targets.insert(match (d, aws.stream.service) {
-                (Destination::StateStore, _) => "dynamodb",
-                (_, AwsStreamService::Firehose) => "firehose",
-                (Destination::Stream, _) => "kinesis",
-                (Destination::Archive, AwsStreamService::KinesisAndFirehose)
-                    if route.to.contains(&Destination::Stream) =>
-                {
-                    "kinesis"
-                }
-                (Destination::Archive, _) => "firehose",
-            });
-        }
-        actions += targets.len().max(1) as f64;
-    }
-    // An alert rule has one action: the function (which also notifies) or the SNS topic.
-    let alerts = u32::try_from(model.alerts.len()).unwrap_or(u32::MAX);
-    rules += alerts;
-    actions += f64::from(alerts);
-    let archive = model.archive.as_ref().map(|a| {
-        let buffer_bytes = f64::from(aws.stream.firehose_buffer_mib) * capacity::MIB as f64;
-        let intervals = capacity::SECONDS_PER_DAY / f64::from(aws.stream.firehose_buffer_seconds);
-        // Small fleets are partitioned by device: one object per device per buffer interval.
-        let per_partition = if model.traffic.planned_devices
-            <= crate::clouds::aws::FIREHOSE_DEVICE_PARTITIONS_MAX
-        {
-            w.devices as f64 * intervals
-        } else {
-            // By hour: about one object per interval (an interval that straddles an hour
-            // writes two, which the estimate leaves out: at most 24 a day).
-            intervals.max(bytes_per_day(w) / buffer_bytes)
-        };
-        S3Archive {
-            batching: Batching::ObjectsPerDay(per_partition.max(1.0)),
-            transitions: a
-                .lifecycle
-                .iter()
-                .map(|t| S3Transition {
-                    class: t.tier.s3_class(),
-                    after_days: t.after_days,
-                })
-                .collect(),
-            expire_after_days: a.expire_after_days,
-            versioning: if a.versioning {
-                Versioning::Enabled {
-                    noncurrent_expire_after_days: Some(a.noncurrent_versions_expire_after_days),
-                }
-            } else {
-                Versioning::Disabled
-            },
-            small_object_transitions: false,
-        }
-    });
-    AwsWorkload {
-        rules_per_message: f64::from(rules),
-        actions_per_rule: if rules == 0 {
-            1.0
-        } else {
-            (actions / f64::from(rules)).max(1.0)
-        },
-        basic_ingest: aws.basic_ingest,
-        shadow_replies_subscribed: false,
-        stream,
-        lambda: functions(model).map(|function| LambdaWorkload {
-            function,
-            architecture: LambdaArchitecture::Arm64,
-        }),
-        dynamodb: model.features.state_store.then(|| DynamoDbWorkload {
-            writes_per_month: state_writes_per_month(model, w),
-            reads_per_month: state_reads_per_month(model, w),
-            item_bytes: w.message_bytes.max(w.shadow_document_bytes),
-            items: w.devices,
-            eventually_consistent_reads: true,
-        }),
-        archive,
-    }
-}
-
-fn azure_workload(model: &Model, az: &model::Azure, w: &Workload) -> AzureWorkload {
-    let eh = &az.event_hubs;
-    let capture = eh.capture && model.archive.is_some();
-    let streams = telemetry_routes(model).any(|r| r.to.contains(&Destination::Stream));
-    let archive = model.archive.as_ref().map(|a| {
-        // Capture writes one blob per partition per window, or sooner when the size window fills.
-        let window_bytes = f64::from(eh.capture_size_mib) * capacity::MIB as f64;
-        let per_partition_bytes = bytes_per_day(w) / f64::from(eh.partitions.max(1));
-        let per_partition = (capacity::SECONDS_PER_DAY / f64::from(eh.capture_interval_seconds))
-            .max(per_partition_bytes / window_bytes);
-        BlobArchive {
-            batching: Batching::ObjectsPerDay(
-                (per_partition * f64::from(eh.partitions.max(1))).max(1.0),
-            ),
-            transitions: a
-                .lifecycle
-                .iter()
-                .map(|t| BlobTransition {
-                    tier: t.tier.blob_tier(),
-                    after_days: t.after_days,
-                })
-                .collect(),
-            expire_after_days: a.expire_after_days,
-        }
-    });
-    AzureWorkload {
-        hub_allow_basic: matches!(
-            az.hub.sku,
-            model::HubSku::B1 | model::HubSku::B2 | model::HubSku::B3
-        ),
-        needs_standard_hub: model.messaging.cloud_talks_back(),
-        hub_pin: Some(HubPin {
-            sku: az.hub.sku.into(),
-            units: Some(az.hub.units),
-        }),
-        // The Free tier's plan is in 0.5 KB blocks; the other tiers' in 4 KB blocks.
-        planned_daily_quota_messages: (az.hub.sku != model::HubSku::F1)
-            .then_some(az.hub.planned_daily_quota_messages),
-        hubs: u32::try_from(az.hubs.len()).unwrap_or(1).max(1),
-        event_hubs: (streams || capture).then(|| EventHubs {
-            tier: eh.tier.into(),
-            units: Some(eh.throughput_units),
-            capture,
-        }),
-        archive,
-        functions: if az.alert_engine == AzureAlertEngine::Function {
-            functions(model)
-        } else {
-            None
-        },
-        cosmos_db: model.features.state_store.then(|| CosmosDbWorkload {
-            writes_per_month: state_writes_per_month(model, w),
-            reads_per_month: state_reads_per_month(model, w),
-            ru_per_write: COSMOS_RU_PER_WRITE,
-            ru_per_read: 1.0,
-            // Every routed message is a document that lives `state_store_ttl_days` (30 by
-            // default) in the Azure module, so the container holds a month of messages.
-            items: (state_writes_per_month(model, w) / capacity::DAYS_PER_MONTH
-                * AZURE_STATE_TTL_DAYS)
-                .ceil() as u64,
-            item_bytes: w.message_bytes.max(w.shadow_document_bytes),
-        }),
-        stream_analytics_units: u32::from(
-            az.alert_engine == AzureAlertEngine::StreamAnalytics && !model.alerts.is_empty(),
-        ),
-    }
 }

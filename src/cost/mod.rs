@@ -1,34 +1,39 @@
 //! Monthly cost estimates for a fleet on AWS and Azure, with advice that is priced, not guessed.
 //!
-//! A fleet spec compiles to an architecture; [`Workload`] describes that architecture in plain
-//! numbers, [`PriceBook`] holds the unit prices, and [`estimate`] turns the two into an
-//! [`Estimate`]: one bill per cloud, line by line, with the arithmetic behind each line. Sizing
-//! (shards, throughput units, hub units) and size metering come from [`crate::capacity`], the
-//! same functions the Terraform planners use, so the plan and the bill agree.
+//! A fleet spec compiles to an architecture. Each cloud's design carries its bill: what its
+//! planner builds (SKUs, sizes, architectures, units), as a [`Meter`] that knows the cloud's
+//! metering rules (`clouds/<cloud>/cost/`). [`Workload`] describes the fleet's neutral traffic,
+//! [`PriceBook`] holds the unit prices, and [`estimate`] prices every bill for that traffic into
+//! an [`Estimate`]: one bill per cloud, line by line, with the arithmetic behind each line. So
+//! the estimate prices what the plan builds; nothing here knows a cloud.
 //!
-//! Advice is found by re-running the estimate with one alternative at a time (a smaller message,
+//! Advice is found by re-pricing a bill with one alternative at a time (a smaller message,
 //! batching, Basic Ingest, another stream, a lifecycle step removed…) and reporting the
-//! difference. Renderers for text, markdown and JSON live in [`render`]; [`compare()`] diffs two
-//! estimates and [`budget`] checks one against a limit.
+//! difference: each cloud offers its candidates, `advice.rs` holds the framework. Renderers for
+//! text, markdown and JSON live in [`render`]; [`compare()`] diffs two estimates and [`budget`]
+//! checks one against a limit.
 //!
 //! Conventions: 730 hours and 730 / 24 days a month, KB = 1,024 B, GB = 2^30 B, list prices,
 //! steady state (storage after a full retention period has built up).
 //!
 //! ```
-//! use fleetform::cost::{AwsStream, AwsWorkload, AzureWorkload, Kinesis, PriceBook, Workload};
+//! use fleetform::clouds::aws::cost::{AwsStream, AwsWorkload, Kinesis};
+//! use fleetform::clouds::azure::cost::AzureWorkload;
+//! use fleetform::cost::{Meter, PriceBook, Workload};
 //!
 //! // 10,000 devices, one 1,500-byte message every 5 minutes, a twin/shadow update every hour.
 //! let mut fleet = Workload::new(10_000, 288.0, 1_500);
 //! fleet.shadow_updates_per_device_per_day = 24.0;
 //! fleet.shadow_document_bytes = 1_024;
-//! fleet.aws = Some(AwsWorkload {
+//! let aws = AwsWorkload {
 //!     stream: AwsStream::Kinesis(Kinesis::default()),
 //!     ..AwsWorkload::default()
-//! });
-//! fleet.azure = Some(AzureWorkload::default());
+//! };
+//! let azure = AzureWorkload::default();
 //!
 //! let book = PriceBook::embedded()?;
-//! let estimate = fleetform::cost::estimate(&fleet, &book)?;
+//! let bills: [&dyn Meter; 2] = [&aws, &azure];
+//! let estimate = fleetform::cost::estimate(&fleet, &bills, &book)?;
 //! let hub = &estimate.clouds[1].lines[0];
 //! assert_eq!((hub.item.as_str(), hub.unit.as_str()), ("hub units", "S1 unit-month"));
 //! assert!(!fleetform::cost::exceeds(&estimate, 500.0));
@@ -37,9 +42,7 @@
 //! # Ok::<(), fleetform::cost::Error>(())
 //! ```
 
-mod advice;
-mod aws;
-mod azure;
+pub(crate) mod advice;
 pub mod budget;
 pub mod compare;
 pub mod format;
@@ -47,8 +50,8 @@ pub mod from_model;
 mod model;
 pub mod pricebook;
 pub mod render;
-mod storage;
-mod workload;
+pub(crate) mod storage;
+pub mod workload;
 
 use thiserror::Error;
 
@@ -58,11 +61,7 @@ pub use budget::{Budget, BudgetBreach, exceeds};
 pub use compare::{Change, CloudDelta, Delta, LineDelta, compare};
 pub use model::{Advice, Assumption, Cloud, CloudEstimate, Conventions, Estimate, Line};
 pub use pricebook::{Confidence, PriceBook};
-pub use workload::{
-    AwsStream, AwsWorkload, AzureWorkload, Batching, BlobArchive, BlobTransition, CosmosDbWorkload,
-    DynamoDbWorkload, EventHubs, FunctionWorkload, Kinesis, KinesisMode, LambdaArchitecture,
-    LambdaWorkload, S3Archive, S3Transition, Versioning, Workload,
-};
+pub use workload::{Batching, FunctionWorkload, Workload};
 
 /// Errors from loading prices or estimating a workload.
 #[derive(Debug, Clone, PartialEq, Error)]
@@ -113,31 +112,45 @@ pub enum Error {
 /// Result alias for this module.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
-/// Estimates the monthly bill of `workload` on each cloud it targets, priced with `book`.
+/// One cloud's bill, as the estimator prices it: the cloud's metering of what its planner
+/// builds. Each cloud folder implements it for its bill (`clouds/<cloud>/cost/`).
+pub trait Meter: std::fmt::Debug + Send + Sync {
+    /// The cloud billed.
+    fn cloud(&self) -> Cloud;
+
+    /// Checks the bill against the fleet's `workload`.
+    fn validate(&self, workload: &Workload) -> Result<()>;
+
+    /// The monthly bill for `workload`, priced with `book`, with the notes made on the way.
+    fn price(&self, workload: &Workload, book: &PriceBook) -> Result<CloudRun>;
+
+    /// Changes that would lower `run`, each priced by re-running the bill with it.
+    fn advice(&self, workload: &Workload, book: &PriceBook, run: &CloudRun) -> Vec<Advice>;
+
+    /// The region `book` prices this cloud in.
+    fn priced_region<'b>(&self, book: &'b PriceBook) -> &'b str;
+}
+
+/// Estimates the monthly cost of each of `bills` for the fleet's `workload`, priced with
+/// `book`, in the order given.
 ///
 /// # Errors
 ///
-/// [`Error::Workload`] for an inconsistent workload and [`Error::Capacity`] when a resource
-/// cannot be sized (e.g. no IoT Hub tier fits, or the stream exceeds its shard quota).
-pub fn estimate(workload: &Workload, book: &PriceBook) -> Result<Estimate> {
+/// [`Error::Workload`] for an inconsistent workload or bill and [`Error::Capacity`] when a
+/// resource cannot be sized (e.g. no IoT Hub tier fits, or the stream exceeds its shard quota).
+pub fn estimate(workload: &Workload, bills: &[&dyn Meter], book: &PriceBook) -> Result<Estimate> {
     workload.validate()?;
+    for bill in bills {
+        bill.validate(workload)?;
+    }
     let mut clouds = Vec::new();
     let mut assumptions = common_assumptions();
     let mut advice = Vec::new();
-    if let Some(aws) = &workload.aws {
-        let run = aws::estimate(workload, aws, book)?;
-        advice.extend(advice::aws(workload, aws, book, &run));
+    for bill in bills {
+        let run = bill.price(workload, book)?;
+        advice.extend(bill.advice(workload, book, &run));
         assumptions.extend(run.notes.into_iter().map(|text| Assumption {
-            cloud: Some(Cloud::Aws),
-            text,
-        }));
-        clouds.push(run.estimate);
-    }
-    if let Some(azure) = &workload.azure {
-        let run = azure::estimate(workload, azure, book)?;
-        advice.extend(advice::azure(workload, azure, book, &run));
-        assumptions.extend(run.notes.into_iter().map(|text| Assumption {
-            cloud: Some(Cloud::Azure),
+            cloud: Some(bill.cloud()),
             text,
         }));
         clouds.push(run.estimate);
@@ -234,7 +247,7 @@ impl Traffic {
 
 /// One cloud's bill plus the notes made while pricing it.
 #[derive(Debug, Clone)]
-pub(crate) struct CloudRun {
+pub struct CloudRun {
     pub estimate: CloudEstimate,
     pub notes: Vec<String>,
 }

@@ -4,35 +4,11 @@
 //! markdown, four decimals in JSON (unit prices keep ten, since many are fractions of a cent).
 //! The JSON key order is the field order here, so output is byte-for-byte stable.
 
-use std::fmt;
-
 use serde::{Deserialize, Serialize, Serializer};
 
 use super::pricebook::Confidence;
 
-/// A cloud the estimator prices.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Cloud {
-    Aws,
-    Azure,
-}
-
-impl Cloud {
-    /// The display name.
-    pub const fn name(self) -> &'static str {
-        match self {
-            Self::Aws => "AWS",
-            Self::Azure => "Azure",
-        }
-    }
-}
-
-impl fmt::Display for Cloud {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
-}
+pub use crate::clouds::Cloud;
 
 /// One billed item: `quantity × unit price = monthly`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -7,7 +7,10 @@
 //!
 //! The unit and metering increment of each item are fixed by the code: the estimator computes
 //! quantities in that unit using the rules in [`crate::capacity`], so an override that changed
-//! them would silently mis-price. Loading checks both and rejects such an override.
+//! them would silently mis-price. Loading checks both and rejects such an override. Which items
+//! a cloud's section holds, and their units, are declared in the cloud's folder
+//! (`clouds/<cloud>/cost/prices.rs`, with `price_group!`); this file loads, merges and
+//! checks the book.
 
 use std::collections::BTreeMap;
 
@@ -15,7 +18,8 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::Error;
-use crate::capacity::{self, HubSku};
+use crate::clouds::aws::cost::prices::AwsPrices;
+use crate::clouds::azure::cost::prices::AzurePrices;
 
 /// The default price book, as shipped.
 pub const DEFAULT_PRICEBOOK_YAML: &str = include_str!("pricebook.yaml");
@@ -125,7 +129,8 @@ impl Price {
             .sum()
     }
 
-    fn check(
+    /// Checks the price against the unit and metering increment the estimator computes in.
+    pub(crate) fn check(
         &self,
         origin: &str,
         path: &str,
@@ -190,14 +195,19 @@ macro_rules! price_group {
         }
     ) => {
         $(#[$meta])*
-        #[derive(Debug, Clone, PartialEq, Deserialize)]
+        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         #[serde(deny_unknown_fields)]
         pub struct $name {
-            $( $(#[$field_meta])* pub $field: Price, )*
+            $( $(#[$field_meta])* pub $field: $crate::cost::pricebook::Price, )*
         }
 
         impl $name {
-            fn check(&self, origin: &str, prefix: &str) -> Result<(), Error> {
+            /// Checks every price of the group; errors name `origin` and the key path.
+            pub(crate) fn check(
+                &self,
+                origin: &str,
+                prefix: &str,
+            ) -> Result<(), $crate::cost::Error> {
                 $(
                     self.$field.check(
                         origin,
@@ -211,189 +221,7 @@ macro_rules! price_group {
         }
     };
 }
-
-price_group! {
-    /// AWS IoT Core.
-    IotCorePrices {
-        /// Per million connection-minutes.
-        connectivity: "1M connection-minutes", None;
-        /// Per million 5 KB messages, tiered by monthly volume.
-        messaging: "1M messages", Some(capacity::AWS_IOT_MESSAGE_BLOCK_BYTES);
-        /// Per million 1 KB shadow or registry operations.
-        device_shadow_and_registry: "1M operations", Some(capacity::AWS_SHADOW_OP_BLOCK_BYTES);
-        /// Per million 5 KB rule evaluations.
-        rules_triggered: "1M rules triggered", Some(capacity::AWS_RULES_BLOCK_BYTES);
-        /// Per million actions applied.
-        actions_applied: "1M actions applied", Some(capacity::AWS_RULES_BLOCK_BYTES);
-    }
-}
-
-price_group! {
-    /// Amazon Kinesis Data Streams.
-    KinesisPrices {
-        /// Provisioned mode, per shard-hour.
-        shard_hour: "shard-hour", None;
-        /// Provisioned mode, per million 25 KB PUT payload units.
-        put_payload_units: "1M PUT payload units", Some(capacity::KINESIS_PUT_UNIT_BYTES);
-        /// Provisioned mode, retention beyond 24 h up to 7 days, per shard-hour.
-        extended_retention: "shard-hour", None;
-        /// Retention beyond 7 days, per GB-month.
-        long_term_retention: "GB-month", None;
-        /// On-demand mode, per stream-hour.
-        on_demand_stream_hour: "stream-hour", None;
-        /// On-demand mode, per GB written (records rounded up to 1 KB).
-        on_demand_data_in: "GB", Some(capacity::KINESIS_ON_DEMAND_ROUNDING_BYTES);
-        /// On-demand mode, per GB read.
-        on_demand_data_out: "GB", None;
-        /// On-demand mode, retention beyond 24 h up to 7 days, per GB-month.
-        on_demand_extended_retention: "GB-month", None;
-    }
-}
-
-price_group! {
-    /// Amazon Data Firehose.
-    FirehosePrices {
-        /// Per GB ingested (records rounded up to 5 KB).
-        ingestion: "GB", Some(capacity::FIREHOSE_ROUNDING_BYTES);
-    }
-}
-
-price_group! {
-    /// Amazon S3.
-    S3Prices {
-        standard_storage: "GB-month", None;
-        standard_ia_storage: "GB-month", None;
-        one_zone_ia_storage: "GB-month", None;
-        glacier_instant_retrieval_storage: "GB-month", None;
-        glacier_flexible_retrieval_storage: "GB-month", None;
-        glacier_deep_archive_storage: "GB-month", None;
-        put_requests: "1k requests", None;
-        transition_to_standard_ia: "1k requests", None;
-        transition_to_one_zone_ia: "1k requests", None;
-        transition_to_glacier_instant_retrieval: "1k requests", None;
-        transition_to_glacier_flexible_retrieval: "1k requests", None;
-        transition_to_glacier_deep_archive: "1k requests", None;
-    }
-}
-
-price_group! {
-    /// AWS Lambda.
-    LambdaPrices {
-        requests: "1M requests", None;
-        duration_x86: "GB-second", None;
-        duration_arm64: "GB-second", None;
-    }
-}
-
-price_group! {
-    /// Amazon DynamoDB, on-demand capacity.
-    DynamoDbPrices {
-        on_demand_writes: "1M write request units", Some(capacity::DYNAMODB_WRITE_UNIT_BYTES);
-        on_demand_reads: "1M read request units", Some(capacity::DYNAMODB_READ_UNIT_BYTES);
-        storage: "GB-month", None;
-    }
-}
-
-price_group! {
-    /// Azure IoT Hub, per unit-month of each SKU.
-    IotHubPrices {
-        free_f1: "unit-month", Some(capacity::AZURE_HUB_FREE_QUOTA_BLOCK_BYTES);
-        basic_b1: "unit-month", Some(capacity::AZURE_HUB_QUOTA_BLOCK_BYTES);
-        basic_b2: "unit-month", Some(capacity::AZURE_HUB_QUOTA_BLOCK_BYTES);
-        basic_b3: "unit-month", Some(capacity::AZURE_HUB_QUOTA_BLOCK_BYTES);
-        standard_s1: "unit-month", Some(capacity::AZURE_HUB_QUOTA_BLOCK_BYTES);
-        standard_s2: "unit-month", Some(capacity::AZURE_HUB_QUOTA_BLOCK_BYTES);
-        standard_s3: "unit-month", Some(capacity::AZURE_HUB_QUOTA_BLOCK_BYTES);
-    }
-}
-
-impl IotHubPrices {
-    /// The unit price of `sku`.
-    pub fn unit(&self, sku: HubSku) -> &Price {
-        match sku {
-            HubSku::F1 => &self.free_f1,
-            HubSku::B1 => &self.basic_b1,
-            HubSku::B2 => &self.basic_b2,
-            HubSku::B3 => &self.basic_b3,
-            HubSku::S1 => &self.standard_s1,
-            HubSku::S2 => &self.standard_s2,
-            HubSku::S3 => &self.standard_s3,
-        }
-    }
-}
-
-price_group! {
-    /// Azure Event Hubs.
-    EventHubsPrices {
-        basic_throughput_unit_hour: "TU-hour", None;
-        basic_ingress_events: "1M events", Some(capacity::EVENT_HUBS_EVENT_BYTES);
-        standard_throughput_unit_hour: "TU-hour", None;
-        standard_ingress_events: "1M events", Some(capacity::EVENT_HUBS_EVENT_BYTES);
-        standard_capture: "TU-hour", None;
-        premium_processing_unit_hour: "PU-hour", None;
-    }
-}
-
-price_group! {
-    /// Azure Blob Storage (GPv2, LRS).
-    BlobPrices {
-        hot_storage: "GB-month", None;
-        cool_storage: "GB-month", None;
-        cold_storage: "GB-month", None;
-        archive_storage: "GB-month", None;
-        hot_write_operations: "10k operations", None;
-        cool_write_operations: "10k operations", None;
-        cold_write_operations: "10k operations", None;
-        archive_write_operations: "10k operations", None;
-    }
-}
-
-price_group! {
-    /// Azure Functions, Consumption plan.
-    FunctionsPrices {
-        executions: "1M executions", None;
-        execution_time: "GB-second", None;
-    }
-}
-
-price_group! {
-    /// Azure Cosmos DB, serverless.
-    CosmosDbPrices {
-        serverless_request_units: "1M request units", None;
-        storage: "GB-month", None;
-    }
-}
-
-price_group! {
-    /// Azure Stream Analytics.
-    StreamAnalyticsPrices {
-        streaming_unit_hour: "SU-hour", None;
-    }
-}
-
-/// AWS prices.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct AwsPrices {
-    pub iot_core: IotCorePrices,
-    pub kinesis_data_streams: KinesisPrices,
-    pub data_firehose: FirehosePrices,
-    pub s3: S3Prices,
-    pub lambda: LambdaPrices,
-    pub dynamodb: DynamoDbPrices,
-}
-
-/// Azure prices.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct AzurePrices {
-    pub iot_hub: IotHubPrices,
-    pub event_hubs: EventHubsPrices,
-    pub blob_storage: BlobPrices,
-    pub functions: FunctionsPrices,
-    pub cosmos_db: CosmosDbPrices,
-    pub stream_analytics: StreamAnalyticsPrices,
-}
+pub(crate) use price_group;
 
 /// The regions the prices apply to.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -494,23 +322,8 @@ impl PriceBook {
                 found: self.meta.currency.clone(),
             });
         }
-        let aws = &self.aws;
-        aws.iot_core.check(origin, "aws.iot_core")?;
-        aws.kinesis_data_streams
-            .check(origin, "aws.kinesis_data_streams")?;
-        aws.data_firehose.check(origin, "aws.data_firehose")?;
-        aws.s3.check(origin, "aws.s3")?;
-        aws.lambda.check(origin, "aws.lambda")?;
-        aws.dynamodb.check(origin, "aws.dynamodb")?;
-        let azure = &self.azure;
-        azure.iot_hub.check(origin, "azure.iot_hub")?;
-        azure.event_hubs.check(origin, "azure.event_hubs")?;
-        azure.blob_storage.check(origin, "azure.blob_storage")?;
-        azure.functions.check(origin, "azure.functions")?;
-        azure.cosmos_db.check(origin, "azure.cosmos_db")?;
-        azure
-            .stream_analytics
-            .check(origin, "azure.stream_analytics")?;
+        self.aws.check(origin, "aws")?;
+        self.azure.check(origin, "azure")?;
         Ok(())
     }
 }
@@ -560,6 +373,7 @@ fn merge(base: &mut Value, overlay: Value) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::capacity::HubSku;
 
     fn book() -> PriceBook {
         PriceBook::embedded().expect("embedded price book loads")

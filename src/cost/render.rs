@@ -176,9 +176,11 @@ pub fn text(estimate: &Estimate) -> String {
     out
 }
 
-/// Escapes text for a markdown table cell or paragraph: `|` always, and `$` outside code spans
-/// (GitHub would otherwise read `$…$` as math).
+/// Escapes text for a markdown table cell or paragraph: control characters as everywhere
+/// (`diagnostics::escape::line`; price books and specs can come from a pull request), `|`
+/// always, and `$`, `<`, `>`, `[` and `]` outside code spans (math, HTML and links).
 pub(crate) fn md(text: &str) -> String {
+    let text = crate::diagnostics::escape::line(text);
     let mut out = String::with_capacity(text.len());
     let mut in_code = false;
     for ch in text.chars() {
@@ -191,6 +193,10 @@ pub(crate) fn md(text: &str) -> String {
             '|' => out.push_str("\\|"),
             '<' if !in_code => out.push_str("&lt;"),
             '>' if !in_code => out.push_str("&gt;"),
+            '[' | ']' if !in_code => {
+                out.push('\\');
+                out.push(ch);
+            }
             _ => out.push(ch),
         }
     }
@@ -205,9 +211,10 @@ pub fn markdown(estimate: &Estimate) -> String {
     let _ = writeln!(
         out,
         "Monthly, {} {} (price book {}).\n",
-        c.currency,
+        crate::diagnostics::escape::markdown(&c.currency),
         md(&c.price_basis),
-        c.price_book_compiled
+        // Free text of a price book file, which a pull request can bring.
+        crate::diagnostics::escape::markdown(&c.price_book_compiled)
     );
     if !estimate.clouds.is_empty() {
         let mut header = String::from("| |");

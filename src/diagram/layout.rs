@@ -15,6 +15,9 @@
 //! Everything is plain arithmetic on the graph in its given order (no hashing, no
 //! randomness), so the same graph always gives the same coordinates. The rectangles are
 //! public so tests can check that nothing overlaps and no text leaves its box.
+//!
+//! Long (about 700 lines) because it is one algorithm: the four steps above share the
+//! layout's types and run in that order, each a function here.
 
 use super::{Graph, Kind, NodeId};
 

@@ -289,7 +289,12 @@ pub fn render_sets(sets: &[(String, Vec<Module>)], syntax: Syntax) -> Result<Ren
                     format!("{prefix}/{}/{rel}", module.dir())
                 };
                 if syntax == Syntax::Json && matches!(content, FileContent::Hcl(_)) {
-                    path.push_str(".json");
+                    // `main.tf` becomes `main.tf.json`; a test file `x.tftest.hcl` becomes
+                    // `x.tftest.json`, the name `terraform test` looks for.
+                    match path.strip_suffix(".tftest.hcl") {
+                        Some(stem) => path = format!("{stem}.tftest.json"),
+                        None => path.push_str(".json"),
+                    }
                 }
                 if !safe_path(&path) {
                     return Err(EmitError::UnsafePath(path));
@@ -337,7 +342,7 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
     hex(&Sha256::digest(bytes))
 }
 
-fn hex(bytes: &[u8]) -> String {
+pub(crate) fn hex(bytes: &[u8]) -> String {
     use std::fmt::Write as _;
     bytes.iter().fold(String::with_capacity(64), |mut s, b| {
         let _ = write!(s, "{b:02x}");

@@ -4,7 +4,8 @@
 //! code generators) read JSON more easily than HCL. Terraform's JSON syntax has rules of its
 //! own: every string is a template (so a literal `${` must be written `$${`), expressions are
 //! `"${...}"` strings, and a few arguments take bare references or type expressions instead
-//! (`type`, `depends_on`, `ignore_changes`, `provider`). This module converts the same hcl-rs
+//! (`type`, `depends_on`, `ignore_changes`, `provider`, and in test files a run's
+//! `command` and `expect_failures` and an override's `target`). This module converts the same hcl-rs
 //! bodies the HCL files come from, so the two can never disagree; comments become `"//"` keys.
 //!
 //! Expressions that are not plain values are written as HCL source inside `"${...}"`, and
@@ -28,6 +29,21 @@ const BARE: [&str; 5] = [
     "providers",
 ];
 
+/// Arguments of test files (`*.tftest.json`) that take a keyword or references: a run's
+/// `command` (`plan`) and `expect_failures`, its plan options' `mode` and `target`, an
+/// override's `target`.
+fn test_keyword(block_type: Option<&str>, key: &str) -> bool {
+    matches!(
+        (block_type, key),
+        (Some("run"), "command" | "expect_failures")
+            | (Some("plan_options"), "mode" | "target")
+            | (
+                Some("override_data" | "override_resource" | "override_module"),
+                "target"
+            )
+    )
+}
+
 /// Converts a file body to its JSON document.
 pub fn body_to_json(body: &Body) -> Value {
     Value::Object(body_map(body, None))
@@ -49,7 +65,7 @@ fn body_map(body: &Body, block_type: Option<&str>) -> Map<String, Value> {
                 }
                 let value = if block_type == Some("variable") && key == "type" {
                     Value::String(expr_source(&attr.expr))
-                } else if BARE.contains(&key) {
+                } else if BARE.contains(&key) || test_keyword(block_type, key) {
                     bare(&attr.expr)
                 } else {
                     expr(&attr.expr)
@@ -65,10 +81,38 @@ fn body_map(body: &Body, block_type: Option<&str>) -> Map<String, Value> {
     out
 }
 
+/// Arguments the providers declare as attributes of type list of objects, which HCL lets a
+/// configuration write as blocks ("attributes as blocks") but Terraform's JSON syntax reads
+/// only as a value: an array of complete objects (each nested list attribute present, empty
+/// when the HCL leaves it out; no `"//"` comment key, which would be an unknown attribute).
+/// azurerm's `azurerm_eventhub_namespace.network_rulesets` is the one fleetform writes.
+const LIST_ATTRIBUTES: [(&str, &[&str]); 1] =
+    [("network_rulesets", &["ip_rule", "virtual_network_rule"])];
+
 fn insert_block(out: &mut Map<String, Value>, block: &Block) {
     let ty = block.identifier.as_str();
     let body = Value::Object(body_map(&block.body, Some(ty)));
     let labels: Vec<&str> = block.labels.iter().map(hcl::BlockLabel::as_str).collect();
+    if let (true, Some((_, nested))) = (
+        labels.is_empty(),
+        LIST_ATTRIBUTES.iter().find(|(name, _)| *name == ty),
+    ) {
+        let mut body = body;
+        if let Value::Object(map) = &mut body {
+            map.remove("//");
+            for key in *nested {
+                map.entry((*key).to_owned())
+                    .or_insert_with(|| Value::Array(Vec::new()));
+            }
+        }
+        match out.get_mut(ty) {
+            Some(Value::Array(items)) => items.push(body),
+            _ => {
+                out.insert(ty.to_owned(), Value::Array(vec![body]));
+            }
+        }
+        return;
+    }
     if labels.is_empty() {
         // Unlabeled blocks: one is an object, several are an array of objects.
         match out.get_mut(ty) {

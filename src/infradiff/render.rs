@@ -117,13 +117,19 @@ pub fn summary(d: &InfraDiff) -> String {
     )
 }
 
+/// A code span for an address or argument path: map keys in them come from the spec (tag
+/// names, device ids), so backticks and `|` must not end the span or the table cell.
+fn code(text: &str) -> String {
+    crate::diagnostics::escape::markdown_code(text, true)
+}
+
 /// The arguments that force a replacement, as `` `a`, `b` ``.
 fn because(a: &AddressChange) -> String {
     let why: Vec<String> = a
         .changes
         .iter()
         .filter(|c| c.forces_replacement)
-        .map(|c| format!("`{}`", c.path))
+        .map(|c| code(&c.path))
         .collect();
     why.join(", ")
 }
@@ -338,15 +344,15 @@ pub fn markdown_destructive(d: &InfraDiff) -> String {
         };
         let _ = writeln!(
             s,
-            "> - `{}` ({verb}): {}",
-            row.address(),
+            "> - {} ({verb}): {}",
+            code(&row.address()),
             a.loses.unwrap_or_default()
         );
     }
     let blocked: Vec<String> = losses
         .iter()
         .filter(|a| a.blocked_by_prevent_destroy)
-        .map(|a| format!("`{}/{}`", a.module, a.address))
+        .map(|a| code(&format!("{}/{}", a.module, a.address)))
         .collect();
     if !blocked.is_empty() {
         let _ = writeln!(
@@ -373,8 +379,8 @@ pub fn markdown_rest(d: &InfraDiff) -> String {
         for row in rows(replaced.iter().copied()) {
             let _ = writeln!(
                 s,
-                "> - `{}` (because of {})",
-                row.address(),
+                "> - {} (because of {})",
+                code(&row.address()),
                 because(row.first)
             );
         }
@@ -396,8 +402,8 @@ pub fn markdown_rest(d: &InfraDiff) -> String {
                     .iter()
                     .map(|c| {
                         format!(
-                            "`{}`{}",
-                            c.path,
+                            "{}{}",
+                            code(&c.path),
                             if c.forces_replacement {
                                 " (forces replacement)"
                             } else {
@@ -410,13 +416,13 @@ pub fn markdown_rest(d: &InfraDiff) -> String {
                 Vec::new()
             };
             if let Some(m) = &a.moved_from {
-                args.insert(0, format!("moved from `{m}`"));
+                args.insert(0, format!("moved from {}", code(m)));
             }
             let _ = writeln!(
                 s,
-                "| `{}` | `{}` | {} |",
+                "| `{}` | {} | {} |",
                 symbol(a.action),
-                row.address(),
+                code(&row.address()),
                 args.join(", ")
             );
         }
@@ -427,7 +433,14 @@ pub fn markdown_rest(d: &InfraDiff) -> String {
         let items: Vec<String> = d
             .artifacts
             .iter()
-            .map(|f| format!("`{}` (+{} −{})", f.path, f.lines_added, f.lines_removed))
+            .map(|f| {
+                format!(
+                    "{} (+{} −{})",
+                    code(&f.path),
+                    f.lines_added,
+                    f.lines_removed
+                )
+            })
             .collect();
         s.push_str(&items.join(", "));
         s.push_str("\n\n");

@@ -81,6 +81,11 @@ enum Tok {
 }
 
 const MAX_CONDITION_BYTES: usize = 1024;
+
+/// The Unicode bidirectional embeddings, overrides and isolates (CVE-2021-42574).
+fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+}
 const MAX_DEPTH: usize = 32;
 
 fn lex(src: &str) -> Result<Vec<(usize, Tok)>, ConditionError> {
@@ -142,8 +147,17 @@ fn lex(src: &str) -> Result<Vec<(usize, Tok)>, ConditionError> {
                         }
                         Some(_) => {
                             let ch = src[i..].chars().next().unwrap_or('\0');
-                            if ch.is_control() {
-                                return Err(err(i, "strings may not contain control characters"));
+                            if ch.is_control() || matches!(ch, '\u{2028}' | '\u{2029}') {
+                                return Err(err(
+                                    i,
+                                    "strings may not contain control characters or line breaks",
+                                ));
+                            }
+                            if is_bidi_control(ch) {
+                                return Err(err(
+                                    i,
+                                    "strings may not contain bidirectional control characters (they make text read differently from what it is)",
+                                ));
                             }
                             text.push(ch);
                             i += ch.len_utf8();
@@ -349,6 +363,55 @@ impl Expr {
         s
     }
 
+    /// The condition in fleetform's own syntax, on one line: what a comment in generated code
+    /// shows, since the spec's text may span lines. Parsing it gives the same condition back.
+    pub fn canonical(&self) -> String {
+        let mut s = String::new();
+        self.write_canonical(&mut s, 0);
+        s
+    }
+
+    fn write_canonical(&self, out: &mut String, parent: u8) {
+        let paren = self.precedence() < parent;
+        if paren {
+            out.push('(');
+        }
+        match self {
+            Expr::Or(a, b) => {
+                a.write_canonical(out, 1);
+                out.push_str(" or ");
+                b.write_canonical(out, 2);
+            }
+            Expr::And(a, b) => {
+                a.write_canonical(out, 2);
+                out.push_str(" and ");
+                b.write_canonical(out, 3);
+            }
+            Expr::Not(e) => {
+                out.push_str("not ");
+                e.write_canonical(out, 3);
+            }
+            Expr::Compare { field, op, value } => {
+                let op = match op {
+                    Op::Eq => "=",
+                    Op::Ne => "!=",
+                    Op::Lt => "<",
+                    Op::Le => "<=",
+                    Op::Gt => ">",
+                    Op::Ge => ">=",
+                };
+                let _ = write!(out, "{field} {op} {value}");
+            }
+            Expr::Truthy(field) => {
+                let _ = write!(out, "{field}");
+            }
+            Expr::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+        }
+        if paren {
+            out.push(')');
+        }
+    }
+
     /// Field paths the condition reads, in order of appearance.
     pub fn fields(&self) -> Vec<&Field> {
         let mut out = Vec::new();
@@ -408,7 +471,24 @@ impl Expr {
                     (Op::Gt, _) => ">",
                     (Op::Ge, _) => ">=",
                 };
-                let _ = write!(out, " {op} {value}");
+                let _ = write!(out, " {op} ");
+                match (value, d) {
+                    // IoT Hub's query language escapes with a backslash (`\'`, `\\`) and has
+                    // no doubled quote.
+                    (Literal::Text(t), Dialect::IotHubRouting) => {
+                        out.push('\'');
+                        for c in t.chars() {
+                            if matches!(c, '\'' | '\\') {
+                                out.push('\\');
+                            }
+                            out.push(c);
+                        }
+                        out.push('\'');
+                    }
+                    _ => {
+                        let _ = write!(out, "{value}");
+                    }
+                }
             }
             Expr::Truthy(field) => {
                 field.write(d, out);
@@ -466,8 +546,24 @@ mod tests {
 
     #[test]
     fn quotes_are_escaped_not_injected() {
-        let e = parse("name = 'it''s'").unwrap();
-        assert_eq!(e.render(Dialect::AwsIotSql), "name = 'it''s'");
+        let e = parse("name = 'it''s' or p = 'C:\\'").unwrap();
+        assert_eq!(e.render(Dialect::AwsIotSql), "name = 'it''s' OR p = 'C:\\'");
+        assert_eq!(
+            e.render(Dialect::IotHubRouting),
+            "$body.name = 'it\\'s' OR $body.p = 'C:\\\\'"
+        );
+    }
+
+    #[test]
+    fn the_canonical_form_is_one_line_and_parses_back() {
+        let src = "a > 1 and\n (b = 'x''y' or not c)\r\n or d <= -2.5 and e != false";
+        let e = parse(src).unwrap();
+        let c = e.canonical();
+        assert_eq!(
+            c,
+            "a > 1 and (b = 'x''y' or not c) or d <= -2.5 and e != false"
+        );
+        assert_eq!(parse(&c).unwrap(), e);
     }
 
     #[test]

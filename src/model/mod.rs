@@ -107,6 +107,12 @@ pub struct Stack {
 #[derive(Debug, Clone)]
 pub struct Aws {
     pub region: String,
+    /// The account the stack deploys into, when the spec names it.
+    pub account_id: Option<String>,
+    /// This stack manages the account-wide AWS IoT settings of its account and region (the
+    /// default of `manage_account_iot_settings`): true for exactly one environment of each
+    /// account and region.
+    pub account_settings: bool,
     pub provisioning: AwsProvisioning,
     pub fleet_indexing: bool,
     pub basic_ingest: bool,

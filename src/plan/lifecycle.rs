@@ -16,7 +16,8 @@ use std::collections::BTreeMap;
 
 use hcl::{Block, Body, Structure};
 
-use super::{FileContent, Module, PlanError, Planner, tf};
+use super::{FileContent, Module, PlanError, tf};
+use crate::clouds::CloudPlanner;
 use crate::model::Model;
 
 /// What a resource holds that a replacement or destroy loses.
@@ -36,7 +37,7 @@ pub const MOVED_FILE: &str = "moved.tf";
 /// Applies the post-passes to a module `planner` made from `model`.
 pub fn finish(
     model: &Model,
-    planner: &dyn Planner,
+    planner: &dyn CloudPlanner,
     mut module: Module,
 ) -> Result<Module, PlanError> {
     let moves = moves(model, planner, &module)?;
@@ -67,7 +68,7 @@ pub fn finish(
 /// `(from, to)` addresses of the resources renamed alerts move.
 fn moves(
     model: &Model,
-    planner: &dyn Planner,
+    planner: &dyn CloudPlanner,
     module: &Module,
 ) -> Result<Vec<(String, String)>, PlanError> {
     if model.alerts.iter().all(|a| a.renamed_from.is_none()) {

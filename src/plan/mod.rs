@@ -5,9 +5,11 @@
 //! provisioning templates, scripts, the stack README). Planners never touch the disk and
 //! never fail on user input, which validation has already checked; an `Err` is a fleetform
 //! bug (a blueprint that does not render) and says so. The planners themselves live in
-//! [`crate::clouds`], one folder per cloud; this module holds what they share.
+//! [`crate::clouds`], one folder per cloud behind [`crate::clouds::CloudPlanner`]; this
+//! module holds what they share.
 
 pub mod forcenew;
+pub mod intent;
 pub mod lifecycle;
 pub mod package;
 pub mod stacks;
@@ -17,31 +19,7 @@ use std::collections::BTreeMap;
 
 use crate::model::Model;
 
-/// A cloud fleetform plans for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Cloud {
-    Aws,
-    Azure,
-}
-
-impl Cloud {
-    /// Folder name of the cloud's module in the output.
-    pub fn dir(self) -> &'static str {
-        match self {
-            Cloud::Aws => "aws",
-            Cloud::Azure => "azure",
-        }
-    }
-
-    /// Display name.
-    pub fn title(self) -> &'static str {
-        match self {
-            Cloud::Aws => "AWS",
-            Cloud::Azure => "Azure",
-        }
-    }
-}
+pub use crate::clouds::Cloud;
 
 /// Content of one generated file.
 #[derive(Debug, Clone)]
@@ -154,29 +132,17 @@ pub enum PlanError {
     Package { name: String, message: String },
     #[error("no environment gives {cloud} stacks their state storage")]
     NoStateStorage { cloud: &'static str },
+    #[error("{cloud} splits no registry into shard stacks")]
+    NoRegistryShards { cloud: &'static str },
     #[error(
         "cannot pair the addresses of renamed alerts in `{module}`: {why} (a bug in fleetform)"
     )]
     Moved { module: String, why: String },
 }
 
-/// Plans one cloud.
-pub trait Planner {
-    /// The cloud this planner targets.
-    fn cloud(&self) -> Cloud;
-
-    /// Builds the root module for `model`.
-    fn plan(&self, model: &Model) -> Result<Module, PlanError>;
-}
-
-/// Plans every cloud the model targets, in a fixed order (AWS, then Azure).
-pub fn plan_all(model: &Model, planners: &[&dyn Planner]) -> Result<Vec<Module>, PlanError> {
-    planners
-        .iter()
-        .filter(|p| match p.cloud() {
-            Cloud::Aws => model.aws.is_some(),
-            Cloud::Azure => model.azure.is_some(),
-        })
-        .map(|p| lifecycle::finish(model, *p, p.plan(model)?))
+/// Plans every cloud the model targets, in [`crate::clouds::CLOUDS`] order.
+pub fn plan_all(model: &Model) -> Result<Vec<Module>, PlanError> {
+    crate::clouds::targeted_planners(model)
+        .map(|p| lifecycle::finish(model, p, p.plan(model)?))
         .collect()
 }

@@ -15,8 +15,8 @@ use serde::Serialize;
 
 use super::tf::{self, TfFile, lit};
 use super::{Cloud, Module, PlanError};
-use crate::clouds::{aws, azure};
-use crate::model::{AwsState, AzureState, Model, Stacks};
+use crate::clouds::{Backend, CLOUDS, CloudPlanner, Shard};
+use crate::model::{Model, Stacks};
 
 /// Terraform version that the backends need (`use_lockfile` arrived in 1.10).
 const BACKEND_TERRAFORM_VERSION: &str = ">= 1.10.0";
@@ -70,10 +70,9 @@ fn backend_key(env: &str, dir: &str) -> String {
 /// the first environment that targets it, with that environment's `stacks` settings, so a
 /// cloud only an environment adds (the base spec targets AWS, `prod` adds Azure) still has
 /// its storage, bootstrap module and backends.
-#[derive(Default)]
 struct SharedState<'a> {
-    aws: Option<(&'a Model, &'a AwsState)>,
-    azure: Option<(&'a Model, &'a AzureState)>,
+    /// `(cloud, the environment's model, its stacks settings)`, in [`CLOUDS`] order.
+    stores: Vec<(&'static dyn CloudPlanner, &'a Model, &'a Stacks)>,
 }
 
 impl<'a> SharedState<'a> {
@@ -81,63 +80,48 @@ impl<'a> SharedState<'a> {
     fn new(envs: &'a [(String, Model)], base: &'a Stacks) -> Self {
         let settings = |m: &'a Model| m.stacks.as_ref().unwrap_or(base);
         Self {
-            aws: envs.iter().find_map(|(_, m)| {
-                m.aws.as_ref()?;
-                Some((m, settings(m).aws.as_ref()?))
-            }),
-            azure: envs.iter().find_map(|(_, m)| {
-                m.azure.as_ref()?;
-                Some((m, settings(m).azure.as_ref()?))
-            }),
+            stores: CLOUDS
+                .iter()
+                .filter_map(|p| {
+                    envs.iter().find_map(|(_, m)| {
+                        (p.targets(m) && p.state_region(settings(m)).is_some())
+                            .then(|| (*p, m, settings(m)))
+                    })
+                })
+                .collect(),
         }
     }
 }
 
-/// Backend configuration of a stack, as `(type, settings)`.
+/// Backend configuration of a stack.
 fn backend(
     state: &SharedState,
     module: &Module,
     env: &str,
     stack_name: &str,
-) -> Result<(String, Vec<(String, String)>), PlanError> {
+) -> Result<Backend, PlanError> {
     let key = format!("{stack_name}/{}", backend_key(env, module.dir()));
-    let missing = || PlanError::NoStateStorage {
-        cloud: module.cloud.title(),
-    };
-    Ok(match module.cloud {
-        Cloud::Aws => {
-            let (_, s) = state.aws.ok_or_else(missing)?;
-            (
-                "s3".to_owned(),
-                vec![
-                    ("bucket".to_owned(), s.bucket.clone()),
-                    ("key".to_owned(), key),
-                    ("region".to_owned(), s.region.clone()),
-                    ("encrypt".to_owned(), "true".to_owned()),
-                    ("use_lockfile".to_owned(), "true".to_owned()),
-                ],
-            )
-        }
-        Cloud::Azure => {
-            let (_, s) = state.azure.ok_or_else(missing)?;
-            (
-                "azurerm".to_owned(),
-                vec![
-                    ("resource_group_name".to_owned(), s.resource_group.clone()),
-                    ("storage_account_name".to_owned(), s.storage_account.clone()),
-                    ("container_name".to_owned(), s.container.clone()),
-                    ("key".to_owned(), key),
-                    ("use_azuread_auth".to_owned(), "true".to_owned()),
-                ],
-            )
-        }
-    })
+    state
+        .stores
+        .iter()
+        .find(|(p, _, _)| p.cloud() == module.cloud)
+        .and_then(|(p, _, stacks)| p.backend(stacks, key))
+        .ok_or(PlanError::NoStateStorage {
+            cloud: module.cloud.title(),
+        })
+}
+
+/// The backend as `stacks.json` lists it: its settings plus its `type`.
+fn manifest_backend(backend: &Backend) -> BTreeMap<String, String> {
+    let mut b: BTreeMap<String, String> = backend.settings.iter().cloned().collect();
+    b.insert("type".to_owned(), backend.kind.clone());
+    b
 }
 
 /// `backend.tf`: the remote state of a stack.
-fn backend_file(kind: &str, settings: &[(String, String)]) -> TfFile {
-    let mut block = tf::block("backend").add_label(kind);
-    for (k, v) in settings {
+fn backend_file(backend: &Backend) -> TfFile {
+    let mut block = tf::block("backend").add_label(backend.kind.as_str());
+    for (k, v) in &backend.settings {
         let value = match v.as_str() {
             "true" => tf::boolean(true),
             "false" => tf::boolean(false),
@@ -156,21 +140,6 @@ fn backend_file(kind: &str, settings: &[(String, String)]) -> TfFile {
     f
 }
 
-fn region_of(model: &Model, cloud: Cloud) -> String {
-    match cloud {
-        Cloud::Aws => model
-            .aws
-            .as_ref()
-            .map(|a| a.region.clone())
-            .unwrap_or_default(),
-        Cloud::Azure => model
-            .azure
-            .as_ref()
-            .map(|a| a.location.clone())
-            .unwrap_or_default(),
-    }
-}
-
 /// Plans every environment (`(name, model)`, a single unnamed one without overlays) as
 /// stacks. Each environment's model carries its own `stacks` settings (`stacks` are the base
 /// spec's, for a model without); the state storage of each cloud is the one of the first
@@ -186,28 +155,16 @@ pub fn plan(envs: &[(String, Model)], stacks: &Stacks) -> Result<Split, PlanErro
     // Bootstrap: one state store per cloud, shared by every environment.
     let state = SharedState::new(envs, stacks);
     let mut bootstrap = Vec::new();
-    if let Some((model, storage)) = state.aws {
-        bootstrap.push(aws::plan_bootstrap(model, storage)?);
+    for (planner, model, settings) in &state.stores {
+        let cloud = planner.cloud();
+        bootstrap.push(planner.plan_bootstrap(model, settings)?);
         entries.push(StackEntry {
-            name: "bootstrap-aws".to_owned(),
-            path: "bootstrap/aws".to_owned(),
-            cloud: Cloud::Aws,
+            name: format!("bootstrap-{}", cloud.dir()),
+            path: format!("bootstrap/{}", cloud.dir()),
+            cloud,
             kind: "bootstrap",
             environment: None,
-            region: storage.region.clone(),
-            backend: BTreeMap::from([("type".to_owned(), "local".to_owned())]),
-            depends_on: Vec::new(),
-        });
-    }
-    if let Some((model, storage)) = state.azure {
-        bootstrap.push(azure::plan_bootstrap(model, storage)?);
-        entries.push(StackEntry {
-            name: "bootstrap-azure".to_owned(),
-            path: "bootstrap/azure".to_owned(),
-            cloud: Cloud::Azure,
-            kind: "bootstrap",
-            environment: None,
-            region: storage.location.clone(),
+            region: planner.state_region(settings).unwrap_or_default(),
             backend: BTreeMap::from([("type".to_owned(), "local".to_owned())]),
             depends_on: Vec::new(),
         });
@@ -230,23 +187,20 @@ pub fn plan(envs: &[(String, Model)], stacks: &Stacks) -> Result<Split, PlanErro
             .unwrap_or(stacks)
             .registry_shard_size
             .max(1);
-        // Only registries Terraform registers are sharded; bulk registration and methods
-        // that register devices on first connection need no per-device resources.
-        let sharded = crate::clouds::aws::bulk::registration(model)
-            == crate::clouds::aws::bulk::Registration::Terraform
-            && registry.len() > shard_size;
-        if sharded {
-            main_model.registry_shards = registry.len().div_ceil(shard_size);
-        } else {
-            main_model.fleet.registry.clone_from(&registry);
+        // Clouds that create resources per device split a large registry into shard
+        // stacks: their main stack leaves the registry to the shards. The others keep it.
+        let too_large = registry.len() > shard_size;
+        let sharded = |p: &dyn CloudPlanner| too_large && p.shards_registry(model);
+        let mut modules = Vec::new();
+        for planner in crate::clouds::targeted_planners(&main_model) {
+            let mut cloud_model = main_model.clone();
+            if sharded(planner) {
+                cloud_model.registry_shards = registry.len().div_ceil(shard_size);
+            } else {
+                cloud_model.fleet.registry.clone_from(&registry);
+            }
+            modules.push(planner.plan(&cloud_model)?);
         }
-        // Azure keeps the whole registry (it creates no per-device resources); the AWS main
-        // stack leaves it to the shards.
-        let mut modules = super::plan_all(&main_model, &[&aws::AwsPlanner])?;
-        let mut azure_model = main_model.clone();
-        azure_model.fleet.registry.clone_from(&registry);
-        azure_model.registry_shards = 0;
-        modules.extend(super::plan_all(&azure_model, &[&azure::AzurePlanner])?);
         let named = |dir: &str| {
             if env.is_empty() {
                 dir.to_owned()
@@ -263,55 +217,46 @@ pub fn plan(envs: &[(String, Model)], stacks: &Stacks) -> Result<Split, PlanErro
         };
         let mut shards = Vec::new();
         for module in &mut modules {
-            let (kind, settings) = backend(&state, module, env, &stack_name)?;
-            module.hcl("backend.tf", backend_file(&kind, &settings));
-            let mut b: BTreeMap<String, String> = settings.iter().cloned().collect();
-            b.insert("type".to_owned(), kind.clone());
+            let planner = module.cloud.planner();
+            let main_backend = backend(&state, module, env, &stack_name)?;
+            module.hcl("backend.tf", backend_file(&main_backend));
             entries.push(StackEntry {
                 name: named(module.dir()),
                 path: path(module.dir()),
                 cloud: module.cloud,
                 kind: "main",
                 environment: (!env.is_empty()).then(|| env.clone()),
-                region: region_of(model, module.cloud),
-                backend: b,
+                region: planner.region(model),
+                backend: manifest_backend(&main_backend),
                 depends_on: vec![format!("bootstrap-{}", module.cloud.dir())],
             });
-            if sharded && module.cloud == Cloud::Aws {
-                let main_state = aws::RemoteState {
-                    backend: kind.clone(),
-                    config: settings
-                        .iter()
-                        .filter(|(k, _)| matches!(k.as_str(), "bucket" | "key" | "region"))
-                        .cloned()
-                        .collect(),
-                };
-                let count = main_model.registry_shards;
+            if sharded(planner) {
+                let count = registry.len().div_ceil(shard_size);
                 let chunks = crate::model::registry::DeviceRange::chunks(&registry, shard_size);
                 for (i, chunk) in chunks.into_iter().enumerate() {
-                    let shard = aws::Shard {
+                    let shard = Shard {
                         number: i + 1,
                         count,
                         devices: chunk,
                     };
                     let mut shard_model = main_model.clone();
+                    shard_model.registry_shards = count;
                     shard_model.fleet.registry = std::sync::Arc::default();
-                    let mut sm = aws::plan_registry_shard(&shard_model, &shard, &main_state)?;
+                    let mut sm =
+                        planner.plan_registry_shard(&shard_model, &shard, &main_backend)?;
                     if shard_model.stack.prevent_destroy {
                         super::lifecycle::protect(&mut sm);
                     }
-                    let (kind, settings) = backend(&state, &sm, env, &stack_name)?;
-                    sm.hcl("backend.tf", backend_file(&kind, &settings));
-                    let mut b: BTreeMap<String, String> = settings.into_iter().collect();
-                    b.insert("type".to_owned(), kind);
+                    let shard_backend = backend(&state, &sm, env, &stack_name)?;
+                    sm.hcl("backend.tf", backend_file(&shard_backend));
                     entries.push(StackEntry {
                         name: named(sm.dir()),
                         path: path(sm.dir()),
-                        cloud: Cloud::Aws,
+                        cloud: sm.cloud,
                         kind: "registry-shard",
                         environment: (!env.is_empty()).then(|| env.clone()),
-                        region: region_of(model, Cloud::Aws),
-                        backend: b,
+                        region: planner.region(model),
+                        backend: manifest_backend(&shard_backend),
                         depends_on: vec![named(module.dir())],
                     });
                     shards.push(sm);

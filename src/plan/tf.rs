@@ -297,13 +297,34 @@ pub fn output(name: &str, description: &str, value: Expression) -> Block {
         .build()
 }
 
-/// A `lifecycle { precondition { condition = ...; error_message = ... } }`-style
-/// `validation` block for variables.
-pub fn validation(condition: Expression, error_message: &str) -> Block {
-    Block::builder("validation")
-        .add_attribute(("condition", condition))
-        .add_attribute(("error_message", lit(error_message)))
-        .build()
+/// A variable's `validation` block, with a value it must reject: the shipped intent tests
+/// (see [`crate::plan::intent`]) plan with that value and expect the validation to fail, as
+/// they plan with the default and expect it to pass.
+#[derive(Debug, Clone)]
+pub struct Validation {
+    pub condition: Expression,
+    pub error_message: String,
+    /// A value the condition rejects.
+    pub rejects: Expression,
+}
+
+impl Validation {
+    /// The `validation { condition = ...; error_message = ... }` block.
+    pub fn block(&self) -> Block {
+        Block::builder("validation")
+            .add_attribute(("condition", self.condition.clone()))
+            .add_attribute(("error_message", lit(&self.error_message)))
+            .build()
+    }
+}
+
+/// A variable validation that rejects (at least) `rejects`.
+pub fn validation(condition: Expression, error_message: &str, rejects: Expression) -> Validation {
+    Validation {
+        condition,
+        error_message: error_message.to_owned(),
+        rejects,
+    }
 }
 
 /// A raw type expression for `variable` blocks: `string`, `number`, `bool`,

@@ -8,6 +8,11 @@
 //!
 //! Cloud-neutral intent sits at the top level (`fleet`, `messaging`, `pipeline`, `storage`);
 //! what only one cloud has a word for sits under `clouds.aws` or `clouds.azure`.
+//!
+//! Long (about 1,500 lines) on purpose: it is the spec's reference, each type's doc comment
+//! being the description `schemas/fleet.schema.json` and editors show, in the document's
+//! order. The per-cloud sections (`clouds.aws`, `clouds.azure`) are the first to move out,
+//! into the cloud folders (`docs/adding-a-cloud.md`, step 2).
 
 pub mod load;
 pub mod node;
@@ -130,6 +135,13 @@ pub struct AwsCloud {
     /// AWS region, for example `us-east-1`.
     #[schemars(regex(pattern = r"^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-[0-9]$"), example = &"us-east-1")]
     pub region: String,
+    /// The AWS account (12 digits) this stack deploys into. Environments that deploy into
+    /// the same account and region share its account-wide AWS IoT settings (one of them
+    /// manages them) and may not both register the same CA or the same registry devices;
+    /// environments without an account are taken to share one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(regex(pattern = r"^[0-9]{12}$"), example = &"123456789012")]
+    pub account_id: Option<String>,
     /// How devices get their identity into AWS IoT.
     #[serde(default)]
     pub provisioning: AwsProvisioning,

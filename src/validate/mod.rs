@@ -5,6 +5,8 @@
 //! and registry file → lowering (topics, conditions, capacity). A later step never runs on
 //! input an earlier one rejected, so its messages never cascade from someone else's error.
 
+mod accounts;
+pub mod cloud_values;
 pub mod registry;
 pub mod schema;
 pub mod semantic;
@@ -295,6 +297,8 @@ fn run(
             environments.push((key.name.clone(), v));
         }
     }
+    let keys: Vec<_> = overlays.iter().map(|(k, _)| k.clone()).collect();
+    accounts::check(spec_source, &keys, environments, diags);
     Some(base)
 }
 
@@ -332,6 +336,7 @@ fn check_document(
         }
     };
     found.extend(semantic::check(&spec));
+    found.extend(cloud_values::check(&spec));
     let mut file_devices: Arc<Registry> = Arc::default();
     let mut registry_errors = false;
     // A path semantic checks refused is never read.
@@ -376,7 +381,7 @@ fn check_document(
                 .at(SpecPath::parse("fleet.registry.file"))
                 .hint(format!(
                     "the path is relative to the spec file and names a regular UTF-8 text file of at most {} (not a link, pipe, device or folder)",
-                    crate::input::size_text(crate::spec::load::MAX_REGISTRY_BYTES as u64)
+                    registry::size_text(crate::spec::load::MAX_REGISTRY_BYTES as u64)
                 )),
             ),
         }
@@ -433,7 +438,7 @@ mod tests {
 
     #[test]
     fn environments_share_one_read_of_the_registry_file() {
-        let spec = "version: 1\nstack: {name: shared}\nclouds:\n  aws:\n    region: us-east-1\n    provisioning: {method: manual}\nfleet:\n  devices: 10\n  device_types: [{name: meter}]\n  registry: {file: devices.csv}\nenvironments:\n  dev:\n    fleet: {devices: 5}\n  prod:\n    fleet: {devices: 50}\n";
+        let spec = "version: 1\nstack: {name: shared}\nclouds:\n  aws:\n    region: us-east-1\n    provisioning: {method: manual}\nfleet:\n  devices: 10\n  device_types: [{name: meter}]\n  registry: {file: devices.csv}\nenvironments:\n  dev:\n    fleet: {devices: 5}\n  prod:\n    fleet: {devices: 50}\n    clouds: {aws: {account_id: '222222222222'}}\n";
         let files = Counted(Cell::new(0), "id,type\nmeter-1,meter\nmeter-2,meter\n");
         let outcome = validate("fleet.yaml", spec, &files);
         assert!(outcome.diagnostics.is_empty(), "{:?}", outcome.diagnostics);

@@ -212,7 +212,7 @@ pub fn read_csv(input: impl Read, limit: u64) -> Result<Loaded, Unreadable> {
                 "input-too-large",
                 format!(
                     "the registry is longer than {}; fleetform reads at most that",
-                    crate::input::size_text(limit)
+                    size_text(limit)
                 ),
             )
             .hint("register a fleet this large through fleet provisioning (AWS) or DPS enrollment groups (Azure) instead of a file"),
@@ -454,8 +454,8 @@ pub fn read_yaml(sources: &Sources, id: SourceId) -> Result<Loaded, Unreadable> 
                 format!(
                     "`{}` is {}; fleetform reads YAML registries of at most {}",
                     sources.get(id).name,
-                    crate::input::size_text(text.len() as u64),
-                    crate::input::size_text(MAX_YAML_REGISTRY_BYTES as u64)
+                    size_text(text.len() as u64),
+                    size_text(MAX_YAML_REGISTRY_BYTES as u64)
                 ),
             )
             .hint(
@@ -536,6 +536,18 @@ pub fn read_yaml(sources: &Sources, id: SourceId) -> Result<Loaded, Unreadable> 
     })
 }
 
+/// `1.5 MiB`, `512 MiB`, `300 bytes`: a size for a message.
+pub(crate) fn size_text(bytes: u64) -> String {
+    const MIB: u64 = 1024 * 1024;
+    if bytes < MIB {
+        format!("{bytes} bytes")
+    } else if bytes.is_multiple_of(MIB) {
+        format!("{} MiB", bytes / MIB)
+    } else {
+        format!("{:.1} MiB", bytes as f64 / MIB as f64)
+    }
+}
+
 /// Checks a registry file's devices against the spec: ids unique also against the inline
 /// list, device types and groups declared. Problems point into the registry file.
 pub fn check(spec: &crate::spec::FleetSpec, loaded: &Loaded) -> Capped {
@@ -572,12 +584,17 @@ pub fn check(spec: &crate::spec::FleetSpec, loaded: &Loaded) -> Capped {
     let names = loaded.registry.names();
     let declared_type: Vec<bool> = names.iter().map(|n| types.contains(&&**n)).collect();
     let declared_group: Vec<bool> = names.iter().map(|n| groups.contains(&&**n)).collect();
+    let aws = spec.clouds.aws.is_some();
     for d in loaded.registry.iter() {
         let (kind, member_of) = d.name_ids();
         let bad_type = kind.is_some_and(|k| !declared_type[k.index()]);
         let bad_group = member_of.clone().any(|g| !declared_group[g.index()]);
         let twice = !inline.is_empty() && inline.contains(d.id());
-        if !(bad_type || bad_group || twice) {
+        // AWS IoT refuses some attribute names and values at apply (`AttributePayload`).
+        let bad_attribute = aws
+            && d.attributes()
+                .any(|(k, v)| super::cloud_values::aws_attribute_problem(k, v).is_some());
+        if !(bad_type || bad_group || twice || bad_attribute) {
             continue;
         }
         let at = loaded.positions[d.index()];
@@ -593,6 +610,17 @@ pub fn check(spec: &crate::spec::FleetSpec, loaded: &Loaded) -> Capped {
                 )
                 .hint("keep each device in one place: the file or the inline list"),
             ));
+        }
+        if aws {
+            for (k, v) in d.attributes() {
+                if let Some(why) = super::cloud_values::aws_attribute_problem(k, v) {
+                    let why = why.message();
+                    problems.push(problem(
+                        Diagnostic::error("bad-attribute", format!("device `{}`: {why}", d.id()))
+                            .hint(super::cloud_values::ATTRIBUTE_HINT),
+                    ));
+                }
+            }
         }
         if let Some(t) = d.device_type().filter(|_| bad_type) {
             problems.push(problem(

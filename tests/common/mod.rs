@@ -1,11 +1,19 @@
 //! Shared test helpers: build specs in memory, write outputs to temp folders, and run the
-//! real tools (terraform, tfschema-check, checkov) when the machine has them. Tests that need
-//! a tool skip with a loud message when it is absent; CI installs them all.
+//! real tools (terraform with the real providers, see [`terraform`]; checkov) when the
+//! machine has them. Tests that need a tool skip with a message `cargo test` shows when it is
+//! absent, and fail instead under `FLEETFORM_REQUIRE_TOOLS` (CI installs them all).
 #![allow(dead_code)]
+
+mod terraform;
+
+#[allow(unused_imports)]
+pub use terraform::{
+    Cloud, RootCheck, Terraform, check_all, cloud_of, jobs, parallel, readme_test_commands, roots,
+    terraform, terraform_or_skip,
+};
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::OnceLock;
 
 use fleetform::emit::Rendered;
 use fleetform::validate::{Files, validate};
@@ -100,43 +108,36 @@ fn which(tool: &str) -> Option<PathBuf> {
     })
 }
 
-/// The terraform CLI config that points at the offline provider mirror, if both exist.
-pub fn terraform() -> Option<(PathBuf, PathBuf)> {
-    static FOUND: OnceLock<Option<(PathBuf, PathBuf)>> = OnceLock::new();
-    FOUND
-        .get_or_init(|| {
-            let tf = which("terraform")?;
-            let mirror = std::env::var_os("FLEETFORM_TF_MIRROR")
-                .map_or_else(|| PathBuf::from("/opt/tf-plugins"), PathBuf::from);
-            if !mirror.join("registry.terraform.io/hashicorp/aws").is_dir() {
-                return None;
-            }
-            let config = std::env::temp_dir().join(format!("fleetform-tf-{}.tfrc", std::process::id()));
-            std::fs::write(
-                &config,
-                format!(
-                    "provider_installation {{\n  filesystem_mirror {{\n    path    = \"{}\"\n    include = [\"registry.terraform.io/hashicorp/*\"]\n  }}\n  direct {{\n    exclude = [\"registry.terraform.io/hashicorp/*\"]\n  }}\n}}\n",
-                    mirror.display()
-                ),
-            )
-            .ok()?;
-            Some((tf, config))
-        })
-        .clone()
-}
-
-/// Announces a skipped tool check loudly; fails instead when `FLEETFORM_REQUIRE_TOOLS` is
-/// set (CI sets it, so a missing tool can never pass silently there), unless the tool is
-/// named in the comma-separated `FLEETFORM_ALLOW_SKIP`.
-#[allow(clippy::print_stderr)]
+/// Announces a skipped tool check where `cargo test` shows it: on the process's real
+/// standard error, which libtest does not capture (it captures only `print!`/`eprint!`),
+/// once per tool and process. Fails instead when `FLEETFORM_REQUIRE_TOOLS` is set (CI sets
+/// it, so a missing tool can never pass silently there).
 pub fn skip(tool: &str, why: &str) {
-    eprintln!("\n!!!!!!!!!! SKIPPED: {tool} checks did not run: {why} !!!!!!!!!!\n");
-    let allowed = std::env::var("FLEETFORM_ALLOW_SKIP")
-        .is_ok_and(|list| list.split(',').any(|t| t.trim() == tool));
+    use std::io::Write as _;
+    static SHOWN: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+    let first = SHOWN.lock().map_or(true, |mut shown| {
+        let first = !shown.iter().any(|t| t == tool);
+        if first {
+            shown.push(tool.to_owned());
+        }
+        first
+    });
+    if first {
+        let _ = writeln!(
+            std::io::stderr(),
+            "\n!!!!!!!!!! SKIPPED: {tool} checks did not run: {why} !!!!!!!!!!\n"
+        );
+    }
     assert!(
-        allowed || std::env::var_os("FLEETFORM_REQUIRE_TOOLS").is_none(),
+        std::env::var_os("FLEETFORM_REQUIRE_TOOLS").is_none(),
         "FLEETFORM_REQUIRE_TOOLS is set, but {tool} is unavailable: {why}"
     );
+}
+
+/// A line for the person running the tests, on the real standard error (see [`skip`]).
+pub fn announce(line: &str) {
+    use std::io::Write as _;
+    let _ = writeln!(std::io::stderr(), "{line}");
 }
 
 fn run(cmd: &mut Command) -> (bool, String) {
@@ -149,59 +150,17 @@ fn run(cmd: &mut Command) -> (bool, String) {
     (out.status.success(), text)
 }
 
-/// `terraform fmt -check -recursive` on a folder.
+/// `terraform fmt -check -recursive` on a folder (nothing without terraform).
 pub fn terraform_fmt_check(dir: &Path) -> Result<(), String> {
-    let Some((tf, _)) = terraform() else {
-        return Ok(());
-    };
-    let (ok, text) = run(Command::new(tf)
-        .args(["fmt", "-check", "-recursive", "-diff", "-no-color"])
-        .current_dir(dir));
-    if ok { Ok(()) } else { Err(text) }
+    terraform().map_or(Ok(()), |tf| tf.fmt_check(dir))
 }
 
-/// `terraform init -backend=false` + `terraform validate` on a module folder.
+/// `terraform init -backend=false` + `terraform validate` with the real provider on a root
+/// module, AWS or Azure (nothing without terraform).
 pub fn terraform_validate(dir: &Path) -> Result<(), String> {
-    let Some((tf, config)) = terraform() else {
-        return Ok(());
-    };
-    let (ok, text) = run(Command::new(&tf)
-        .args(["init", "-backend=false", "-input=false", "-no-color"])
-        .env("TF_CLI_CONFIG_FILE", &config)
-        .env("TF_IN_AUTOMATION", "1")
-        .current_dir(dir));
-    if !ok {
-        return Err(format!("terraform init failed:\n{text}"));
-    }
-    let (ok, text) = run(Command::new(&tf)
-        .args(["validate", "-no-color"])
-        .env("TF_CLI_CONFIG_FILE", &config)
-        .current_dir(dir));
-    if ok {
-        Ok(())
-    } else {
-        Err(format!("terraform validate failed:\n{text}"))
-    }
-}
-
-/// The schema checker for azurerm, when `../shared` exists.
-pub fn tfschema_check() -> Option<(PathBuf, PathBuf)> {
-    let shared = root().join("../shared");
-    let tool = shared.join("tools/tfschema-check");
-    let schema = shared.join("oracle/azurerm.schema.json");
-    (tool.is_file() && schema.is_file()).then_some((tool, schema))
-}
-
-/// Runs tfschema-check on an Azure module folder.
-pub fn azurerm_schema_check(dir: &Path) -> Result<(), String> {
-    let Some((tool, schema)) = tfschema_check() else {
-        return Ok(());
-    };
-    let (ok, text) = run(Command::new(tool).arg("--schema").arg(schema).arg(dir));
-    if ok {
-        Ok(())
-    } else {
-        Err(format!("tfschema-check failed:\n{text}"))
+    match terraform() {
+        Some(tf) if tf.can_check(dir) => tf.validate(dir),
+        _ => Ok(()),
     }
 }
 

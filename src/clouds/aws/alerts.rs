@@ -13,6 +13,7 @@ use hcl::{Block, Expression};
 use super::functions::{self, Function};
 use super::hcl::{BlockExt, label, named, rf, t, tpl};
 use super::iam::{self, Stmt};
+use super::intent::{self, eq_all};
 use super::{Ctx, pipeline, tables};
 use crate::model::RouteSource;
 use crate::plan::PlanError;
@@ -54,6 +55,7 @@ fn emails(cx: &mut Ctx) {
                 )],
             ),
             "Each entry must be an e-mail address.",
+            tf::strings(["ops at example.com"]),
         )],
     );
 }
@@ -136,6 +138,20 @@ fn state_table(cx: &mut Ctx) {
             range: None,
         },
     );
+    cx.intent.assert(
+        "pipeline.state_store",
+        "a latest-state table with point-in-time recovery and the stack's KMS key",
+        eq_all([
+            (
+                r("aws_dynamodb_table.state.point_in_time_recovery.0.enabled"),
+                tf::boolean(true),
+            ),
+            (
+                r("aws_dynamodb_table.state.server_side_encryption.0.enabled"),
+                tf::boolean(true),
+            ),
+        ]),
+    );
     cx.out(
         "state_table_name",
         "DynamoDB table with the latest state of every device (key: device_id).",
@@ -173,7 +189,7 @@ pub(super) fn alerts_table(cx: &Ctx) -> bool {
 fn alerts(cx: &mut Ctx) -> Result<(), PlanError> {
     let m = cx.m;
     let mut docs = Vec::new();
-    for alert in &m.alerts {
+    for (i, alert) in m.alerts.iter().enumerate() {
         let rule = pipeline::alert_rule_name(cx, &alert.cloud_name);
         let l = format!("alert_{}", label(&alert.name));
         let sql = pipeline::sql(cx, RouteSource::Telemetry, Some(&alert.condition));
@@ -219,6 +235,11 @@ fn alerts(cx: &mut Ctx) -> Result<(), PlanError> {
                 },
             )?;
         }
+        cx.intent.assert(
+            &format!("pipeline.alerts[{i}].condition (`{}`)", alert.name),
+            format!("topic rule SQL `{sql}`"),
+            intent::rule_sql(&l, &sql),
+        );
         let f = cx.tf(FILE, PURPOSE);
         f.push(
             tf::resource("aws_iot_topic_rule", &l)
@@ -345,6 +366,24 @@ pub(super) fn monitoring(cx: &mut Ctx) {
                 period: 300,
             });
         }
+        if flags.firehose && !flags.firehose_reads_kinesis {
+            // Rules put into Firehose directly: past its Direct PUT quota, records are
+            // throttled (the rule's error action logs each, and the rule errors alarm fires too).
+            alarms.push(Alarm {
+                label: "firehose_throttled".to_owned(),
+                name: "firehose-throttled".to_owned(),
+                description: "Firehose throttled records put by the IoT rules: the stream's Direct PUT quota is reached. Request a quota increase, or put Kinesis in front (clouds.aws.stream.service: kinesis_and_firehose).".to_owned(),
+                namespace: lit("AWS/Firehose"),
+                metric: "ThrottledRecords",
+                dimensions: vec![(
+                    "DeliveryStreamName",
+                    r("aws_kinesis_firehose_delivery_stream.archive.name"),
+                )],
+                statistic: "Sum",
+                threshold: 0,
+                period: 300,
+            });
+        }
         if flags.kinesis {
             alarms.push(Alarm {
                 label: "kinesis_throttled".to_owned(),
@@ -390,6 +429,7 @@ pub(super) fn monitoring(cx: &mut Ctx) {
                 period: 300,
             });
         }
+        let mut pending = Vec::new();
         let hook = lambdas.iter().any(|(l, _)| l == "pre_provisioning_hook");
         if hook {
             alarms.push(Alarm {
@@ -424,7 +464,23 @@ pub(super) fn monitoring(cx: &mut Ctx) {
             metric: "RuleActionErrors",
         }));
         for a in alarms {
+            let alarm = |attr: &str| r(&format!("aws_cloudwatch_metric_alarm.{}.{attr}", a.label));
+            let condition = eq_all([
+                (alarm("metric_name"), lit(a.metric)),
+                (alarm("statistic"), lit(a.statistic)),
+                (alarm("comparison_operator"), lit("GreaterThanThreshold")),
+                (alarm("threshold"), tf::num(a.threshold)),
+                (alarm("period"), tf::num(a.period)),
+            ]);
+            let wants = format!(
+                "an alarm when {} ({} over {} s) is above {}",
+                a.metric, a.statistic, a.period, a.threshold
+            );
             f.push(a.block());
+            pending.push((wants, condition));
+        }
+        for (wants, condition) in pending {
+            cx.intent.assert("monitoring.alarms", wants, condition);
         }
     }
     budget(cx);
@@ -457,20 +513,25 @@ fn log_metric(m: &LogMetric) -> Block {
         .build()
 }
 
+/// Tag whose value is `<stack>-<environment>` on every resource: what the budget filters on.
+pub(super) const STACK_TAG: &str = "fleetform-stack";
+
 fn budget(cx: &mut Ctx) {
     let Some(usd) = cx.m.cost.monthly_budget_usd else {
         return;
     };
     let flags = cx.flags;
     let has_emails = !cx.m.monitoring.emails.is_empty();
-    let stack = cx.m.stack.name.clone();
+    let stack = cx.m.stack.prefix.clone();
     let notification = |kind: &str, percent: u32| {
         tf::block("notification")
             .attr("comparison_operator", lit("GREATER_THAN"))
             .attr("threshold", tf::num(percent))
             .attr("threshold_type", lit("PERCENTAGE"))
             .attr("notification_type", lit(kind))
-            .when(has_emails, |b| {
+            // One path: the alerts topic when it exists (the addresses are subscribed to it),
+            // else the addresses themselves; both would mail everyone twice.
+            .when(has_emails && !flags.sns, |b| {
                 b.attr("subscriber_email_addresses", r("var.alert_emails"))
             })
             .when(flags.sns, |b| {
@@ -482,8 +543,9 @@ fn budget(cx: &mut Ctx) {
             .build()
     };
     let f = cx.tf(MONITORING_FILE, MONITORING_PURPOSE);
-    f.comment("The budget counts costs tagged stack = this stack: activate the `stack` cost allocation tag in");
-    f.comment("Billing (Cost allocation tags) once, or the budget sees nothing.");
+    f.comment(&format!("The budget counts costs tagged {STACK_TAG} = this stack and environment (a budget's tag values are"));
+    f.comment(&format!("OR'ed, so `stack` AND `environment` cannot be one filter): activate the `{STACK_TAG}` cost allocation tag"));
+    f.comment("in Billing (Cost allocation tags) once, or the budget sees nothing.");
     f.push(
         tf::resource("aws_budgets_budget", "monthly")
             .attr("name", named("monthly"))
@@ -494,7 +556,10 @@ fn budget(cx: &mut Ctx) {
             .child(
                 tf::block("cost_filter")
                     .attr("name", lit("TagKeyValue"))
-                    .attr("values", tf::list([lit(format!("user:stack${stack}"))]))
+                    .attr(
+                        "values",
+                        tf::list([lit(format!("user:{STACK_TAG}${stack}"))]),
+                    )
                     .build(),
             )
             .when(has_emails || flags.sns, |b| {
@@ -503,6 +568,17 @@ fn budget(cx: &mut Ctx) {
                     .child(notification("ACTUAL", 100))
             })
             .build(),
+    );
+    cx.intent.assert(
+        "cost.monthly_budget_usd",
+        format!("a monthly cost budget of {usd:.2} USD"),
+        eq_all([
+            (
+                r("aws_budgets_budget.monthly.limit_amount"),
+                lit(format!("{usd:.2}")),
+            ),
+            (r("aws_budgets_budget.monthly.limit_unit"), lit("USD")),
+        ]),
     );
     cx.fact("budget_usd", format!("{usd:.2}"));
 }

@@ -8,7 +8,7 @@
 //! the spec's conditions use, typed from their literals; add more with one line each.
 
 use super::Ctx;
-use super::hcl::{BlockExt, named, named_global, rf, t, tpl};
+use super::hcl::{BlockExt, named, rf, t, tpl};
 use super::storage::{self, Bucket};
 use crate::model::condition::{Expr, Literal};
 use crate::plan::tf::{self, lit, r};
@@ -67,7 +67,7 @@ pub(super) fn plan(cx: &mut Ctx) {
         cx,
         Bucket {
             label: "athena_results",
-            name: named_global("athena-results"),
+            name: cx.bucket_name("athena-results"),
             file: FILE,
             purpose: PURPOSE,
             cmk: Ok(()),

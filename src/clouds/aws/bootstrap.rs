@@ -20,7 +20,7 @@ const STATE_HISTORY_DAYS: u32 = 90;
 /// Plans the bootstrap module that creates `state`.
 pub fn plan_bootstrap(model: &Model, state: &AwsState) -> Result<Module, PlanError> {
     let Some(aws) = &model.aws else {
-        return Ok(Module::new(crate::plan::Cloud::Aws));
+        return Ok(Module::new(crate::clouds::Cloud::Aws));
     };
     // State storage is shared by every environment, so its names carry no environment.
     let mut m = model.clone();
@@ -62,6 +62,29 @@ pub fn plan_bootstrap(model: &Model, state: &AwsState) -> Result<Module, PlanErr
             ),
         },
     );
+    cx.intent.assert(
+        "stacks.state.aws",
+        format!(
+            "the state bucket `{}` keeping previous state versions {STATE_HISTORY_DAYS} days",
+            state.bucket
+        ),
+        crate::plan::intent::all([
+            crate::plan::intent::eq(r("aws_s3_bucket.state.bucket"), lit(&state.bucket)),
+            crate::plan::intent::eq(
+                ::hcl::Traversal::builder(crate::plan::intent::the_one(
+                    "rule",
+                    r("aws_s3_bucket_lifecycle_configuration.state.rule"),
+                    crate::plan::intent::eq(r("rule.id"), lit("expire-old-state-versions")),
+                ))
+                .attr("noncurrent_version_expiration")
+                .index(tf::num(0))
+                .attr("noncurrent_days")
+                .build()
+                .into(),
+                tf::num(STATE_HISTORY_DAYS),
+            ),
+        ]),
+    );
     cx.out(
         "state_bucket",
         "Bucket every stack's S3 backend uses.",
@@ -77,6 +100,7 @@ pub fn plan_bootstrap(model: &Model, state: &AwsState) -> Result<Module, PlanErr
         "KMS key that encrypts the state.",
         r("aws_kms_key.fleet.arn"),
     );
+    cx.write_tests();
     let readme = blueprint::render(
         "aws/README-bootstrap.md.j2",
         serde_json::json!({

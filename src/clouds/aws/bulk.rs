@@ -33,7 +33,7 @@ use std::sync::Arc;
 use serde_json::{Value, json};
 
 use super::Ctx;
-use super::hcl::{BlockExt, module_path, named, named_global, rf, t, tpl, under};
+use super::hcl::{BlockExt, module_path, named, rf, t, tpl, under};
 use super::iam::{Role, Stmt};
 use super::storage::{self, Bucket};
 use crate::emit::jsonl;
@@ -83,20 +83,16 @@ pub fn registration(m: &Model) -> Registration {
 }
 
 /// The parity row for the registry.
-pub(super) fn parity(cx: &mut Ctx) {
-    if cx.m.registry_shards > 0 {
-        let shards = cx.m.registry_shards;
-        cx.map(
-            "registry",
-            Mapping::Mapped(format!(
-                "registered by Terraform in {shards} registry shard stacks (aws-registry-NN)"
-            )),
-        );
-        return;
+pub(super) fn parity(m: &Model) -> Option<Mapping> {
+    if m.registry_shards > 0 {
+        let shards = m.registry_shards;
+        return Some(Mapping::Mapped(format!(
+            "registered by Terraform in {shards} registry shard stacks (aws-registry-NN)"
+        )));
     }
-    let n = cx.m.fleet.registry.len();
-    let mapping = match registration(cx.m) {
-        Registration::Empty => return,
+    let n = m.fleet.registry.len();
+    Some(match registration(m) {
+        Registration::Empty => return None,
         Registration::Terraform => Mapping::Mapped(format!(
             "{n} device(s) registered by Terraform (one for_each over registry/devices.json)"
         )),
@@ -113,8 +109,7 @@ pub(super) fn parity(cx: &mut Ctx) {
                 AwsProvisioningMethod::Manual => "manual registration",
             }
         )),
-    };
-    cx.map("registry", mapping);
+    })
 }
 
 /// One bulk registration task: the devices of one shape.
@@ -250,24 +245,42 @@ pub fn tasks(registry: &Arc<Registry>) -> Vec<Task> {
 pub struct Input {
     pub registry: Arc<Registry>,
     pub task: Task,
+    /// The AWS IoT name (with the environment's prefix) of each interned registry name, as a
+    /// thing type and as a thing group, by [`NameId`] index.
+    pub type_names: Arc<Vec<String>>,
+    pub group_names: Arc<Vec<String>>,
+}
+
+/// For each interned name of `registry`, its AWS IoT name under `names` (spec name to AWS
+/// name), or the name itself.
+pub(super) fn aws_names(
+    registry: &Registry,
+    names: &std::collections::BTreeMap<String, String>,
+) -> Vec<String> {
+    registry
+        .names()
+        .iter()
+        .map(|n| names.get(&**n).cloned().unwrap_or_else(|| n.to_string()))
+        .collect()
 }
 
 impl Input {
     fn line(&self, i: usize, out: &mut Vec<u8>) {
         let d = self.registry.get(i);
+        let (kind, groups) = d.name_ids();
         out.push(b'{');
         jsonl::push_key(out, "ThingName");
         jsonl::push_str(out, d.id());
-        if let Some(t) = d.device_type() {
+        if let Some(t) = kind {
             out.push(b',');
             jsonl::push_key(out, "ThingTypeName");
-            jsonl::push_str(out, t);
+            jsonl::push_str(out, &self.type_names[t.index()]);
         }
-        for (n, g) in d.groups().enumerate() {
+        for (n, g) in groups.enumerate() {
             out.extend_from_slice(b",\"ThingGroup");
             out.extend_from_slice((n + 1).to_string().as_bytes());
             out.extend_from_slice(b"\":");
-            jsonl::push_str(out, g);
+            jsonl::push_str(out, &self.group_names[g.index()]);
         }
         for (n, (_, v)) in d.attributes().enumerate() {
             out.extend_from_slice(b",\"Attribute");
@@ -391,6 +404,10 @@ pub(super) fn plan(cx: &mut Ctx) -> Result<(), PlanError> {
     }
     let registry = Arc::clone(&cx.m.fleet.registry);
     let tasks = tasks(&registry);
+    // Thing types and groups carry the environment's prefix in AWS (iot.rs names them).
+    let (types, groups) = super::iot::iot_names(cx);
+    let type_names = Arc::new(aws_names(&registry, &types));
+    let group_names = Arc::new(aws_names(&registry, &groups));
     cx.fact(
         "bulk_registration",
         json!({
@@ -413,6 +430,8 @@ pub(super) fn plan(cx: &mut Ctx) -> Result<(), PlanError> {
             Arc::new(Input {
                 registry: Arc::clone(&registry),
                 task: task.clone(),
+                type_names: Arc::clone(&type_names),
+                group_names: Arc::clone(&group_names),
             }),
         );
     }
@@ -421,7 +440,7 @@ pub(super) fn plan(cx: &mut Ctx) -> Result<(), PlanError> {
         cx,
         Bucket {
             label: "registration",
-            name: named_global("registration"),
+            name: cx.bucket_name("registration"),
             file: FILE,
             purpose: PURPOSE,
             cmk: Ok(()),
@@ -494,7 +513,7 @@ pub(super) fn plan(cx: &mut Ctx) -> Result<(), PlanError> {
     );
     Role {
         label: "bulk_registration",
-        name: "bulk-registration",
+        name: named("bulk-registration"),
         description: "Lets AWS IoT register this stack's devices from the registration inputs (StartThingRegistrationTask).",
         service: "iot.amazonaws.com",
         source_account: true,
@@ -672,4 +691,20 @@ pub fn commands(m: &Model, module: &str) -> Option<String> {
         "\n# Certificates, once `fleetform certs device --spec <spec> --aws-bulk certificates.jsonl` wrote them:\naws s3api put-object --region {region} --bucket \"$bucket\" --key certificates/certificates.jsonl --body certificates.jsonl --server-side-encryption aws:kms\nterraform -chdir={dir} output -raw bulk_certificate_template > certificate-template.json\ntask=$(aws iot start-thing-registration-task --region {region} --template-body file://certificate-template.json --input-file-bucket \"$bucket\" --input-file-key certificates/certificates.jsonl --role-arn \"$role\" --query taskId --output text)\n"
     );
     Some(s)
+}
+
+/// Why the AWS stack registers none of `m`'s registry in bulk, for `fleetform bulk`.
+pub fn why_not(m: &Model) -> Option<String> {
+    let n = m.fleet.registry.len();
+    match registration(m) {
+        Registration::Terraform => Some(format!(
+            "on AWS, Terraform registers the {n} devices (below `fleet.registry.bulk_threshold`, {})",
+            m.fleet.bulk_threshold
+        )),
+        Registration::OnFirstConnection(_) => Some(
+            "on AWS, the provisioning method registers each device on its first connection"
+                .to_owned(),
+        ),
+        Registration::Empty | Registration::Bulk => None,
+    }
 }

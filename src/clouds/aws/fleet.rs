@@ -22,16 +22,14 @@ use crate::model::AwsProvisioningMethod;
 use crate::plan::PlanError;
 use crate::plan::tf::{self, lit, r};
 
-/// Longest provisioning template name AWS IoT accepts.
-const TEMPLATE_NAME_MAX: usize = 36;
-
-/// Name of the fleet provisioning template (at most 36 characters).
+/// Name of the fleet provisioning template: AWS IoT takes 36 characters, so a long stack
+/// prefix is shortened with a hash (`names::fit`), never cut into another stack's name.
 pub(super) fn template_name(prefix: &str) -> String {
-    let stem: String = prefix
-        .chars()
-        .take(TEMPLATE_NAME_MAX - "-fleet".len())
-        .collect();
-    format!("{}-fleet", stem.trim_end_matches('-'))
+    super::names::fit(
+        &format!("{prefix}-fleet"),
+        super::names::PROVISIONING_TEMPLATE,
+        '-',
+    )
 }
 
 pub(super) fn plan(cx: &mut Ctx) -> Result<(), PlanError> {
@@ -55,7 +53,9 @@ pub(super) fn plan(cx: &mut Ctx) -> Result<(), PlanError> {
     let f = cx.tf(FILE, PURPOSE);
     f.push(
         tf::resource("aws_iot_provisioning_template", "fleet")
-            .note("Changing the body creates a new default version of the template.")
+            .note("Changing the body creates a new default version. AWS IoT keeps at most 5 versions and the provider")
+            .note("deletes none, so the 6th change fails: first delete the oldest non-default one with")
+            .note("aws iot list-provisioning-template-versions and delete-provisioning-template-version.")
             .attr("name", lit(&name))
             .attr(
                 "description",

@@ -9,7 +9,7 @@
 
 use hcl::{Block, Expression};
 
-use super::hcl::{BlockExt, named};
+use super::hcl::BlockExt;
 use crate::plan::tf::{self, TfFile, lit, r};
 
 /// One policy statement.
@@ -61,6 +61,16 @@ impl Stmt {
     pub fn cond(mut self, test: &'static str, variable: &str, values: Vec<Expression>) -> Self {
         self.conditions.push((test, variable.to_owned(), values));
         self
+    }
+
+    /// The statement id.
+    pub fn sid(&self) -> &str {
+        &self.sid
+    }
+
+    /// The actions it allows (or denies).
+    pub fn actions(&self) -> &[String] {
+        &self.actions
     }
 
     fn block(self) -> Block {
@@ -131,8 +141,8 @@ pub(super) fn same_account(s: Stmt) -> Stmt {
 pub(super) struct Role<'a> {
     /// Terraform label of the role and its documents.
     pub label: &'a str,
-    /// Name suffix after the stack prefix.
-    pub name: &'a str,
+    /// The role's name (IAM allows 64 characters: `Ctx::name` with `names::IAM_ROLE`).
+    pub name: Expression,
     pub description: &'a str,
     /// Service principal that assumes the role.
     pub service: &'a str,
@@ -159,7 +169,7 @@ impl Role<'_> {
         f.push(document(&trust_label, vec![trust]));
         f.push(
             tf::resource("aws_iam_role", self.label)
-                .attr("name", named(self.name))
+                .attr("name", self.name)
                 .attr("description", lit(self.description))
                 .when(self.max_session_seconds.is_some_and(|s| s > 3600), |b| {
                     b.attr(

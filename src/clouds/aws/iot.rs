@@ -7,6 +7,10 @@
 //! subscribes only on its own topics, and touches only its own shadow and jobs. Pre-registered
 //! devices come from a data file the planner writes (`registry/devices.json`) through ONE
 //! `for_each`, so a registry of 100,000 devices is one small block, not 100,000.
+//!
+//! A little over 600 lines: every IoT Core resource a device touches is here, one function
+//! each (registry, policy, logging, indexing and events, role alias, endpoints); how
+//! certificates become things is in `provisioning.rs` and `fleet.rs`.
 
 use hcl::Expression;
 use hcl::expr::ForExpr;
@@ -38,6 +42,7 @@ fn thing_types_and_groups(cx: &mut Ctx) {
         return;
     }
     let (types, groups) = labels(cx);
+    let (type_names, group_names) = iot_names(cx);
     let f = cx.tf(FILE, PURPOSE);
     if !m.fleet.device_types.is_empty() {
         f.comment("Thing types. AWS IoT only deletes a type 5 minutes after it is deprecated, so removing one takes two applies.");
@@ -45,7 +50,7 @@ fn thing_types_and_groups(cx: &mut Ctx) {
     for ty in &m.fleet.device_types {
         f.push(
             tf::resource("aws_iot_thing_type", &types[&ty.name])
-                .attr("name", lit(&ty.name))
+                .attr("name", lit(&type_names[&ty.name]))
                 .child(
                     tf::block("properties")
                         .when(ty.description.is_some(), |b| {
@@ -66,7 +71,7 @@ fn thing_types_and_groups(cx: &mut Ctx) {
     for g in &m.fleet.groups {
         f.push(
             tf::resource("aws_iot_thing_group", &groups[&g.name])
-                .attr("name", lit(&g.name))
+                .attr("name", lit(&group_names[&g.name]))
                 .when(g.parent.is_some(), |b| {
                     let parent = g.parent.clone().unwrap_or_default();
                     b.attr(
@@ -93,8 +98,29 @@ fn thing_types_and_groups(cx: &mut Ctx) {
     cx.out(
         "thing_group_names",
         "Thing groups of the fleet (parents first).",
-        tf::strings(m.fleet.groups.iter().map(|g| &g.name)),
+        tf::strings(m.fleet.groups.iter().map(|g| &group_names[&g.name])),
     );
+}
+
+/// AWS IoT names of the thing types and groups, by spec name. Both are one namespace per
+/// account and region, so each environment's carry its prefix.
+pub(super) fn iot_names(
+    cx: &Ctx,
+) -> (
+    std::collections::BTreeMap<String, String>,
+    std::collections::BTreeMap<String, String>,
+) {
+    let f = &cx.m.fleet;
+    (
+        f.device_types
+            .iter()
+            .map(|t| (t.name.clone(), cx.thing_type_name(&t.name)))
+            .collect(),
+        f.groups
+            .iter()
+            .map(|g| (g.name.clone(), cx.thing_group_name(&g.name)))
+            .collect(),
+    )
 }
 
 /// Terraform labels of the thing types and groups, by name.
@@ -147,10 +173,15 @@ fn registry(cx: &mut Ctx) {
 /// The registry data file and the things (and group memberships) from it, with one
 /// `for_each`. Used by the main stack and by registry shard stacks.
 pub(super) fn registry_resources(cx: &mut Ctx, devices: &DeviceRange, deps: Vec<Expression>) {
+    let (types, groups) = iot_names(cx);
     cx.stream(
         "registry/devices.json",
         "The pre-registered devices (id, type, groups, attributes), read by registry.tf.",
-        std::sync::Arc::new(DevicesJson(devices.clone())),
+        std::sync::Arc::new(DevicesJson {
+            devices: devices.clone(),
+            types,
+            groups,
+        }),
     );
     cx.fact("registry_devices", devices.len());
     // [for id, d in local.registry : [for g in d.groups : { key = "id/g", thing = id, group = g }]]
@@ -181,6 +212,7 @@ pub(super) fn registry_resources(cx: &mut Ctx, devices: &DeviceRange, deps: Vec<
         }
         other => other,
     };
+    registry_intent(cx, devices);
     let f = cx.tf(
         "registry.tf",
         "Pre-registered things from registry/devices.json, with one for_each (no block per device).",
@@ -225,29 +257,120 @@ pub(super) fn registry_resources(cx: &mut Ctx, devices: &DeviceRange, deps: Vec<
     }
 }
 
+/// Registries larger than this are planned by the shipped tests through a sample (the first
+/// and the last device): each instance costs a plan tens of milliseconds and megabytes, so
+/// a shard of 1,000 devices would take minutes per run.
+const REGISTRY_PLAN_SAMPLE_ABOVE: usize = 50;
+
+/// The registry as the tests see it: its size (from the data file the `for_each` reads),
+/// and each device's thing, type, attributes and groups (every device, or a sample).
+fn registry_intent(cx: &mut Ctx, devices: &DeviceRange) {
+    use crate::plan::intent::{eq, length};
+    cx.intent.assert(
+        "fleet.registry",
+        format!("{} pre-registered things", devices.len()),
+        eq(length(r("local.registry")), tf::num(devices.len() as u64)),
+    );
+    let sample: Vec<crate::model::registry::Device<'_>> =
+        if devices.len() > REGISTRY_PLAN_SAMPLE_ABOVE {
+            devices.first().into_iter().chain(devices.last()).collect()
+        } else {
+            devices.iter().collect()
+        };
+    let thing = |id: &str, attr: &str| tf::r_index("aws_iot_thing.registry", lit(id), &[attr]);
+    let mut targets = Vec::new();
+    for d in &sample {
+        let id = d.id();
+        let mut checks = vec![(thing(id, "name"), lit(id))];
+        if let Some(ty) = d.device_type() {
+            checks.push((thing(id, "thing_type_name"), lit(cx.thing_type_name(ty))));
+        }
+        if d.attributes().len() > 0 {
+            checks.push((
+                thing(id, "attributes"),
+                tf::call("tomap", [tf::obj(d.attributes().map(|(k, v)| (k, lit(v))))]),
+            ));
+        }
+        for g in d.groups() {
+            let group = cx.thing_group_name(g);
+            let key = format!("{id}/{group}");
+            checks.push((
+                tf::r_index(
+                    "aws_iot_thing_group_membership.registry",
+                    lit(&key),
+                    &["thing_group_name"],
+                ),
+                lit(group),
+            ));
+            targets.push(tf::r_index(
+                "aws_iot_thing_group_membership.registry",
+                lit(&key),
+                &[],
+            ));
+        }
+        targets.push(tf::r_index("aws_iot_thing.registry", lit(id), &[]));
+        let groups: Vec<&str> = d.groups().collect();
+        cx.intent.assert(
+            "fleet.registry",
+            format!(
+                "thing `{id}`{}{}",
+                d.device_type()
+                    .map_or(String::new(), |t| format!(" of type `{t}`")),
+                if groups.is_empty() {
+                    String::new()
+                } else {
+                    format!(" in {}", groups.join(", "))
+                }
+            ),
+            super::intent::eq_all(checks),
+        );
+    }
+    if devices.len() > REGISTRY_PLAN_SAMPLE_ABOVE {
+        cx.intent.plan_only(
+            targets,
+            &format!(
+                "{} devices: the runs plan the first and the last; planning every one would take minutes.",
+                devices.len()
+            ),
+        );
+    }
+}
+
 /// `registry/devices.json`: one device per line, so a registry change is a one-line diff, and
 /// written straight from the registry as a stream, so a million devices take well under a
-/// second and never sit in memory as text.
+/// second and never sit in memory as text. Types and groups are their AWS IoT names (with
+/// the environment's prefix).
 #[derive(Debug)]
-struct DevicesJson(DeviceRange);
+struct DevicesJson {
+    devices: DeviceRange,
+    /// Spec name to AWS IoT name, for thing types and for thing groups.
+    types: std::collections::BTreeMap<String, String>,
+    groups: std::collections::BTreeMap<String, String>,
+}
 
 impl crate::plan::Streamed for DevicesJson {
     fn write_to(&self, out: &mut dyn std::io::Write) -> std::io::Result<()> {
         use crate::emit::jsonl;
+        fn aws<'a>(names: &'a std::collections::BTreeMap<String, String>, n: &'a str) -> &'a str {
+            names.get(n).map_or(n, String::as_str)
+        }
         out.write_all(b"{\n")?;
         let mut line = Vec::with_capacity(256);
-        let last = self.0.len().saturating_sub(1);
-        for (i, d) in self.0.iter().enumerate() {
+        let mut groups: Vec<&str> = Vec::new();
+        let last = self.devices.len().saturating_sub(1);
+        for (i, d) in self.devices.iter().enumerate() {
             line.clear();
             line.extend_from_slice(b"  ");
             jsonl::push_str(&mut line, d.id());
             line.extend_from_slice(b": {\"type\":");
             match d.device_type() {
-                Some(t) => jsonl::push_str(&mut line, t),
+                Some(t) => jsonl::push_str(&mut line, aws(&self.types, t)),
                 None => line.extend_from_slice(b"null"),
             }
             line.extend_from_slice(b",\"groups\":");
-            jsonl::push_array(&mut line, d.groups());
+            groups.clear();
+            groups.extend(d.groups().map(|g| aws(&self.groups, g)));
+            jsonl::push_array(&mut line, groups.iter().copied());
             line.extend_from_slice(b",\"attributes\":");
             jsonl::push_object(&mut line, d.attributes());
             line.push(b'}');
@@ -294,66 +417,122 @@ fn device_policy(cx: &mut Ctx) {
             t(rest),
         ])
     };
-    let mut stmts = vec![
-        Stmt::allow(
-            "ConnectAsOwnThingOnly",
-            &["iot:Connect"],
-            vec![tpl([
-                rf("local.iot_arn"),
-                t(":client/"),
-                rf("local.thing_name"),
-            ])],
-        )
-        .cond("Bool", "iot:Connection.Thing.IsAttached", vec![lit("true")]),
-        Stmt::allow_each(
-            "PublishOwnTopics",
-            &["iot:Publish"],
-            topic_arns("local.device_publish_topics", "topic"),
+    // Each statement with the spec key it serves and its resources as the plan must show
+    // them, policy variables and all (`None`: computed at apply).
+    let arn = super::intent::iot_arn(cx);
+    let thing = "${iot:Connection.Thing.ThingName}";
+    let own_arn = |kind: &str, rest: &str| vec![format!("{arn}:{kind}/$aws/things/{thing}{rest}")];
+    let arns = |kind: &str, topics: &[String]| -> Vec<String> {
+        topics.iter().map(|p| format!("{arn}:{kind}/{p}")).collect()
+    };
+    let mut stmts: Vec<(&str, Stmt, Option<Vec<String>>)> = vec![
+        (
+            "authorization.device",
+            Stmt::allow(
+                "ConnectAsOwnThingOnly",
+                &["iot:Connect"],
+                vec![tpl([
+                    rf("local.iot_arn"),
+                    t(":client/"),
+                    rf("local.thing_name"),
+                ])],
+            )
+            .cond("Bool", "iot:Connection.Thing.IsAttached", vec![lit("true")]),
+            Some(vec![format!("{arn}:client/{thing}")]),
+        ),
+        (
+            "authorization.device.publish",
+            Stmt::allow_each(
+                "PublishOwnTopics",
+                &["iot:Publish"],
+                topic_arns("local.device_publish_topics", "topic"),
+            ),
+            Some(arns("topic", &publish)),
         ),
     ];
     if !subscribe.is_empty() {
-        stmts.push(Stmt::allow_each(
-            "SubscribeOwnTopics",
-            &["iot:Subscribe"],
-            topic_arns("local.device_subscribe_filters", "topicfilter"),
+        stmts.push((
+            "authorization.device.subscribe",
+            Stmt::allow_each(
+                "SubscribeOwnTopics",
+                &["iot:Subscribe"],
+                topic_arns("local.device_subscribe_filters", "topicfilter"),
+            ),
+            Some(arns("topicfilter", &subscribe)),
         ));
-        stmts.push(Stmt::allow_each(
-            "ReceiveOwnTopics",
-            &["iot:Receive"],
-            topic_arns("local.device_subscribe_filters", "topic"),
+        stmts.push((
+            "authorization.device.subscribe",
+            Stmt::allow_each(
+                "ReceiveOwnTopics",
+                &["iot:Receive"],
+                topic_arns("local.device_subscribe_filters", "topic"),
+            ),
+            Some(arns("topic", &subscribe)),
         ));
     }
     if flags.shadow {
-        stmts.push(Stmt::allow(
-            "OwnShadow",
-            &["iot:Publish", "iot:Receive"],
-            vec![own("topic", "/shadow/*")],
+        stmts.push((
+            "messaging.state",
+            Stmt::allow(
+                "OwnShadow",
+                &["iot:Publish", "iot:Receive"],
+                vec![own("topic", "/shadow/*")],
+            ),
+            Some(own_arn("topic", "/shadow/*")),
         ));
-        stmts.push(Stmt::allow(
-            "OwnShadowSubscribe",
-            &["iot:Subscribe"],
-            vec![own("topicfilter", "/shadow/*")],
+        stmts.push((
+            "messaging.state",
+            Stmt::allow(
+                "OwnShadowSubscribe",
+                &["iot:Subscribe"],
+                vec![own("topicfilter", "/shadow/*")],
+            ),
+            Some(own_arn("topicfilter", "/shadow/*")),
         ));
     }
     if flags.ota {
-        stmts.push(Stmt::allow(
-            "OwnJobs",
-            &["iot:Publish", "iot:Receive"],
-            vec![own("topic", "/jobs/*")],
+        stmts.push((
+            "pipeline.ota",
+            Stmt::allow(
+                "OwnJobs",
+                &["iot:Publish", "iot:Receive"],
+                vec![own("topic", "/jobs/*")],
+            ),
+            Some(own_arn("topic", "/jobs/*")),
         ));
-        stmts.push(Stmt::allow(
-            "OwnJobsSubscribe",
-            &["iot:Subscribe"],
-            vec![own("topicfilter", "/jobs/*")],
+        stmts.push((
+            "pipeline.ota",
+            Stmt::allow(
+                "OwnJobsSubscribe",
+                &["iot:Subscribe"],
+                vec![own("topicfilter", "/jobs/*")],
+            ),
+            Some(own_arn("topicfilter", "/jobs/*")),
         ));
     }
     if flags.role_alias {
-        stmts.push(Stmt::allow(
-            "CloudCredentials",
-            &["iot:AssumeRoleWithCertificate"],
-            vec![r("aws_iot_role_alias.devices.arn")],
+        stmts.push((
+            "authorization.cloud_credentials",
+            Stmt::allow(
+                "CloudCredentials",
+                &["iot:AssumeRoleWithCertificate"],
+                vec![r("aws_iot_role_alias.devices.arn")],
+            ),
+            None,
         ));
     }
+    cx.intent.assert(
+        "authorization",
+        format!("a device policy of exactly {} statements", stmts.len()),
+        crate::plan::intent::eq(
+            crate::plan::intent::length(r("data.aws_iam_policy_document.device_policy.statement")),
+            tf::num(stmts.len() as u64),
+        ),
+    );
+    for (key, stmt, resources) in &stmts {
+        super::intent::statement(cx, key, "device_policy", stmt, resources.as_deref());
+    }
+    let stmts: Vec<Stmt> = stmts.into_iter().map(|(_, s, _)| s).collect();
     let policy_name = format!("{}-device", cx.prefix());
     cx.fact("device_policy", &policy_name);
     cx.fact("publish_topics", &publish);
@@ -373,7 +552,7 @@ fn device_policy(cx: &mut Ctx) {
     f.comment(
         "The one policy every device certificate carries: each device acts only as its own thing.",
     );
-    f.comment("AWS IoT keeps at most 5 versions of a policy; after 5 changes delete old versions (aws iot delete-policy-version).");
+    f.comment("AWS IoT keeps at most 5 versions of a policy; the provider deletes the oldest before it adds a sixth.");
     f.push(
         tf::resource("aws_iot_policy", "device")
             .attr("name", lit(&policy_name))
@@ -407,6 +586,7 @@ fn logging(cx: &mut Ctx) {
         rf("local.account_id"),
         t(":log-group:AWSIoTLogsV2:*"),
     ]);
+    super::intent::log_retention(cx, "iot", days);
     let f = cx.tf(FILE, PURPOSE);
     f.comment("AWS IoT logs to the account-wide AWSIoTLogsV2 group. Account-wide settings are managed only when");
     f.comment("var.manage_account_iot_settings is true (import an existing group: terraform import 'aws_cloudwatch_log_group.iot[0]' AWSIoTLogsV2).");
@@ -426,7 +606,7 @@ fn logging(cx: &mut Ctx) {
     );
     Role {
         label: "iot_logging",
-        name: "iot-logging",
+        name: super::hcl::named("iot-logging"),
         description: "Lets AWS IoT write its logs to CloudWatch Logs.",
         service: "iot.amazonaws.com",
         source_account: true,
@@ -521,11 +701,29 @@ fn indexing_and_events(cx: &mut Ctx) {
     }
 }
 
+/// Device credentials use the stack key only through S3, for objects of one bucket: the
+/// encryption context S3 passes to KMS is the bucket's ARN with an S3 Bucket Key (the
+/// stack's buckets enable it), the object's ARN for objects written before.
+fn via_s3(stmt: Stmt, bucket_arn: &str) -> Stmt {
+    stmt.cond(
+        "StringEquals",
+        "kms:ViaService",
+        vec![tpl([t("s3."), rf("var.region"), t(".amazonaws.com")])],
+    )
+    .cond(
+        "StringLike",
+        "kms:EncryptionContext:aws:s3:arn",
+        vec![r(bucket_arn), super::hcl::under(bucket_arn, "/*")],
+    )
+}
+
 fn role_alias(cx: &mut Ctx) {
     let Some(creds) = cx.m.access.cloud_credentials.clone() else {
         return;
     };
     let flags = cx.flags;
+    // Role aliases are one namespace per account and region: each environment has its own.
+    let alias = cx.name_text(&creds.role_alias, super::names::IOT_NAME);
     let mut stmts = Vec::new();
     for grant in &creds.grants {
         match grant {
@@ -535,10 +733,13 @@ fn role_alias(cx: &mut Ctx) {
                     &["s3:GetObject"],
                     vec![super::hcl::under("aws_s3_bucket.firmware.arn", "/*")],
                 ));
-                stmts.push(Stmt::allow(
-                    "DecryptFirmware",
-                    &["kms:Decrypt"],
-                    vec![r("aws_kms_key.fleet.arn")],
+                stmts.push(via_s3(
+                    Stmt::allow(
+                        "DecryptFirmware",
+                        &["kms:Decrypt"],
+                        vec![r("aws_kms_key.fleet.arn")],
+                    ),
+                    "aws_s3_bucket.firmware.arn",
                 ));
             }
             CredentialGrant::ArchiveUpload if flags.archive => {
@@ -553,10 +754,13 @@ fn role_alias(cx: &mut Ctx) {
                     ])],
                 ));
                 if flags.archive_cmk {
-                    stmts.push(Stmt::allow(
-                        "EncryptUploads",
-                        &["kms:GenerateDataKey"],
-                        vec![r("aws_kms_key.fleet.arn")],
+                    stmts.push(via_s3(
+                        Stmt::allow(
+                            "EncryptUploads",
+                            &["kms:GenerateDataKey"],
+                            vec![r("aws_kms_key.fleet.arn")],
+                        ),
+                        "aws_s3_bucket.archive.arn",
                     ));
                 }
             }
@@ -573,11 +777,23 @@ fn role_alias(cx: &mut Ctx) {
                         vec![r("local.credentials_thing_name")],
                     ),
                 );
-                stmts.push(Stmt::allow(
-                    "DecryptState",
-                    &["kms:Decrypt"],
-                    vec![r("aws_kms_key.fleet.arn")],
-                ));
+                stmts.push(
+                    Stmt::allow(
+                        "DecryptState",
+                        &["kms:Decrypt"],
+                        vec![r("aws_kms_key.fleet.arn")],
+                    )
+                    .cond(
+                        "StringEquals",
+                        "kms:ViaService",
+                        vec![tpl([t("dynamodb."), rf("var.region"), t(".amazonaws.com")])],
+                    )
+                    .cond(
+                        "StringEquals",
+                        "kms:EncryptionContext:aws:dynamodb:tableName",
+                        vec![r("aws_dynamodb_table.state.name")],
+                    ),
+                );
             }
             _ => {}
         }
@@ -587,7 +803,7 @@ fn role_alias(cx: &mut Ctx) {
     f.comment("to the credentials endpoint and gets this role's permissions, scoped to its own thing name.");
     Role {
         label: "device_credentials",
-        name: "device-credentials",
+        name: super::hcl::named("device-credentials"),
         description: "Assumed by devices through the AWS IoT credentials provider (role alias).",
         service: "credentials.iot.amazonaws.com",
         source_account: false,
@@ -598,12 +814,12 @@ fn role_alias(cx: &mut Ctx) {
     .write(f);
     f.push(
         tf::resource("aws_iot_role_alias", "devices")
-            .attr("alias", lit(&creds.role_alias))
+            .attr("alias", lit(&alias))
             .attr("role_arn", r("aws_iam_role.device_credentials.arn"))
             .attr("credential_duration", tf::num(creds.duration_seconds))
             .build(),
     );
-    cx.fact("role_alias", &creds.role_alias);
+    cx.fact("role_alias", &alias);
     cx.out(
         "role_alias",
         "Role alias devices name when they ask the credentials endpoint for AWS credentials.",

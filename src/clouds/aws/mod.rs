@@ -8,175 +8,192 @@
 //! passed to or stored in Terraform.
 //!
 //! Each concern lives in its own submodule and writes into a shared `Ctx`: the files, the
-//! variables and outputs (documented in the README as they are declared), the artifacts and
-//! the parity rows. Which optional parts exist is decided once, in `Flags`, from the model
-//! alone, so every concern agrees on what the others create.
+//! variables and outputs (documented in the README as they are declared) and the artifacts.
+//! Which optional parts exist is decided once, in `Flags`, from the model alone, so every
+//! concern agrees on what the others create; the design ([`crate::design::Design`]: the
+//! dataflow, the explanation, the parity rows and the bill) is filled from the same `Flags`
+//! (`dataflow.rs`, `story.rs`, `parity.rs`, `bill.rs`), and so is the README that shows it.
 
 mod alerts;
 mod analytics;
+mod bill;
 mod bootstrap;
 pub mod bulk;
+pub mod capacity;
+mod catalog;
+pub mod cost;
+mod dataflow;
+mod flags;
 mod fleet;
 mod functions;
 mod hcl;
 mod iam;
+mod intent;
 mod iot;
+mod kms;
 pub mod lifecycle;
+mod names;
 mod ota;
+mod parity;
 mod pipeline;
 mod provisioning;
 mod shard;
 mod storage;
+mod story;
 mod tables;
+#[cfg(test)]
+mod tests;
 mod web;
+pub mod words;
 
 use std::collections::BTreeMap;
 
-use ::hcl::{Block, Expression};
+use ::hcl::Expression;
 use serde::Serialize;
 
 use self::hcl::BlockExt;
-use self::iam::Stmt;
 use crate::blueprint;
-use crate::model::{Aws, AwsProvisioningMethod, Destination, Encryption, Model};
+use crate::clouds::{Backend, Cloud, CloudPlanner, Shard};
+use crate::design::Design;
+use crate::model::Stacks;
+use crate::model::{Aws, Model};
 use crate::plan::tf::{self, Part, TfFile, lit, obj, r};
-use crate::plan::{Cloud, Mapping, Module, PlanError, Planner};
+use crate::plan::{Module, PlanError};
 
 /// Version constraint on hashicorp/aws; 5.100.0 qualifies.
 pub use bootstrap::plan_bootstrap;
+pub use flags::FIREHOSE_DEVICE_PARTITIONS_MAX;
+pub(crate) use flags::Flags;
+use kms::kms;
 pub(crate) use pipeline::{Action, route_actions};
-pub use shard::{RemoteState, Shard, plan_registry_shard};
+pub use shard::{RemoteState, plan_registry_shard};
 
 pub const AWS_PROVIDER_VERSION: &str = "~> 5.100";
 
 /// Python runtime of the generated functions.
 const PYTHON_RUNTIME: &str = "python3.12";
 
-/// Plans AWS.
+/// AWS, as [`crate::clouds::CLOUDS`] lists it.
 pub struct AwsPlanner;
 
-impl Planner for AwsPlanner {
+impl CloudPlanner for AwsPlanner {
     fn cloud(&self) -> Cloud {
         Cloud::Aws
+    }
+
+    fn targets(&self, model: &Model) -> bool {
+        model.aws.is_some()
+    }
+
+    fn region(&self, model: &Model) -> String {
+        model
+            .aws
+            .as_ref()
+            .map(|a| a.region.clone())
+            .unwrap_or_default()
+    }
+
+    fn design(&self, model: &Model) -> Option<Design> {
+        let aws = model.aws.as_ref()?;
+        Some(design(model, aws, &Flags::new(model, aws)))
     }
 
     fn plan(&self, model: &Model) -> Result<Module, PlanError> {
         let Some(aws) = &model.aws else {
             return Ok(Module::new(Cloud::Aws));
         };
-        let mut cx = Ctx::new(model, aws);
-        core(&mut cx, true);
-        kms(&mut cx);
-        iot::plan(&mut cx);
-        bulk::plan(&mut cx)?;
-        provisioning::plan(&mut cx)?;
-        storage::plan(&mut cx);
-        pipeline::plan(&mut cx);
-        alerts::plan(&mut cx)?;
-        analytics::plan(&mut cx);
-        ota::plan(&mut cx)?;
-        web::plan(&mut cx)?;
-        alerts::monitoring(&mut cx);
-        cx.finish()
+        plan_with(model, aws, Flags::new(model, aws))
+    }
+
+    fn state_region(&self, stacks: &Stacks) -> Option<String> {
+        stacks.aws.as_ref().map(|s| s.region.clone())
+    }
+
+    fn backend(&self, stacks: &Stacks, key: String) -> Option<Backend> {
+        let s = stacks.aws.as_ref()?;
+        Some(Backend {
+            kind: "s3".to_owned(),
+            settings: vec![
+                ("bucket".to_owned(), s.bucket.clone()),
+                ("key".to_owned(), key),
+                ("region".to_owned(), s.region.clone()),
+                ("encrypt".to_owned(), "true".to_owned()),
+                ("use_lockfile".to_owned(), "true".to_owned()),
+            ],
+        })
+    }
+
+    fn plan_bootstrap(&self, model: &Model, stacks: &Stacks) -> Result<Module, PlanError> {
+        let state = stacks
+            .aws
+            .as_ref()
+            .ok_or(PlanError::NoStateStorage { cloud: "AWS" })?;
+        plan_bootstrap(model, state)
+    }
+
+    fn bulk_commands(&self, model: &Model, module: &str) -> Option<String> {
+        bulk::commands(model, module)
+    }
+
+    fn bulk_why_not(&self, model: &Model) -> Option<String> {
+        bulk::why_not(model)
+    }
+
+    fn shards_registry(&self, model: &Model) -> bool {
+        // Every device Terraform registers is a thing and a certificate: large registries are
+        // split. Bulk registration and first-connection methods need no per-device resources.
+        bulk::registration(model) == bulk::Registration::Terraform
+    }
+
+    fn plan_registry_shard(
+        &self,
+        model: &Model,
+        shard: &Shard,
+        main: &Backend,
+    ) -> Result<Module, PlanError> {
+        // A shard reads the main stack's outputs: the S3 backend needs its bucket, key and
+        // region, not the write settings.
+        let main = RemoteState {
+            backend: main.kind.clone(),
+            config: main
+                .settings
+                .iter()
+                .filter(|(k, _)| matches!(k.as_str(), "bucket" | "key" | "region"))
+                .cloned()
+                .collect(),
+        };
+        plan_registry_shard(model, shard, &main)
     }
 }
 
-/// What the stack contains, decided once from the model. The diagram and `fleetform
-/// explain` read the same decisions, so they describe what the build writes.
-#[derive(Debug, Clone, Copy, Serialize)]
-pub(crate) struct Flags {
-    /// A Kinesis data stream carries telemetry.
-    pub kinesis: bool,
-    /// A Firehose delivery stream lands telemetry in the archive bucket.
-    pub firehose: bool,
-    /// Firehose reads the Kinesis stream (instead of taking direct puts from rules).
-    pub firehose_reads_kinesis: bool,
-    /// Glue tables and an Athena workgroup query the archive: asked for, and Firehose lands
-    /// telemetry in the archive for them to read.
-    pub analytics: bool,
-    /// The archive bucket exists.
-    pub archive: bool,
-    /// The archive bucket is encrypted with the stack's customer-managed key.
-    pub archive_cmk: bool,
-    /// The latest-state DynamoDB table exists.
-    pub state_table: bool,
-    /// The SNS topic for alerts and alarms exists.
-    pub sns: bool,
-    /// Alarms are created.
-    pub alarms: bool,
-    /// A CA certificate is registered with AWS IoT.
-    pub ca: bool,
-    /// The CA is registered in DEFAULT mode (needs a verification certificate).
-    pub ca_verified: bool,
-    /// Devices keep shadows.
-    pub shadow: bool,
-    /// A role alias hands devices temporary credentials.
-    pub role_alias: bool,
-    /// Firmware bucket and signing exist.
-    pub ota: bool,
-    /// At least one Lambda function is generated.
-    pub functions: bool,
-    /// Firehose partitions the archive by device (small fleets); larger fleets are partitioned
-    /// by hour, because every device would be an active partition (Firehose allows 500 by
-    /// default) and a stream of tiny objects too small to ever change storage class.
-    pub partition_by_device: bool,
+/// The main module of `m` on AWS, rendered from the decisions `flags`.
+fn plan_with(m: &Model, aws: &Aws, flags: Flags) -> Result<Module, PlanError> {
+    let mut cx = Ctx::new(m, aws);
+    cx.flags = flags;
+    let design = design(m, aws, &cx.flags);
+    core(&mut cx, true);
+    kms(&mut cx);
+    iot::plan(&mut cx);
+    bulk::plan(&mut cx)?;
+    provisioning::plan(&mut cx)?;
+    storage::plan(&mut cx);
+    pipeline::plan(&mut cx);
+    alerts::plan(&mut cx)?;
+    analytics::plan(&mut cx);
+    ota::plan(&mut cx)?;
+    web::plan(&mut cx)?;
+    alerts::monitoring(&mut cx);
+    cx.finish(&design)
 }
 
-/// Planned fleets up to this size get one archive folder per device per day.
-pub const FIREHOSE_DEVICE_PARTITIONS_MAX: u64 = 500;
-
-impl Flags {
-    pub(crate) fn new(m: &Model, aws: &Aws) -> Self {
-        let archive_route = m
-            .routes
-            .iter()
-            .any(|r| r.to.contains(&Destination::Archive));
-        let stream_route = m.routes.iter().any(|r| r.to.contains(&Destination::Stream));
-        let service = aws.stream.service;
-        let both = service == crate::model::AwsStreamService::KinesisAndFirehose;
-        // The stream exists when a route feeds it (with `kinesis_and_firehose`, archiving
-        // goes through it too).
-        let kinesis = aws.stream.uses_kinesis() && (stream_route || (archive_route && both));
-        // Firehose is how telemetry reaches S3 in batches: for the `firehose` stream, for
-        // every archiving route, and behind the Kinesis stream with `kinesis_and_firehose`.
-        let firehose = (stream_route && service == crate::model::AwsStreamService::Firehose)
-            || archive_route
-            || (kinesis && both);
-        let firehose_reads_kinesis = both;
-        let archive = m.archive.is_some() || firehose;
-        let method = aws.provisioning.method;
-        let ca = matches!(
-            method,
-            AwsProvisioningMethod::Jitp
-                | AwsProvisioningMethod::Jitr
-                | AwsProvisioningMethod::Manual
-        );
-        let alert_function = m.alerts.iter().any(|a| a.function);
-        Self {
-            kinesis,
-            firehose,
-            firehose_reads_kinesis: firehose && firehose_reads_kinesis && kinesis,
-            analytics: m.features.analytics && firehose,
-            archive,
-            archive_cmk: archive
-                && m.archive
-                    .as_ref()
-                    .is_none_or(|a| a.encryption == Encryption::CustomerManaged),
-            state_table: m.features.state_store,
-            sns: m.monitoring.alarms || m.alerts.iter().any(|a| a.notify),
-            alarms: m.monitoring.alarms,
-            ca,
-            ca_verified: ca
-                && aws.provisioning.certificate_mode == crate::model::CertificateMode::Default,
-            shadow: m.messaging.state,
-            partition_by_device: m.traffic.planned_devices <= FIREHOSE_DEVICE_PARTITIONS_MAX,
-            role_alias: m.access.cloud_credentials.is_some(),
-            ota: m.features.ota,
-            functions: alert_function
-                || method == AwsProvisioningMethod::Jitr
-                || aws.provisioning.pre_provisioning_hook
-                || m.features.web_api,
-        }
+/// The views of the AWS decisions `flags` for `m`.
+fn design(m: &Model, aws: &Aws, flags: &Flags) -> Design {
+    Design {
+        cloud: Cloud::Aws,
+        dataflow: dataflow::dataflow(m, aws, flags),
+        parity: parity::rows(m, aws, flags),
+        story: story::story(m, aws, flags),
+        bill: bill::bill(m, aws, flags),
     }
 }
 
@@ -212,6 +229,8 @@ pub(super) struct Ctx<'a> {
     purposes: BTreeMap<String, String>,
     /// Terraform labels and names of the generated Lambda functions, for alarms.
     pub lambdas: Vec<(String, String)>,
+    /// What the shipped tests assert, recorded where each resource is emitted.
+    pub intent: crate::plan::intent::Intent,
 }
 
 impl<'a> Ctx<'a> {
@@ -229,6 +248,7 @@ impl<'a> Ctx<'a> {
             facts: serde_json::Map::new(),
             purposes: BTreeMap::new(),
             lambdas: Vec::new(),
+            intent: crate::plan::intent::Intent::default(),
         }
     }
 
@@ -247,8 +267,11 @@ impl<'a> Ctx<'a> {
         ty: &str,
         description: &str,
         default: Option<Expression>,
-        validations: Vec<Block>,
+        validations: Vec<tf::Validation>,
     ) {
+        for v in &validations {
+            self.intent.rejects(name, v.rejects.clone());
+        }
         self.var_docs.push(VarDoc {
             name: name.to_owned(),
             description: description.to_owned(),
@@ -267,7 +290,7 @@ impl<'a> Ctx<'a> {
                 .when(default.is_some(), |b| {
                     b.attr("default", default.unwrap_or(tf::null()))
                 })
-                .each(validations, BlockExt::child)
+                .each(validations, |b, v| b.child(v.block()))
                 .build(),
         );
     }
@@ -317,14 +340,49 @@ impl<'a> Ctx<'a> {
         self.module.bytes(path, bytes);
     }
 
-    /// A parity row.
-    pub fn map(&mut self, feature: &'static str, mapping: Mapping) {
-        self.module.map(feature, mapping);
-    }
-
     /// Name prefix of the stack, as a plain string (for docs and IoT names).
     pub fn prefix(&self) -> &str {
         &self.m.stack.prefix
+    }
+
+    /// `<prefix>-<suffix>` within `max` characters (see [`names`]): interpolates
+    /// `local.name_prefix` when it fits, else the shortened name as text.
+    pub fn name(&self, suffix: &str, max: usize) -> Expression {
+        let full = format!("{}-{suffix}", self.prefix());
+        if full.len() <= max {
+            self::hcl::named(suffix)
+        } else {
+            lit(names::fit(&full, max, '-'))
+        }
+    }
+
+    /// The text of [`Ctx::name`], for names that other names repeat (a function's log group).
+    pub fn name_text(&self, suffix: &str, max: usize) -> String {
+        names::fit(&format!("{}-{suffix}", self.prefix()), max, '-')
+    }
+
+    /// `<prefix>-<suffix>-<account id>`, within S3's 63 characters: bucket names are global.
+    pub fn bucket_name(&self, suffix: &str) -> Expression {
+        let full = format!("{}-{suffix}", self.prefix());
+        if full.len() <= names::S3_STEM {
+            self::hcl::named_global(suffix)
+        } else {
+            self::hcl::tpl([
+                self::hcl::t(format!("{}-", names::fit(&full, names::S3_STEM, '-'))),
+                self::hcl::rf("local.account_id"),
+            ])
+        }
+    }
+
+    /// AWS IoT name of a device type's thing type: per environment, because thing types are
+    /// one namespace per account and region.
+    pub fn thing_type_name(&self, ty: &str) -> String {
+        self.name_text(ty, names::IOT_NAME)
+    }
+
+    /// AWS IoT name of a spec thing group (per environment, like thing types).
+    pub fn thing_group_name(&self, group: &str) -> String {
+        self.name_text(group, names::IOT_NAME)
     }
 
     /// `prefix` with `_` for `-`, for names that allow no hyphen (IoT rules, Glue).
@@ -332,9 +390,10 @@ impl<'a> Ctx<'a> {
         self.m.stack.prefix.replace('-', "_")
     }
 
-    fn finish(mut self) -> Result<Module, PlanError> {
-        parity(&mut self);
-        let readme = self.readme()?;
+    fn finish(mut self, design: &Design) -> Result<Module, PlanError> {
+        self.write_tests();
+        self.module.parity.clone_from(&design.parity);
+        let readme = self.readme(design)?;
         self.module.text("README.md", readme);
         let mut module = self.module;
         module.hcl("variables.tf", self.vars);
@@ -345,7 +404,7 @@ impl<'a> Ctx<'a> {
         Ok(module)
     }
 
-    fn readme(&mut self) -> Result<String, PlanError> {
+    fn readme(&mut self, design: &Design) -> Result<String, PlanError> {
         let m = self.m;
         let mut files: Vec<(String, String)> = self
             .purposes
@@ -384,7 +443,7 @@ impl<'a> Ctx<'a> {
                 "outputs": self.out_docs,
                 "facts": self.facts,
                 "parity": self.module.parity,
-                "diagram": crate::diagram::mermaid(m, Cloud::Aws),
+                "diagram": crate::diagram::mermaid_of(m, &design.dataflow),
             }),
         )
     }
@@ -450,6 +509,7 @@ fn core(cx: &mut Ctx, main: bool) {
                 )],
             ),
             "The region must look like us-east-1.",
+            lit("Frankfurt"),
         )],
     );
     cx.var(
@@ -464,13 +524,20 @@ fn core(cx: &mut Ctx, main: bool) {
         "manage_account_iot_settings",
         "bool",
         "Manage the account-wide AWS IoT settings of this region (logging options, the AWSIoTLogsV2 log group, fleet indexing, event configurations). Set to false when another stack in the same account and region already manages them.",
-        Some(tf::boolean(true)),
+        Some(tf::boolean(cx.aws.account_settings)),
         Vec::new(),
     );
     }
 
     let m = cx.m;
-    let tags = obj(m.stack.tags.iter().map(|(k, v)| (k.as_str(), lit(v))));
+    // `fleetform-stack` tells this stack's costs apart from the other environments' (budget).
+    let tags = obj(m
+        .stack
+        .tags
+        .iter()
+        .filter(|(k, _)| k.as_str() != alerts::STACK_TAG)
+        .map(|(k, v)| (k.as_str(), lit(v)))
+        .chain([(alerts::STACK_TAG, lit(&m.stack.prefix))]));
     let mut main = TfFile::new();
     main.push(
         tf::block("locals")
@@ -523,276 +590,4 @@ fn core(cx: &mut Ctx, main: bool) {
         "Locals shared by every file: names, tags, ARN prefixes and IoT policy variables."
             .to_owned(),
     );
-}
-
-/// The stack's customer-managed key: logs, SNS, SQS, DynamoDB, Kinesis, Firehose and, when
-/// the spec asks for it, the archive.
-fn kms(cx: &mut Ctx) {
-    let flags = cx.flags;
-    let region_logs = self::hcl::tpl([
-        self::hcl::t("logs."),
-        self::hcl::rf("var.region"),
-        self::hcl::t(".amazonaws.com"),
-    ]);
-    let mut stmts = vec![
-        Stmt::allow(
-            "AccountAdministersKeyThroughIam",
-            &["kms:*"],
-            vec![lit("*")],
-        )
-        .principal(
-            "AWS",
-            vec![self::hcl::tpl([
-                self::hcl::rf("local.arn_prefix"),
-                self::hcl::t("iam::"),
-                self::hcl::rf("local.account_id"),
-                self::hcl::t(":root"),
-            ])],
-        ),
-        Stmt::allow(
-            "CloudWatchLogsEncryptsThisStacksLogs",
-            &[
-                "kms:Encrypt*",
-                "kms:Decrypt*",
-                "kms:ReEncrypt*",
-                "kms:GenerateDataKey*",
-                "kms:Describe*",
-            ],
-            vec![lit("*")],
-        )
-        .principal("Service", vec![region_logs])
-        .cond(
-            "ArnLike",
-            "kms:EncryptionContext:aws:logs:arn",
-            vec![self::hcl::tpl([
-                self::hcl::rf("local.arn_prefix"),
-                self::hcl::t("logs:"),
-                self::hcl::rf("var.region"),
-                self::hcl::t(":"),
-                self::hcl::rf("local.account_id"),
-                self::hcl::t(":log-group:*"),
-            ])],
-        ),
-        iam::same_account(
-            Stmt::allow(
-                "S3ServerAccessLogDelivery",
-                &["kms:GenerateDataKey*", "kms:Decrypt"],
-                vec![lit("*")],
-            )
-            .principal("Service", iam::service("logging.s3.amazonaws.com")),
-        ),
-    ];
-    if flags.sns {
-        stmts.push(iam::same_account(
-            Stmt::allow(
-                "AlarmsAndBudgetsPublishToEncryptedTopic",
-                &["kms:GenerateDataKey*", "kms:Decrypt"],
-                vec![lit("*")],
-            )
-            .principal(
-                "Service",
-                vec![
-                    lit("cloudwatch.amazonaws.com"),
-                    lit("budgets.amazonaws.com"),
-                ],
-            ),
-        ));
-    }
-    let f = cx.tf(
-        "kms.tf",
-        "The stack's customer-managed KMS key (rotated yearly) and its policy.",
-    );
-    f.comment("Key policy: the account administers the key through IAM; services get only the grants they need.");
-    f.comment("In a key policy, Resource \"*\" means this key.");
-    f.push(iam::document_with_skips(
-        "kms_key",
-        stmts,
-        &[
-            ("CKV_AWS_109", "key policy: Resource \"*\" is this key, and the account root must administer it or the key becomes unmanageable"),
-            ("CKV_AWS_111", "key policy: Resource \"*\" is this key; write actions go to the account root and named services only"),
-            ("CKV_AWS_356", "key policy: Resource \"*\" is this key, not every resource"),
-        ],
-    ));
-    f.push(
-        tf::resource("aws_kms_key", "fleet")
-            .attr(
-                "description",
-                self::hcl::tpl([
-                    self::hcl::t("Encrypts data of the "),
-                    self::hcl::rf("local.name_prefix"),
-                    self::hcl::t(" IoT fleet"),
-                ]),
-            )
-            .attr("enable_key_rotation", tf::boolean(true))
-            .attr("deletion_window_in_days", tf::num(30))
-            .attr("policy", r("data.aws_iam_policy_document.kms_key.json"))
-            .build(),
-    );
-    f.push(
-        tf::resource("aws_kms_alias", "fleet")
-            .attr(
-                "name",
-                self::hcl::tpl([self::hcl::t("alias/"), self::hcl::rf("local.name_prefix")]),
-            )
-            .attr("target_key_id", r("aws_kms_key.fleet.key_id"))
-            .build(),
-    );
-}
-
-/// The parity rows: every requested feature and what it became.
-fn parity(cx: &mut Ctx) {
-    let m = cx.m;
-    let aws = cx.aws;
-    let flags = cx.flags;
-    let method = match aws.provisioning.method {
-        AwsProvisioningMethod::Manual => {
-            "manual registration: things and certificates from the registry"
-        }
-        AwsProvisioningMethod::Jitp => "just-in-time provisioning: CA with a provisioning template",
-        AwsProvisioningMethod::Jitr => {
-            "just-in-time registration: CA with auto-registration and an activator Lambda"
-        }
-        AwsProvisioningMethod::FleetByClaim => "fleet provisioning by claim certificate",
-        AwsProvisioningMethod::TrustedUser => "fleet provisioning by trusted user",
-    };
-    cx.map(
-        "identity",
-        Mapping::Mapped(if flags.ca {
-            "X.509 certificates chained to the fleet CA registered with AWS IoT".to_owned()
-        } else {
-            "X.509 certificates issued by AWS IoT at provisioning".to_owned()
-        }),
-    );
-    cx.map("provisioning", Mapping::Mapped(method.to_owned()));
-    bulk::parity(cx);
-    cx.map(
-        "authorization",
-        Mapping::Mapped("IoT policy scoped to ${iot:Connection.Thing.ThingName}".to_owned()),
-    );
-    if let Some(c) = &m.access.cloud_credentials {
-        cx.map(
-            "cloud_credentials",
-            Mapping::Mapped(format!(
-                "IoT role alias `{}` (credentials provider)",
-                c.role_alias
-            )),
-        );
-    }
-    if m.messaging.state {
-        cx.map("device_state", Mapping::Mapped("device shadows".to_owned()));
-    }
-    if m.messaging.commands {
-        cx.map(
-            "cloud_to_device",
-            Mapping::Mapped(format!(
-                "MQTT command topic `{}`",
-                m.messaging.command_topic
-            )),
-        );
-    } else if m.messaging.direct_methods {
-        cx.map(
-            "cloud_to_device",
-            Mapping::NotMapped(
-                "no direct methods on AWS IoT; use request/response topics".to_owned(),
-            ),
-        );
-    }
-    cx.map(
-        "routes",
-        Mapping::Mapped(format!(
-            "{} IoT topic rule(s), SQL 2016-03-23",
-            m.routes.len()
-        )),
-    );
-    let stream = match (flags.kinesis, flags.firehose, flags.firehose_reads_kinesis) {
-        (true, true, true) => "Kinesis Data Streams read by Firehose".to_owned(),
-        (true, true, false) => "Kinesis Data Streams, plus Firehose for the archive".to_owned(),
-        (true, false, _) => "Kinesis Data Streams".to_owned(),
-        _ => "Amazon Data Firehose".to_owned(),
-    };
-    let stream = if !flags.kinesis && !flags.firehose {
-        "no route sends to `stream` or `archive`, so no stream is created".to_owned()
-    } else if flags.kinesis {
-        match aws.stream.kinesis_capacity {
-            crate::model::KinesisCapacity::Provisioned => {
-                format!("{stream} ({} shard(s))", aws.stream.kinesis_shards)
-            }
-            crate::model::KinesisCapacity::OnDemand => format!("{stream} (on-demand)"),
-        }
-    } else {
-        stream
-    };
-    cx.map("stream", Mapping::Mapped(stream));
-    if let Some(a) = &m.archive {
-        cx.map(
-            "archive",
-            Mapping::Mapped(if flags.partition_by_device {
-                "S3 bucket, partitioned by day and device".to_owned()
-            } else {
-                "S3 bucket, partitioned by day and hour".to_owned()
-            }),
-        );
-        if !a.lifecycle.is_empty() || a.expire_after_days.is_some() {
-            cx.map(
-                "lifecycle",
-                Mapping::Mapped("S3 lifecycle configuration".to_owned()),
-            );
-        }
-    }
-    if !m.alerts.is_empty() {
-        cx.map(
-            "alerts",
-            Mapping::Mapped("IoT topic rules to Lambda and/or SNS".to_owned()),
-        );
-    }
-    if m.features.state_store {
-        cx.map(
-            "state_store",
-            Mapping::Mapped("DynamoDB table (on-demand, PITR)".to_owned()),
-        );
-    }
-    if m.features.ota {
-        cx.map(
-            "ota",
-            Mapping::Mapped(
-                "firmware bucket, AWS Signer profile, IoT job document and script".to_owned(),
-            ),
-        );
-    }
-    if m.features.analytics {
-        cx.map(
-            "analytics",
-            if flags.analytics {
-                Mapping::Mapped(
-                    "Glue table with partition projection and an Athena workgroup".to_owned(),
-                )
-            } else {
-                Mapping::NotMapped(
-                    "Glue and Athena query what Firehose archives, and no route sends to `archive` (or to a Firehose `stream`), so they are not created".to_owned(),
-                )
-            },
-        );
-    }
-    if m.features.web_api {
-        cx.map(
-            "web_api",
-            Mapping::Mapped(
-                "API Gateway HTTP API (IAM auth) + Lambda, Cognito identity pool".to_owned(),
-            ),
-        );
-    }
-    cx.map(
-        "monitoring",
-        Mapping::Mapped(if m.monitoring.alarms {
-            "CloudWatch logs and alarms to SNS".to_owned()
-        } else {
-            "CloudWatch logs".to_owned()
-        }),
-    );
-    if m.cost.monthly_budget_usd.is_some() {
-        cx.map(
-            "budget",
-            Mapping::Mapped("AWS Budgets monthly cost budget".to_owned()),
-        );
-    }
 }

@@ -8,7 +8,7 @@
 //! a job with the AWS CLI from `terraform output`.
 
 use super::Ctx;
-use super::hcl::{BlockExt, named_global, under};
+use super::hcl::{BlockExt, under};
 use super::iam::{Role, Stmt};
 use super::storage::{self, Bucket};
 use crate::blueprint;
@@ -27,7 +27,7 @@ pub(super) fn plan(cx: &mut Ctx) -> Result<(), PlanError> {
         cx,
         Bucket {
             label: "firmware",
-            name: named_global("firmware"),
+            name: cx.bucket_name("firmware"),
             file: FILE,
             purpose: PURPOSE,
             cmk: Ok(()),
@@ -68,6 +68,7 @@ pub(super) fn plan(cx: &mut Ctx) -> Result<(), PlanError> {
                 )],
             ),
             "Give the ARN of an ACM certificate.",
+            lit("arn:aws:iam::123456789012:role/not-a-certificate"),
         )],
     );
     let signer_name = format!("{}_firmware", cx.prefix_underscored());
@@ -104,7 +105,7 @@ pub(super) fn plan(cx: &mut Ctx) -> Result<(), PlanError> {
     f.comment("AWS IoT assumes this role to presign firmware URLs in job documents (${aws:iot:s3-presigned-url-v2:...}).");
     Role {
         label: "ota_jobs",
-        name: "iot-jobs",
+        name: super::hcl::named("iot-jobs"),
         description: "Lets AWS IoT jobs presign firmware download URLs.",
         service: "iot.amazonaws.com",
         source_account: true,
@@ -129,7 +130,7 @@ pub(super) fn plan(cx: &mut Ctx) -> Result<(), PlanError> {
             .groups
             .iter()
             .find(|g| g.parent.is_none())
-            .map(|g| g.name.clone());
+            .map(|g| cx.thing_group_name(&g.name));
     let doc = blueprint::render("aws/jobs/ota-job-document.json.j2", serde_json::json!({}))?;
     cx.text(
         "jobs/ota-job-document.json",

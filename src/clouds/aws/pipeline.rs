@@ -13,9 +13,11 @@ use hcl::Block;
 
 use super::hcl::{BlockExt, named, rf, t, tpl, under};
 use super::iam::{Role, Stmt};
+use super::intent::eq_all;
 use super::{Ctx, Flags};
 use crate::model::condition::Dialect;
 use crate::model::{Destination, KinesisCapacity, Route, RouteSource};
+use crate::plan::intent::{eq, length};
 use crate::plan::tf::{self, lit, r};
 
 const FILE: &str = "pipeline.tf";
@@ -126,6 +128,26 @@ pub(crate) enum Action {
     State,
 }
 
+impl Action {
+    /// The rule's action block.
+    pub(crate) fn block_name(self) -> &'static str {
+        match self {
+            Action::Kinesis => "kinesis",
+            Action::Firehose => "firehose",
+            Action::State => "dynamodbv2",
+        }
+    }
+
+    /// What the action delivers to, in words.
+    pub(crate) fn words(self) -> &'static str {
+        match self {
+            Action::Kinesis => "the Kinesis data stream",
+            Action::Firehose => "Firehose (into the archive)",
+            Action::State => "the DynamoDB state table",
+        }
+    }
+}
+
 /// The actions of a route's topic rule, sorted and without repeats. With
 /// `kinesis_and_firehose`, archiving goes through the stream (Firehose reads it).
 pub(crate) fn route_actions(flags: &Flags, route: &Route) -> Vec<Action> {
@@ -160,10 +182,19 @@ fn rules_role_and_errors(cx: &mut Ctx) {
     let flags = cx.flags;
     let days = cx.m.monitoring.log_retention_days;
     let mut stmts = vec![
+        // The CloudWatch Logs rule action needs all three (AWS IoT developer guide,
+        // "CloudWatch Logs" rule action); without DescribeLogStreams, failed deliveries vanish.
         Stmt::allow(
             "WriteRuleErrors",
-            &["logs:CreateLogStream", "logs:PutLogEvents"],
-            vec![under("aws_cloudwatch_log_group.rule_errors.arn", ":*")],
+            &[
+                "logs:CreateLogStream",
+                "logs:DescribeLogStreams",
+                "logs:PutLogEvents",
+            ],
+            vec![
+                r("aws_cloudwatch_log_group.rule_errors.arn"),
+                under("aws_cloudwatch_log_group.rule_errors.arn", ":*"),
+            ],
         ),
         Stmt::allow(
             "UseStackKey",
@@ -199,6 +230,7 @@ fn rules_role_and_errors(cx: &mut Ctx) {
             vec![r("aws_sns_topic.alerts.arn")],
         ));
     }
+    super::intent::log_retention(cx, "rule_errors", days);
     let f = cx.tf(FILE, PURPOSE);
     f.push(
         tf::resource("aws_cloudwatch_log_group", "rule_errors")
@@ -216,7 +248,7 @@ fn rules_role_and_errors(cx: &mut Ctx) {
     );
     Role {
         label: "iot_rules",
-        name: "iot-rules",
+        name: super::hcl::named("iot-rules"),
         description: "Lets this stack's IoT topic rules deliver to their destinations.",
         service: "iot.amazonaws.com",
         source_account: true,
@@ -271,6 +303,31 @@ fn kinesis(cx: &mut Ctx) {
         );
     }
     f.push(b.build());
+    let stream = |a: &str| r(&format!("aws_kinesis_stream.telemetry.{a}"));
+    cx.intent.assert(
+        "clouds.aws.stream.kinesis_retention_hours",
+        format!("{retention} hours of retention, encrypted with KMS"),
+        eq_all([
+            (stream("retention_period"), tf::num(retention)),
+            (stream("encryption_type"), lit("KMS")),
+        ]),
+    );
+    cx.intent.assert(
+        "clouds.aws.stream.kinesis_capacity",
+        if provisioned {
+            format!("a provisioned stream of {shards} shard(s) (fleetform sized it for the planned peak unless clouds.aws.stream.kinesis_shards pins it)")
+        } else {
+            "an on-demand stream".to_owned()
+        },
+        if provisioned {
+            eq_all([
+                (stream("stream_mode_details.0.stream_mode"), lit("PROVISIONED")),
+                (stream("shard_count"), tf::num(shards)),
+            ])
+        } else {
+            eq(stream("stream_mode_details.0.stream_mode"), lit("ON_DEMAND"))
+        },
+    );
     cx.out(
         "kinesis_stream_name",
         "Kinesis data stream of device telemetry (consumers read it; retention as in the spec).",
@@ -340,6 +397,28 @@ fn firehose(cx: &mut Ctx) {
         ));
     }
     let planned_devices = cx.m.traffic.planned_devices;
+    super::intent::log_retention(cx, "firehose", days);
+    let s3_attr = |a: &str| {
+        r(&format!(
+            "aws_kinesis_firehose_delivery_stream.archive.extended_s3_configuration.0.{a}"
+        ))
+    };
+    cx.intent.assert(
+        "clouds.aws.stream.firehose_buffer_seconds / firehose_buffer_mib",
+        format!(
+            "Firehose batches of {mib} MiB or {seconds} s, GZIP, under `{}`",
+            firehose_prefix(flags.partition_by_device)
+        ),
+        eq_all([
+            (s3_attr("buffering_size"), tf::num(mib)),
+            (s3_attr("buffering_interval"), tf::num(seconds)),
+            (s3_attr("compression_format"), lit("GZIP")),
+            (
+                s3_attr("prefix"),
+                lit(firehose_prefix(flags.partition_by_device)),
+            ),
+        ]),
+    );
     let f = cx.tf(FILE, PURPOSE);
     f.push(
         tf::resource("aws_cloudwatch_log_group", "firehose")
@@ -368,7 +447,7 @@ fn firehose(cx: &mut Ctx) {
     );
     Role {
         label: "firehose",
-        name: "firehose",
+        name: super::hcl::named("firehose"),
         description: "Lets Firehose write the archive (and read the stream it is fed by).",
         service: "firehose.amazonaws.com",
         source_account: true,
@@ -476,7 +555,7 @@ fn routes(cx: &mut Ctx) {
     let m = cx.m;
     let mut docs = Vec::new();
     let mut rules = Vec::new();
-    for route in &m.routes {
+    for (i, route) in m.routes.iter().enumerate() {
         let name = route_rule_name(cx, &route.name);
         let sql = sql(cx, route.source, route.condition.as_ref());
         let (_, device) = source(cx, route.source);
@@ -494,6 +573,33 @@ fn routes(cx: &mut Ctx) {
         .attr("enabled", tf::boolean(true))
         .attr("sql", lit(&sql))
         .attr("sql_version", lit("2016-03-23"));
+        let label = format!("route_{}", super::hcl::label(&route.name));
+        cx.intent.assert(
+            &format!("pipeline.routes[{i}] (`{}`)", route.name),
+            format!("topic rule SQL `{sql}`"),
+            super::intent::rule_sql(&label, &sql),
+        );
+        let rule = |a: &str| r(&format!("aws_iot_topic_rule.{label}.{a}"));
+        cx.intent.assert(
+            &format!("pipeline.routes[{i}].to (`{}`)", route.name),
+            format!(
+                "delivery to {}",
+                if acts.is_empty() {
+                    "nothing but the error action".to_owned()
+                } else {
+                    acts.iter()
+                        .map(|a| a.words())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                }
+            ),
+            eq_all([Action::Kinesis, Action::Firehose, Action::State].map(|a| {
+                (
+                    length(rule(a.block_name())),
+                    tf::num(u32::from(acts.contains(&a))),
+                )
+            })),
+        );
         for a in &acts {
             b = b.child(action_block(*a, &device));
         }

@@ -11,7 +11,7 @@ use hcl::Expression;
 use super::hcl::BlockExt;
 use super::{Ctx, core, iot, provisioning};
 use crate::blueprint;
-use crate::model::registry::DeviceRange;
+use crate::clouds::Shard;
 use crate::model::{AwsProvisioningMethod, Model};
 use crate::plan::tf::{self, lit, r};
 use crate::plan::{Module, PlanError};
@@ -25,15 +25,6 @@ pub struct RemoteState {
     pub config: Vec<(String, String)>,
 }
 
-/// One slice of the registry.
-#[derive(Debug, Clone)]
-pub struct Shard {
-    /// 1-based shard number and the shard count.
-    pub number: usize,
-    pub count: usize,
-    pub devices: DeviceRange,
-}
-
 /// Plans the registry shard stack `shard` of `model`'s AWS fleet.
 pub fn plan_registry_shard(
     model: &Model,
@@ -41,7 +32,7 @@ pub fn plan_registry_shard(
     main: &RemoteState,
 ) -> Result<Module, PlanError> {
     let Some(aws) = &model.aws else {
-        return Ok(Module::new(crate::plan::Cloud::Aws));
+        return Ok(Module::new(crate::clouds::Cloud::Aws));
     };
     let mut cx = Ctx::new(model, aws);
     core(&mut cx, false);
@@ -73,6 +64,20 @@ pub fn plan_registry_shard(
         "Things this shard registers.",
         tf::call("length", [r("aws_iot_thing.registry")]),
     );
+    // The main stack's outputs, as they are before its CA is registered.
+    cx.intent.override_data(
+        r("data.terraform_remote_state.fleet"),
+        tf::obj([(
+            "outputs",
+            tf::obj([
+                ("ca_certificate_pem", tf::null()),
+                (
+                    "device_policy_name",
+                    lit(format!("{}-device", model.stack.prefix)),
+                ),
+            ]),
+        )]),
+    );
     let mut module = cx.finish_shard(shard)?;
     module.name = Some(shard_dir(shard.number));
     Ok(module)
@@ -86,6 +91,7 @@ pub fn shard_dir(number: usize) -> String {
 impl Ctx<'_> {
     /// Like `finish`, with the shard's own README.
     fn finish_shard(mut self, shard: &Shard) -> Result<Module, PlanError> {
+        self.write_tests();
         let readme = blueprint::render(
             "aws/README-shard.md.j2",
             serde_json::json!({

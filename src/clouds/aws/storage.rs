@@ -12,9 +12,11 @@
 use hcl::{Block, Expression};
 
 use super::Ctx;
-use super::hcl::{BlockExt, named_global, rf, t, tpl, under};
+use super::hcl::{BlockExt, rf, t, tpl, under};
 use super::iam::{self, Stmt};
+use super::intent::eq_all;
 use crate::model::StorageTier;
+use crate::plan::intent::{any_in, eq, length, spec_word};
 use crate::plan::tf::{self, lit, r};
 
 const FILE: &str = "storage.tf";
@@ -135,6 +137,65 @@ pub(super) fn bucket(cx: &mut Ctx, b: Bucket) {
             .attr("eventbridge", tf::boolean(true))
             .build(),
     );
+    let key = if label == "archive" {
+        "storage.archive".to_owned()
+    } else {
+        format!("fleetform's baseline for the {label} bucket")
+    };
+    let block = |attr: &str| r(&format!("aws_s3_bucket_public_access_block.{label}.{attr}"));
+    cx.intent.assert(
+        &key,
+        "no public access (all four public access block switches on)",
+        eq_all(
+            [
+                "block_public_acls",
+                "block_public_policy",
+                "ignore_public_acls",
+                "restrict_public_buckets",
+            ]
+            .map(|a| (block(a), tf::boolean(true))),
+        ),
+    );
+    let (algorithm, encryption_key) = if b.cmk.is_ok() {
+        ("aws:kms", "customer_managed: SSE-KMS with the stack's key")
+    } else {
+        ("AES256", "platform_managed: SSE-S3")
+    };
+    cx.intent.assert(
+        &if label == "archive" {
+            "storage.archive.encryption".to_owned()
+        } else {
+            key.clone()
+        },
+        encryption_key,
+        any_in(
+            "rule",
+            r(&format!(
+                "aws_s3_bucket_server_side_encryption_configuration.{label}.rule"
+            )),
+            eq(
+                r("rule.apply_server_side_encryption_by_default.0.sse_algorithm"),
+                lit(algorithm),
+            ),
+        ),
+    );
+    if b.versioning.is_ok() {
+        cx.intent.assert(
+            &if label == "archive" {
+                "storage.archive.versioning".to_owned()
+            } else {
+                key.clone()
+            },
+            "versioning on",
+            eq(
+                r(&format!(
+                    "aws_s3_bucket_versioning.{label}.versioning_configuration.0.status"
+                )),
+                lit("Enabled"),
+            ),
+        );
+    }
+    let f = cx.tf(b.file, b.purpose);
     let mut rules = b.lifecycle;
     rules.push(
         tf::block("rule")
@@ -215,7 +276,7 @@ fn minimum_days(class: &str) -> u32 {
     }
 }
 
-fn archive_rules(cx: &Ctx) -> Vec<Block> {
+fn archive_rules(cx: &mut Ctx) -> Vec<Block> {
     let Some(a) = &cx.m.archive else {
         return Vec::new();
     };
@@ -273,14 +334,133 @@ fn archive_rules(cx: &Ctx) -> Vec<Block> {
             })
             .build()
     };
-    if a.prefixes.is_empty() {
-        vec![rule("archive-tiers".to_owned(), None)]
+    let ids: Vec<(String, Option<&str>)> = if a.prefixes.is_empty() {
+        vec![("archive-tiers".to_owned(), None)]
     } else {
         a.prefixes
             .iter()
             .enumerate()
-            .map(|(i, p)| rule(format!("archive-tiers-{}", i + 1), Some(p)))
+            .map(|(i, p)| (format!("archive-tiers-{}", i + 1), Some(p.as_str())))
             .collect()
+    };
+    for (id, _) in &ids {
+        lifecycle_intent(cx, a, id);
+    }
+    ids.into_iter().map(|(id, p)| rule(id, p)).collect()
+}
+
+/// The archive lifecycle rule `id`, asserted entry by entry against the spec.
+fn lifecycle_intent(cx: &mut Ctx, a: &crate::model::Archive, id: &str) {
+    let rule = || {
+        crate::plan::intent::the_one(
+            "rule",
+            r("aws_s3_bucket_lifecycle_configuration.archive.rule"),
+            eq(r("rule.id"), lit(id)),
+        )
+    };
+    let of_rule = |attr: &str| -> Expression {
+        ::hcl::Traversal::builder(rule())
+            .attr(tf::ident(attr))
+            .build()
+            .into()
+    };
+    let mut classes = 0;
+    for (i, tier) in a.lifecycle.iter().enumerate() {
+        let Some(class) = storage_class(tier.tier) else {
+            continue;
+        };
+        classes += 1;
+        cx.intent.assert(
+            &format!("storage.archive.lifecycle[{i}].after_days"),
+            format!(
+                "archived objects to move to `{}` (S3 {class}) after {} days (rule {id})",
+                spec_word(tier.tier),
+                tier.after_days
+            ),
+            any_in(
+                "move",
+                of_rule("transition"),
+                eq_all([
+                    (r("move.days"), tf::num(tier.after_days)),
+                    (r("move.storage_class"), lit(class)),
+                ]),
+            ),
+        );
+    }
+    cx.intent.assert(
+        "storage.archive.lifecycle",
+        format!("{classes} storage-class transition(s) (rule {id})"),
+        eq(length(of_rule("transition")), tf::num(classes)),
+    );
+    match a.expire_after_days {
+        Some(days) => cx.intent.assert(
+            "storage.archive.expire_after_days",
+            format!("archived objects to be deleted after {days} days (rule {id})"),
+            eq(
+                ::hcl::Traversal::builder(of_rule("expiration"))
+                    .index(tf::num(0))
+                    .attr(tf::ident("days"))
+                    .build()
+                    .into(),
+                tf::num(days),
+            ),
+        ),
+        None => cx.intent.assert(
+            "storage.archive.expire_after_days",
+            format!("archived objects never to expire (rule {id})"),
+            eq(length(of_rule("expiration")), tf::num(0)),
+        ),
+    }
+    if a.versioning {
+        cx.intent.assert(
+            "storage.archive.noncurrent_versions_expire_after_days",
+            format!(
+                "old object versions to be deleted after {} days (rule {id})",
+                a.noncurrent_versions_expire_after_days
+            ),
+            eq(
+                ::hcl::Traversal::builder(of_rule("noncurrent_version_expiration"))
+                    .index(tf::num(0))
+                    .attr(tf::ident("noncurrent_days"))
+                    .build()
+                    .into(),
+                tf::num(a.noncurrent_versions_expire_after_days),
+            ),
+        );
+    }
+}
+
+/// What S3's 128 KiB minimum for lifecycle transitions means for the objects Firehose
+/// writes: one object per partition per buffer interval, so the expected size is the
+/// partition's average rate over the buffer interval, capped by the buffer size.
+fn object_size_note(cx: &Ctx) -> String {
+    use crate::capacity::{KIB, MIB, S3_TRANSITION_MIN_OBJECT_BYTES, SECONDS_PER_DAY};
+    let m = cx.m;
+    let s = &cx.aws.stream;
+    let fleet_bytes_per_s =
+        m.traffic.messages_per_day * m.messaging.message_bytes as f64 / SECONDS_PER_DAY;
+    let partition_bytes_per_s = if cx.flags.partition_by_device {
+        fleet_bytes_per_s / m.traffic.devices.max(1) as f64
+    } else {
+        fleet_bytes_per_s
+    };
+    let object = (partition_bytes_per_s * f64::from(s.firehose_buffer_seconds))
+        .min((u64::from(s.firehose_buffer_mib) * MIB) as f64);
+    let kib = object / KIB as f64;
+    if object < S3_TRANSITION_MIN_OBJECT_BYTES as f64 {
+        format!(
+            "S3 does not transition objects under 128 KiB, and Firehose writes objects of about {kib:.0} KiB here ({}, {} s buffer): they stay in Standard until they expire, and the transitions below apply to none of them.",
+            if cx.flags.partition_by_device {
+                "one folder per device"
+            } else {
+                "one folder per hour"
+            },
+            s.firehose_buffer_seconds
+        )
+    } else {
+        format!(
+            "S3 does not transition objects under 128 KiB; Firehose writes objects of about {kib:.0} KiB here, so the transitions below apply."
+        )
     }
 }
 
@@ -333,9 +513,7 @@ pub(super) fn plan(cx: &mut Ctx) {
             access_logs: true,
             lifecycle: rules,
             policy,
-            lifecycle_note: Some(
-                "S3 does not transition objects under 128 KB; Firehose batches telemetry into objects of up to the buffer size, well above it.",
-            ),
+            lifecycle_note: Some(&object_size_note(cx)),
         },
     );
     cx.out(
@@ -355,7 +533,7 @@ pub(super) fn access_log_bucket(cx: &mut Ctx) {
         cx,
         Bucket {
             label: "access_logs",
-            name: named_global("access-logs"),
+            name: cx.bucket_name("access-logs"),
             file: FILE,
             purpose: PURPOSE,
             cmk: Ok(()),

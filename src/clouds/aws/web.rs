@@ -117,6 +117,7 @@ pub(super) fn plan(cx: &mut Ctx) -> Result<(), PlanError> {
                 )],
             ),
             "Each origin is a scheme and host, such as https://app.example.com (no path).",
+            tf::strings(["https://app.example.com/login"]),
         )],
     );
     cx.var(
@@ -132,6 +133,7 @@ pub(super) fn plan(cx: &mut Ctx) -> Result<(), PlanError> {
     );
     let days = cx.m.monitoring.log_retention_days;
     let pool_name = format!("{} web", cx.prefix_underscored());
+    super::intent::log_retention(cx, "web_api", days);
     let f = cx.tf(FILE, PURPOSE);
     f.push(
         tf::resource("aws_cloudwatch_log_group", "web_api")

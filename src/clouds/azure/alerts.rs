@@ -199,7 +199,8 @@ fn stream_analytics(d: &Design, f: &mut TfFile) {
     );
 }
 
-/// The Stream Analytics query: one `SELECT ... INTO` per alert.
+/// The Stream Analytics query: one `SELECT ... INTO` per alert, under a `--` comment holding
+/// its condition in fleetform's syntax, on one line (strings cannot hold a line break).
 pub(super) fn stream_analytics_query(d: &Design) -> Result<String, PlanError> {
     blueprint::render(
         "azure/stream-analytics/alerts.asaql.j2",
@@ -209,7 +210,8 @@ pub(super) fn stream_analytics_query(d: &Design) -> Result<String, PlanError> {
                 "name": a.name,
                 "literal": format!("'{}'", a.name.replace('\'', "''")),
                 "output": format!("alert-{}", a.cloud_name),
-                "condition": a.condition_text,
+                // The spec's text may span lines; a `--` comment may not.
+                "condition": a.condition.canonical(),
                 "where": saql::render(&a.condition),
             })).collect::<Vec<_>>(),
         }),

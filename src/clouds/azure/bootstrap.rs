@@ -7,9 +7,11 @@
 
 use super::{providers, versions};
 use crate::blueprint;
+use crate::clouds::Cloud;
 use crate::model::{AzureState, Model};
+use crate::plan::intent::{Intent, all, eq};
 use crate::plan::tf::{self, TfFile, lit, obj, r};
-use crate::plan::{Cloud, Module, PlanError};
+use crate::plan::{Module, PlanError};
 
 /// Days deleted or overwritten state stays recoverable.
 const STATE_RETENTION_DAYS: u32 = 30;
@@ -24,6 +26,20 @@ pub fn plan_bootstrap(model: &Model, state: &AzureState) -> Result<Module, PlanE
     module.hcl("versions.tf", versions());
     module.hcl("providers.tf", providers());
     let mut vars = TfFile::new();
+    let subscription = tf::validation(
+        tf::call(
+            "can",
+            [tf::call(
+                "regex",
+                [lit("^[0-9a-fA-F-]{36}$"), r("var.subscription_id")],
+            )],
+        ),
+        "The subscription id is a GUID.",
+        lit("my-subscription"),
+    );
+    let mut t = Intent::default();
+    t.variable("subscription_id", lit(super::intent::SUBSCRIPTION));
+    t.rejects("subscription_id", subscription.rejects.clone());
     vars.push(
         tf::variable("subscription_id")
             .add_attribute((
@@ -31,16 +47,7 @@ pub fn plan_bootstrap(model: &Model, state: &AzureState) -> Result<Module, PlanE
                 lit("Azure subscription of the state storage."),
             ))
             .add_attribute(("type", tf::type_expr("string")))
-            .add_block(tf::validation(
-                tf::call(
-                    "can",
-                    [tf::call(
-                        "regex",
-                        [lit("^[0-9a-fA-F-]{36}$"), r("var.subscription_id")],
-                    )],
-                ),
-                "The subscription id is a GUID.",
-            ))
+            .add_block(subscription.block())
             .build(),
     );
     module.hcl("variables.tf", vars);
@@ -112,6 +119,30 @@ pub fn plan_bootstrap(model: &Model, state: &AzureState) -> Result<Module, PlanE
             .add_attribute(("container_access_type", lit("private")))
             .build(),
     );
+    let account = |a: &str| r(&format!("azurerm_storage_account.state.{a}"));
+    t.assert(
+        "stacks.state.azure",
+        format!(
+            "state storage `{}` with no anonymous access, no shared keys, TLS 1.2, GRS replication, blob versions and {STATE_RETENTION_DAYS} days of soft delete",
+            state.storage_account
+        ),
+        all([
+            eq(account("name"), lit(&state.storage_account)),
+            eq(account("allow_nested_items_to_be_public"), tf::boolean(false)),
+            eq(account("shared_access_key_enabled"), tf::boolean(false)),
+            eq(account("min_tls_version"), lit("TLS1_2")),
+            eq(account("account_replication_type"), lit("GRS")),
+            eq(account("blob_properties.0.versioning_enabled"), tf::boolean(true)),
+            eq(
+                account("blob_properties.0.delete_retention_policy.0.days"),
+                tf::num(STATE_RETENTION_DAYS),
+            ),
+            eq(
+                r("azurerm_storage_container.state.container_access_type"),
+                lit("private"),
+            ),
+        ]),
+    );
     module.hcl("state.tf", f);
     let mut outs = TfFile::new();
     outs.push(tf::output(
@@ -130,6 +161,7 @@ pub fn plan_bootstrap(model: &Model, state: &AzureState) -> Result<Module, PlanE
         r("azurerm_storage_container.state.name"),
     ));
     module.hcl("outputs.tf", outs);
+    super::intent::write_tests(&mut module, &t, &state.resource_group, &state.location);
     module.text(
         "README.md",
         blueprint::render(

@@ -14,6 +14,7 @@ use super::{Design, Hcl, bounded};
 use crate::blueprint;
 use crate::model::{Allocation, AuthMethod, IpAction, Reprovisioning};
 use crate::plan::PlanError;
+use crate::plan::intent::{Intent, eq, set};
 use crate::plan::tf::{self, Part, TfFile, lit, r};
 
 /// Name of the CA certificate in the DPS.
@@ -55,7 +56,7 @@ pub(crate) fn attestation_word(a: AuthMethod) -> &'static str {
     }
 }
 
-pub(super) fn file(d: &Design) -> TfFile {
+pub(super) fn file(d: &Design, t: &mut Intent) -> TfFile {
     let mut f = TfFile::new();
     let Some(dps) = &d.az.dps else { return f };
     let primary = &d.hubs[0].location;
@@ -138,8 +139,58 @@ pub(super) fn file(d: &Design) -> TfFile {
         );
     }
     f.push(b.tagged().build());
+    t.assert(
+        "clouds.azure.dps.allocation",
+        format!(
+            "allocation `{}` (DPS policy {})",
+            cli_allocation(dps.allocation),
+            allocation_policy(dps.allocation)
+        ),
+        eq(
+            r("azurerm_iothub_dps.this.allocation_policy"),
+            lit(allocation_policy(dps.allocation)),
+        ),
+    );
+    let linked: Vec<String> = d
+        .hubs
+        .iter()
+        .map(|h| {
+            let applies = dps.allocation != Allocation::Static || &h.location == primary;
+            format!(
+                "{} weight {} allocating {applies}",
+                h.location, h.allocation_weight
+            )
+        })
+        .collect();
+    t.assert(
+        "clouds.azure.dps.linked_hubs",
+        format!("linked hubs {}", linked.join(", ")),
+        eq(
+            tf::call(
+                "toset",
+                [tf::for_list(
+                    "l",
+                    r("azurerm_iothub_dps.this.linked_hub"),
+                    tf::interp([
+                        Part::Ref(r("l.location")),
+                        Part::Lit(" weight "),
+                        Part::Ref(r("l.allocation_weight")),
+                        Part::Lit(" allocating "),
+                        Part::Ref(r("l.apply_allocation_policy")),
+                    ]),
+                )],
+            ),
+            set(linked.iter().map(lit)),
+        ),
+    );
 
     if d.dps_ca {
+        // The CA is read while planning: the tests plan with a stand-in certificate, and
+        // check that a missing file stops the plan with the precondition's message.
+        t.fixture_ca(
+            "ca_certificate_file",
+            Some(r("azurerm_iothub_dps_certificate.fleet_ca")),
+        );
         f.push(
             tf::block("locals")
                 .note("Relative CA paths are resolved from the fleet spec's folder (var.spec_dir), which is")

@@ -7,6 +7,7 @@
 
 use super::{Design, Hcl, depends_on, role_assignment, tf_label};
 use crate::model::EventHubsTier;
+use crate::plan::intent::{Intent, all, eq};
 use crate::plan::tf::{self, TfFile, lit, r};
 
 /// Whether the namespace must accept connections from the public internet: consumption-plan
@@ -18,7 +19,7 @@ pub(crate) fn public_access(d: &Design) -> bool {
         || !d.stream_readers.is_empty()
 }
 
-pub(super) fn file(d: &Design) -> TfFile {
+pub(super) fn file(d: &Design, t: &mut Intent) -> TfFile {
     let eh = &d.az.event_hubs;
     let mut f = TfFile::new();
     let tier = match eh.tier {
@@ -82,6 +83,41 @@ pub(super) fn file(d: &Design) -> TfFile {
         );
     }
     f.push(ns.tagged().build());
+    let ns_attr = |a: &str| r(&format!("azurerm_eventhub_namespace.this.{a}"));
+    t.assert(
+        "clouds.azure.event_hubs.tier",
+        format!(
+            "an Event Hubs {tier} namespace with {} unit(s) (fleetform sized them for the planned peak), TLS 1.2",
+            eh.throughput_units
+        ),
+        all([
+            eq(ns_attr("sku"), lit(tier)),
+            eq(ns_attr("capacity"), tf::num(eh.throughput_units)),
+            eq(ns_attr("minimum_tls_version"), lit("1.2")),
+        ]),
+    );
+    t.assert(
+        "authorization.services",
+        format!(
+            "shared-key authentication {} and public network access {}",
+            if local_auth {
+                "on (listen-only keys for the services that read the stream)"
+            } else {
+                "off"
+            },
+            if public { "on" } else { "off" }
+        ),
+        all([
+            eq(
+                ns_attr("local_authentication_enabled"),
+                tf::boolean(local_auth),
+            ),
+            eq(
+                ns_attr("public_network_access_enabled"),
+                tf::boolean(public),
+            ),
+        ]),
+    );
 
     let mut telemetry = tf::resource("azurerm_eventhub", "telemetry")
         .attr("name", lit("telemetry"))
@@ -129,6 +165,51 @@ pub(super) fn file(d: &Design) -> TfFile {
             );
     }
     f.push(telemetry.build());
+    t.assert(
+        "clouds.azure.event_hubs.partitions / retention_days",
+        format!(
+            "{} partitions and {} day(s) of retention on the telemetry event hub",
+            eh.partitions, eh.retention_days
+        ),
+        all([
+            eq(
+                r("azurerm_eventhub.telemetry.partition_count"),
+                tf::num(eh.partitions),
+            ),
+            eq(
+                r("azurerm_eventhub.telemetry.message_retention"),
+                tf::num(eh.retention_days),
+            ),
+        ]),
+    );
+    t.assert(
+        "clouds.azure.event_hubs.capture",
+        if d.capture {
+            format!(
+                "Event Hubs Capture into the archive every {} s",
+                eh.capture_interval_seconds
+            )
+        } else {
+            "no Event Hubs Capture".to_owned()
+        },
+        if d.capture {
+            all([
+                eq(
+                    r("azurerm_eventhub.telemetry.capture_description.0.enabled"),
+                    tf::boolean(true),
+                ),
+                eq(
+                    r("azurerm_eventhub.telemetry.capture_description.0.interval_in_seconds"),
+                    tf::num(eh.capture_interval_seconds),
+                ),
+            ])
+        } else {
+            eq(
+                crate::plan::intent::length(r("azurerm_eventhub.telemetry.capture_description")),
+                tf::num(0),
+            )
+        },
+    );
     if d.capture {
         f.push(role_assignment(
             "capture_writer",

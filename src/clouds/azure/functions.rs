@@ -7,6 +7,15 @@
 //! uploaded as a blob whose name carries its MD5: new code, new URL, and the app restarts
 //! on it. The apps run as one user-assigned identity that holds its roles before the apps
 //! exist, so they never start without access to their storage or their event hubs.
+//!
+//! The host's storage is named with `storage_account_name` and
+//! `storage_uses_managed_identity = true`: azurerm requires exactly one of
+//! `storage_account_name` and `storage_key_vault_secret_id` (`ExactlyOneOf`, v4.81.0
+//! `internal/services/appservice/linux_function_app_resource.go`), writes
+//! `AzureWebJobsStorage__accountName` itself, and filters that setting out of
+//! `app_settings` when it reads the app back, so setting it there too would show a change
+//! on every plan. `AzureWebJobsStorage__credential` and `__clientId` stay in `app_settings`:
+//! they pick the user-assigned identity.
 
 use serde_json::json;
 
@@ -298,10 +307,8 @@ fn blob_stem(p: &str) -> &'static str {
 
 fn base_settings(p: &str) -> Vec<(String, hcl::Expression)> {
     vec![
-        (
-            "AzureWebJobsStorage__accountName".to_owned(),
-            r("azurerm_storage_account.functions.name"),
-        ),
+        // `AzureWebJobsStorage__accountName` is written by the provider from
+        // `storage_account_name` (and kept out of `app_settings` when read back).
         (
             "AzureWebJobsStorage__credential".to_owned(),
             lit("managedidentity"),
@@ -350,6 +357,14 @@ fn function_app(
     )
     .placed()
     .attr("service_plan_id", r("azurerm_service_plan.functions.id"))
+    .note(
+        "The host reaches its storage as the identity below: no account key, no connection string.",
+    )
+    .attr(
+        "storage_account_name",
+        r("azurerm_storage_account.functions.name"),
+    )
+    .attr("storage_uses_managed_identity", tf::boolean(true))
     .attr("functions_extension_version", lit("~4"))
     .attr("https_only", tf::boolean(true))
     .attr("public_network_access_enabled", tf::boolean(public))

@@ -1,15 +1,28 @@
 //! `iothub.tf`: one IoT hub per linked location, its access policies and consumer groups.
 //!
 //! The hub block carries only what belongs to the hub itself (SKU, built-in endpoint,
-//! identity, network rules). Routes, endpoints, enrichments and the fallback route are
-//! separate resources in `routing.tf`: azurerm treats the inline and separate forms as two
-//! owners of the same list, and mixing them makes every plan show changes.
+//! identity, network rules, and the fallback route to the built-in endpoint). Routes,
+//! endpoints and enrichments are separate resources in `routing.tf`: azurerm treats the
+//! inline and separate forms as two owners of the same list, and mixing them makes every
+//! plan show changes.
+//!
+//! The fallback route is the exception, and is inline: it targets the built-in endpoint
+//! (`events`), which `azurerm_iothub_fallback_route` rejects (its `endpoint_names` use
+//! `validate.IoTHubEndpointName`, which refuses the reserved names `events`,
+//! `operationsMonitoringEvents`, `fileNotifications` and `$default`; azurerm v4.81.0,
+//! `internal/services/iothub/validate/iot_hub_endpoint_name.go`). The hub's own
+//! `fallback_route` block only bounds the name's length, and is the form the provider
+//! documents for the built-in endpoint; no `azurerm_iothub_fallback_route` is generated, so
+//! the two never fight over it.
 
 use super::{Design, Hcl, tf_label};
 use crate::model::{IpAction, ServicePermission};
+use crate::plan::intent::{Intent, all, all_in, eq, list, set};
+use hcl::Expression;
+
 use crate::plan::tf::{self, TfFile, lit, r};
 
-pub(super) fn file(d: &Design) -> TfFile {
+pub(super) fn file(d: &Design, t: &mut Intent) -> TfFile {
     let hub = &d.az.hub;
     let mut f = TfFile::new();
     let sku = format!("{:?}", hub.sku);
@@ -72,6 +85,15 @@ pub(super) fn file(d: &Design) -> TfFile {
                 .note("The hub's own identity writes to its endpoints (see routing.tf).")
                 .attr("type", lit("SystemAssigned"))
                 .build(),
+        )
+        .block(
+            tf::block("fallback_route")
+                .note("Messages no route matches stay readable on the built-in endpoint (events).")
+                .attr("source", lit("DeviceMessages"))
+                .attr("condition", lit("true"))
+                .attr("endpoint_names", tf::strings(["events"]))
+                .attr("enabled", tf::boolean(true))
+                .build(),
         );
     if !accept.is_empty() {
         let mut rules = tf::block("network_rule_set")
@@ -112,6 +134,7 @@ pub(super) fn file(d: &Design) -> TfFile {
         );
     }
     f.push(b.tagged().build());
+    intent(d, t, &sku, partitions, retention);
 
     // Least-privilege shared access policies for the back-end services of the spec.
     if hub.local_authentication {
@@ -179,6 +202,83 @@ pub(super) fn file(d: &Design) -> TfFile {
         }
     }
     f
+}
+
+/// What the hubs must plan as, from the same values the hub block was built with.
+fn intent(d: &Design, t: &mut Intent, sku: &str, partitions: u32, retention: u32) {
+    let hub = &d.az.hub;
+    let each = |cond: Expression| all_in("h", r("azurerm_iothub.hub"), cond);
+    let locations: Vec<&str> = d.hubs.iter().map(|h| h.location.as_str()).collect();
+    t.assert(
+        if d.hubs.len() > 1 {
+            "clouds.azure.dps.linked_hubs"
+        } else {
+            "clouds.azure.location"
+        },
+        format!("one IoT hub in each of {}", locations.join(", ")),
+        eq(
+            tf::call("toset", [tf::call("keys", [r("azurerm_iothub.hub")])]),
+            set(locations.iter().map(|l| lit(*l))),
+        ),
+    );
+    t.assert(
+        if hub.pinned {
+            "clouds.azure.iot_hub.sku / units"
+        } else {
+            "clouds.azure.iot_hub.tier (fleetform sized the hubs from fleet and messaging)"
+        },
+        format!("{sku} x {} per hub", hub.units),
+        each(all([
+            eq(r("h.sku.0.name"), lit(sku)),
+            eq(r("h.sku.0.capacity"), tf::num(hub.units)),
+        ])),
+    );
+    t.assert(
+        "clouds.azure.iot_hub.partitions / retention_days",
+        format!("{partitions} partitions and {retention} day(s) on the built-in endpoint"),
+        each(all([
+            eq(r("h.event_hub_partition_count"), tf::num(partitions)),
+            eq(r("h.event_hub_retention_in_days"), tf::num(retention)),
+        ])),
+    );
+    t.assert(
+        "clouds.azure.iot_hub.public_network_access / local_authentication",
+        format!(
+            "public network access {}, shared-key authentication {}, TLS 1.2",
+            if hub.public_network_access {
+                "on"
+            } else {
+                "off"
+            },
+            if hub.local_authentication {
+                "on"
+            } else {
+                "off"
+            }
+        ),
+        each(all([
+            eq(
+                r("h.public_network_access_enabled"),
+                tf::boolean(hub.public_network_access),
+            ),
+            eq(
+                r("h.local_authentication_enabled"),
+                tf::boolean(hub.local_authentication),
+            ),
+            eq(r("h.min_tls_version"), lit("1.2")),
+        ])),
+    );
+    t.assert(
+        "pipeline.routes",
+        "messages no route matches to stay on the built-in endpoint (fallback route to `events`)",
+        each(all([
+            eq(r("h.fallback_route.0.enabled"), tf::boolean(true)),
+            eq(
+                r("h.fallback_route.0.endpoint_names"),
+                list([lit("events")]),
+            ),
+        ])),
+    );
 }
 
 /// `6400000` as `6,400,000`.

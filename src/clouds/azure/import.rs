@@ -78,10 +78,10 @@ pub fn registration(m: &Model) -> Registration {
 }
 
 /// The parity row for the registry.
-pub(super) fn parity(d: &Design, module: &mut Module) {
-    let n = d.m.fleet.registry.len();
-    let mapping = match registration(d.m) {
-        Registration::Empty => return,
+pub(super) fn parity(m: &Model) -> Option<Mapping> {
+    let n = m.fleet.registry.len();
+    Some(match registration(m) {
+        Registration::Empty => return None,
         Registration::Import => Mapping::Mapped(format!(
             "{n} device(s) imported into the primary hub by an IoT Hub import job (scripts/import-devices.sh)"
         )),
@@ -91,8 +91,7 @@ pub(super) fn parity(d: &Design, module: &mut Module) {
         Registration::NeedsDps => Mapping::NotMapped(format!(
             "TPM devices register through DPS individual enrollments, so the {n} registry device(s) are not imported"
         )),
-    };
-    module.map("registry", mapping);
+    })
 }
 
 /// `registry/devices.txt`: one `ExportImportDevice` per line.
@@ -376,4 +375,18 @@ pub fn commands(m: &Model, module: &str) -> Option<String> {
         "# Azure: {} devices imported into the primary hub, after `terraform apply`.\n# One import or export job runs per hub at a time.\nhub=$(terraform -chdir={dir} output -raw device_import_hub_id)\nterraform -chdir={dir} output -raw device_import_request > import-request.json\njob=$(az rest --method post --url \"https://management.azure.com${{hub}}/importDevices?api-version={API_VERSION}\" --body @import-request.json --query jobId --output tsv)\naz rest --method get --url \"https://management.azure.com${{hub}}/jobs/${{job}}?api-version={API_VERSION}\" --query '{{status: status, failureReason: failureReason}}'\naz storage blob download --auth-mode login --account-name \"$(terraform -chdir={dir} output -raw device_import_storage_account)\" --container-name {CONTAINER} --name {OUTPUT_BLOB} --file {OUTPUT_BLOB}\n",
         m.fleet.registry.len(),
     ))
+}
+
+/// Why the Azure stack imports none of `m`'s registry, for `fleetform bulk`.
+pub fn why_not(m: &Model) -> Option<String> {
+    match registration(m) {
+        Registration::OnFirstProvisioning => Some(
+            "on Azure, DPS enrollment groups create each device when it first provisions"
+                .to_owned(),
+        ),
+        Registration::NeedsDps => {
+            Some("on Azure, TPM devices register through DPS individual enrollments".to_owned())
+        }
+        Registration::Empty | Registration::Import => None,
+    }
 }

@@ -4,7 +4,10 @@
 //! and the subscription as an input), `variables.tf`, `main.tf`, one file per concern,
 //! `outputs.tf` and a stack README. Every decision more than one file depends on (is capture
 //! on, does a route need the storage endpoint, who reads the stream) is made once, in
-//! `Design`, so the files cannot disagree about it.
+//! `Design`, so the files cannot disagree about it; the neutral design the other commands
+//! render ([`crate::design::Design`]: dataflow, explanation, parity rows, bill) is filled
+//! from the same `Design` (`dataflow.rs`, `story.rs`, `parity.rs`, `bill.rs`), and so is
+//! the README (`readme.rs`). The HCL vocabulary the files share is in `vocab.rs`.
 //!
 //! Three rules hold everywhere, because they are where hand-written azurerm goes wrong:
 //! IoT Hub routing lives only in the separate `azurerm_iothub_*` resources (mixing them with
@@ -13,47 +16,119 @@
 
 mod alerts;
 mod analytics;
+mod bill;
 mod bootstrap;
+pub mod capacity;
+mod catalog;
+pub mod cost;
+mod dataflow;
 mod dps;
 mod eventhubs;
 mod functions;
 mod hub;
 pub mod import;
+mod intent;
 pub mod lifecycle;
 mod monitoring;
 mod ota;
 mod outputs;
 mod parity;
+mod readme;
 mod routing;
-mod saql;
+pub(crate) mod saql;
 mod state;
 mod storage;
+mod story;
 mod vars;
+mod vocab;
+pub mod words;
 
-use hcl::expr::{BinaryOp, BinaryOperator, Operation};
-use hcl::{Block, BlockBuilder, Expression};
+use hcl::Expression;
 
 use crate::blueprint;
+use crate::clouds::{Backend, Cloud, CloudPlanner};
+use crate::design;
+use crate::model::Stacks;
 use crate::model::{
     Alert, Archive, Azure, AzureAlertEngine, Destination, EventHubsTier, HubSite, HubSku, Model,
     Route, Service, ServicePermission,
 };
-use crate::plan::tf::{self, Part, TfFile, lit, obj, r};
-use crate::plan::{Cloud, Module, PlanError, Planner};
+use crate::plan::tf::{self, TfFile, lit, obj, r};
+use crate::plan::{Module, PlanError};
+
+/// Storage replication as Azure spells it.
+pub fn replication_words(r: crate::model::Replication) -> &'static str {
+    storage::replication(r)
+}
 
 /// Version constraint on hashicorp/azurerm. The module uses arguments that arrived during
 /// 4.x (identity-based Event Hubs Capture, `rbac_authorization_enabled` on key vaults), so
 /// it asks for the release its output was checked against, and stays below 5.0.
 pub use bootstrap::plan_bootstrap;
+pub(crate) use vocab::{
+    Hcl, addr, bin, bounded, depends_on, eventhubs_fqdn, eventhubs_uri, named, paren,
+    role_assignment, system_identity, tf_label,
+};
 
 pub const AZURERM_PROVIDER_VERSION: &str = "~> 4.79";
 
-/// Plans Azure.
+/// Azure, as [`crate::clouds::CLOUDS`] lists it.
 pub struct AzurePlanner;
 
-impl Planner for AzurePlanner {
+impl CloudPlanner for AzurePlanner {
     fn cloud(&self) -> Cloud {
         Cloud::Azure
+    }
+
+    fn targets(&self, model: &Model) -> bool {
+        model.azure.is_some()
+    }
+
+    fn region(&self, model: &Model) -> String {
+        model
+            .azure
+            .as_ref()
+            .map(|a| a.location.clone())
+            .unwrap_or_default()
+    }
+
+    fn state_region(&self, stacks: &Stacks) -> Option<String> {
+        stacks.azure.as_ref().map(|s| s.location.clone())
+    }
+
+    fn backend(&self, stacks: &Stacks, key: String) -> Option<Backend> {
+        let s = stacks.azure.as_ref()?;
+        Some(Backend {
+            kind: "azurerm".to_owned(),
+            settings: vec![
+                ("resource_group_name".to_owned(), s.resource_group.clone()),
+                ("storage_account_name".to_owned(), s.storage_account.clone()),
+                ("container_name".to_owned(), s.container.clone()),
+                ("key".to_owned(), key),
+                ("use_azuread_auth".to_owned(), "true".to_owned()),
+            ],
+        })
+    }
+
+    fn plan_bootstrap(&self, model: &Model, stacks: &Stacks) -> Result<Module, PlanError> {
+        let state = stacks
+            .azure
+            .as_ref()
+            .ok_or(PlanError::NoStateStorage { cloud: "Azure" })?;
+        plan_bootstrap(model, state)
+    }
+
+    fn bulk_commands(&self, model: &Model, module: &str) -> Option<String> {
+        import::commands(model, module)
+    }
+
+    fn bulk_why_not(&self, model: &Model) -> Option<String> {
+        import::why_not(model)
+    }
+
+    fn design(&self, model: &Model) -> Option<design::Design> {
+        let az = model.azure.as_ref()?;
+        Some(Design::new(model, az).design())
     }
 
     fn plan(&self, model: &Model) -> Result<Module, PlanError> {
@@ -62,19 +137,22 @@ impl Planner for AzurePlanner {
             return Ok(module);
         };
         let d = Design::new(model, az);
+        let design = d.design();
         let variables = vars::variables(&d);
+        // What the shipped tests assert, recorded by each file as it emits the resource.
+        let mut t = intent::collector(&variables);
         module.hcl("versions.tf", versions());
         module.hcl("providers.tf", providers());
         module.hcl("variables.tf", vars::file(&variables));
         module.hcl("main.tf", main(&d));
-        module.hcl("iothub.tf", hub::file(&d));
-        module.hcl("routing.tf", routing::file(&d));
+        module.hcl("iothub.tf", hub::file(&d, &mut t));
+        module.hcl("routing.tf", routing::file(&d, &mut t));
         if d.az.dps.is_some() {
-            module.hcl("dps.tf", dps::file(&d));
+            module.hcl("dps.tf", dps::file(&d, &mut t));
         }
-        module.hcl("eventhubs.tf", eventhubs::file(&d));
+        module.hcl("eventhubs.tf", eventhubs::file(&d, &mut t));
         if d.archive.is_some() {
-            module.hcl("storage.tf", storage::file(&d));
+            module.hcl("storage.tf", storage::file(&d, &mut t));
         }
         if d.functions() {
             module.hcl("functions.tf", functions::file(&d));
@@ -99,7 +177,7 @@ impl Planner for AzurePlanner {
             module.hcl("analytics.tf", analytics::file(&d));
             module.text("analytics/schema.kql", analytics::schema());
         }
-        module.hcl("monitoring.tf", monitoring::file(&d));
+        module.hcl("monitoring.tf", monitoring::file(&d, &mut t));
         import::artifacts(&d, &mut module)?;
         let mut outputs = outputs::outputs(&d);
         outputs.extend(import::outputs(&d));
@@ -107,9 +185,9 @@ impl Planner for AzurePlanner {
         if let Some(script) = dps::enrollment_script(&d)? {
             module.text("scripts/create-enrollment-groups.sh", script);
         }
-        parity::map(&d, &mut module);
-        import::parity(&d, &mut module);
-        let readme = readme_context(&d, &module, &variables, &outputs);
+        intent::write_tests(&mut module, &t, &az.resource_group, &az.location);
+        module.parity.clone_from(&design.parity);
+        let readme = readme::readme_context(&d, &design, &module, &variables, &outputs);
         module.text(
             "README.md",
             blueprint::render("azure/README.md.j2", readme)?,
@@ -229,6 +307,17 @@ impl<'a> Design<'a> {
         out
     }
 
+    /// The views of these decisions.
+    pub fn design(&self) -> design::Design {
+        design::Design {
+            cloud: Cloud::Azure,
+            dataflow: dataflow::dataflow(self),
+            parity: parity::rows(self),
+            story: story::story(self),
+            bill: bill::bill(self),
+        }
+    }
+
     /// Whether a function app is generated at all.
     pub fn functions(&self) -> bool {
         !self.alert_functions.is_empty() || self.custom_allocation
@@ -267,6 +356,22 @@ pub(crate) enum Endpoint {
 }
 
 impl Endpoint {
+    /// What a hub route to this endpoint adds to the spec route's name when the spec route
+    /// has several endpoints (`telemetry.stream`). Spec route and alert names have no `.`,
+    /// so these names never meet theirs.
+    pub fn route_suffix(self) -> &'static str {
+        self.name()
+    }
+
+    /// The endpoint's name on the hub.
+    pub fn name(self) -> &'static str {
+        match self {
+            Endpoint::Stream => "stream",
+            Endpoint::Archive => "archive",
+            Endpoint::State => "state",
+        }
+    }
+
     /// `endpoint_names` entry for a route on the current hub (`each.key`).
     pub fn name_ref(self) -> Expression {
         let resource = match self {
@@ -276,144 +381,6 @@ impl Endpoint {
         };
         tf::r_index(resource, r("each.key"), &["name"])
     }
-}
-
-// -------------------------------------------------------------------------------------------
-// Small HCL vocabulary shared by the files.
-
-/// Conveniences on block builders, so resource code reads top to bottom.
-pub(crate) trait Hcl: Sized {
-    fn attr(self, key: &str, value: Expression) -> Self;
-    fn block(self, block: Block) -> Self;
-    fn note(self, text: &str) -> Self;
-    /// A checkov inline skip with the reason a reviewer reads.
-    fn skip(self, check: &str, reason: &str) -> Self {
-        self.note(&format!("checkov:skip={check}: {reason}"))
-    }
-    /// `resource_group_name`, `location` and `tags` in the conventional order.
-    fn placed(self) -> Self {
-        self.attr("resource_group_name", r("local.resource_group_name"))
-            .attr("location", r("local.location"))
-    }
-    fn tagged(self) -> Self {
-        self.attr("tags", r("local.tags"))
-    }
-}
-
-impl Hcl for BlockBuilder {
-    fn attr(self, key: &str, value: Expression) -> Self {
-        self.add_attribute((tf::ident(key), value))
-    }
-    fn block(self, block: Block) -> Self {
-        self.add_block(block)
-    }
-    fn note(self, text: &str) -> Self {
-        self.add_attribute(tf::comment(text))
-    }
-}
-
-/// A label safe to use in a resource address (`overload`, `store_dashboard`).
-pub(crate) fn tf_label(name: &str) -> String {
-    let s: String = name
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '_' {
-                c.to_ascii_lowercase()
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    if s.starts_with(|c: char| c.is_ascii_alphabetic()) {
-        s
-    } else {
-        format!("x_{s}")
-    }
-}
-
-/// `"<kind>-${local.name_prefix}"`, with `-<suffix>` unless `suffix` is empty: the name of
-/// a stack resource, led by Azure's abbreviation for its type (`log`, `func`, `id`).
-pub(crate) fn named(kind: &'static str, suffix: &'static str) -> Expression {
-    let mut parts = vec![
-        Part::Lit(kind),
-        Part::Lit("-"),
-        Part::Ref(r("local.name_prefix")),
-    ];
-    if !suffix.is_empty() {
-        parts.extend([Part::Lit("-"), Part::Lit(suffix)]);
-    }
-    tf::interp(parts)
-}
-
-/// A resource address with a label derived from a name: `azurerm_eventhub.alert_overload`.
-pub(crate) fn addr(ty: &str, label: &str, attr: &str) -> Expression {
-    r(&format!("{ty}.{}.{attr}", tf_label(label)))
-}
-
-/// `identity { type = "SystemAssigned" }`.
-pub(crate) fn system_identity() -> Block {
-    tf::block("identity")
-        .attr("type", lit("SystemAssigned"))
-        .build()
-}
-
-/// `depends_on = [a, b]`.
-pub(crate) fn depends_on(refs: &[&str]) -> Expression {
-    tf::list(refs.iter().map(|x| r(x)))
-}
-
-/// An `azurerm_role_assignment` granting `role` on `scope` to a managed identity.
-pub(crate) fn role_assignment(
-    label: &str,
-    for_each: Option<Expression>,
-    scope: Expression,
-    role: &str,
-    principal: Expression,
-) -> Block {
-    let mut b = tf::resource("azurerm_role_assignment", label);
-    if let Some(fe) = for_each {
-        b = b.attr("for_each", fe);
-    }
-    b.attr("scope", scope)
-        .attr("role_definition_name", lit(role))
-        .attr("principal_id", principal)
-        // Service principals of managed identities may not have replicated yet; saying what
-        // they are skips the directory lookup that fails in that window.
-        .attr("principal_type", lit("ServicePrincipal"))
-        .build()
-}
-
-/// `lhs OP rhs`.
-pub(crate) fn bin(lhs: Expression, op: BinaryOperator, rhs: Expression) -> Expression {
-    Expression::Operation(Box::new(Operation::Binary(BinaryOp::new(lhs, op, rhs))))
-}
-
-/// `(expr)`.
-pub(crate) fn paren(e: Expression) -> Expression {
-    Expression::Parenthesis(Box::new(e))
-}
-
-/// A name derived from the stack, cut to a service's length limit without a trailing `-`.
-pub(crate) fn bounded(name: &str, max: usize) -> String {
-    let cut: String = name.chars().take(max).collect();
-    cut.trim_end_matches('-').to_owned()
-}
-
-/// `"sb://${azurerm_eventhub_namespace.this.name}.servicebus.windows.net"`.
-pub(crate) fn eventhubs_uri() -> Expression {
-    tf::interp([
-        Part::Lit("sb://"),
-        Part::Ref(r("azurerm_eventhub_namespace.this.name")),
-        Part::Lit(".servicebus.windows.net"),
-    ])
-}
-
-/// `"${azurerm_eventhub_namespace.this.name}.servicebus.windows.net"`.
-pub(crate) fn eventhubs_fqdn() -> Expression {
-    tf::interp([
-        Part::Ref(r("azurerm_eventhub_namespace.this.name")),
-        Part::Lit(".servicebus.windows.net"),
-    ])
 }
 
 // -------------------------------------------------------------------------------------------
@@ -541,192 +508,4 @@ fn main(d: &Design) -> TfFile {
         );
     }
     f
-}
-
-// -------------------------------------------------------------------------------------------
-// README.
-
-fn readme_context(
-    d: &Design,
-    module: &Module,
-    variables: &[vars::Var],
-    outputs: &[outputs::Output],
-) -> serde_json::Value {
-    let m = d.m;
-    let az = d.az;
-    let files: Vec<&String> = module.files.keys().collect();
-    let ca_file = &m.identity.ca_certificate_file;
-    let (ca_dir, ca_stem) = dps::ca_location(ca_file);
-    let device_import = (import::registration(m) == import::Registration::Import).then(|| {
-        serde_json::json!({
-            "devices": m.fleet.registry.len(),
-            "authentication": match m.identity.method {
-                crate::model::AuthMethod::X509 => "certificateAuthority (certificates chained to the fleet CA)",
-                _ => "sas (the hub generates each device's keys)",
-            },
-        })
-    });
-    let mut ctx = serde_json::json!({
-        "stack": m.stack.prefix,
-        "description": m.stack.description,
-        "location": az.location,
-        "resource_group": az.resource_group,
-        "create_resource_group": az.create_resource_group,
-        "provider_version": AZURERM_PROVIDER_VERSION,
-        "hub": {
-            "sku": format!("{:?}", az.hub.sku),
-            "units": az.hub.units,
-            "pinned": az.hub.pinned,
-            "daily_quota": hub::thousands(az.hub.daily_quota),
-            "planned_daily": hub::thousands(az.hub.planned_daily_quota_messages),
-            "partitions": az.hub.partitions,
-            "standard": d.standard,
-            "local_authentication": az.hub.local_authentication,
-        },
-        "hubs": d.hubs.iter().map(|h| serde_json::json!({
-            "name": h.name, "location": h.location, "weight": h.allocation_weight,
-        })).collect::<Vec<_>>(),
-        "dps": az.dps.as_ref().map(|dps| serde_json::json!({
-            "name": az.names.dps,
-            "allocation": dps::allocation_policy(dps.allocation),
-            "custom": d.custom_allocation,
-            "groups": dps.enrollment_groups.iter().map(|g| serde_json::json!({
-                "name": g.name,
-                "device_type": g.device_type,
-                "attestation": dps::attestation_word(g.attestation),
-                "iot_edge": g.iot_edge,
-            })).collect::<Vec<_>>(),
-            "ca": d.dps_ca,
-        })),
-        "ca_file": ca_file,
-        "spec_dir": m.spec_dir_from_module(),
-        "diagram": crate::diagram::mermaid(m, Cloud::Azure),
-        "ca_dir": ca_dir,
-        "ca_stem": ca_stem,
-        "identity": dps::attestation_word(m.identity.method),
-        "routes": m.routes.iter().map(|r| serde_json::json!({
-            "name": r.name,
-            "condition": r.condition_text,
-            "query": routing::condition(r.condition.as_ref()),
-            "to": d.endpoints_for(r).iter().map(|e| format!("{e:?}").to_lowercase()).collect::<Vec<_>>(),
-        })).collect::<Vec<_>>(),
-        "body_queries": m.routes.iter().any(|r| r.condition.is_some())
-            || (!m.alerts.is_empty() && !d.stream_analytics),
-        "capture": d.capture,
-        "storage_endpoint": d.storage_endpoint,
-        "alerts": m.alerts.iter().map(|a| serde_json::json!({
-            "name": a.name, "condition": a.condition_text, "function": a.function, "notify": a.notify,
-        })).collect::<Vec<_>>(),
-        "alert_engine": if d.stream_analytics { "Stream Analytics" } else { "IoT Hub routes" },
-        "functions": d.functions(),
-        "state_store": m.features.state_store,
-        "ota": d.ota,
-        "ota_requested": m.features.ota,
-        "analytics": m.features.analytics,
-        "archive": d.archive.is_some(),
-        "cmk": d.archive.is_some_and(|a| a.encryption == crate::model::Encryption::CustomerManaged),
-        "budget": m.cost.monthly_budget_usd.map(|b| hub::thousands(b.ceil() as u64)),
-        "notes": notes(d),
-        "emails": m.monitoring.emails,
-        "alarms": m.monitoring.alarms,
-        "stream_readers": d.stream_readers.iter().map(|s| &s.name).collect::<Vec<_>>(),
-        "services": m.access.services.iter().map(|s| &s.name).collect::<Vec<_>>(),
-        "files": files,
-        "variables": variables.iter().map(|v| serde_json::json!({
-            "name": v.name, "type": v.ty, "description": v.description,
-            "default": v.default.as_ref().map(|e| hcl::format::to_string(e).unwrap_or_default()),
-        })).collect::<Vec<_>>(),
-        "outputs": outputs.iter().map(|o| serde_json::json!({
-            "name": o.name, "description": o.description, "sensitive": o.sensitive,
-        })).collect::<Vec<_>>(),
-        "parity": module.parity,
-    });
-    ctx["device_import"] = serde_json::json!(device_import);
-    ctx
-}
-
-/// What the README must say because the spec asked for something Azure does differently.
-fn notes(d: &Design) -> Vec<String> {
-    use crate::model::{IpAction, Replication, StorageTier};
-    let mut out = Vec::new();
-    let az = d.az;
-    if let Some(archive) = d.archive
-        && matches!(az.storage.replication, Replication::Zrs | Replication::Gzrs)
-        && archive
-            .lifecycle
-            .iter()
-            .any(|t| matches!(t.tier, StorageTier::Archive | StorageTier::DeepArchive))
-    {
-        out.push(format!(
-            "Blob storage has no Archive tier on {} accounts, so the lifecycle stops at the coldest tier before it. Use LRS or GRS replication to archive.",
-            storage::replication(az.storage.replication)
-        ));
-    }
-    if d.archive.is_some_and(|a| {
-        a.lifecycle
-            .iter()
-            .any(|t| t.tier == StorageTier::DeepArchive)
-    }) {
-        out.push(
-            "Azure has no tier colder than Archive: `deep_archive` becomes Archive.".to_owned(),
-        );
-    }
-    if !az.hub.public_network_access {
-        out.push(format!(
-            "Public network access is off on the hubs{}: devices reach them only through private endpoints in your virtual network, which this module does not create.",
-            if az.dps.is_some() { " and the DPS" } else { "" }
-        ));
-    }
-    if az
-        .hub
-        .ip_filter
-        .iter()
-        .any(|r| r.action == IpAction::Reject)
-    {
-        out.push("IoT Hub network rules allow listed ranges and deny the rest; the spec's reject rules are not expressible and are left out.".to_owned());
-    }
-    if d.m.features.ota && !d.ota {
-        out.push(format!(
-            "Over-the-air updates were requested, but Device Update needs Standard-tier hubs and these are {:?}.",
-            az.hub.sku
-        ));
-    }
-    if d.m.access.cloud_credentials.is_some() {
-        out.push("Role aliases (authorization.cloud_credentials) are an AWS IoT feature; on Azure, devices upload through IoT Hub file upload or use their own Entra ID identity.".to_owned());
-    }
-    if d.m.features.web_api {
-        out.push("No web API is generated on Azure: read twins with the IoT Hub service SDK, or the state store with Cosmos DB data roles.".to_owned());
-    }
-    if az.dps.is_some() {
-        out.push("If a hub's dps-link key is regenerated, apply again: DPS keeps the old key (Azure masks it, so the provider cannot see the difference) until the link is rewritten.".to_owned());
-    }
-    out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn labels_are_identifiers() {
-        assert_eq!(tf_label("store-dashboard"), "store_dashboard");
-        assert_eq!(tf_label("9lives"), "x_9lives");
-        assert_eq!(tf_label("a\"b${c}"), "a_b__c_");
-    }
-
-    #[test]
-    fn named_resources_lead_with_their_kind() {
-        let src = |e: &Expression| hcl::format::to_string(e).unwrap();
-        assert_eq!(src(&named("log", "")), "\"log-${local.name_prefix}\"");
-        assert_eq!(
-            src(&named("id", "archive-cmk")),
-            "\"id-${local.name_prefix}-archive-cmk\""
-        );
-    }
-
-    #[test]
-    fn bounded_names_do_not_end_in_a_hyphen() {
-        assert_eq!(bounded("adu-cranes-prod", 11), "adu-cranes");
-        assert_eq!(bounded("adu", 24), "adu");
-    }
 }

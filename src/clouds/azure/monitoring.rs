@@ -8,9 +8,10 @@
 
 use super::{Design, Hcl, bounded, named};
 use crate::model::Encryption;
+use crate::plan::intent::{Intent, all, all_in, any_in, eq};
 use crate::plan::tf::{self, Part, TfFile, lit, r};
 
-pub(super) fn file(d: &Design) -> TfFile {
+pub(super) fn file(d: &Design, t: &mut Intent) -> TfFile {
     let spec = d.m;
     let mut f = TfFile::new();
     let retention = spec.monitoring.log_retention_days.clamp(30, 730);
@@ -28,6 +29,14 @@ pub(super) fn file(d: &Design) -> TfFile {
         law.attr("retention_in_days", tf::num(retention))
             .tagged()
             .build(),
+    );
+    t.assert(
+        "monitoring.log_retention_days",
+        format!("{retention} days of logs (Log Analytics keeps 30 to 730)"),
+        eq(
+            r("azurerm_log_analytics_workspace.this.retention_in_days"),
+            tf::num(retention),
+        ),
     );
 
     f.push(diagnostic(
@@ -155,6 +164,27 @@ pub(super) fn file(d: &Design) -> TfFile {
             },
         ];
         for alarm in alarms {
+            t.assert(
+                "monitoring.alarms",
+                format!(
+                    "an alarm on every hub when {} ({}) is above {}",
+                    alarm.metric, alarm.aggregation, alarm.threshold
+                ),
+                all_in(
+                    "a",
+                    r(&format!("azurerm_monitor_metric_alert.{}", alarm.label)),
+                    any_in(
+                        "c",
+                        r("a.criteria"),
+                        all([
+                            eq(r("c.metric_name"), lit(alarm.metric)),
+                            eq(r("c.aggregation"), lit(alarm.aggregation)),
+                            eq(r("c.operator"), lit("GreaterThan")),
+                            eq(r("c.threshold"), tf::num(alarm.threshold)),
+                        ]),
+                    ),
+                ),
+            );
             f.push(hub_alarm(&alarm, d.action_group));
         }
         let mut throttling = tf::resource("azurerm_monitor_metric_alert", "eventhubs_throttling")
@@ -214,6 +244,14 @@ pub(super) fn file(d: &Design) -> TfFile {
                     )
                     .build(),
             );
+        t.assert(
+            "cost.monthly_budget_usd",
+            format!("a monthly budget of {} USD", budget.ceil() as u64),
+            eq(
+                r("azurerm_consumption_budget_resource_group.this.amount"),
+                tf::num(budget.ceil() as u64),
+            ),
+        );
         for (threshold, kind) in [(80, "Actual"), (100, "Forecasted")] {
             let mut notification = tf::block("notification")
                 .attr("enabled", tf::boolean(true))

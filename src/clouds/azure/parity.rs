@@ -3,9 +3,13 @@
 
 use super::Design;
 use crate::model::{AuthMethod, Encryption};
-use crate::plan::{Mapping, Module};
+use crate::plan::{Mapping, ParityRow};
 
-pub(super) fn map(d: &Design, module: &mut Module) {
+pub(super) fn rows(d: &Design) -> Vec<ParityRow> {
+    let mut rows = Vec::new();
+    let mut map = |feature: &'static str, mapping: Mapping| {
+        rows.push(ParityRow { feature, mapping });
+    };
     let m = d.m;
     let mapped = |s: String| Mapping::Mapped(s);
     let hubs = d.hubs.len();
@@ -17,7 +21,7 @@ pub(super) fn map(d: &Design, module: &mut Module) {
         d.az.hub.units
     );
 
-    module.map(
+    map(
         "identity",
         mapped(match m.identity.method {
             AuthMethod::X509 => "X.509 chained to the fleet CA, verified in the DPS".to_owned(),
@@ -27,7 +31,7 @@ pub(super) fn map(d: &Design, module: &mut Module) {
             AuthMethod::Tpm => "TPM attestation through DPS individual enrollments".to_owned(),
         }),
     );
-    module.map(
+    map(
         "provisioning",
         match &d.az.dps {
             Some(dps) => mapped(format!(
@@ -45,7 +49,10 @@ pub(super) fn map(d: &Design, module: &mut Module) {
             )),
         },
     );
-    module.map(
+    if let Some(registry) = super::import::parity(m) {
+        map("registry", registry);
+    }
+    map(
         "authorization",
         mapped(if d.az.hub.local_authentication {
             "IoT Hub scopes each device to its own identity and topics; services get least-privilege shared access policies".to_owned()
@@ -54,7 +61,7 @@ pub(super) fn map(d: &Design, module: &mut Module) {
         }),
     );
     if m.access.cloud_credentials.is_some() {
-        module.map(
+        map(
             "cloud_credentials",
             Mapping::NotMapped(
                 "IoT Hub has no role aliases: devices upload files through IoT Hub file upload, or reach other services with their own Entra ID identity (IoT Edge modules, managed identities)".to_owned(),
@@ -62,7 +69,7 @@ pub(super) fn map(d: &Design, module: &mut Module) {
         );
     }
     if m.messaging.state {
-        module.map(
+        map(
             "device_state",
             if d.standard {
                 mapped("device twins (reported and desired properties)".to_owned())
@@ -82,7 +89,7 @@ pub(super) fn map(d: &Design, module: &mut Module) {
         if m.messaging.state {
             parts.push("desired properties");
         }
-        module.map(
+        map(
             "cloud_to_device",
             if d.standard {
                 mapped(format!("IoT Hub {}", parts.join(", ")))
@@ -94,14 +101,17 @@ pub(super) fn map(d: &Design, module: &mut Module) {
             },
         );
     }
-    module.map(
+    map(
         "routes",
         mapped(format!(
-            "{} IoT Hub route(s) per hub (separate azurerm_iothub_route resources) with routing-query conditions",
-            m.routes.len()
+            "{} IoT Hub route(s) per hub (separate azurerm_iothub_route resources, one per endpoint) with routing-query conditions",
+            m.routes
+                .iter()
+                .map(|r| d.endpoints_for(r).len())
+                .sum::<usize>()
         )),
     );
-    module.map(
+    map(
         "stream",
         mapped(format!(
             "Event Hubs {:?} ({} TU, {} partitions), identity-based IoT Hub endpoint",
@@ -120,12 +130,12 @@ pub(super) fn map(d: &Design, module: &mut Module) {
         } else {
             "platform keys"
         };
-        module.map(
+        map(
             "archive",
             mapped(format!("Blob container in StorageV2 via {how}; {key}")),
         );
         if !archive.lifecycle.is_empty() || archive.expire_after_days.is_some() {
-            module.map(
+            map(
                 "lifecycle",
                 mapped(
                     "Blob lifecycle management policy (Hot to Cool, Cold, Archive; days since modification)"
@@ -146,10 +156,10 @@ pub(super) fn map(d: &Design, module: &mut Module) {
         if m.alerts.iter().any(|a| a.notify) {
             parts.push("a Monitor metric alert notifies");
         }
-        module.map("alerts", mapped(parts.join("; ")));
+        map("alerts", mapped(parts.join("; ")));
     }
     if m.features.state_store {
-        module.map(
+        map(
             "state_store",
             mapped(
                 "Cosmos DB serverless (SQL API, /deviceId) fed by an IoT Hub Cosmos DB endpoint"
@@ -158,7 +168,7 @@ pub(super) fn map(d: &Design, module: &mut Module) {
         );
     }
     if m.features.ota {
-        module.map(
+        map(
             "ota",
             if d.ota {
                 mapped("Device Update for IoT Hub (account and one instance per hub)".to_owned())
@@ -171,20 +181,20 @@ pub(super) fn map(d: &Design, module: &mut Module) {
         );
     }
     if m.features.analytics {
-        module.map(
+        map(
             "analytics",
             mapped("Azure Data Explorer cluster ingesting the telemetry event hub".to_owned()),
         );
     }
     if m.features.web_api {
-        module.map(
+        map(
             "web_api",
             Mapping::NotMapped(
                 "no API layer is generated on Azure: read device twins with the IoT Hub service SDK, or the state store with Cosmos DB data roles".to_owned(),
             ),
         );
     }
-    module.map(
+    map(
         "monitoring",
         mapped(format!(
             "Log Analytics diagnostic settings{}{}",
@@ -201,9 +211,10 @@ pub(super) fn map(d: &Design, module: &mut Module) {
         )),
     );
     if m.cost.monthly_budget_usd.is_some() {
-        module.map(
+        map(
             "budget",
             mapped("resource-group consumption budget (80% actual, 100% forecast)".to_owned()),
         );
     }
+    rows
 }

@@ -1,5 +1,6 @@
-//! `routing.tf`: IoT Hub endpoints, routes, enrichments and the fallback route, each as its
-//! own resource, plus the role assignments that let the hub's identity deliver.
+//! `routing.tf`: IoT Hub endpoints, routes and enrichments, each as its own resource (the
+//! fallback route to the built-in endpoint is on the hub, see `hub.rs`), plus the role
+//! assignments that let the hub's identity deliver.
 //!
 //! Endpoints authenticate with the hub's system-assigned identity (`identityBased`), so no
 //! connection string of Event Hubs, Blob or Cosmos DB is ever stored in the hub or in state.
@@ -10,6 +11,7 @@
 use super::{Design, Endpoint, Hcl, addr, depends_on, eventhubs_uri, role_assignment, tf_label};
 use crate::model::RouteSource;
 use crate::model::condition::{Dialect, Expr};
+use crate::plan::intent::{Intent, all, all_in, eq, list};
 use crate::plan::tf::{self, Part, TfFile, lit, r};
 
 /// The routing query for a condition (`true` without one).
@@ -27,12 +29,15 @@ pub(crate) fn source(s: RouteSource) -> &'static str {
     }
 }
 
+/// Longest IoT Hub route name (`^[-_.a-zA-Z0-9]{1,64}$` in azurerm's route resource).
+const ROUTE_NAME_MAX: usize = 64;
+
 /// Alerts are routed by IoT Hub itself unless Stream Analytics evaluates them.
 fn routed_alerts<'a>(d: &'a Design) -> impl Iterator<Item = &'a crate::model::Alert> + 'a {
     d.m.alerts.iter().filter(|_| !d.stream_analytics)
 }
 
-pub(super) fn file(d: &Design) -> TfFile {
+pub(super) fn file(d: &Design, t: &mut Intent) -> TfFile {
     let mut f = TfFile::new();
     let principal = || r("each.value.identity.0.principal_id");
 
@@ -162,7 +167,7 @@ pub(super) fn file(d: &Design) -> TfFile {
     }
 
     // --- routes -------------------------------------------------------------------------------
-    for route in &d.m.routes {
+    for (i, route) in d.m.routes.iter().enumerate() {
         let endpoints = d.endpoints_for(route);
         let label = tf_label(&route.name);
         if endpoints.is_empty() {
@@ -172,33 +177,84 @@ pub(super) fn file(d: &Design) -> TfFile {
             ));
             continue;
         }
-        let mut b = tf::resource("azurerm_iothub_route", &label);
-        if let Some(text) = &route.condition_text {
-            b = b.note(&format!("Route `{}`: {text}", route.name));
-        }
-        if d.capture
-            && route.to.contains(&crate::model::Destination::Archive)
-            && endpoints.contains(&Endpoint::Stream)
-        {
-            b = b.note("Archived by Event Hubs Capture (eventhubs.tf), not by a second endpoint.");
-        }
-        f.push(
-            b.attr("for_each", r("azurerm_iothub.hub"))
-                .attr("name", lit(&route.name))
-                .attr("resource_group_name", r("local.resource_group_name"))
-                .attr("iothub_name", r("each.value.name"))
-                .attr("source", lit(source(route.source)))
-                .attr("condition", lit(condition(route.condition.as_ref())))
-                .attr(
-                    "endpoint_names",
-                    tf::list(endpoints.iter().map(|e| e.name_ref())),
+        // A route delivers to one endpoint (`endpoint_names` has `MaxItems: 1` in azurerm
+        // v4.81.0 `iothub_route_resource.go`, as IoT Hub allows): a spec route to several
+        // destinations becomes one hub route per endpoint, `<route>.<endpoint>`.
+        let split = endpoints.len() > 1;
+        for endpoint in &endpoints {
+            let (label, name) = if split {
+                let suffix = endpoint.route_suffix();
+                // `-` never appears in a spec route's label, so the split labels are unique.
+                (
+                    format!("{label}-{suffix}"),
+                    format!(
+                        "{}.{suffix}",
+                        super::bounded(&route.name, ROUTE_NAME_MAX - 1 - suffix.len())
+                    ),
                 )
-                .attr("enabled", tf::boolean(true))
-                .build(),
-        );
+            } else {
+                (label.clone(), route.name.clone())
+            };
+            let mut b = tf::resource("azurerm_iothub_route", &label);
+            if let Some(text) = &route.condition_text {
+                b = b.note(&format!("Route `{}`: {text}", route.name));
+            }
+            if split {
+                b = b.note(&format!(
+                    "Route `{}`, to its {} endpoint: a hub route has one endpoint.",
+                    route.name,
+                    endpoint.route_suffix()
+                ));
+            }
+            if *endpoint == Endpoint::Stream
+                && d.capture
+                && route.to.contains(&crate::model::Destination::Archive)
+            {
+                b = b.note(
+                    "Archived by Event Hubs Capture (eventhubs.tf), not by a second endpoint.",
+                );
+            }
+            let query = condition(route.condition.as_ref());
+            t.assert(
+                &format!("pipeline.routes[{i}] (`{}`)", route.name),
+                format!(
+                    "{} messages where `{query}` routed to the `{}` endpoint",
+                    source(route.source),
+                    endpoint.name()
+                ),
+                route_matches(&label, source(route.source), &query, endpoint.name()),
+            );
+            f.push(
+                b.attr("for_each", r("azurerm_iothub.hub"))
+                    .attr("name", lit(name))
+                    .attr("resource_group_name", r("local.resource_group_name"))
+                    .attr("iothub_name", r("each.value.name"))
+                    .attr("source", lit(source(route.source)))
+                    .attr("condition", lit(condition(route.condition.as_ref())))
+                    .attr("endpoint_names", tf::list([endpoint.name_ref()]))
+                    .attr("enabled", tf::boolean(true))
+                    .build(),
+            );
+        }
     }
-    for a in routed_alerts(d) {
+    for (i, a) in
+        d.m.alerts
+            .iter()
+            .enumerate()
+            .filter(|_| !d.stream_analytics)
+    {
         let label = format!("alert_{}", tf_label(&a.name));
+        let query = condition(Some(&a.condition));
+        t.assert(
+            &format!("pipeline.alerts[{i}].condition (`{}`)", a.name),
+            format!("messages where `{query}` routed to the alert's event hub"),
+            route_matches(
+                &label,
+                "DeviceMessages",
+                &query,
+                &format!("alert-{}", a.name),
+            ),
+        );
         f.push(
             tf::resource("azurerm_iothub_route", &label)
                 .note(&format!("Alert `{}`: {}", a.name, a.condition_text))
@@ -253,20 +309,22 @@ pub(super) fn file(d: &Design) -> TfFile {
         ));
     }
 
-    // --- fallback ---------------------------------------------------------------------------
-    f.push(
-        tf::resource("azurerm_iothub_fallback_route", "this")
-            .note("Messages no route matches stay readable on the built-in endpoint (events).")
-            .attr("for_each", r("azurerm_iothub.hub"))
-            .attr("resource_group_name", r("local.resource_group_name"))
-            .attr("iothub_name", r("each.value.name"))
-            .attr("source", lit("DeviceMessages"))
-            .attr("condition", lit("true"))
-            .attr("endpoint_names", tf::strings(["events"]))
-            .attr("enabled", tf::boolean(true))
-            .build(),
-    );
+    // The fallback route to the built-in endpoint is part of the hub (iothub.tf).
     f
+}
+
+/// Every hub's route `label` takes `source` messages matching `query` to `endpoint`.
+fn route_matches(label: &str, source: &str, query: &str, endpoint: &str) -> hcl::Expression {
+    all_in(
+        "rt",
+        r(&format!("azurerm_iothub_route.{label}")),
+        all([
+            eq(r("rt.enabled"), tf::boolean(true)),
+            eq(r("rt.source"), lit(source)),
+            eq(r("rt.condition"), lit(query)),
+            eq(r("rt.endpoint_names"), list([lit(endpoint)])),
+        ]),
+    )
 }
 
 fn eventhub_endpoint(

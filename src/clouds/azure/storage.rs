@@ -8,6 +8,7 @@
 
 use super::{Design, Hcl, depends_on, named, role_assignment};
 use crate::model::{Encryption, Replication, StorageTier};
+use crate::plan::intent::{Intent, all, eq, length, spec_word};
 use crate::plan::tf::{self, TfFile, lit, r};
 
 /// Why blob read logging is not Log Analytics storage insights.
@@ -22,7 +23,7 @@ pub(crate) fn replication(r: Replication) -> &'static str {
     }
 }
 
-pub(super) fn file(d: &Design) -> TfFile {
+pub(super) fn file(d: &Design, t: &mut Intent) -> TfFile {
     let mut f = TfFile::new();
     let Some(archive) = d.archive else { return f };
     let st = &d.az.storage;
@@ -144,6 +145,46 @@ pub(super) fn file(d: &Design) -> TfFile {
         );
     }
     f.push(b.build());
+    let account = |a: &str| r(&format!("azurerm_storage_account.archive.{a}"));
+    t.assert(
+        "storage.archive",
+        "no public access: no anonymous blobs, no shared keys or local users, HTTPS with TLS 1.2, a deny-by-default firewall",
+        all([
+            eq(account("allow_nested_items_to_be_public"), tf::boolean(false)),
+            eq(account("shared_access_key_enabled"), tf::boolean(false)),
+            eq(account("local_user_enabled"), tf::boolean(false)),
+            eq(account("https_traffic_only_enabled"), tf::boolean(true)),
+            eq(account("min_tls_version"), lit("TLS1_2")),
+            eq(account("network_rules.0.default_action"), lit("Deny")),
+        ]),
+    );
+    t.assert(
+        "storage.archive.encryption / clouds.azure.storage",
+        format!(
+            "{} keys{}, {} replication",
+            spec_word(archive.encryption),
+            if st.infrastructure_encryption {
+                " and infrastructure encryption"
+            } else {
+                ""
+            },
+            replication(st.replication)
+        ),
+        all([
+            eq(
+                length(account("customer_managed_key")),
+                tf::num(u32::from(cmk)),
+            ),
+            eq(
+                account("infrastructure_encryption_enabled"),
+                tf::boolean(st.infrastructure_encryption),
+            ),
+            eq(
+                account("account_replication_type"),
+                lit(replication(st.replication)),
+            ),
+        ]),
+    );
 
     f.push(
         tf::resource("azurerm_storage_container", "archive")
@@ -168,7 +209,7 @@ pub(super) fn file(d: &Design) -> TfFile {
         );
     }
 
-    if let Some(policy) = lifecycle(d, versioning) {
+    if let Some(policy) = lifecycle(d, versioning, t) {
         f.push(policy);
     }
 
@@ -179,26 +220,35 @@ pub(super) fn file(d: &Design) -> TfFile {
 }
 
 /// The management policy, or `None` when there is nothing to manage.
-fn lifecycle(d: &Design, versioning: bool) -> Option<hcl::Block> {
+fn lifecycle(d: &Design, versioning: bool, t: &mut Intent) -> Option<hcl::Block> {
     let archive = d.archive?;
     let st = &d.az.storage;
     let no_archive_tier = matches!(st.replication, Replication::Zrs | Replication::Gzrs);
-    let first = |tier: StorageTier| {
+    // The earliest move into each tier, with the spec entry it comes from.
+    let first_at = |tier: StorageTier| {
         archive
             .lifecycle
             .iter()
-            .filter(|t| match tier {
+            .enumerate()
+            .filter(|(_, t)| match tier {
                 StorageTier::Archive => {
                     matches!(t.tier, StorageTier::Archive | StorageTier::DeepArchive)
                 }
                 other => t.tier == other,
             })
-            .map(|t| t.after_days)
-            .min()
+            .min_by_key(|(_, t)| t.after_days)
+            .map(|(i, t)| (i, t.after_days))
     };
-    let cool = first(StorageTier::Cool);
-    let cold = first(StorageTier::Cold);
-    let arch = first(StorageTier::Archive);
+    let (cool_at, cold_at, arch_at) = (
+        first_at(StorageTier::Cool),
+        first_at(StorageTier::Cold),
+        first_at(StorageTier::Archive),
+    );
+    let (cool, cold, arch) = (
+        cool_at.map(|(_, d)| d),
+        cold_at.map(|(_, d)| d),
+        arch_at.map(|(_, d)| d),
+    );
     if cool.is_none()
         && cold.is_none()
         && arch.is_none()
@@ -291,6 +341,58 @@ fn lifecycle(d: &Design, versioning: bool) -> Option<hcl::Block> {
         )
         .block(actions.build())
         .build();
+    let blob = |a: &str| {
+        r(&format!(
+            "azurerm_storage_management_policy.archive.rule.0.actions.0.{a}"
+        ))
+    };
+    let tiers = [
+        (
+            cool_at,
+            "tier_to_cool_after_days_since_modification_greater_than",
+        ),
+        (
+            cold_at,
+            "tier_to_cold_after_days_since_modification_greater_than",
+        ),
+        (
+            arch_at.filter(|_| !no_archive_tier),
+            "tier_to_archive_after_days_since_modification_greater_than",
+        ),
+    ];
+    for (at, attr) in tiers {
+        if let Some((i, days)) = at {
+            let tier = archive.lifecycle[i].tier;
+            t.assert(
+                &format!("storage.archive.lifecycle[{i}].after_days"),
+                format!("blobs to move to `{}` after {days} days", spec_word(tier)),
+                eq(blob(&format!("base_blob.0.{attr}")), tf::num(days)),
+            );
+        }
+    }
+    if let Some(days) = archive.expire_after_days {
+        t.assert(
+            "storage.archive.expire_after_days",
+            format!("archived blobs to be deleted after {days} days"),
+            eq(
+                blob("base_blob.0.delete_after_days_since_modification_greater_than"),
+                tf::num(days),
+            ),
+        );
+    }
+    if versioning {
+        t.assert(
+            "storage.archive.noncurrent_versions_expire_after_days",
+            format!(
+                "old blob versions to be deleted after {} days",
+                archive.noncurrent_versions_expire_after_days
+            ),
+            eq(
+                blob("version.0.delete_after_days_since_creation"),
+                tf::num(archive.noncurrent_versions_expire_after_days),
+            ),
+        );
+    }
     Some(
         tf::resource("azurerm_storage_management_policy", "archive")
             .note("Days count from the last modification, which for archived telemetry is when it was written.")

@@ -19,7 +19,7 @@ pub(crate) struct Var {
     pub ty: &'static str,
     pub description: &'static str,
     pub default: Option<Expression>,
-    pub validation: Option<(Expression, &'static str)>,
+    pub validation: Option<tf::Validation>,
 }
 
 fn var(name: &'static str, ty: &'static str, description: &'static str) -> Var {
@@ -37,8 +37,14 @@ impl Var {
         self.default = Some(e);
         self
     }
-    fn validate(mut self, condition: Expression, message: &'static str) -> Self {
-        self.validation = Some((condition, message));
+    /// A validation, with a value it rejects (the shipped tests plan with it).
+    fn validate(
+        mut self,
+        condition: Expression,
+        message: &'static str,
+        rejects: Expression,
+    ) -> Self {
+        self.validation = Some(tf::validation(condition, message, rejects));
         self
     }
 }
@@ -88,6 +94,7 @@ pub(crate) fn variables(d: &Design) -> Vec<Var> {
                 )],
             ),
             "The subscription id is a GUID.",
+            lit("my-subscription"),
         ),
         var(
             "location",
@@ -104,6 +111,7 @@ pub(crate) fn variables(d: &Design) -> Vec<Var> {
                 )],
             ),
             "Use the region's programmatic name, such as westeurope.",
+            lit("West Europe"),
         ),
         var(
             "extra_tags",
@@ -137,6 +145,7 @@ pub(crate) fn variables(d: &Design) -> Vec<Var> {
                     )],
                 ),
                 "The CA certificate is a .pem, .cer or .crt file.",
+                lit("certs/signing-ca.key"),
             ),
         );
         out.push(
@@ -159,6 +168,7 @@ pub(crate) fn variables(d: &Design) -> Vec<Var> {
             .validate(
                 ip_list_check("storage_allowed_ip_ranges"),
                 "Each entry is an IPv4 address or CIDR range.",
+                tf::strings(["the office"]),
             ),
         );
     }
@@ -175,6 +185,7 @@ pub(crate) fn variables(d: &Design) -> Vec<Var> {
             .validate(
                 ip_list_check("key_vault_allowed_ip_ranges"),
                 "Each entry is an IPv4 address or CIDR range.",
+                tf::strings(["the office"]),
             ),
         );
     }
@@ -189,6 +200,7 @@ pub(crate) fn variables(d: &Design) -> Vec<Var> {
             .validate(
                 between("var.state_store_ttl_days", 1, 3650),
                 "Between 1 and 3650 days.",
+                tf::num(0),
             ),
         );
     }
@@ -211,6 +223,7 @@ pub(crate) fn variables(d: &Design) -> Vec<Var> {
             .validate(
                 between("var.analytics_capacity", 1, 1000),
                 "Between 1 and 1000 instances.",
+                tf::num(0),
             ),
         );
     }
@@ -236,6 +249,7 @@ pub(crate) fn variables(d: &Design) -> Vec<Var> {
                     )
                 },
                 "Use 1, 3, or a multiple of 6 up to 120.",
+                tf::num(4),
             ),
         );
     }
@@ -252,8 +266,8 @@ pub(crate) fn file(vars: &[Var]) -> TfFile {
         if let Some(def) = &v.default {
             b = b.attr("default", def.clone());
         }
-        if let Some((cond, msg)) = &v.validation {
-            b = b.block(tf::validation(cond.clone(), msg));
+        if let Some(v) = &v.validation {
+            b = b.block(v.block());
         }
         f.push(b.build());
     }

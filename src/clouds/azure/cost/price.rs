@@ -7,18 +7,16 @@
 //! Blob tier changes bill one write operation of the destination tier.
 
 use crate::capacity::{
-    self, BlobTier, EventHubsTier, HOURS_PER_MONTH, HubPin, HubSku, StorageClass,
+    self, BlobTier, CapacityError, EventHubsTier, HOURS_PER_MONTH, HubPin, HubSizing, HubSku,
+    StorageClass,
 };
 
-use super::{
-    CloudRun, Error, Lines, Traffic, format, gib,
-    model::Cloud,
-    pricebook::{BlobPrices, Price, PriceBook},
-    storage::{self, Objects},
-    workload::{
-        AzureWorkload, BlobArchive, CosmosDbWorkload, EventHubs, FunctionWorkload, Workload,
-    },
-};
+use super::prices::BlobPrices;
+use super::{AzureWorkload, BlobArchive, CosmosDbWorkload, EventHubs};
+use crate::clouds::Cloud;
+use crate::cost::pricebook::{Price, PriceBook};
+use crate::cost::storage::{self, Objects};
+use crate::cost::{CloudRun, Error, FunctionWorkload, Lines, Traffic, Workload, format, gib};
 
 const HUB: &str = "IoT Hub";
 const EVENT_HUBS: &str = "Event Hubs";
@@ -113,8 +111,7 @@ pub(crate) fn hub_sizing(
     azure: &AzureWorkload,
     t: &Traffic,
 ) -> Result<(capacity::HubSizing, String, bool), Error> {
-    let allow_basic =
-        azure.hub_allow_basic && !azure.needs_standard_hub && !w.uses_standard_hub_features();
+    let allow_basic = azure.hub_allow_basic && !azure.needs_standard_hub && !w.talks_back();
     let free = matches!(
         azure.hub_pin,
         Some(HubPin {
@@ -144,7 +141,17 @@ pub(crate) fn hub_sizing(
         }
         _ => per_hub,
     };
-    let sizing = capacity::iot_hub_sizing(sized_for, allow_basic, azure.hub_pin)?;
+    let sizing = match capacity::iot_hub_sizing(sized_for, allow_basic, azure.hub_pin) {
+        // A pinned hub that is too small is what the plan builds (validation warns): it is
+        // billed per unit all the same and throttles devices, which a note says.
+        Err(CapacityError::HubPinnedTooSmall {
+            sku,
+            units,
+            daily_messages,
+            ..
+        }) => HubSizing::new(sku, units, daily_messages),
+        other => other?,
+    };
     Ok((sizing, text, allow_basic))
 }
 
@@ -202,12 +209,35 @@ fn iot_hub(
                 .to_owned(),
         );
     }
-    if sizing.headroom < 0.05 {
-        let per_hub = if hubs > 1 {
-            format!(" per hub × {hubs} hubs")
-        } else {
-            String::new()
-        };
+    let per_hub = if hubs > 1 {
+        format!(" per hub × {hubs} hubs")
+    } else {
+        String::new()
+    };
+    // Billed like the line: units × hubs at the book's unit price.
+    let monthly = |n: &HubSizing| {
+        book.azure
+            .iot_hub
+            .unit(n.sku)
+            .cost(f64::from(n.units * hubs))
+    };
+    if sizing.headroom < 0.0 {
+        let fits = capacity::iot_hub_sizing(sizing.daily_messages, allow_basic, None).ok();
+        notes.push(format!(
+            "IoT Hub {sku} × {}{per_hub} carries {} quota messages a day{} and the fleet sends \
+             {}: devices are throttled once the daily quota is used up{}.",
+            sizing.units,
+            format::int(sizing.daily_capacity),
+            if hubs > 1 { " per hub" } else { "" },
+            format::int(sizing.daily_messages),
+            fits.map_or_else(String::new, |n| format!(
+                ", unless it moves to {} × {}{per_hub} ({} a month at list price)",
+                n.sku,
+                n.units,
+                format::usd(monthly(&n))
+            ))
+        ));
+    } else if sizing.headroom < 0.05 {
         let next = capacity::iot_hub_sizing(sizing.daily_capacity + 1, allow_basic, None).ok();
         let growth = if sizing.headroom <= 0.0 {
             "any growth".to_owned()
@@ -220,17 +250,11 @@ fn iot_hub(
             sizing.units,
             format::pct(1.0 - sizing.headroom),
             next.map_or_else(String::new, |n| {
-                // Billed like the line: units × hubs at the book's unit price.
-                let monthly = book
-                    .azure
-                    .iot_hub
-                    .unit(n.sku)
-                    .cost(f64::from(n.units * hubs));
                 format!(
                     " unless it moves to {} × {}{per_hub} ({} a month at list price)",
                     n.sku,
                     n.units,
-                    format::usd(monthly)
+                    format::usd(monthly(&n))
                 )
             })
         ));
