@@ -1224,9 +1224,19 @@ fn one_archive_in_registry_order_that_resumes_after_a_cut() {
     let listed: Vec<&str> = o.ok().lines().collect();
     assert_eq!(
         listed,
-        [p(&out.join("devices.tar")), p(&out.join("manifest.csv"))]
+        [
+            p(&out.join(".gitignore")),
+            p(&out.join("devices.tar")),
+            p(&out.join("manifest.csv"))
+        ]
     );
     assert_eq!(mode(&out.join("devices.tar")), 0o600);
+    // The archive holds every key, and `*.key` does not match it: git ignores it by name.
+    let ignore = std::fs::read_to_string(out.join(".gitignore")).unwrap();
+    assert!(
+        ignore.lines().any(|l| l == "devices.tar") && ignore.lines().any(|l| l == "*.key"),
+        "{ignore}"
+    );
     assert!(!out.join("meter-00000").exists(), "no folders");
     let entries = tar_entries(&out.join("devices.tar"));
     assert_eq!(entries.len(), 3 * n);
@@ -1306,4 +1316,61 @@ fn one_archive_in_registry_order_that_resumes_after_a_cut() {
         err.contains("the registry's order expects `meter-00001/device.pem`"),
         "{err}"
     );
+}
+
+#[test]
+fn aws_bulk_writes_the_certificate_task_input_for_every_device_kept_or_issued() {
+    // The documented input of a bulk certificate task (AWS IoT bulk-provisioning.html): one JSON
+    // object per line with every template parameter as a string; the certificate template takes
+    // `ThingName` and `CertificatePem`.
+    let ws = Workspace::with_ca(&[]);
+    let registry = registry_of(&ws, 4);
+    let out = ws.path("bundles");
+    let input = ws.path("certificates.jsonl");
+    for bundle in ["dirs", "tar"] {
+        let _ = std::fs::remove_dir_all(&out);
+        let _ = std::fs::remove_file(&input);
+        batch(
+            &ws,
+            &registry,
+            &out,
+            &["--bundle", bundle, "--aws-bulk", p(&input)],
+        )
+        .ok();
+        let first = std::fs::read_to_string(&input).unwrap();
+        // Resumed, every device is kept, and the input is the same.
+        std::fs::remove_file(out.join("manifest.csv")).unwrap();
+        batch(
+            &ws,
+            &registry,
+            &out,
+            &["--bundle", bundle, "--aws-bulk", p(&input), "--resume"],
+        )
+        .ok();
+        let again = std::fs::read_to_string(&input).unwrap();
+        assert_eq!(
+            first, again,
+            "{bundle}: kept devices are listed as issued ones"
+        );
+        let lines: Vec<serde_json::Value> = first
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        assert_eq!(lines.len(), 4, "{bundle}");
+        let rows = manifest(&out.join("manifest.csv"));
+        for (i, (line, row)) in lines.iter().zip(&rows).enumerate() {
+            let o = line.as_object().unwrap();
+            let mut keys: Vec<&str> = o.keys().map(String::as_str).collect();
+            keys.sort_unstable();
+            assert_eq!(keys, ["CertificatePem", "ThingName"], "{bundle}: {line}");
+            assert_eq!(o["ThingName"], format!("meter-{i:05}"));
+            let pem = o["CertificatePem"].as_str().unwrap();
+            assert!(pem.starts_with("-----BEGIN CERTIFICATE-----\n"), "{pem}");
+            assert_eq!(
+                der_sha256(pem.as_bytes()),
+                row.1,
+                "{bundle}: the issued certificate"
+            );
+        }
+    }
 }

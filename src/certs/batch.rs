@@ -15,9 +15,10 @@
 //! AWS IoT's certificate id and Azure's SHA-256 thumbprint. It is written beside the bundles
 //! under a temporary name and renamed at the end, so a manifest always describes a whole run.
 //!
-//! In a tar archive (`--bundle tar`, `devices.tar`), entries are `<id>/device.pem`,
-//! `<id>/device.key`, `<id>/chain.pem` in registry order, owner 0, modes 0644/0600, mtime the
-//! issue time: the same layout as the folders, in a deterministic order. A resumed archive
+//! In a tar archive (`--bundle tar`, `devices.tar`, mode 0600, named in the folder's
+//! `.gitignore` before it is written), entries are `<id>/device.pem`, `<id>/device.key`,
+//! `<id>/chain.pem` in registry order, owner 0, modes 0644/0600, mtime the issue time: the
+//! same layout as the folders, in a deterministic order. A resumed archive
 //! keeps its longest prefix of whole devices that check out, cuts anything after it (a device
 //! cut off mid-write) and continues from there.
 
@@ -75,6 +76,10 @@ pub struct Options<'a> {
     pub force: bool,
     /// Write `<out>/manifest.csv`.
     pub manifest: bool,
+    /// Also write this file: the input of AWS IoT's bulk certificate registration task, one
+    /// `{"ThingName", "CertificatePem"}` object per device and line (bulk-provisioning.html),
+    /// for `scripts/register-devices.sh certificates FILE`.
+    pub aws_bulk: Option<&'a Path>,
     /// Encrypts new device keys (and opens existing ones when resuming).
     pub key_passphrase: Option<&'a Passphrase>,
 }
@@ -206,7 +211,8 @@ enum Step {
 /// What became of one device.
 enum Done {
     Issued(Box<DeviceBundle>, Fingerprint, bool),
-    Kept(Fingerprint),
+    /// The fingerprint and the certificate's PEM.
+    Kept(Fingerprint, String),
     Bad(String),
 }
 
@@ -251,15 +257,39 @@ pub fn run(
     };
     let mut report = Report::default();
     let mut manifest = if opts.manifest {
-        Some(Manifest::create(root()?, opts.out)?)
+        Some(Manifest::create(
+            root()?,
+            opts.out,
+            MANIFEST,
+            b"id,sha256,serial\n",
+        )?)
     } else {
         None
+    };
+    let mut aws_bulk = match opts.aws_bulk {
+        Some(path) => {
+            let (dir, name) = match (path.parent(), path.file_name()) {
+                (Some(d), Some(n)) if !d.as_os_str().is_empty() => (d, n),
+                (_, Some(n)) => (Path::new("."), n),
+                _ => return Err(fs_error(path, safe_fs::Error::NotAFile(path.to_owned()))),
+            };
+            let (root, _) = Root::create(dir, Mode::Public).map_err(|e| fs_error(dir, e))?;
+            Some(Manifest::create(root, dir, &name.to_string_lossy(), b"")?)
+        }
+        None => None,
     };
     let existing_root = if opts.resume && opts.layout == Layout::Folders {
         Some(root()?)
     } else {
         None
     };
+    // The archive holds every key: the folder's `.gitignore` names it before it exists (the
+    // `*.key` rule that covers the folder layout does not match it).
+    if opts.layout == Layout::Tar
+        && let Some(ignore) = super::write::ignore_in(opts.out, ARCHIVE)?
+    {
+        report.written.push(ignore);
+    }
     let mut tar = match opts.layout {
         Layout::Folders => None,
         Layout::Tar => Some(TarOut::open(
@@ -270,6 +300,7 @@ pub fn run(
             now,
             &mut report,
             manifest.as_mut(),
+            aws_bulk.as_mut(),
         )?),
     };
     let start = report.kept;
@@ -304,7 +335,7 @@ pub fn run(
                         opts.key_passphrase,
                         now,
                     ) {
-                        Ok(fp) => Done::Kept(fp),
+                        Ok(fp) => Done::Kept(fp, found.cert),
                         Err(why) => {
                             Done::Bad(format!("`{}`: {why}", opts.out.join(id.as_str()).display()))
                         }
@@ -340,21 +371,24 @@ pub fn run(
             return Err(interrupted(e, written_before, n));
         }
         for (id, d) in chunk.iter().zip(done) {
-            let fp = match d {
+            let (fp, cert) = match d {
                 Done::Issued(b, fp, incomplete) => {
                     report.issued += 1;
                     report.completed += usize::from(incomplete);
                     report.serials.push((b.id.to_string(), fp.serial.clone()));
-                    fp
+                    (fp, b.cert_pem)
                 }
-                Done::Kept(fp) => {
+                Done::Kept(fp, cert) => {
                     report.kept += 1;
-                    fp
+                    (fp, cert)
                 }
                 Done::Bad(_) => unreachable!("refused above"),
             };
             if let Some(m) = manifest.as_mut() {
                 m.row(id.as_str(), &fp)?;
+            }
+            if let Some(b) = aws_bulk.as_mut() {
+                b.certificate(id.as_str(), &cert)?;
             }
         }
         progress(report.issued + report.kept);
@@ -364,6 +398,9 @@ pub fn run(
     }
     if let Some(m) = manifest {
         report.written.push(m.finish(&manifest_path, replace)?);
+    }
+    if let (Some(b), Some(to)) = (aws_bulk, opts.aws_bulk) {
+        report.written.push(b.finish(to, replace)?);
     }
     Ok(report)
 }
@@ -468,11 +505,13 @@ fn par_map<T: Sync, S: Send, R: Send>(
     })
 }
 
-/// `manifest.csv`, written under a temporary name and renamed into place at the end; the
-/// temporary file is removed again if the run fails.
+/// `manifest.csv` (or the AWS bulk certificate input), written under a temporary name and
+/// renamed into place at the end; the temporary file is removed again if the run fails.
 struct Manifest {
     root: Root,
-    /// The temporary name, in the output folder.
+    /// The file's name in `root`.
+    name: String,
+    /// The temporary name, in the same folder.
     rel: PathBuf,
     /// The same, for messages.
     shown: PathBuf,
@@ -480,8 +519,8 @@ struct Manifest {
 }
 
 impl Manifest {
-    fn create(root: Root, out: &Path) -> Result<Self> {
-        let rel = PathBuf::from(format!(".{MANIFEST}.partial"));
+    fn create(root: Root, out: &Path, name: &str, header: &[u8]) -> Result<Self> {
+        let rel = PathBuf::from(format!(".{name}.partial"));
         let shown = out.join(&rel);
         // A leftover of an interrupted run is ours to replace; anything else in its place
         // (a link, a folder) is refused by the exclusive create.
@@ -493,11 +532,12 @@ impl Manifest {
             .map_err(|e| fs_error(&shown, e))?;
         let mut m = Self {
             root,
+            name: name.to_owned(),
             rel,
             shown,
             file: Some(std::io::BufWriter::new(file)),
         };
-        m.write(b"id,sha256,serial\n")?;
+        m.write(header)?;
         Ok(m)
     }
 
@@ -513,6 +553,19 @@ impl Manifest {
         self.write(format!("{id},{},{}\n", fp.sha256, fp.serial).as_bytes())
     }
 
+    /// One line of the AWS bulk certificate input.
+    fn certificate(&mut self, id: &str, cert_pem: &str) -> Result<()> {
+        let mut line = Vec::with_capacity(cert_pem.len() + 64);
+        line.push(b'{');
+        crate::emit::jsonl::push_key(&mut line, "ThingName");
+        crate::emit::jsonl::push_str(&mut line, id);
+        line.push(b',');
+        crate::emit::jsonl::push_key(&mut line, "CertificatePem");
+        crate::emit::jsonl::push_str(&mut line, cert_pem);
+        line.extend_from_slice(b"}\n");
+        self.write(&line)
+    }
+
     fn finish(mut self, to: &Path, replace: bool) -> Result<WrittenFile> {
         let shown = self.shown.clone();
         let Some(file) = self.file.take() else {
@@ -526,7 +579,7 @@ impl Manifest {
                 .into_inner()
                 .map_err(|e| write_error(&shown, e.into_error()))?;
             file.sync_all().map_err(|e| write_error(&shown, e))?;
-            let replaced = match self.root.kind(MANIFEST).map_err(|e| fs_error(to, e))? {
+            let replaced = match self.root.kind(&self.name).map_err(|e| fs_error(to, e))? {
                 None => false,
                 Some(Kind::File) => true,
                 Some(_) => return Err(fs_error(to, safe_fs::Error::NotAFile(to.to_owned()))),
@@ -538,7 +591,7 @@ impl Manifest {
                 });
             }
             self.root
-                .rename(&self.rel, MANIFEST)
+                .rename(&self.rel, &self.name)
                 .map_err(|e| fs_error(to, e))?;
             Ok(replaced)
         })();
@@ -586,6 +639,7 @@ impl TarOut {
         now: OffsetDateTime,
         report: &mut Report,
         mut manifest: Option<&mut Manifest>,
+        mut aws_bulk: Option<&mut Manifest>,
     ) -> Result<Self> {
         let path = opts.out.join(ARCHIVE);
         let exists = match root.kind(ARCHIVE).map_err(|e| fs_error(&path, e))? {
@@ -618,13 +672,16 @@ impl TarOut {
                 },
             ));
         };
-        let keep = verified_prefix(&file, &path, ids, opts, issuer, now)?;
-        for (id, fp) in ids.iter().zip(&keep.fingerprints) {
+        let keep = verified_prefix(&file, &path, ids, opts, issuer, now, &mut |id, fp, cert| {
             if let Some(m) = manifest.as_deref_mut() {
                 m.row(id.as_str(), fp)?;
             }
-        }
-        report.kept = keep.fingerprints.len();
+            if let Some(b) = aws_bulk.as_deref_mut() {
+                b.certificate(id.as_str(), cert)?;
+            }
+            Ok(())
+        })?;
+        report.kept = keep.kept;
         file.set_len(keep.end).map_err(|e| write_error(&path, e))?;
         file.seek(std::io::SeekFrom::Start(keep.end))
             .map_err(|e| write_error(&path, e))?;
@@ -684,66 +741,22 @@ impl TarOut {
 }
 
 struct Prefix {
-    fingerprints: Vec<Fingerprint>,
+    /// Whole devices kept, from the first of the registry on.
+    kept: usize,
     end: u64,
 }
 
-/// The whole devices at the start of an existing archive that check out, and where they end.
-fn verified_prefix(
-    file: &std::fs::File,
+/// Verifies `batch` (registry index, texts) on all cores; the fingerprints in order, or the
+/// error listing every bundle that does not check out.
+fn verify_batch(
+    batch: &[(usize, Found)],
     path: &Path,
     ids: &[DeviceId],
     opts: &Options<'_>,
     issuer: &CaIssuer,
     now: OffsetDateTime,
-) -> Result<Prefix> {
-    let names = [
-        layout::DEVICE_CERT,
-        layout::DEVICE_KEY,
-        layout::DEVICE_CHAIN,
-    ];
-    let mut archive = tar::Archive::new(std::io::BufReader::new(file));
-    let mismatch = |n: usize, found: &str| {
-        CertsError::OutputPath {
-        path: path.to_owned(),
-        reason: format!("entry {} is `{found}`, but the registry's order expects `{}`", n + 1, expected_name(ids, n, &names)),
-        hint: "resume with the registry the archive was started with, or pass --force instead of --resume to start a new archive".to_owned(),
-    }
-    };
-    let mut whole: Vec<(usize, Found)> = Vec::new();
-    let mut end = 0;
-    let mut texts: Vec<String> = Vec::with_capacity(3);
-    let mut n = 0usize;
-    if let Ok(entries) = archive.entries() {
-        for entry in entries {
-            // A damaged or cut-off entry ends what can be kept.
-            let Ok(mut entry) = entry else { break };
-            let Ok(name) = entry.path().map(|p| p.to_string_lossy().into_owned()) else {
-                break;
-            };
-            if n / 3 >= ids.len() || name != expected_name(ids, n, &names) {
-                return Err(mismatch(n, &name));
-            }
-            if entry.size() > MAX_BUNDLE_FILE {
-                return Err(mismatch(n, &name));
-            }
-            // A cut-off entry reads short rather than failing: only whole entries count.
-            let mut text = String::new();
-            if entry.read_to_string(&mut text).is_err() || text.len() as u64 != entry.size() {
-                break;
-            }
-            texts.push(text);
-            if texts.len() == 3 {
-                let chain = texts.pop().unwrap_or_default();
-                let key = texts.pop().unwrap_or_default();
-                let cert = texts.pop().unwrap_or_default();
-                whole.push((n / 3, Found { cert, key, chain }));
-                end = entry.raw_file_position() + entry.size().div_ceil(512) * 512;
-            }
-            n += 1;
-        }
-    }
-    let results = par_map(&whole, (0..whole.len()).collect(), |(i, found), _| {
+) -> Result<Vec<Fingerprint>> {
+    let results = par_map(batch, vec![(); batch.len()], |(i, found), ()| {
         let id = &ids[*i];
         let origin = PathBuf::from(format!("{}:{id}/{}", path.display(), layout::DEVICE_KEY));
         verify_bundle(
@@ -769,7 +782,87 @@ fn verified_prefix(
         let refs: Vec<&str> = bad.iter().map(String::as_str).collect();
         return Err(unusable(&refs, opts.out));
     }
-    Ok(Prefix { fingerprints, end })
+    Ok(fingerprints)
+}
+
+/// The whole devices at the start of an existing archive that check out, and where they end.
+/// Read and verified [`CHUNK`] devices at a time (an archive of a million devices is GBs), each
+/// kept device handed to `kept` in order.
+fn verified_prefix(
+    file: &std::fs::File,
+    path: &Path,
+    ids: &[DeviceId],
+    opts: &Options<'_>,
+    issuer: &CaIssuer,
+    now: OffsetDateTime,
+    kept: &mut dyn FnMut(&DeviceId, &Fingerprint, &str) -> Result<()>,
+) -> Result<Prefix> {
+    let names = [
+        layout::DEVICE_CERT,
+        layout::DEVICE_KEY,
+        layout::DEVICE_CHAIN,
+    ];
+    let mut archive = tar::Archive::new(std::io::BufReader::new(file));
+    let mismatch = |n: usize, found: &str| {
+        CertsError::OutputPath {
+        path: path.to_owned(),
+        reason: format!("entry {} is `{found}`, but the registry's order expects `{}`", n + 1, expected_name(ids, n, &names)),
+        hint: "resume with the registry the archive was started with, or pass --force instead of --resume to start a new archive".to_owned(),
+    }
+    };
+    let mut prefix = Prefix { kept: 0, end: 0 };
+    let mut batch: Vec<(usize, Found)> = Vec::with_capacity(CHUNK);
+    let mut batch_end = 0;
+    let mut flush = |batch: &mut Vec<(usize, Found)>, end: u64, prefix: &mut Prefix| {
+        for ((i, found), fp) in batch
+            .iter()
+            .zip(verify_batch(batch, path, ids, opts, issuer, now)?)
+        {
+            kept(&ids[*i], &fp, &found.cert)?;
+        }
+        prefix.kept += batch.len();
+        prefix.end = end;
+        batch.clear();
+        Ok::<(), CertsError>(())
+    };
+    let mut texts: Vec<String> = Vec::with_capacity(3);
+    let mut n = 0usize;
+    if let Ok(entries) = archive.entries() {
+        for entry in entries {
+            // A damaged or cut-off entry ends what can be kept.
+            let Ok(mut entry) = entry else { break };
+            let Ok(name) = entry.path().map(|p| p.to_string_lossy().into_owned()) else {
+                break;
+            };
+            if n / 3 >= ids.len() || name != expected_name(ids, n, &names) {
+                return Err(mismatch(n, &name));
+            }
+            if entry.size() > MAX_BUNDLE_FILE {
+                return Err(mismatch(n, &name));
+            }
+            // A cut-off entry reads short rather than failing: only whole entries count.
+            let mut text = String::new();
+            if entry.read_to_string(&mut text).is_err() || text.len() as u64 != entry.size() {
+                break;
+            }
+            texts.push(text);
+            if texts.len() == 3 {
+                let chain = texts.pop().unwrap_or_default();
+                let key = texts.pop().unwrap_or_default();
+                let cert = texts.pop().unwrap_or_default();
+                batch.push((n / 3, Found { cert, key, chain }));
+                batch_end = entry.raw_file_position() + entry.size().div_ceil(512) * 512;
+                if batch.len() == CHUNK {
+                    flush(&mut batch, batch_end, &mut prefix)?;
+                }
+            }
+            n += 1;
+        }
+    }
+    if !batch.is_empty() {
+        flush(&mut batch, batch_end, &mut prefix)?;
+    }
+    Ok(prefix)
 }
 
 fn expected_name(ids: &[DeviceId], n: usize, names: &[&str; 3]) -> String {

@@ -305,6 +305,11 @@ pub struct DeviceArgs {
     /// and chain beside it, still valid) are kept, never issued again; the rest are issued.
     #[arg(long, conflicts_with_all = ["csr", "force"])]
     pub resume: bool,
+    /// Also write FILE: the input of AWS IoT's bulk certificate registration task (one
+    /// `{"ThingName", "CertificatePem"}` per device and line), for a bulk-registered registry:
+    /// `scripts/register-devices.sh certificates FILE`.
+    #[arg(long, value_name = "FILE", conflicts_with = "csr")]
+    pub aws_bulk: Option<PathBuf>,
     /// Set when the devices came from `--spec`'s registry (a registry run, with a manifest).
     #[arg(skip)]
     pub ids_from_spec: bool,
@@ -813,6 +818,7 @@ fn device_batch(
         resume: a.resume,
         force: a.output.force,
         manifest: a.registry.is_some() || a.ids_from_spec || a.bundle == Bundle::Tar,
+        aws_bulk: a.aws_bulk.as_deref(),
         key_passphrase: key_pass,
     };
     let bar = progress_bar(show_progress && ids.len() > 1, ids.len());
