@@ -29,7 +29,7 @@
 
 use std::ffi::OsString;
 use std::fmt::Write as _;
-use std::io::{Read as _, Write as _};
+use std::io::Read as _;
 use std::path::{Component, Path, PathBuf};
 
 /// What is at a path (without following a link there).
@@ -323,6 +323,32 @@ mod imp {
             }
         }
 
+        pub(super) fn open_rw_impl(&self, rel: &Path) -> Result<Option<std::fs::File>> {
+            let shown = self.path.join(rel);
+            let (dir, name) = match self.parent(rel) {
+                Err(e) if e.is_not_found() => return Ok(None),
+                other => other?,
+            };
+            let flags = OFlags::RDWR | OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::CLOEXEC;
+            let fd = match rustix::fs::openat(
+                dir.as_ref().unwrap_or(&self.fd),
+                name.as_os_str(),
+                flags,
+                RMode::empty(),
+            ) {
+                Ok(fd) => fd,
+                Err(e) if e == Errno::NOENT => return Ok(None),
+                Err(e) if e == Errno::LOOP => return Err(Error::Link(shown)),
+                Err(e) if e == Errno::ISDIR => return Err(Error::NotAFile(shown)),
+                Err(e) => return Err(io(&shown, e)),
+            };
+            let st = rustix::fs::fstat(&fd).map_err(|e| io(&shown, e))?;
+            match FileType::from_raw_mode(st.st_mode) {
+                FileType::RegularFile => Ok(Some(std::fs::File::from(fd))),
+                _ => Err(Error::NotAFile(shown)),
+            }
+        }
+
         pub(super) fn create_file(&self, rel: &Path, mode: Mode) -> Result<std::fs::File> {
             let shown = self.path.join(rel);
             let (dir, name) = self.parent(rel)?;
@@ -502,6 +528,26 @@ mod imp {
                 .map_err(|e| io(&full, e))
         }
 
+        pub(super) fn open_rw_impl(&self, rel: &Path) -> Result<Option<std::fs::File>> {
+            let full = match self.checked(rel) {
+                Err(e) if e.is_not_found() => return Ok(None),
+                other => other?,
+            };
+            match kind_at(&full) {
+                Ok(Kind::File) => {}
+                Ok(Kind::Link) => return Err(Error::Link(full)),
+                Ok(_) => return Err(Error::NotAFile(full)),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+                Err(e) => return Err(io(&full, e)),
+            }
+            std::fs::OpenOptions::new()
+                .read(true)
+                .write(true)
+                .open(&full)
+                .map(Some)
+                .map_err(|e| io(&full, e))
+        }
+
         pub(super) fn create_file(&self, rel: &Path, _mode: Mode) -> Result<std::fs::File> {
             let full = self.checked(rel)?;
             std::fs::OpenOptions::new()
@@ -609,17 +655,28 @@ impl Root {
         mode: Mode,
         durable: bool,
     ) -> Result<()> {
+        self.write_new_with(rel, mode, durable, |out| out.write_all(bytes))
+    }
+
+    /// [`Root::write_new`] for content too large to hold: `write` streams it into the new
+    /// file (buffered). A failed write removes the partial file again.
+    pub fn write_new_with(
+        &self,
+        rel: impl AsRef<Path>,
+        mode: Mode,
+        durable: bool,
+        write: impl FnOnce(&mut dyn std::io::Write) -> std::io::Result<()>,
+    ) -> Result<()> {
         let rel = rel.as_ref();
-        let mut file = self.create_file(rel, mode)?;
-        let written = file.write_all(bytes).and_then(|()| {
-            if durable {
-                file.sync_all()
-            } else {
-                file.flush()
-            }
-        });
+        let file = self.create_file(rel, mode)?;
+        let mut out = std::io::BufWriter::with_capacity(256 * 1024, file);
+        let written = write(&mut out)
+            .and_then(|()| {
+                out.into_inner()
+                    .map_err(std::io::IntoInnerError::into_error)
+            })
+            .and_then(|file| if durable { file.sync_all() } else { Ok(()) });
         if let Err(source) = written {
-            drop(file);
             let _ = self.remove_file(rel);
             return Err(Error::Io {
                 path: self.path().join(rel),
@@ -627,6 +684,20 @@ impl Root {
             });
         }
         Ok(())
+    }
+
+    /// Creates a new file (it must not exist, not even as a link) with `mode` and hands it
+    /// out for writing over time (a manifest or an archive filled a chunk at a time). The
+    /// caller removes it again if it gives up.
+    pub fn create_new(&self, rel: impl AsRef<Path>, mode: Mode) -> Result<std::fs::File> {
+        self.create_file(rel.as_ref(), mode)
+    }
+
+    /// Opens an existing regular file for reading and writing (to continue it): `None` when
+    /// it does not exist; an error when it, or a folder on the way, is a link, or when it is
+    /// not a regular file.
+    pub fn open_rw(&self, rel: impl AsRef<Path>) -> Result<Option<std::fs::File>> {
+        self.open_rw_impl(rel.as_ref())
     }
 
     /// Replaces (or creates) `rel` atomically: the bytes go to a fresh temporary name in the

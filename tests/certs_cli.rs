@@ -290,15 +290,17 @@ fn devices_from_a_registry_get_bundles_that_verify() {
         "--organization",
         "Acme",
     ]);
-    // Three bundles of three files, and the `.gitignore` that keeps their keys out of git.
-    assert_eq!(o.ok().lines().count(), 10);
+    // Three bundles of three files, the `.gitignore` that keeps their keys out of git, and
+    // the manifest.
+    assert_eq!(o.ok().lines().count(), 11);
     for id in ["sensor-0001", "sensor-0002", "sensor-0003"] {
         let dir = devices.join(id);
         assert_eq!(mode(&dir.join("device.key")), 0o600);
         assert_eq!(mode(&dir.join("device.pem")), 0o644);
         openssl_verify(&ws.path("certs/root-ca.pem"), &dir.join("chain.pem"), now());
     }
-    // YAML registries work the same way.
+    // YAML registries work the same way (into their own folder: a manifest describes one
+    // registry, and the first one's is not replaced).
     let yaml = ws.write("more.yaml", "- id: gw-1\n- id: gw-2\n");
     let o = certs(&[
         "device",
@@ -307,7 +309,7 @@ fn devices_from_a_registry_get_bundles_that_verify() {
         "--registry",
         p(&yaml),
         "--out",
-        p(&devices),
+        p(&ws.path("gateways")),
         "--format",
         "json",
     ]);
@@ -1000,4 +1002,375 @@ fn keys_are_never_written_anywhere_below_terraform() {
     ]);
     assert!(o.err().contains("holds Terraform files"), "{}", o.err());
     assert_eq!(std::fs::read_dir(tf.join("keys")).unwrap().count(), 0);
+}
+
+// ---------------------------------------------------------------------------------------------
+// A registry at scale: manifest, resume, one archive (issue 18, point 3).
+
+fn registry_of(ws: &Workspace, n: usize) -> PathBuf {
+    let ids: Vec<String> = (0..n).map(|i| format!("meter-{i:05}\n")).collect();
+    ws.write("devices.csv", &format!("id\n{}", ids.concat()))
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect::<Vec<_>>()
+        .concat()
+}
+
+/// SHA-256 of the DER of the first certificate in `pem`, lowercase hex.
+fn der_sha256(pem: &[u8]) -> String {
+    use sha2::Digest as _;
+    let (_, block) = x509_parser::pem::parse_x509_pem(pem).unwrap();
+    hex(&sha2::Sha256::digest(&block.contents))
+}
+
+/// The manifest's rows: (id, sha256, serial).
+fn manifest(path: &Path) -> Vec<(String, String, String)> {
+    let text = std::fs::read_to_string(path).unwrap();
+    let mut lines = text.lines();
+    assert_eq!(lines.next(), Some("id,sha256,serial"));
+    lines
+        .map(|l| {
+            let f: Vec<&str> = l.split(',').collect();
+            assert_eq!(f.len(), 3, "{l}");
+            (f[0].to_owned(), f[1].to_owned(), f[2].to_owned())
+        })
+        .collect()
+}
+
+fn batch(ws: &Workspace, registry: &Path, out: &Path, extra: &[&str]) -> Outcome {
+    let ca_dir = ws.path("certs");
+    let mut args = vec![
+        "device",
+        "--ca-dir",
+        p(&ca_dir),
+        "--registry",
+        p(registry),
+        "--out",
+        p(out),
+    ];
+    args.extend_from_slice(extra);
+    certs(&args)
+}
+
+#[test]
+fn a_registry_run_lists_every_device_with_its_fingerprint() {
+    let ws = Workspace::with_ca(&[]);
+    let registry = registry_of(&ws, 5);
+    let out = ws.path("devices");
+    batch(&ws, &registry, &out, &[]).ok();
+    let rows = manifest(&out.join("manifest.csv"));
+    let ids: Vec<&str> = rows.iter().map(|r| r.0.as_str()).collect();
+    assert_eq!(
+        ids,
+        [
+            "meter-00000",
+            "meter-00001",
+            "meter-00002",
+            "meter-00003",
+            "meter-00004"
+        ],
+        "registry order"
+    );
+    for (id, sha, serial) in &rows {
+        let pem = std::fs::read(out.join(id).join("device.pem")).unwrap();
+        assert_eq!(*sha, der_sha256(&pem), "{id}: SHA-256 of the DER");
+        let (_, block) = x509_parser::pem::parse_x509_pem(&pem).unwrap();
+        let cert = block.parse_x509().unwrap();
+        let serial_hex = hex(cert.raw_serial());
+        assert_eq!(*serial, serial_hex, "{id}");
+    }
+    // A single --id run writes no manifest; a second registry run into the folder is refused
+    // rather than replacing the first manifest.
+    let err = batch(&ws, &registry, &out, &[]).err();
+    assert!(err.contains("refusing to overwrite"), "{err}");
+}
+
+#[test]
+fn an_interrupted_run_resumes_without_issuing_a_bundle_again() {
+    let ws = Workspace::with_ca(&[]);
+    let registry = registry_of(&ws, 6);
+    let out = ws.path("devices");
+    batch(&ws, &registry, &out, &[]).ok();
+    let first: Vec<Vec<u8>> = (0..6)
+        .map(|i| std::fs::read(out.join(format!("meter-{i:05}/device.pem"))).unwrap())
+        .collect();
+    // As if the run had stopped during device 2: devices 3 to 5 never written, device 2
+    // without its key, no manifest yet.
+    for i in 3..6 {
+        std::fs::remove_dir_all(out.join(format!("meter-{i:05}"))).unwrap();
+    }
+    std::fs::remove_file(out.join("meter-00002/device.key")).unwrap();
+    std::fs::remove_file(out.join("manifest.csv")).unwrap();
+
+    let o = batch(&ws, &registry, &out, &["--resume"]);
+    o.ok();
+    assert!(
+        o.stderr
+            .contains("kept 2 existing bundle(s) that check out; issued 4 (1 of them"),
+        "{}",
+        o.stderr
+    );
+    for (i, before) in first.iter().enumerate() {
+        let dir = out.join(format!("meter-{i:05}"));
+        let pem = std::fs::read(dir.join("device.pem")).unwrap();
+        if i < 2 {
+            assert_eq!(pem, *before, "meter-{i:05} was kept, not issued again");
+        } else {
+            assert_ne!(pem, *before, "meter-{i:05} was issued");
+        }
+        assert_eq!(mode(&dir.join("device.key")), 0o600);
+        openssl_verify(&ws.path("certs/root-ca.pem"), &dir.join("chain.pem"), now());
+    }
+    let rows = manifest(&out.join("manifest.csv"));
+    assert_eq!(rows.len(), 6, "kept and issued devices alike");
+    for (id, sha, _) in &rows {
+        assert_eq!(
+            *sha,
+            der_sha256(&std::fs::read(out.join(id).join("device.pem")).unwrap())
+        );
+    }
+
+    // Resuming a finished run issues nothing and changes no bundle.
+    let before = snapshot(&out);
+    let o = batch(&ws, &registry, &out, &["--resume"]);
+    o.ok();
+    assert!(
+        o.stderr
+            .contains("kept 6 existing bundle(s) that check out; issued 0"),
+        "{}",
+        o.stderr
+    );
+    let after = snapshot(&out);
+    assert_eq!(before, after);
+}
+
+#[test]
+fn resume_refuses_bundles_that_do_not_check_out_and_writes_nothing() {
+    let ws = Workspace::with_ca(&[]);
+    let registry = registry_of(&ws, 3);
+    let out = ws.path("devices");
+    batch(&ws, &registry, &out, &[]).ok();
+    std::fs::remove_file(out.join("manifest.csv")).unwrap();
+    // meter-00000 gets meter-00001's certificate; meter-00002 a key that is not its own.
+    let other = std::fs::read(out.join("meter-00001/device.pem")).unwrap();
+    std::fs::write(out.join("meter-00000/device.pem"), &other).unwrap();
+    let key = std::fs::read(out.join("meter-00001/device.key")).unwrap();
+    std::fs::write(out.join("meter-00002/device.key"), &key).unwrap();
+    // And a bundle from another CA is not this run's either.
+    let before = snapshot(ws.tmp.path());
+    let err = batch(&ws, &registry, &out, &["--resume"]).err();
+    assert!(
+        err.contains("2 existing bundle(s) do not check out"),
+        "{err}"
+    );
+    assert!(
+        err.contains("is for `meter-00001`, not `meter-00000`"),
+        "{err}"
+    );
+    assert!(
+        err.contains("meter-00002") && err.contains("does not belong to the certificate"),
+        "{err}"
+    );
+    assert!(err.contains("hint:"), "{err}");
+    assert_eq!(snapshot(ws.tmp.path()), before, "nothing written");
+
+    let other_ca = Workspace::with_ca(&[]);
+    let err = certs(&[
+        "device",
+        "--ca-dir",
+        p(&other_ca.path("certs")),
+        "--registry",
+        p(&registry),
+        "--out",
+        p(&out),
+        "--resume",
+    ])
+    .err();
+    assert!(err.contains("was not issued by the CA"), "{err}");
+}
+
+/// (path, mode, mtime, contents) of every entry.
+fn tar_entries(path: &Path) -> Vec<(String, u32, u64, Vec<u8>)> {
+    use std::io::Read as _;
+    let mut archive = tar::Archive::new(std::fs::File::open(path).unwrap());
+    archive
+        .entries()
+        .unwrap()
+        .map(|e| {
+            let mut e = e.unwrap();
+            let name = e.path().unwrap().to_string_lossy().into_owned();
+            let mode = e.header().mode().unwrap();
+            let mtime = e.header().mtime().unwrap();
+            assert_eq!(e.header().uid().unwrap(), 0);
+            let mut bytes = Vec::new();
+            e.read_to_end(&mut bytes).unwrap();
+            (name, mode, mtime, bytes)
+        })
+        .collect()
+}
+
+#[test]
+fn one_archive_in_registry_order_that_resumes_after_a_cut() {
+    // More devices than one chunk, so the archive is written in several steps.
+    let n = fleetform::certs::batch::CHUNK + 6;
+    let ws = Workspace::with_ca(&[]);
+    let registry = registry_of(&ws, n);
+    let out = ws.path("bundles");
+    let o = batch(&ws, &registry, &out, &["--bundle", "tar"]);
+    let listed: Vec<&str> = o.ok().lines().collect();
+    assert_eq!(
+        listed,
+        [
+            p(&out.join(".gitignore")),
+            p(&out.join("devices.tar")),
+            p(&out.join("manifest.csv"))
+        ]
+    );
+    assert_eq!(mode(&out.join("devices.tar")), 0o600);
+    // The archive holds every key, and `*.key` does not match it: git ignores it by name.
+    let ignore = std::fs::read_to_string(out.join(".gitignore")).unwrap();
+    assert!(
+        ignore.lines().any(|l| l == "devices.tar") && ignore.lines().any(|l| l == "*.key"),
+        "{ignore}"
+    );
+    assert!(!out.join("meter-00000").exists(), "no folders");
+    let entries = tar_entries(&out.join("devices.tar"));
+    assert_eq!(entries.len(), 3 * n);
+    for (i, chunk) in entries.chunks(3).enumerate() {
+        let id = format!("meter-{i:05}");
+        let names: Vec<&str> = chunk.iter().map(|e| e.0.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                format!("{id}/device.pem"),
+                format!("{id}/device.key"),
+                format!("{id}/chain.pem")
+            ]
+        );
+        let modes: Vec<u32> = chunk.iter().map(|e| e.1).collect();
+        assert_eq!(modes, [0o644, 0o600, 0o644]);
+        assert!(chunk.iter().all(|e| e.2 == now().unix_timestamp() as u64));
+        assert!(
+            chunk[2].3.starts_with(&chunk[0].3),
+            "the chain starts with the certificate"
+        );
+    }
+    let rows = manifest(&out.join("manifest.csv"));
+    assert_eq!(rows.len(), n);
+    assert_eq!(rows[7].1, der_sha256(&entries[21].3));
+
+    // Without --resume an existing archive is refused.
+    let err = batch(&ws, &registry, &out, &["--bundle", "tar"]).err();
+    assert!(err.contains("refusing to overwrite"), "{err}");
+
+    // Cut the archive in the middle of device 1027's chain (its last entry), as a killed run
+    // leaves it: the cut entry reads short, and the device is not whole.
+    let tar_path = out.join("devices.tar");
+    let bytes = std::fs::read(&tar_path).unwrap();
+    let chain_of_1027 = &entries[3 * 1027 + 2].3;
+    let at = bytes
+        .windows(chain_of_1027.len())
+        .position(|w| w == chain_of_1027.as_slice())
+        .unwrap()
+        + 40;
+    std::fs::write(&tar_path, &bytes[..at]).unwrap();
+    std::fs::remove_file(out.join("manifest.csv")).unwrap();
+
+    let o = batch(&ws, &registry, &out, &["--bundle", "tar", "--resume"]);
+    o.ok();
+    assert!(
+        o.stderr.contains(&format!(
+            "kept 1027 existing bundle(s) that check out; issued {}",
+            n - 1027
+        )),
+        "{}",
+        o.stderr
+    );
+    let resumed = tar_entries(&tar_path);
+    assert_eq!(resumed.len(), 3 * n);
+    assert_eq!(
+        resumed[..3 * 1027],
+        entries[..3 * 1027],
+        "kept devices are byte for byte the same"
+    );
+    assert_ne!(
+        resumed[3 * 1027].3,
+        entries[3 * 1027].3,
+        "the cut device was issued again"
+    );
+    let rows = manifest(&out.join("manifest.csv"));
+    assert_eq!(rows.len(), n);
+    for (i, (id, sha, _)) in rows.iter().enumerate() {
+        assert_eq!(*id, format!("meter-{i:05}"));
+        assert_eq!(*sha, der_sha256(&resumed[3 * i].3));
+    }
+
+    // An archive started from another registry is not continued.
+    let other = ws.write("other.csv", "id\nmeter-00001\nmeter-00000\n");
+    let err = batch(&ws, &other, &out, &["--bundle", "tar", "--resume"]).err();
+    assert!(
+        err.contains("the registry's order expects `meter-00001/device.pem`"),
+        "{err}"
+    );
+}
+
+#[test]
+fn aws_bulk_writes_the_certificate_task_input_for_every_device_kept_or_issued() {
+    // The documented input of a bulk certificate task (AWS IoT bulk-provisioning.html): one JSON
+    // object per line with every template parameter as a string; the certificate template takes
+    // `ThingName` and `CertificatePem`.
+    let ws = Workspace::with_ca(&[]);
+    let registry = registry_of(&ws, 4);
+    let out = ws.path("bundles");
+    let input = ws.path("certificates.jsonl");
+    for bundle in ["dirs", "tar"] {
+        let _ = std::fs::remove_dir_all(&out);
+        let _ = std::fs::remove_file(&input);
+        batch(
+            &ws,
+            &registry,
+            &out,
+            &["--bundle", bundle, "--aws-bulk", p(&input)],
+        )
+        .ok();
+        let first = std::fs::read_to_string(&input).unwrap();
+        // Resumed, every device is kept, and the input is the same.
+        std::fs::remove_file(out.join("manifest.csv")).unwrap();
+        batch(
+            &ws,
+            &registry,
+            &out,
+            &["--bundle", bundle, "--aws-bulk", p(&input), "--resume"],
+        )
+        .ok();
+        let again = std::fs::read_to_string(&input).unwrap();
+        assert_eq!(
+            first, again,
+            "{bundle}: kept devices are listed as issued ones"
+        );
+        let lines: Vec<serde_json::Value> = first
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        assert_eq!(lines.len(), 4, "{bundle}");
+        let rows = manifest(&out.join("manifest.csv"));
+        for (i, (line, row)) in lines.iter().zip(&rows).enumerate() {
+            let o = line.as_object().unwrap();
+            let mut keys: Vec<&str> = o.keys().map(String::as_str).collect();
+            keys.sort_unstable();
+            assert_eq!(keys, ["CertificatePem", "ThingName"], "{bundle}: {line}");
+            assert_eq!(o["ThingName"], format!("meter-{i:05}"));
+            let pem = o["CertificatePem"].as_str().unwrap();
+            assert!(pem.starts_with("-----BEGIN CERTIFICATE-----\n"), "{pem}");
+            assert_eq!(
+                der_sha256(pem.as_bytes()),
+                row.1,
+                "{bundle}: the issued certificate"
+            );
+        }
+    }
 }

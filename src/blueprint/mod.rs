@@ -53,7 +53,8 @@ fn json_filter(value: &minijinja::Value) -> Result<String, minijinja::Error> {
 }
 
 /// A POSIX shell single-quoted word.
-fn shell_quote(value: &str) -> String {
+/// `value` quoted for a POSIX shell (single quotes, embedded ones escaped).
+pub fn shell_quote(value: &str) -> String {
     format!("'{}'", value.replace('\'', r"'\''"))
 }
 

@@ -51,6 +51,24 @@ pub fn ignore_file(current: Option<&str>) -> Option<String> {
     }
 }
 
+/// [`ignore_file`] for a folder that also holds keys under another name (the certificate
+/// archive `devices.tar`): the new contents of its `.gitignore`, ignoring keys and `name`, or
+/// `None` when it already ignores both.
+pub fn ignore_file_with(current: Option<&str>, name: &str) -> Option<String> {
+    let with_keys = ignore_file(current);
+    let text = with_keys.as_deref().or(current).unwrap_or_default();
+    if text.lines().map(str::trim).any(|l| l == name || l == "*") {
+        return with_keys;
+    }
+    let mut out = text.to_owned();
+    if !out.is_empty() && !out.ends_with('\n') {
+        out.push('\n');
+    }
+    out.push_str(name);
+    out.push('\n');
+    Some(out)
+}
+
 /// Which of `rels` (relative to `root`) git tracks. Empty when `root` does not exist, is not
 /// inside a work tree, or git is not installed.
 pub fn tracked(root: &Path, rels: &[&Path]) -> Vec<PathBuf> {
@@ -102,5 +120,18 @@ mod tests {
         assert_eq!(ignore_file(Some("")).unwrap(), IGNORE_BLOCK);
         let extended = ignore_file(Some("notes.txt\n")).unwrap();
         assert_eq!(ignore_file(Some(&extended)), None);
+    }
+
+    #[test]
+    fn an_archive_of_keys_is_ignored_too() {
+        let fresh = ignore_file_with(None, "devices.tar").unwrap();
+        assert_eq!(fresh, format!("{IGNORE_BLOCK}devices.tar\n"));
+        assert_eq!(ignore_file_with(Some(&fresh), "devices.tar"), None);
+        assert_eq!(ignore_file_with(Some("*\n"), "devices.tar"), None);
+        // Keys already ignored: only the archive is added.
+        assert_eq!(
+            ignore_file_with(Some("*.key"), "devices.tar").unwrap(),
+            "*.key\ndevices.tar\n"
+        );
     }
 }

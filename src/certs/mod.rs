@@ -14,6 +14,9 @@
 //! - [`key`]: key generation and PKCS#8 (optionally encrypted) encoding;
 //! - [`id`], [`registry`]: validated device ids and registry files;
 //! - [`mod@inspect`]: chain summaries; [`rotate`]: what each cloud must be told on rotation;
+//! - [`batch`]: a registry's certificates at scale: chunked, resumable, folders or one tar
+//!   archive, with a manifest of fingerprints (it writes the archive and the manifest itself,
+//!   bundle folders through [`mod@write`]);
 //! - [`read`], [`mod@write`]: the only I/O, kept apart so a run validates and generates everything
 //!   before it writes anything, and writes all or nothing.
 //!
@@ -21,6 +24,7 @@
 //! CA (it matches device certificates by issuer), Azure DPS verifies the root and uses the
 //! signing CA in the enrollment group.
 
+pub mod batch;
 pub mod error;
 pub mod git;
 pub mod id;

@@ -170,6 +170,40 @@ pub fn write_plan(plan: &WritePlan, force: bool) -> Result<Vec<WrittenFile>> {
     write_plan_inner(plan, force, None)
 }
 
+/// Makes `<root>/.gitignore` ignore keys and `name` (a file that holds keys under another
+/// name, the certificate archive), before that file is written; creates `root` (0700) if
+/// missing. Returns the `.gitignore` when it was written.
+///
+/// # Errors
+/// A link on the way, or a failed read or write.
+pub fn ignore_in(root: &Path, name: &str) -> Result<Option<WrittenFile>> {
+    let (dir, _) = Root::create(root, Mode::Secret).map_err(fs_error)?;
+    let current = dir
+        .read(git::GITIGNORE, 1024 * 1024)
+        .map_err(fs_error)?
+        .map(|b| String::from_utf8_lossy(&b).into_owned());
+    let Some(text) = git::ignore_file_with(current.as_deref(), name) else {
+        return Ok(None);
+    };
+    let path = root.join(git::GITIGNORE);
+    let written = if current.is_some() {
+        dir.replace(git::GITIGNORE, text.as_bytes(), Mode::Public)
+    } else {
+        dir.write_new(git::GITIGNORE, text.as_bytes(), Mode::Public, false)
+    };
+    written.map_err(|e| CertsError::Write {
+        path: path.clone(),
+        io: into_io(e),
+        cleanup: "nothing else was written; fix the cause and run the command again".to_owned(),
+    })?;
+    Ok(Some(WrittenFile {
+        path,
+        kind: FileKind::GitIgnore,
+        owner: None,
+        replaced: current.is_some(),
+    }))
+}
+
 /// `path` relative to `root`; planned paths are always built as `root.join(...)`.
 fn relative(root: &Path, path: &Path) -> Result<PathBuf> {
     path.strip_prefix(root)

@@ -4,7 +4,9 @@
 //! generators in `crate::certs`, then hand one [`WritePlan`] to the all-or-nothing writer. The
 //! order is the contract: every input (ids, subject fields, passphrases, the CA and its key,
 //! output paths) is validated before the first key is generated, and everything is generated
-//! before the first file is written. Written paths go to stdout (plain lines, or `--format
+//! before the first file is written. Device batches with fresh keys are the one exception of
+//! scale: `certs::batch` issues and writes them a chunk at a time (each chunk all or nothing,
+//! `--resume` to continue), so a million devices never sit in memory. Written paths go to stdout (plain lines, or `--format
 //! json`); warnings, progress and next steps go to stderr.
 
 use std::io::{IsTerminal as _, Write};
@@ -21,12 +23,12 @@ use crate::certs::profile::{
 use crate::certs::read::{
     ca_paths, load_ca, passphrase_from_env, passphrase_from_file, read_registry, read_text,
 };
-use crate::certs::write::{device_files, preflight};
+use crate::certs::write::preflight;
 use crate::certs::{
-    CaProfile, CertsError, Cloud, DeviceBundle, DeviceId, FileKind, KeyAlgorithm, LeafProfile,
-    Passphrase, RotateProfile, RotationFacts, Subject, VerificationCode, Warning, WritePlan,
-    WrittenFile, generate_ca, inspect, issue_claim, issue_devices, layout, rotate_signing_ca,
-    rotated_common_name, rotation_instructions, sign_csr, verification_certificate, write_plan,
+    CaProfile, CertsError, Cloud, DeviceId, FileKind, KeyAlgorithm, LeafProfile, Passphrase,
+    RotateProfile, RotationFacts, Subject, VerificationCode, Warning, WritePlan, WrittenFile,
+    generate_ca, inspect, issue_claim, layout, rotate_signing_ca, rotated_common_name,
+    rotation_instructions, sign_csr, verification_certificate, write_plan,
 };
 
 /// Arguments of `fleetform certs`.
@@ -290,9 +292,27 @@ pub struct DeviceArgs {
     /// The issuing CA, by file stem in --ca-dir.
     #[arg(long = "ca", value_name = "NAME", default_value = layout::SIGNING_NAME)]
     pub ca_name: String,
-    /// Directory for the bundles; each device gets `<out>/<id>/`.
+    /// Directory for the bundles; each device gets `<out>/<id>/` (or an entry in
+    /// `<out>/devices.tar`). Registry runs also write `<out>/manifest.csv`: id, SHA-256
+    /// fingerprint of the certificate (AWS IoT's certificate id), serial.
     #[arg(long, value_name = "DIR", default_value = layout::DEVICES_DIR)]
     pub out: PathBuf,
+    /// `dirs`: one folder per device; `tar`: one archive `<out>/devices.tar`, entries in
+    /// registry order (with a manifest).
+    #[arg(long, value_enum, value_name = "LAYOUT", default_value_t = Bundle::Dirs, conflicts_with = "csr")]
+    pub bundle: Bundle,
+    /// Continue an interrupted run: bundles that exist and check out (this CA, this id, key
+    /// and chain beside it, still valid) are kept, never issued again; the rest are issued.
+    #[arg(long, conflicts_with_all = ["csr", "force"])]
+    pub resume: bool,
+    /// Also write FILE: the input of AWS IoT's bulk certificate registration task (one
+    /// `{"ThingName", "CertificatePem"}` per device and line), for a bulk-registered registry:
+    /// `scripts/register-devices.sh certificates FILE`.
+    #[arg(long, value_name = "FILE", conflicts_with = "csr")]
+    pub aws_bulk: Option<PathBuf>,
+    /// Set when the devices came from `--spec`'s registry (a registry run, with a manifest).
+    #[arg(skip)]
+    pub ids_from_spec: bool,
     /// Key type: ecdsa-p256, rsa2048 or rsa3072 [default: the spec's, else ecdsa-p256].
     #[arg(long, value_name = "ALG")]
     pub key: Option<KeyAlgorithm>,
@@ -308,6 +328,15 @@ pub struct DeviceArgs {
     pub device_passphrase: DeviceKeyPassphraseArgs,
     #[command(flatten)]
     pub output: OutputArgs,
+}
+
+/// How `certs device` lays out bundles.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Bundle {
+    /// `<out>/<id>/device.pem`, `device.key`, `chain.pem`.
+    Dirs,
+    /// `<out>/devices.tar` with the same paths inside, in registry order.
+    Tar,
 }
 
 /// `certs claim`.
@@ -699,41 +728,43 @@ fn device(
     let issuer = load_ca(&a.ca.ca_dir, ca_name.as_str(), ca_pass.as_ref(), now)?;
     issuer.leaf_window(profile.validity_days, now)?;
 
-    // 2. Generate in memory (CSR ids are only known after parsing, so CSRs are signed first).
-    let bundles: Vec<DeviceBundle> = if csrs.is_empty() {
-        let targets = device_targets(&a.out, &ids);
-        preflight(&a.out, &targets, a.output.force)?;
-        let bar = progress_bar(show_progress && ids.len() > 1, ids.len());
-        let bundles = issue_devices(&issuer, &ids, &profile, now, key_pass.as_ref(), &|| {
-            bar.inc(1);
-        })?;
-        bar.finish_and_clear();
-        bundles
-    } else {
-        let mut bundles = Vec::with_capacity(csrs.len());
-        for (path, text) in &csrs {
-            bundles.push(sign_csr(
-                &issuer,
-                text,
-                path,
-                expected_id.as_ref(),
-                &profile,
-                now,
-            )?);
+    if csrs.is_empty() {
+        return device_batch(
+            a,
+            &issuer,
+            &ids,
+            &profile,
+            now,
+            key_pass.as_ref(),
+            warnings,
+            out,
+            err,
+            show_progress,
+        );
+    }
+
+    // 2. Sign in memory (CSR ids are only known after parsing, so CSRs are signed first).
+    let mut bundles = Vec::with_capacity(csrs.len());
+    for (path, text) in &csrs {
+        bundles.push(sign_csr(
+            &issuer,
+            text,
+            path,
+            expected_id.as_ref(),
+            &profile,
+            now,
+        )?);
+    }
+    let mut seen = std::collections::HashSet::new();
+    for b in &bundles {
+        if !seen.insert(b.id.as_str().to_ascii_lowercase()) {
+            anyhow::bail!(CertsError::DuplicateDeviceId {
+                id: b.id.to_string(),
+                location: " (two CSRs carry it)".to_owned(),
+            });
         }
-        let mut seen = std::collections::HashSet::new();
-        for b in &bundles {
-            if !seen.insert(b.id.as_str().to_ascii_lowercase()) {
-                anyhow::bail!(CertsError::DuplicateDeviceId {
-                    id: b.id.to_string(),
-                    location: " (two CSRs carry it)".to_owned(),
-                });
-            }
-        }
-        bundles
-    };
-    let remarks = cloud_remarks(bundles.iter().map(|b| &b.id));
-    warnings.extend(remarks);
+    }
+    warnings.extend(cloud_remarks(bundles.iter().map(|b| &b.id)));
 
     // 3. Write all or nothing.
     let mut plan = WritePlan::new(&a.out);
@@ -742,7 +773,7 @@ fn device(
     }
     let written = write_plan(&plan, a.output.force)?;
     warn(err, &warnings)?;
-    let serials: serde_json::Map<String, serde_json::Value> = bundles
+    let serials = bundles
         .iter()
         .map(|b| {
             (
@@ -762,8 +793,62 @@ fn device(
     Ok(ExitCode::SUCCESS)
 }
 
-fn device_targets(out: &Path, ids: &[DeviceId]) -> Vec<(PathBuf, FileKind)> {
-    ids.iter().flat_map(|id| device_files(out, id)).collect()
+/// Devices with fresh keys: issued and written a chunk at a time (`certs::batch`), into
+/// folders or one archive, resumable, with a manifest for registry runs.
+#[allow(clippy::too_many_arguments)]
+fn device_batch(
+    a: &DeviceArgs,
+    issuer: &crate::certs::CaIssuer,
+    ids: &[DeviceId],
+    profile: &LeafProfile,
+    now: OffsetDateTime,
+    key_pass: Option<&Passphrase>,
+    mut warnings: Vec<Warning>,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+    show_progress: bool,
+) -> anyhow::Result<ExitCode> {
+    use crate::certs::batch;
+    let opts = batch::Options {
+        out: &a.out,
+        layout: match a.bundle {
+            Bundle::Dirs => batch::Layout::Folders,
+            Bundle::Tar => batch::Layout::Tar,
+        },
+        resume: a.resume,
+        force: a.output.force,
+        manifest: a.registry.is_some() || a.ids_from_spec || a.bundle == Bundle::Tar,
+        aws_bulk: a.aws_bulk.as_deref(),
+        key_passphrase: key_pass,
+    };
+    let bar = progress_bar(show_progress && ids.len() > 1, ids.len());
+    let done = batch::run(issuer, ids, profile, now, &opts, &|n| {
+        bar.set_position(n as u64);
+    })?;
+    bar.finish_and_clear();
+    warnings.extend(cloud_remarks(ids.iter()));
+    warn(err, &warnings)?;
+    if a.resume {
+        writeln!(
+            err,
+            "kept {} existing bundle(s) that check out; issued {} ({} of them to complete a bundle cut off mid-write)",
+            done.kept, done.issued, done.completed
+        )?;
+    }
+    let serials = done
+        .serials
+        .into_iter()
+        .map(|(id, serial)| (id, serde_json::Value::String(serial)))
+        .collect();
+    report(
+        out,
+        a.output.format,
+        "device",
+        &done.written,
+        &warnings,
+        Some(("serials", serde_json::Value::Object(serials))),
+    )?;
+    Ok(ExitCode::SUCCESS)
 }
 
 fn progress_bar(show: bool, len: usize) -> indicatif::ProgressBar {
@@ -1079,7 +1164,7 @@ fn spec_defaults(path: &Path) -> anyhow::Result<SpecDefaults> {
             .fleet
             .registry
             .iter()
-            .map(|d| d.id.clone())
+            .map(|d| d.id().to_owned())
             .collect(),
         identity: v.model.identity,
     })
@@ -1143,6 +1228,7 @@ fn apply_spec(args: &mut CertsArgs) -> anyhow::Result<()> {
                     );
                 }
                 a.id = spec.device_ids;
+                a.ids_from_spec = true;
             }
         }
         _ => {}

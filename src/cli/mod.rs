@@ -5,6 +5,7 @@
 //! Exit codes are 0 (ok), 1 (invalid spec, drift, over budget) and 2 (usage, I/O, bug).
 
 mod build;
+mod bulk;
 pub mod certs;
 mod check;
 mod cost;
@@ -62,6 +63,7 @@ enum Command {
     Init(init::Args),
     Validate(validate::Args),
     Build(build::Args),
+    Bulk(bulk::Args),
     Certs(Box<certs::CertsArgs>),
     Check(check::Args),
     Cost(cost::Args),
@@ -118,6 +120,7 @@ where
         Command::Init(args) => init::run(&args, &ctx),
         Command::Validate(args) => validate::run(&args, &ctx),
         Command::Build(args) => build::run(&args, &ctx),
+        Command::Bulk(args) => bulk::run(&args, &ctx),
         Command::Certs(args) => {
             return match certs::run(&args) {
                 Ok(code) => code,
@@ -194,15 +197,17 @@ fn unreadable(e: &crate::safe_fs::Error) -> String {
     }
 }
 
-impl Files for DiskFiles {
-    fn read(&self, path: &str) -> Result<String, String> {
+impl DiskFiles {
+    /// Opens `path` below the spec's folder: no link on the way, a regular file (opened
+    /// without blocking), at most the registry cap. Registry parsing refuses long texts too;
+    /// checking first avoids reading them.
+    fn open_capped(&self, path: &str) -> Result<std::io::Take<std::fs::File>, String> {
         let root = crate::safe_fs::Root::open(&self.base).map_err(|e| unreadable(&e))?;
         let file = match root.open_file(path) {
             Ok(Some(f)) => f,
             Ok(None) => return Err("No such file or directory (os error 2)".to_owned()),
             Err(e) => return Err(unreadable(&e)),
         };
-        // Registry parsing refuses long texts too; checking first avoids reading them.
         let limit = crate::spec::load::MAX_REGISTRY_BYTES as u64;
         let len = file.metadata().map_err(|e| e.to_string())?.len();
         if len > limit {
@@ -213,10 +218,25 @@ impl Files for DiskFiles {
                 mib(limit)
             ));
         }
+        // One byte more than the cap, so a file that grows while it is read is still refused.
+        Ok(std::io::Read::take(file, limit + 1))
+    }
+}
+
+impl Files for DiskFiles {
+    fn read(&self, path: &str) -> Result<String, String> {
         let mut bytes = Vec::new();
-        std::io::Read::read_to_end(&mut std::io::Read::take(file, limit + 1), &mut bytes)
+        std::io::Read::read_to_end(&mut self.open_capped(path)?, &mut bytes)
             .map_err(|e| e.to_string())?;
         String::from_utf8(bytes).map_err(|_| "it is not UTF-8 text".to_owned())
+    }
+
+    fn open(&self, path: &str) -> Result<Box<dyn std::io::Read + '_>, String> {
+        // CSV registries are read row by row: a million devices never sit in memory as text.
+        Ok(Box::new(std::io::BufReader::with_capacity(
+            256 * 1024,
+            self.open_capped(path)?,
+        )))
     }
 }
 

@@ -22,7 +22,7 @@ use std::path::{Path, PathBuf};
 
 use sha2::Digest as _;
 
-use crate::emit::{MANIFEST, Rendered, parse_manifest, safe_path};
+use crate::emit::{Digest256, MANIFEST, Rendered, RenderedFile, parse_manifest, safe_path};
 use crate::safe_fs::{self, Mode, Root};
 
 /// What a write did.
@@ -124,13 +124,19 @@ fn previous(root: &Root) -> Result<std::collections::BTreeMap<String, String>, W
 }
 
 /// A file on disk, as far as a write needs to know: its digest, and whether it already
-/// holds `expected`. Streamed, so a huge planted file costs time, not memory.
+/// holds `expected`. Streamed, so a huge planted file costs time, not memory. A file held in
+/// memory is compared byte for byte; a streamed one (registry data, up to hundreds of MB) by
+/// length and hash.
 struct OnDisk {
     digest: String,
     same: bool,
 }
 
-fn on_disk(root: &Root, rel: &str, expected: Option<&[u8]>) -> Result<Option<OnDisk>, WriteError> {
+fn on_disk(
+    root: &Root,
+    rel: &str,
+    expected: Option<&RenderedFile>,
+) -> Result<Option<OnDisk>, WriteError> {
     let Some(mut file) = root.open_file(rel)? else {
         return Ok(None);
     };
@@ -147,21 +153,23 @@ fn on_disk(root: &Root, rel: &str, expected: Option<&[u8]>) -> Result<Option<OnD
             break;
         }
         hasher.update(&buf[..n]);
-        if let Some(exp) = expected {
-            same = same && exp.get(offset..offset + n) == Some(&buf[..n]);
+        if let Some(exp) = expected.filter(|e| e.streamed.is_none()) {
+            same = same && exp.bytes.get(offset..offset + n) == Some(&buf[..n]);
         }
         offset += n;
     }
-    let digest = hasher
-        .finalize()
-        .iter()
-        .fold(String::from("sha256:"), |mut s, b| {
-            use std::fmt::Write as _;
-            let _ = write!(s, "{b:02x}");
-            s
-        });
-    let same = expected.is_some_and(|e| same && e.len() == offset);
-    Ok(Some(OnDisk { digest, same }))
+    let found = Digest256 {
+        len: offset as u64,
+        sha256_hex: crate::emit::hex(&hasher.finalize()),
+    };
+    let same = expected.is_some_and(|e| match e.streamed {
+        Some(_) => e.matches(&found),
+        None => same && e.bytes.len() == offset,
+    });
+    Ok(Some(OnDisk {
+        digest: format!("sha256:{}", found.sha256_hex),
+        same,
+    }))
 }
 
 /// Writes `rendered` into `out`.
@@ -175,7 +183,7 @@ pub fn write(out: &Path, rendered: &Rendered, force: bool) -> Result<Report, Wri
         if !(safe_path(rel) || rel == MANIFEST) {
             return Err(WriteError::UnsafePath(rel.clone()));
         }
-        match on_disk(&root, rel, Some(&file.bytes))? {
+        match on_disk(&root, rel, Some(file))? {
             Some(d) if d.same => report.unchanged.push(rel.clone()),
             Some(_) if rel == MANIFEST || force => actions.push((rel, Action::Update)),
             // Ours, and still as we wrote it: safe to replace.
@@ -288,7 +296,8 @@ fn stage_and_commit(
         } else {
             Mode::Public
         };
-        root.write_new(&staged, &file.bytes, mode, true)?;
+        // Streamed files (registry data) are generated again straight into the file.
+        root.write_new_with(&staged, mode, true, |out| file.write_to(out))?;
         staging.files.push(staged);
     }
     // 2. Move into place, keeping backups of what is replaced; undo on failure. The manifest
@@ -356,17 +365,14 @@ fn remove_empty_parents(root: &Root, rel: &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::emit::{RenderedFile, sha256_hex};
+    use crate::emit::sha256_hex;
 
     fn rendered(files: &[(&str, &str)]) -> Rendered {
         let mut r = Rendered::default();
         for (p, c) in files {
             r.files.insert(
                 (*p).to_owned(),
-                RenderedFile {
-                    bytes: c.as_bytes().to_vec(),
-                    executable: false,
-                },
+                RenderedFile::new(c.as_bytes().to_vec(), false),
             );
         }
         // A minimal manifest, as `emit::render` would produce.
@@ -384,10 +390,7 @@ mod tests {
         };
         r.files.insert(
             MANIFEST.into(),
-            RenderedFile {
-                bytes: serde_json::to_vec(&m).unwrap(),
-                executable: false,
-            },
+            RenderedFile::new(serde_json::to_vec(&m).unwrap(), false),
         );
         r
     }

@@ -317,7 +317,7 @@ fn device_ids(
             .registry
             .iter()
             .take(args.count)
-            .map(|d| d.id.clone())
+            .map(|d| d.id().to_owned())
             .collect();
         if ids.is_empty() {
             anyhow::bail!(

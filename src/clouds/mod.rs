@@ -12,7 +12,8 @@ pub mod azure;
 
 use crate::design::Design;
 use crate::diagnostics::Diagnostics;
-use crate::model::{Device, Model, Stacks};
+use crate::model::registry::DeviceRange;
+use crate::model::{Model, Stacks};
 use crate::plan::forcenew::Rules;
 use crate::plan::lifecycle::Holds;
 use crate::plan::{Module, PlanError};
@@ -106,12 +107,12 @@ pub struct Backend {
 }
 
 /// One slice of a large device registry, planned as its own stack.
-#[derive(Debug, Clone, Copy)]
-pub struct Shard<'a> {
+#[derive(Debug, Clone)]
+pub struct Shard {
     /// 1-based shard number and the shard count.
     pub number: usize,
     pub count: usize,
-    pub devices: &'a [Device],
+    pub devices: DeviceRange,
 }
 
 /// What every cloud folder implements. Methods take the validated [`Model`]; each planner
@@ -162,17 +163,34 @@ pub trait CloudPlanner: Sync {
         Vec::new()
     }
 
-    /// Whether a large registry is split into shard stacks: true for clouds that create
-    /// resources per device.
-    fn shards_registry(&self) -> bool {
+    /// Whether a large registry of `model` is split into shard stacks: true for clouds that
+    /// create resources per device (and only while they do: a registry registered by the
+    /// cloud's bulk job, or by devices on first connection, has no per-device resources).
+    fn shards_registry(&self, model: &Model) -> bool {
+        let _ = model;
         false
+    }
+
+    /// The commands that register `model`'s registry with this cloud's own bulk job, after
+    /// `terraform apply` in the module folder `module` (what the generated script runs);
+    /// `None` when this cloud registers nothing of it in bulk.
+    fn bulk_commands(&self, model: &Model, module: &str) -> Option<String> {
+        let _ = (model, module);
+        None
+    }
+
+    /// Why this cloud registers none of `model`'s registry in bulk, as a phrase for `fleetform
+    /// bulk` ("on AWS, ..."); `None` when it does, or has nothing to say.
+    fn bulk_why_not(&self, model: &Model) -> Option<String> {
+        let _ = model;
+        None
     }
 
     /// The registry shard stack `shard`, reading the main stack's state from `main`.
     fn plan_registry_shard(
         &self,
         model: &Model,
-        shard: Shard,
+        shard: &Shard,
         main: &Backend,
     ) -> Result<Module, PlanError> {
         let _ = (model, shard, main);

@@ -6,23 +6,195 @@
 //! CLI's job (`cli::output`), as is every other I/O.
 
 pub mod hclfmt;
+pub mod jsonl;
 pub mod strings;
 pub mod tfjson;
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use sha2::{Digest, Sha256};
 
-use crate::plan::{FileContent, Module};
+use crate::plan::{FileContent, Module, Streamed};
 
 /// Name of the manifest file at the top of the output folder.
 pub const MANIFEST: &str = ".fleetform-manifest.json";
 
+/// Generated files up to this size are held in memory; larger ones (registry data) are
+/// generated again when written, so they never sit in memory whole.
+pub const STREAM_ABOVE_BYTES: usize = 1024 * 1024;
+
 /// One rendered file.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct RenderedFile {
+    /// The content, unless the file is [`RenderedFile::streamed`] (then empty).
     pub bytes: Vec<u8>,
     pub executable: bool,
+    /// A file larger than [`STREAM_ABOVE_BYTES`]: its generator, length and hash.
+    pub streamed: Option<StreamedFile>,
+}
+
+/// A rendered file that is generated again whenever its bytes are needed.
+#[derive(Debug, Clone)]
+pub struct StreamedFile {
+    pub source: Arc<dyn Streamed>,
+    pub len: u64,
+    pub sha256: [u8; 32],
+}
+
+impl PartialEq for RenderedFile {
+    fn eq(&self, other: &Self) -> bool {
+        self.bytes == other.bytes
+            && self.executable == other.executable
+            && self.streamed.as_ref().map(|s| (s.len, s.sha256))
+                == other.streamed.as_ref().map(|s| (s.len, s.sha256))
+    }
+}
+
+impl Eq for RenderedFile {}
+
+impl RenderedFile {
+    /// A file held in memory.
+    pub fn new(bytes: Vec<u8>, executable: bool) -> Self {
+        Self {
+            bytes,
+            executable,
+            streamed: None,
+        }
+    }
+
+    /// Length in bytes.
+    pub fn len(&self) -> u64 {
+        self.streamed
+            .as_ref()
+            .map_or(self.bytes.len() as u64, |s| s.len)
+    }
+
+    /// Whether the file is empty.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Hex SHA-256 of the content.
+    pub fn sha256_hex(&self) -> String {
+        match &self.streamed {
+            Some(s) => hex(&s.sha256),
+            None => sha256_hex(&self.bytes),
+        }
+    }
+
+    /// Writes the content.
+    ///
+    /// # Errors
+    /// The errors of `out`.
+    pub fn write_to(&self, out: &mut dyn std::io::Write) -> std::io::Result<()> {
+        match &self.streamed {
+            Some(s) => s.source.write_to(out),
+            None => out.write_all(&self.bytes),
+        }
+    }
+
+    /// The content in memory (generated, for a streamed file: for tests and small cases).
+    pub fn contents(&self) -> Cow<'_, [u8]> {
+        match &self.streamed {
+            None => Cow::Borrowed(&self.bytes),
+            Some(s) => {
+                let mut out = Vec::with_capacity(usize::try_from(s.len).unwrap_or(0));
+                // Writing into a Vec cannot fail.
+                let _ = s.source.write_to(&mut out);
+                Cow::Owned(out)
+            }
+        }
+    }
+
+    /// Whether `existing` (a file's length and SHA-256) holds exactly this content.
+    pub fn matches(&self, existing: &Digest256) -> bool {
+        existing.len == self.len() && existing.sha256_hex == self.sha256_hex()
+    }
+}
+
+/// Length and hex SHA-256 of some bytes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Digest256 {
+    pub len: u64,
+    pub sha256_hex: String,
+}
+
+impl Digest256 {
+    /// Reads `input` to the end, hashing it.
+    ///
+    /// # Errors
+    /// The errors of `input`.
+    pub fn of_reader(mut input: impl std::io::Read) -> std::io::Result<Self> {
+        let mut h = Sha256::new();
+        let mut buf = vec![0_u8; 256 * 1024];
+        let mut len = 0_u64;
+        loop {
+            let n = input.read(&mut buf)?;
+            if n == 0 {
+                break;
+            }
+            h.update(&buf[..n]);
+            len += n as u64;
+        }
+        Ok(Self {
+            len,
+            sha256_hex: hex(&h.finalize()),
+        })
+    }
+}
+
+/// Keeps what is written while it is small, hashes all of it.
+struct Capture {
+    buf: Vec<u8>,
+    spilled: bool,
+    len: u64,
+    hash: Sha256,
+}
+
+impl std::io::Write for Capture {
+    fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
+        self.hash.update(data);
+        self.len += data.len() as u64;
+        if !self.spilled {
+            if self.buf.len() + data.len() > STREAM_ABOVE_BYTES {
+                self.spilled = true;
+                self.buf = Vec::new();
+            } else {
+                self.buf.extend_from_slice(data);
+            }
+        }
+        Ok(data.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Generates a streamed file once: held in memory if small, else its length and hash.
+fn capture(source: &Arc<dyn Streamed>, executable: bool) -> std::io::Result<RenderedFile> {
+    let mut c = Capture {
+        buf: Vec::new(),
+        spilled: false,
+        len: 0,
+        hash: Sha256::new(),
+    };
+    source.write_to(&mut std::io::BufWriter::with_capacity(256 * 1024, &mut c))?;
+    if c.spilled {
+        Ok(RenderedFile {
+            bytes: Vec::new(),
+            executable,
+            streamed: Some(StreamedFile {
+                source: Arc::clone(source),
+                len: c.len,
+                sha256: c.hash.finalize().into(),
+            }),
+        })
+    } else {
+        Ok(RenderedFile::new(c.buf, executable))
+    }
 }
 
 /// Every file of a build, by path relative to the output folder.
@@ -39,6 +211,8 @@ pub enum EmitError {
     UnsafePath(String),
     #[error("could not format `{path}` as HCL: {message}")]
     Format { path: String, message: String },
+    #[error("could not generate `{path}`: {message}")]
+    Stream { path: String, message: String },
 }
 
 /// Formats an HCL body the way `terraform fmt` would.
@@ -90,20 +264,14 @@ pub fn render_planned(planned: &crate::Planned, syntax: Syntax) -> Result<Render
         }
         rendered.files.insert(
             path.clone(),
-            RenderedFile {
-                bytes: text.clone().into_bytes(),
-                executable: false,
-            },
+            RenderedFile::new(text.clone().into_bytes(), false),
         );
     }
     rendered.files.remove(MANIFEST);
     let manifest = manifest(&rendered.files);
     rendered.files.insert(
         MANIFEST.to_owned(),
-        RenderedFile {
-            bytes: manifest.into_bytes(),
-            executable: false,
-        },
+        RenderedFile::new(manifest.into_bytes(), false),
     );
     Ok(rendered)
 }
@@ -135,6 +303,9 @@ pub fn render_sets(sets: &[(String, Vec<Module>)], syntax: Syntax) -> Result<Ren
                     path: path.clone(),
                     message,
                 };
+                let executable = std::path::Path::new(&path)
+                    .extension()
+                    .is_some_and(|e| e == "sh");
                 let bytes = match content {
                     FileContent::Hcl(body) if syntax == Syntax::Json => {
                         let mut s = serde_json::to_string_pretty(&tfjson::body_to_json(body))
@@ -145,34 +316,38 @@ pub fn render_sets(sets: &[(String, Vec<Module>)], syntax: Syntax) -> Result<Ren
                     FileContent::Hcl(body) => format_hcl(body).map_err(format_error)?.into_bytes(),
                     FileContent::Text(t) => t.clone().into_bytes(),
                     FileContent::Bytes(b) => b.clone(),
+                    FileContent::Stream(source) => {
+                        let file = capture(source, executable).map_err(|e| EmitError::Stream {
+                            path: path.clone(),
+                            message: e.to_string(),
+                        })?;
+                        files.insert(path, file);
+                        continue;
+                    }
                 };
-                let executable = std::path::Path::new(&path)
-                    .extension()
-                    .is_some_and(|e| e == "sh");
-                files.insert(path, RenderedFile { bytes, executable });
+                files.insert(path, RenderedFile::new(bytes, executable));
             }
         }
     }
     let manifest = manifest(&files);
     files.insert(
         MANIFEST.to_owned(),
-        RenderedFile {
-            bytes: manifest.into_bytes(),
-            executable: false,
-        },
+        RenderedFile::new(manifest.into_bytes(), false),
     );
     Ok(Rendered { files })
 }
 
 /// Hex SHA-256 of bytes.
 pub fn sha256_hex(bytes: &[u8]) -> String {
+    hex(&Sha256::digest(bytes))
+}
+
+pub(crate) fn hex(bytes: &[u8]) -> String {
     use std::fmt::Write as _;
-    Sha256::digest(bytes)
-        .iter()
-        .fold(String::with_capacity(64), |mut s, b| {
-            let _ = write!(s, "{b:02x}");
-            s
-        })
+    bytes.iter().fold(String::with_capacity(64), |mut s, b| {
+        let _ = write!(s, "{b:02x}");
+        s
+    })
 }
 
 /// The manifest: generator and the hash of every file fleetform owns.
@@ -187,7 +362,7 @@ fn manifest(files: &BTreeMap<String, RenderedFile>) -> String {
         generator: "fleetform".to_owned(),
         files: files
             .iter()
-            .map(|(p, f)| (p.clone(), format!("sha256:{}", sha256_hex(&f.bytes))))
+            .map(|(p, f)| (p.clone(), format!("sha256:{}", f.sha256_hex())))
             .collect(),
     };
     let mut s = serde_json::to_string_pretty(&m).unwrap_or_default();

@@ -228,6 +228,12 @@ pub fn evaluate(module: &Module, identity: &mut dyn Identity) -> Evaluated {
         .filter_map(|(p, c)| match c {
             FileContent::Text(t) => Some((p.clone(), t.clone().into_bytes())),
             FileContent::Bytes(b) => Some((p.clone(), b.clone())),
+            FileContent::Stream(s) => {
+                let mut b = Vec::new();
+                // Writing into a Vec cannot fail.
+                let _ = s.write_to(&mut b);
+                Some((p.clone(), b))
+            }
             FileContent::Hcl(_) => None,
         })
         .collect();

@@ -39,10 +39,17 @@ pub struct ArtifactChange {
 
 /// The registry a module carries (`registry/devices.json`, keyed by device id).
 fn registry(module: Option<&Module>) -> Option<serde_json::Map<String, serde_json::Value>> {
-    let FileContent::Text(text) = module?.files.get("registry/devices.json")? else {
-        return None;
+    let parsed = match module?.files.get("registry/devices.json")? {
+        FileContent::Text(text) => serde_json::from_str(text).ok()?,
+        // A large registry's data file is streamed; the diff needs it whole, once.
+        FileContent::Stream(file) => {
+            let mut bytes = Vec::new();
+            file.write_to(&mut bytes).ok()?;
+            serde_json::from_slice(&bytes).ok()?
+        }
+        _ => return None,
     };
-    match serde_json::from_str(text).ok()? {
+    match parsed {
         serde_json::Value::Object(map) => Some(map),
         _ => None,
     }
@@ -126,6 +133,12 @@ pub(super) fn artifacts(
                 .filter_map(|(p, c)| match c {
                     FileContent::Text(t) => Some((p.clone(), t.clone().into_bytes())),
                     FileContent::Bytes(b) => Some((p.clone(), b.clone())),
+                    FileContent::Stream(s) => {
+                        let mut b = Vec::new();
+                        // Writing into a Vec cannot fail.
+                        let _ = s.write_to(&mut b);
+                        Some((p.clone(), b))
+                    }
                     FileContent::Hcl(_) => None,
                 })
                 .collect()

@@ -15,12 +15,13 @@ use std::sync::Arc;
 
 use crate::capacity;
 use crate::diagnostics::{Diagnostic, Diagnostics};
+use crate::model::registry::Registry;
 use crate::model::{self as m, Model, condition, names, topic};
 use crate::spec::node::SpecPath;
 use crate::spec::{self, FleetSpec, HubSku, HubTier};
 
 /// Converts a validated spec (and the devices read from its registry file) into the model.
-pub fn lower(spec: &FleetSpec, file_devices: Arc<Vec<m::Device>>) -> (Model, Diagnostics) {
+pub fn lower(spec: &FleetSpec, file_devices: Arc<Registry>) -> (Model, Diagnostics) {
     let mut diags = Diagnostics::new();
     let stack = stack(&spec.stack);
     let traffic = traffic(spec);
@@ -569,7 +570,7 @@ fn ip_rules(rules: &[spec::IpRule]) -> Vec<m::IpRule> {
         .collect()
 }
 
-fn fleet(f: &spec::Fleet, file_devices: Arc<Vec<m::Device>>) -> m::Fleet {
+fn fleet(f: &spec::Fleet, file_devices: Arc<Registry>) -> m::Fleet {
     let inline = f
         .registry
         .as_ref()
@@ -579,14 +580,16 @@ fn fleet(f: &spec::Fleet, file_devices: Arc<Vec<m::Device>>) -> m::Fleet {
     let registry = if inline.is_empty() {
         file_devices
     } else {
-        let mut all = Vec::with_capacity(file_devices.len() + inline.len());
-        all.extend(file_devices.iter().cloned());
-        all.extend(inline.iter().map(|d| m::Device {
-            id: d.id.clone(),
-            device_type: d.device_type.clone(),
-            groups: d.groups.clone(),
-            attributes: d.attributes.clone(),
-        }));
+        let mut all = (*file_devices).clone();
+        for d in inline {
+            // Validation has checked the ids, so nothing here is too long to index.
+            let _ = all.push(
+                &d.id,
+                d.device_type.as_deref(),
+                d.groups.iter().map(String::as_str),
+                d.attributes.iter().map(|(k, v)| (k.as_str(), v.as_str())),
+            );
+        }
         Arc::new(all)
     };
     m::Fleet {
@@ -603,6 +606,10 @@ fn fleet(f: &spec::Fleet, file_devices: Arc<Vec<m::Device>>) -> m::Fleet {
             .collect(),
         groups: parents_first(&f.groups),
         registry,
+        bulk_threshold: f
+            .registry
+            .as_ref()
+            .map_or(spec::DEFAULT_BULK_THRESHOLD, |r| r.bulk_threshold),
     }
 }
 

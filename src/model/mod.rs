@@ -10,6 +10,7 @@
 pub mod condition;
 pub mod lower;
 pub mod names;
+pub mod registry;
 pub mod topic;
 
 use std::collections::BTreeMap;
@@ -281,10 +282,12 @@ pub struct Fleet {
     pub device_types: Vec<DeviceType>,
     /// Parents before children.
     pub groups: Vec<DeviceGroup>,
-    /// Pre-registered devices, in registry order.
+    /// Pre-registered devices, in registry order (the file's, then the inline ones).
     /// Shared, because models are cloned per environment and stack, and a registry can hold a
     /// million devices.
-    pub registry: std::sync::Arc<Vec<Device>>,
+    pub registry: std::sync::Arc<registry::Registry>,
+    /// From this many registered devices on, the clouds' bulk jobs register them.
+    pub bulk_threshold: u64,
 }
 
 /// A device type.
@@ -301,15 +304,6 @@ pub struct DeviceGroup {
     pub name: String,
     pub parent: Option<String>,
     pub description: Option<String>,
-}
-
-/// A pre-registered device.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Device {
-    pub id: String,
-    pub device_type: Option<String>,
-    pub groups: Vec<String>,
-    pub attributes: BTreeMap<String, String>,
 }
 
 /// Device identity.

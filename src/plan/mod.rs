@@ -30,6 +30,19 @@ pub enum FileContent {
     Text(String),
     /// Binary (deterministic zip packages).
     Bytes(Vec<u8>),
+    /// Generated on demand and written as a stream: data files derived from a registry, which
+    /// can be 100 MB and must never sit in memory whole, let alone twice.
+    Stream(std::sync::Arc<dyn Streamed>),
+}
+
+/// A generated file that writes itself: the same bytes every time it is asked, from data the
+/// model already holds (so generating it is pure, and can run once to hash and once to write).
+pub trait Streamed: std::fmt::Debug + Send + Sync {
+    /// Writes the file's bytes to `out`.
+    ///
+    /// # Errors
+    /// Only the errors of `out`.
+    fn write_to(&self, out: &mut dyn std::io::Write) -> std::io::Result<()>;
 }
 
 /// How a requested feature maps onto a cloud, for the parity table of the build summary.
@@ -87,6 +100,12 @@ impl Module {
 
     pub fn text(&mut self, path: &str, text: String) {
         self.files.insert(path.to_owned(), FileContent::Text(text));
+    }
+
+    /// Adds a file generated on demand (see [`Streamed`]).
+    pub fn stream(&mut self, path: &str, file: std::sync::Arc<dyn Streamed>) {
+        self.files
+            .insert(path.to_owned(), FileContent::Stream(file));
     }
 
     pub fn bytes(&mut self, path: &str, bytes: Vec<u8>) {

@@ -190,7 +190,7 @@ pub fn plan(envs: &[(String, Model)], stacks: &Stacks) -> Result<Split, PlanErro
         // Clouds that create resources per device split a large registry into shard
         // stacks: their main stack leaves the registry to the shards. The others keep it.
         let too_large = registry.len() > shard_size;
-        let sharded = |p: &dyn CloudPlanner| too_large && p.shards_registry();
+        let sharded = |p: &dyn CloudPlanner| too_large && p.shards_registry(model);
         let mut modules = Vec::new();
         for planner in crate::clouds::targeted_planners(&main_model) {
             let mut cloud_model = main_model.clone();
@@ -232,7 +232,8 @@ pub fn plan(envs: &[(String, Model)], stacks: &Stacks) -> Result<Split, PlanErro
             });
             if sharded(planner) {
                 let count = registry.len().div_ceil(shard_size);
-                for (i, chunk) in registry.chunks(shard_size).enumerate() {
+                let chunks = crate::model::registry::DeviceRange::chunks(&registry, shard_size);
+                for (i, chunk) in chunks.into_iter().enumerate() {
                     let shard = Shard {
                         number: i + 1,
                         count,
@@ -241,7 +242,8 @@ pub fn plan(envs: &[(String, Model)], stacks: &Stacks) -> Result<Split, PlanErro
                     let mut shard_model = main_model.clone();
                     shard_model.registry_shards = count;
                     shard_model.fleet.registry = std::sync::Arc::default();
-                    let mut sm = planner.plan_registry_shard(&shard_model, shard, &main_backend)?;
+                    let mut sm =
+                        planner.plan_registry_shard(&shard_model, &shard, &main_backend)?;
                     if shard_model.stack.prevent_destroy {
                         super::lifecycle::protect(&mut sm);
                     }

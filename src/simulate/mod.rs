@@ -396,8 +396,8 @@ pub fn topic_for(model: &Model, cloud: Cloud, id: &str) -> String {
                 .fleet
                 .registry
                 .iter()
-                .find(|d| d.id == id)
-                .and_then(|d| d.device_type.clone())
+                .find(|d| d.id() == id)
+                .and_then(|d| d.device_type().map(str::to_owned))
                 .or_else(|| model.fleet.device_types.first().map(|t| t.name.clone()))
                 .unwrap_or_default();
             model.messaging.telemetry_topic.for_device(id, &device_type)

@@ -753,7 +753,7 @@ pub struct DeviceGroup {
 }
 
 /// Pre-registered devices: a file, an inline list, or both.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Registry {
     /// CSV (`id,type,groups,attributes...`) or YAML list, relative to the spec file.
@@ -763,6 +763,32 @@ pub struct Registry {
     /// Devices listed inline.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub devices: Vec<RegisteredDevice>,
+    /// From this many registered devices on, the clouds' own bulk jobs register them (an AWS
+    /// IoT bulk thing registration task, an Azure IoT Hub import job) instead of Terraform
+    /// resources per device: a Terraform-managed device is four or five resources in state,
+    /// refreshed on every plan, so large registries make plans slow and state huge. Below it,
+    /// AWS things and certificates stay Terraform resources (in registry shard stacks when
+    /// `stacks` is set).
+    #[serde(default = "default_bulk_threshold")]
+    #[schemars(range(min = 1), example = 5_000)]
+    pub bulk_threshold: u64,
+}
+
+/// Registries this large are registered in bulk by default.
+pub const DEFAULT_BULK_THRESHOLD: u64 = 5_000;
+
+fn default_bulk_threshold() -> u64 {
+    DEFAULT_BULK_THRESHOLD
+}
+
+impl Default for Registry {
+    fn default() -> Self {
+        Self {
+            file: None,
+            devices: Vec::new(),
+            bulk_threshold: DEFAULT_BULK_THRESHOLD,
+        }
+    }
 }
 
 /// One pre-registered device.
@@ -1444,7 +1470,11 @@ pub struct CostControls {
 #[serde(deny_unknown_fields)]
 pub struct Stacks {
     /// Split pre-registered AWS devices into shard stacks of at most this many devices each,
-    /// so no single plan handles a huge registry.
+    /// so no single plan handles a huge registry. The default, 10,000, keeps a shard near
+    /// 30 MB of state (about 3 KB a device: thing, certificate, principal attachment, group
+    /// memberships) and its refresh near 45,000 read calls, minutes at Terraform's default
+    /// parallelism of 10, and a failed apply retries at most one shard. Applies only to
+    /// registries below `fleet.registry.bulk_threshold` (see docs/scale.md).
     #[serde(default = "default_shard_size")]
     #[schemars(range(min = 100, max = 100_000))]
     pub registry_shard_size: u32,

@@ -85,11 +85,10 @@ fn clash(a: &Model, b: &Model) -> Option<String> {
             a.identity.ca_certificate_file
         ));
     }
-    let ids: std::collections::HashSet<&str> =
-        a.fleet.registry.iter().map(|d| d.id.as_str()).collect();
+    let ids: std::collections::HashSet<&str> = a.fleet.registry.iter().map(|d| d.id()).collect();
     b.fleet
         .registry
         .iter()
-        .find(|d| ids.contains(d.id.as_str()))
-        .map(|d| format!("the registry device `{}` (a thing of that name)", d.id))
+        .find(|d| ids.contains(d.id()))
+        .map(|d| format!("the registry device `{}` (a thing of that name)", d.id()))
 }

@@ -17,16 +17,24 @@ use std::sync::Arc;
 use serde_path_to_error::Segment;
 
 use crate::diagnostics::{Diagnostic, Diagnostics, SourceId, Sources};
-use crate::model::{Device, Model, lower};
+use crate::model::registry::Registry;
+use crate::model::{Model, lower};
 use crate::spec::FleetSpec;
 use crate::spec::load::{DocKind, parse_yaml};
-use crate::spec::node::{ByteSpan, Node, Seg, SpecPath};
+use crate::spec::node::{Node, Seg, SpecPath};
 
 /// Reads files the spec refers to (the device registry), relative to the spec's folder.
 /// The CLI reads the disk; tests hand in strings.
 pub trait Files {
     /// Reads `path` (relative to the spec) as UTF-8; the error's text is shown to the user.
     fn read(&self, path: &str) -> Result<String, String>;
+
+    /// Opens `path` for reading as a stream (CSV registries are read row by row, never
+    /// whole). The default reads the whole text with [`Files::read`].
+    fn open(&self, path: &str) -> Result<Box<dyn std::io::Read + '_>, String> {
+        self.read(path)
+            .map(|t| Box::new(std::io::Cursor::new(t.into_bytes())) as Box<dyn std::io::Read>)
+    }
 }
 
 /// A [`Files`] with no files, for specs that refer to none.
@@ -101,32 +109,108 @@ pub fn validate(name: &str, text: &str, files: &dyn Files) -> Outcome {
 /// A registry file, read and parsed once per run: the base spec and every environment that
 /// name the same path share it, down to one `Arc` of its devices in their models.
 struct LoadedRegistry {
-    source: SourceId,
-    devices: Arc<Vec<Device>>,
-    /// Where each device's id is in the file.
-    spans: Vec<ByteSpan>,
-    /// What parsing found wrong.
-    problems: Diagnostics,
+    loaded: registry::Loaded,
+    /// The file's text among the sources, once a problem needs it shown (a CSV file is
+    /// otherwise never held whole); `Err` when it could not be read again unchanged.
+    source: Option<Result<SourceId, Box<Diagnostic>>>,
 }
 
 /// Registry files by path; `Err` says why the file could not be read.
-type Registries = HashMap<String, Result<LoadedRegistry, String>>;
+type Registries = HashMap<String, Result<LoadedRegistry, Unreadable>>;
+
+/// Why a registry could not be read: an I/O reason, or a located problem in it.
+enum Unreadable {
+    Io(String),
+    Problem(Box<Diagnostic>),
+}
+
+fn is_csv(file: &str) -> bool {
+    std::path::Path::new(file)
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("csv"))
+}
 
 fn load_registry(
     sources: &mut Sources,
     files: &dyn Files,
     file: &str,
-) -> Result<LoadedRegistry, String> {
-    let text = files.read(file)?;
-    let source = sources.add(file, text);
-    let (entries, problems) = registry::parse(sources, source);
-    let (devices, spans) = entries.into_iter().map(|e| (e.device, e.span)).unzip();
-    Ok(LoadedRegistry {
-        source,
-        devices: Arc::new(devices),
-        spans,
-        problems,
-    })
+) -> Result<LoadedRegistry, Unreadable> {
+    if is_csv(file) {
+        let input = files.open(file).map_err(Unreadable::Io)?;
+        let limit = crate::spec::load::MAX_REGISTRY_BYTES as u64;
+        match registry::read_csv(input, limit) {
+            Ok(loaded) => Ok(LoadedRegistry {
+                loaded,
+                source: None,
+            }),
+            Err(registry::Unreadable::Io(why)) => Err(Unreadable::Io(why)),
+            Err(registry::Unreadable::Problem(p)) => {
+                // The header or the size: the problem is at the top of the file, so its first
+                // lines are all the snippet needs (the whole may be too large to hold).
+                let head = if p.diag.code == "input-too-large" {
+                    String::new()
+                } else {
+                    first_lines(files, file)
+                };
+                let source = sources.add(file, head);
+                Err(Unreadable::Problem(Box::new(p.located(source))))
+            }
+        }
+    } else {
+        let text = files.read(file).map_err(Unreadable::Io)?;
+        let source = sources.add(file, text);
+        match registry::read_yaml(sources, source) {
+            Ok(loaded) => Ok(LoadedRegistry {
+                loaded,
+                source: Some(Ok(source)),
+            }),
+            Err(registry::Unreadable::Io(why)) => Err(Unreadable::Io(why)),
+            Err(registry::Unreadable::Problem(p)) => {
+                Err(Unreadable::Problem(Box::new(p.located(source))))
+            }
+        }
+    }
+}
+
+/// Up to the first 64 KiB of a file, cut after its last complete line.
+fn first_lines(files: &dyn Files, file: &str) -> String {
+    let mut head = Vec::new();
+    if let Ok(input) = files.open(file) {
+        let _ = std::io::Read::read_to_end(&mut std::io::Read::take(input, 64 * 1024), &mut head);
+    }
+    if let Some(end) = head.iter().rposition(|&b| b == b'\n') {
+        head.truncate(end + 1);
+    }
+    String::from_utf8_lossy(&head).into_owned()
+}
+
+/// The registry's text among the sources, read again when a problem needs showing; the same
+/// text that was checked, or a diagnostic saying it changed.
+fn registry_source(
+    reg: &mut LoadedRegistry,
+    sources: &mut Sources,
+    files: &dyn Files,
+    file: &str,
+) -> Result<SourceId, Box<Diagnostic>> {
+    reg.source
+        .get_or_insert_with(|| {
+            let changed = || {
+                Box::new(
+                    Diagnostic::error(
+                        "registry-changed",
+                        format!("`{file}` changed while fleetform read it"),
+                    )
+                    .at(SpecPath::parse("fleet.registry.file"))
+                    .hint("let whatever writes the registry finish, then validate again"),
+                )
+            };
+            let text = files.read(file).map_err(|_| changed())?;
+            if registry::fingerprint(text.as_bytes()) != reg.loaded.fingerprint {
+                return Err(changed());
+            }
+            Ok(sources.add(file, text))
+        })
+        .clone()
 }
 
 fn run(
@@ -253,7 +337,7 @@ fn check_document(
     };
     found.extend(semantic::check(&spec));
     found.extend(cloud_values::check(&spec));
-    let mut file_devices = Arc::default();
+    let mut file_devices: Arc<Registry> = Arc::default();
     let mut registry_errors = false;
     // A path semantic checks refused is never read.
     if let Some(file) = spec
@@ -269,21 +353,36 @@ fn check_document(
         match loaded {
             Ok(reg) => {
                 // The spec's types, groups and inline devices may differ per environment.
-                let checked = registry::check(&spec, &reg.devices, &reg.spans, sources, reg.source);
-                registry_errors = reg.problems.has_errors() || checked.has_errors();
-                diags.extend(reg.problems.clone());
-                diags.extend(checked);
-                file_devices = Arc::clone(&reg.devices);
+                let mut problems = reg.loaded.problems.clone();
+                problems.merge(&registry::check(&spec, &reg.loaded));
+                registry_errors = problems.has_errors();
+                if !problems.is_empty() {
+                    match registry_source(reg, sources, files, file) {
+                        Ok(source) => diags.extend(
+                            problems
+                                .finish(file)
+                                .into_iter()
+                                .map(|p| p.located(source)),
+                        ),
+                        Err(d) => found.push(*d),
+                    }
+                }
+                file_devices = Arc::clone(&reg.loaded.registry);
             }
-            Err(why) => found.push(
+            Err(Unreadable::Problem(d)) => {
+                registry_errors = true;
+                diags.push((**d).clone());
+            }
+            Err(Unreadable::Io(why)) => found.push(
                 Diagnostic::error(
                     "unreadable-file",
                     format!("cannot read the registry `{file}`: {why}"),
                 )
                 .at(SpecPath::parse("fleet.registry.file"))
-                .hint(
-                    "the path is relative to the spec file; check that it exists and is UTF-8 text",
-                ),
+                .hint(format!(
+                    "the path is relative to the spec file and names a regular UTF-8 text file of at most {} (not a link, pipe, device or folder)",
+                    registry::size_text(crate::spec::load::MAX_REGISTRY_BYTES as u64)
+                )),
             ),
         }
     }
@@ -377,20 +476,20 @@ mod tests {
     use super::*;
 
     /// One registry file, counting how often it is read.
-    struct Counted(Cell<usize>);
+    struct Counted(Cell<usize>, &'static str);
 
     impl Files for Counted {
         fn read(&self, path: &str) -> Result<String, String> {
             self.0.set(self.0.get() + 1);
             assert_eq!(path, "devices.csv");
-            Ok("id,type\nmeter-1,meter\nmeter-2,meter\n".to_owned())
+            Ok(self.1.to_owned())
         }
     }
 
     #[test]
     fn environments_share_one_read_of_the_registry_file() {
         let spec = "version: 1\nstack: {name: shared}\nclouds:\n  aws:\n    region: us-east-1\n    provisioning: {method: manual}\nfleet:\n  devices: 10\n  device_types: [{name: meter}]\n  registry: {file: devices.csv}\nenvironments:\n  dev:\n    fleet: {devices: 5}\n  prod:\n    fleet: {devices: 50}\n    clouds: {aws: {account_id: '222222222222'}}\n";
-        let files = Counted(Cell::new(0));
+        let files = Counted(Cell::new(0), "id,type\nmeter-1,meter\nmeter-2,meter\n");
         let outcome = validate("fleet.yaml", spec, &files);
         assert!(outcome.diagnostics.is_empty(), "{:?}", outcome.diagnostics);
         assert_eq!(
@@ -404,5 +503,28 @@ mod tests {
         for (name, env) in &outcome.environments {
             assert!(Arc::ptr_eq(base, &env.model.fleet.registry), "{name}");
         }
+    }
+
+    /// A registry whose text changes between the streamed read and the read for snippets.
+    struct Changing(Cell<usize>);
+
+    impl Files for Changing {
+        fn read(&self, _: &str) -> Result<String, String> {
+            self.0.set(self.0.get() + 1);
+            Ok(if self.0.get() == 1 {
+                "id\nbad/1\n".to_owned()
+            } else {
+                "id\nbad/2\nok\n".to_owned()
+            })
+        }
+    }
+
+    #[test]
+    fn a_registry_that_changes_while_read_is_reported_not_misquoted() {
+        let spec = "version: 1\nstack: {name: changing}\nclouds:\n  aws:\n    region: us-east-1\n    provisioning: {method: manual}\nfleet:\n  devices: 10\n  registry: {file: devices.csv}\n";
+        let outcome = validate("fleet.yaml", spec, &Changing(Cell::new(0)));
+        let codes: Vec<_> = outcome.diagnostics.iter().map(|d| d.code).collect();
+        assert_eq!(codes, ["registry-changed"], "{:?}", outcome.diagnostics);
+        assert!(outcome.validated.is_none());
     }
 }

@@ -125,6 +125,10 @@ pub(super) const CATALOG: &[Billing] = &[
         S3_PART,
     ),
     free("aws_s3_bucket_versioning", S3_PART),
+    free(
+        "aws_s3_object",
+        "an object in a bucket (the bulk registration input); its storage and requests are billed by the bucket",
+    ),
     not_estimated(
         "aws_signer_signing_profile",
         "signing jobs for firmware images; not in the price book",

@@ -27,6 +27,11 @@ fn provisioning(df: &mut Dataflow, m: &Model, aws: &Aws) -> (End, &'static str, 
             vec![
                 if m.fleet.registry.is_empty() {
                     "things + certificates in Terraform".to_owned()
+                } else if super::bulk::registration(m) == super::bulk::Registration::Bulk {
+                    format!(
+                        "{} things + certificates by bulk registration tasks",
+                        int(m.fleet.registry.len() as u64)
+                    )
                 } else {
                     format!(
                         "{} things + certificates in Terraform",

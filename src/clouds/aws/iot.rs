@@ -18,6 +18,7 @@ use hcl::expr::ForExpr;
 use super::hcl::{BlockExt, rf, t, tpl, unique_labels};
 use super::iam::{self, Role, Stmt};
 use super::{Ctx, pipeline};
+use crate::model::registry::DeviceRange;
 use crate::model::topic::Topic;
 use crate::model::{AwsLogLevel, CredentialGrant, RouteSource};
 use crate::plan::tf::{self, lit, r};
@@ -157,25 +158,30 @@ fn registry(cx: &mut Ctx) {
         cx.fact("registry_shards", m.registry_shards);
         return;
     }
+    // Bulk registration (bulk.rs) and methods that register devices on their first
+    // connection need no per-device resources.
+    if super::bulk::registration(m) != super::bulk::Registration::Terraform {
+        return;
+    }
     if m.fleet.registry.is_empty() {
         return;
     }
     let deps = registry_dependencies(cx);
-    registry_resources(cx, &m.fleet.registry, deps);
+    registry_resources(cx, &DeviceRange::all(&m.fleet.registry), deps);
 }
 
 /// The registry data file and the things (and group memberships) from it, with one
 /// `for_each`. Used by the main stack and by registry shard stacks.
-pub(super) fn registry_resources(
-    cx: &mut Ctx,
-    devices: &[crate::model::Device],
-    deps: Vec<Expression>,
-) {
-    let json = registry_json(cx, devices);
-    cx.text(
+pub(super) fn registry_resources(cx: &mut Ctx, devices: &DeviceRange, deps: Vec<Expression>) {
+    let (types, groups) = iot_names(cx);
+    cx.stream(
         "registry/devices.json",
         "The pre-registered devices (id, type, groups, attributes), read by registry.tf.",
-        json,
+        std::sync::Arc::new(DevicesJson {
+            devices: devices.clone(),
+            types,
+            groups,
+        }),
     );
     cx.fact("registry_devices", devices.len());
     // [for id, d in local.registry : [for g in d.groups : { key = "id/g", thing = id, group = g }]]
@@ -236,7 +242,7 @@ pub(super) fn registry_resources(
             })
             .build(),
     );
-    if devices.iter().any(|d| !d.groups.is_empty()) {
+    if devices.any_groups() {
         f.push(
             tf::resource("aws_iot_thing_group_membership", "registry")
                 .attr("for_each", r("local.registry_memberships"))
@@ -258,39 +264,36 @@ const REGISTRY_PLAN_SAMPLE_ABOVE: usize = 50;
 
 /// The registry as the tests see it: its size (from the data file the `for_each` reads),
 /// and each device's thing, type, attributes and groups (every device, or a sample).
-fn registry_intent(cx: &mut Ctx, devices: &[crate::model::Device]) {
+fn registry_intent(cx: &mut Ctx, devices: &DeviceRange) {
     use crate::plan::intent::{eq, length};
     cx.intent.assert(
         "fleet.registry",
         format!("{} pre-registered things", devices.len()),
         eq(length(r("local.registry")), tf::num(devices.len() as u64)),
     );
-    let sample: Vec<&crate::model::Device> = if devices.len() > REGISTRY_PLAN_SAMPLE_ABOVE {
-        devices.first().into_iter().chain(devices.last()).collect()
-    } else {
-        devices.iter().collect()
-    };
+    let sample: Vec<crate::model::registry::Device<'_>> =
+        if devices.len() > REGISTRY_PLAN_SAMPLE_ABOVE {
+            devices.first().into_iter().chain(devices.last()).collect()
+        } else {
+            devices.iter().collect()
+        };
     let thing = |id: &str, attr: &str| tf::r_index("aws_iot_thing.registry", lit(id), &[attr]);
     let mut targets = Vec::new();
     for d in &sample {
-        let mut checks = vec![(thing(&d.id, "name"), lit(&d.id))];
-        if let Some(ty) = &d.device_type {
-            checks.push((thing(&d.id, "thing_type_name"), lit(cx.thing_type_name(ty))));
+        let id = d.id();
+        let mut checks = vec![(thing(id, "name"), lit(id))];
+        if let Some(ty) = d.device_type() {
+            checks.push((thing(id, "thing_type_name"), lit(cx.thing_type_name(ty))));
         }
-        if !d.attributes.is_empty() {
+        if d.attributes().len() > 0 {
             checks.push((
-                thing(&d.id, "attributes"),
-                tf::call(
-                    "tomap",
-                    [tf::obj(
-                        d.attributes.iter().map(|(k, v)| (k.as_str(), lit(v))),
-                    )],
-                ),
+                thing(id, "attributes"),
+                tf::call("tomap", [tf::obj(d.attributes().map(|(k, v)| (k, lit(v))))]),
             ));
         }
-        for g in &d.groups {
+        for g in d.groups() {
             let group = cx.thing_group_name(g);
-            let key = format!("{}/{group}", d.id);
+            let key = format!("{id}/{group}");
             checks.push((
                 tf::r_index(
                     "aws_iot_thing_group_membership.registry",
@@ -305,19 +308,18 @@ fn registry_intent(cx: &mut Ctx, devices: &[crate::model::Device]) {
                 &[],
             ));
         }
-        targets.push(tf::r_index("aws_iot_thing.registry", lit(&d.id), &[]));
+        targets.push(tf::r_index("aws_iot_thing.registry", lit(id), &[]));
+        let groups: Vec<&str> = d.groups().collect();
         cx.intent.assert(
             "fleet.registry",
             format!(
-                "thing `{}`{}{}",
-                d.id,
-                d.device_type
-                    .as_ref()
+                "thing `{id}`{}{}",
+                d.device_type()
                     .map_or(String::new(), |t| format!(" of type `{t}`")),
-                if d.groups.is_empty() {
+                if groups.is_empty() {
                     String::new()
                 } else {
-                    format!(" in {}", d.groups.join(", "))
+                    format!(" in {}", groups.join(", "))
                 }
             ),
             super::intent::eq_all(checks),
@@ -335,29 +337,51 @@ fn registry_intent(cx: &mut Ctx, devices: &[crate::model::Device]) {
 }
 
 /// `registry/devices.json`: one device per line, so a registry change is a one-line diff, and
-/// written directly, so 100,000 devices take milliseconds.
-/// Types and groups are their AWS IoT names (with the environment's prefix).
-fn registry_json(cx: &Ctx, devices: &[crate::model::Device]) -> String {
-    use std::fmt::Write as _;
-    let (types, groups) = iot_names(cx);
-    let mut out = String::with_capacity(devices.len() * 96 + 4);
-    out.push_str("{\n");
-    for (i, d) in devices.iter().enumerate() {
-        let entry = serde_json::json!({
-            "type": d.device_type.as_ref().map(|t| types.get(t).unwrap_or(t)),
-            "groups": d.groups.iter().map(|g| groups.get(g).unwrap_or(g)).collect::<Vec<_>>(),
-            "attributes": d.attributes,
-        });
-        let _ = writeln!(
-            out,
-            "  {}: {}{}",
-            serde_json::Value::String(d.id.clone()),
-            entry,
-            if i + 1 == devices.len() { "" } else { "," }
-        );
+/// written straight from the registry as a stream, so a million devices take well under a
+/// second and never sit in memory as text. Types and groups are their AWS IoT names (with
+/// the environment's prefix).
+#[derive(Debug)]
+struct DevicesJson {
+    devices: DeviceRange,
+    /// Spec name to AWS IoT name, for thing types and for thing groups.
+    types: std::collections::BTreeMap<String, String>,
+    groups: std::collections::BTreeMap<String, String>,
+}
+
+impl crate::plan::Streamed for DevicesJson {
+    fn write_to(&self, out: &mut dyn std::io::Write) -> std::io::Result<()> {
+        use crate::emit::jsonl;
+        fn aws<'a>(names: &'a std::collections::BTreeMap<String, String>, n: &'a str) -> &'a str {
+            names.get(n).map_or(n, String::as_str)
+        }
+        out.write_all(b"{\n")?;
+        let mut line = Vec::with_capacity(256);
+        let mut groups: Vec<&str> = Vec::new();
+        let last = self.devices.len().saturating_sub(1);
+        for (i, d) in self.devices.iter().enumerate() {
+            line.clear();
+            line.extend_from_slice(b"  ");
+            jsonl::push_str(&mut line, d.id());
+            line.extend_from_slice(b": {\"type\":");
+            match d.device_type() {
+                Some(t) => jsonl::push_str(&mut line, aws(&self.types, t)),
+                None => line.extend_from_slice(b"null"),
+            }
+            line.extend_from_slice(b",\"groups\":");
+            groups.clear();
+            groups.extend(d.groups().map(|g| aws(&self.groups, g)));
+            jsonl::push_array(&mut line, groups.iter().copied());
+            line.extend_from_slice(b",\"attributes\":");
+            jsonl::push_object(&mut line, d.attributes());
+            line.push(b'}');
+            if i != last {
+                line.push(b',');
+            }
+            line.push(b'\n');
+            out.write_all(&line)?;
+        }
+        out.write_all(b"}\n")
     }
-    out.push_str("}\n");
-    out
 }
 
 /// The topics a device may publish to, in IoT policy form, one per rule for Basic Ingest.

@@ -18,6 +18,7 @@ mod alerts;
 mod analytics;
 mod bill;
 mod bootstrap;
+pub mod bulk;
 pub mod capacity;
 mod catalog;
 pub mod cost;
@@ -134,15 +135,24 @@ impl CloudPlanner for AwsPlanner {
         plan_bootstrap(model, state)
     }
 
-    fn shards_registry(&self) -> bool {
-        // Every registered device is a thing and a certificate: large registries are split.
-        true
+    fn bulk_commands(&self, model: &Model, module: &str) -> Option<String> {
+        bulk::commands(model, module)
+    }
+
+    fn bulk_why_not(&self, model: &Model) -> Option<String> {
+        bulk::why_not(model)
+    }
+
+    fn shards_registry(&self, model: &Model) -> bool {
+        // Every device Terraform registers is a thing and a certificate: large registries are
+        // split. Bulk registration and first-connection methods need no per-device resources.
+        bulk::registration(model) == bulk::Registration::Terraform
     }
 
     fn plan_registry_shard(
         &self,
         model: &Model,
-        shard: Shard,
+        shard: &Shard,
         main: &Backend,
     ) -> Result<Module, PlanError> {
         // A shard reads the main stack's outputs: the S3 backend needs its bucket, key and
@@ -168,6 +178,7 @@ fn plan_with(m: &Model, aws: &Aws, flags: Flags) -> Result<Module, PlanError> {
     core(&mut cx, true);
     kms(&mut cx);
     iot::plan(&mut cx);
+    bulk::plan(&mut cx)?;
     provisioning::plan(&mut cx)?;
     storage::plan(&mut cx);
     pipeline::plan(&mut cx);
@@ -314,6 +325,17 @@ impl<'a> Ctx<'a> {
     pub fn text(&mut self, path: &str, purpose: &str, text: String) {
         self.purposes.insert(path.to_owned(), purpose.to_owned());
         self.module.text(path, text);
+    }
+
+    /// An artifact generated on demand and written as a stream (registry data).
+    pub fn stream(
+        &mut self,
+        path: &str,
+        purpose: &str,
+        file: std::sync::Arc<dyn crate::plan::Streamed>,
+    ) {
+        self.purposes.insert(path.to_owned(), purpose.to_owned());
+        self.module.stream(path, file);
     }
 
     /// A binary artifact.

@@ -32,6 +32,9 @@ pub(super) fn rows(m: &Model, aws: &Aws, flags: &Flags) -> Vec<ParityRow> {
         }),
     );
     map("provisioning", Mapping::Mapped(method.to_owned()));
+    if let Some(registry) = super::bulk::parity(m) {
+        map("registry", registry);
+    }
     map(
         "authorization",
         Mapping::Mapped("IoT policy scoped to ${iot:Connection.Thing.ThingName}".to_owned()),

@@ -445,6 +445,10 @@ fn manual(cx: &mut Ctx) {
         // The registry shard stacks register the certificates of their devices.
         return;
     }
+    if super::bulk::registration(cx.m) == super::bulk::Registration::Bulk {
+        // The bulk certificate task registers them (bulk.tf).
+        return;
+    }
     if cx.m.fleet.registry.is_empty() {
         cx.fact("manual_without_registry", true);
         return;

@@ -28,7 +28,7 @@ pub struct RemoteState {
 /// Plans the registry shard stack `shard` of `model`'s AWS fleet.
 pub fn plan_registry_shard(
     model: &Model,
-    shard: Shard,
+    shard: &Shard,
     main: &RemoteState,
 ) -> Result<Module, PlanError> {
     let Some(aws) = &model.aws else {
@@ -44,7 +44,7 @@ pub fn plan_registry_shard(
             .attr("config", config)
             .build(),
     );
-    iot::registry_resources(&mut cx, shard.devices, Vec::new());
+    iot::registry_resources(&mut cx, &shard.devices, Vec::new());
     if aws.provisioning.method == AwsProvisioningMethod::Manual {
         let outputs = |name: &str| r(&format!("data.terraform_remote_state.fleet.outputs.{name}"));
         let registered = Expression::from(hcl::expr::BinaryOp::new(
@@ -90,7 +90,7 @@ pub fn shard_dir(number: usize) -> String {
 
 impl Ctx<'_> {
     /// Like `finish`, with the shard's own README.
-    fn finish_shard(mut self, shard: Shard) -> Result<Module, PlanError> {
+    fn finish_shard(mut self, shard: &Shard) -> Result<Module, PlanError> {
         self.write_tests();
         let readme = blueprint::render(
             "aws/README-shard.md.j2",
@@ -100,8 +100,8 @@ impl Ctx<'_> {
                 "number": shard.number,
                 "count": shard.count,
                 "devices": shard.devices.len(),
-                "first": shard.devices.first().map(|d| d.id.as_str()),
-                "last": shard.devices.last().map(|d| d.id.as_str()),
+                "first": shard.devices.first().map(|d| d.id()),
+                "last": shard.devices.last().map(|d| d.id()),
                 "manual": self.aws.provisioning.method == AwsProvisioningMethod::Manual,
                 "inputs": self.var_docs,
                 "outputs": self.out_docs,

@@ -527,8 +527,8 @@ pub(super) fn tpm_enrollment_script(d: &Design) -> Result<Option<(String, String
     }
     let mut devices = String::new();
     for device in d.m.fleet.registry.iter() {
-        devices.push_str(&device.id);
-        if let Some(t) = &device.device_type {
+        devices.push_str(device.id());
+        if let Some(t) = device.device_type() {
             devices.push(' ');
             devices.push_str(t);
         }

@@ -26,6 +26,7 @@ mod dps;
 mod eventhubs;
 mod functions;
 mod hub;
+pub mod import;
 mod intent;
 pub mod lifecycle;
 mod limits;
@@ -130,6 +131,14 @@ impl CloudPlanner for AzurePlanner {
         limits::check(model)
     }
 
+    fn bulk_commands(&self, model: &Model, module: &str) -> Option<String> {
+        import::commands(model, module)
+    }
+
+    fn bulk_why_not(&self, model: &Model) -> Option<String> {
+        import::why_not(model)
+    }
+
     fn design(&self, model: &Model) -> Option<design::Design> {
         let az = model.azure.as_ref()?;
         Some(Design::new(model, az).design())
@@ -183,7 +192,9 @@ impl CloudPlanner for AzurePlanner {
         }
         module.hcl("monitoring.tf", monitoring::file(&d, &mut t));
         limits::name_intent(&d, &mut t);
-        let outputs = outputs::outputs(&d);
+        import::artifacts(&d, &mut module)?;
+        let mut outputs = outputs::outputs(&d);
+        outputs.extend(import::outputs(&d));
         module.hcl("outputs.tf", outputs::file(&outputs));
         if let Some(script) = dps::enrollment_script(&d)? {
             module.text("scripts/create-enrollment-groups.sh", script);

@@ -54,11 +54,19 @@ pub(super) fn rows(d: &Design) -> Vec<ParityRow> {
                     )
                 }
             )),
+            None if super::import::registration(d.m) == super::import::Registration::Import => {
+                mapped(format!(
+                    "no DPS: the registry's devices are imported into the {hub_text} directly (scripts/import-devices.sh)"
+                ))
+            }
             None => Mapping::NotMapped(format!(
                 "no DPS in the spec: register devices in the {hub_text} directly (az iot hub device-identity create)"
             )),
         },
     );
+    if let Some(registry) = super::import::parity(m) {
+        map("registry", registry);
+    }
     map(
         "authorization",
         mapped(match (d.az.hub.local_authentication, m.access.services.is_empty()) {

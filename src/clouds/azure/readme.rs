@@ -2,7 +2,7 @@
 //! each route delivers, the inputs and outputs, and the notes on what the spec asked for that
 //! Azure does differently.
 
-use super::{AZURERM_PROVIDER_VERSION, Design, dps, hub, outputs, routing, storage, vars};
+use super::{AZURERM_PROVIDER_VERSION, Design, dps, hub, import, outputs, routing, storage, vars};
 use crate::design;
 use crate::plan::Module;
 
@@ -18,6 +18,15 @@ pub(super) fn readme_context(
     let files: Vec<&String> = module.files.keys().collect();
     let ca_file = &m.identity.ca_certificate_file;
     let (ca_dir, ca_stem) = dps::ca_location(ca_file);
+    let device_import = (import::registration(m) == import::Registration::Import).then(|| {
+        serde_json::json!({
+            "devices": m.fleet.registry.len(),
+            "authentication": match m.identity.method {
+                crate::model::AuthMethod::X509 => "certificateAuthority (certificates chained to the fleet CA)",
+                _ => "sas (the hub generates each device's keys)",
+            },
+        })
+    });
     let mut context = serde_json::json!({
         "stack": m.stack.prefix,
         "description": m.stack.description,
@@ -101,6 +110,7 @@ pub(super) fn readme_context(
     context["hub_ca"] = d.hub_ca.into();
     context["ca_upload"] = d.ca_upload().into();
     context["state_endpoint"] = d.state_endpoint.into();
+    context["device_import"] = device_import.unwrap_or_default();
     context
 }
 
