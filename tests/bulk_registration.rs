@@ -9,6 +9,9 @@
 //! `AttributePayload`, `ThingTypeName`, `ThingGroups`; override settings `DO_NOTHING`,
 //! `REPLACE`, `FAIL`, `MERGE`); `API_StartThingRegistrationTask` (template body at most 10,240
 //! characters) and `API_RegisterThing` (parameter values at most 4,096 characters).
+//!
+//! Long because each documented bulk format (AWS task input and template, IoT Hub import
+//! lines) is tested against its reference here, with the fixtures they share.
 
 mod common;
 

@@ -1,6 +1,9 @@
 //! Library-level tests of the device identity kit: every chain it makes is checked by two
 //! independent verifiers, `x509-parser` in process and the `openssl verify` CLI (skipped, loudly,
 //! when openssl is not installed), against what AWS IoT and Azure DPS require.
+//!
+//! Long (about 1,000 lines): one test per chain property, each checked by both verifiers,
+//! sharing the chain builders.
 
 // A skipped cross-check must be visible in the test output, hence eprintln.
 #![allow(clippy::print_stderr)]

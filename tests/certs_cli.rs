@@ -1,6 +1,9 @@
 //! End-to-end tests of `fleetform certs` through `run_with()`, which the top-level CLI's `run()`
 //! calls with the real clock and streams: files on disk, modes, overwrite rules, and bad input that must leave the output
 //! directory exactly as it was.
+//!
+//! Long (about 1,400 lines): every `certs` subcommand's files, modes and refusals, in the same
+//! temp-folder fixtures; splitting by subcommand would copy them.
 
 #![cfg(unix)]
 // file modes are part of what is tested

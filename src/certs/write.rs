@@ -15,6 +15,10 @@
 //! `certs::git`). If a write fails midway, every file and directory this run created is
 //! removed again; files that `force` already replaced cannot be restored, and the error says
 //! so.
+//!
+//! About 700 lines, 100 of them tests: the write plan, its preflight (links, tracked paths,
+//! Terraform folders, existing files) and the undo on failure are one transaction and read best
+//! together.
 
 use std::collections::BTreeSet;
 use std::fmt::Write as _;

@@ -5,6 +5,10 @@
 //! Event Hubs Capture) are trusted Microsoft services with role assignments, and the firewall
 //! denies everyone else. The lifecycle counts days since an object was written, like the S3
 //! rules on AWS, and is scoped to the archive container so other containers never tier.
+//!
+//! A little over 600 lines, 60 of them tests: the archive account, its firewall, the
+//! lifecycle and the writers it must match live together, so the prefix checks read the same
+//! decisions as the policy.
 
 use super::{Design, Hcl, depends_on, named, role_assignment};
 use crate::model::{Encryption, Replication, StorageTier};
