@@ -19,12 +19,12 @@
 mod common;
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::{Duration, Instant};
+
+use common::moto::Moto;
 
 use fleetform::infradiff::{self, Action};
 use serde_json::Value as Json;
@@ -60,76 +60,30 @@ const SERVED: &[&str] = &[
     "aws_sqs_queue",
 ];
 
-/// A moto server on a free local port, stopped when dropped.
-struct Moto {
-    child: Child,
-    port: u16,
-}
-
-impl Moto {
-    fn start(binary: &Path) -> Moto {
-        let port = TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .map(|a| a.port())
-            .expect("a free local port");
-        let child = Command::new(binary)
-            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("moto_server starts");
-        let moto = Moto { child, port };
-        let start = Instant::now();
-        while TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(
-                start.elapsed() < Duration::from_secs(60),
-                "moto_server did not listen"
-            );
-            std::thread::sleep(Duration::from_millis(200));
-        }
-        moto
-    }
-
-    /// The provider settings that point hashicorp/aws at this server.
-    fn override_file(&self) -> String {
-        let url = format!("http://127.0.0.1:{}", self.port);
-        let services = [
-            "cloudwatch",
-            "cloudwatchlogs",
-            "dynamodb",
-            "firehose",
-            "iam",
-            "iot",
-            "kinesis",
-            "kms",
-            "lambda",
-            "s3",
-            "sns",
-            "sqs",
-            "sts",
-        ];
-        let endpoints: String = services.iter().fold(String::new(), |acc, s| {
-            acc + &format!("    {s} = \"{url}\"\n")
-        });
-        format!(
-            "# Written by tests/moto_crosscheck.rs: a local moto server, fake keys.\nprovider \"aws\" {{\n  access_key                  = \"testing\"\n  secret_key                  = \"testing\"\n  skip_credentials_validation = true\n  skip_metadata_api_check     = true\n  skip_requesting_account_id  = true\n  skip_region_validation      = true\n  s3_use_path_style           = true\n  endpoints {{\n{endpoints}  }}\n}}\n"
-        )
-    }
-}
-
-impl Drop for Moto {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn which(tool: &str) -> Option<PathBuf> {
-    std::env::var_os("PATH").and_then(|paths| {
-        std::env::split_paths(&paths)
-            .map(|p| p.join(tool))
-            .find(|p| p.is_file())
-    })
+/// The provider settings that point hashicorp/aws at the moto server.
+fn override_file(moto: &Moto) -> String {
+    let url = moto.url();
+    let services = [
+        "cloudwatch",
+        "cloudwatchlogs",
+        "dynamodb",
+        "firehose",
+        "iam",
+        "iot",
+        "kinesis",
+        "kms",
+        "lambda",
+        "s3",
+        "sns",
+        "sqs",
+        "sts",
+    ];
+    let endpoints: String = services.iter().fold(String::new(), |acc, s| {
+        acc + &format!("    {s} = \"{url}\"\n")
+    });
+    format!(
+        "# Written by tests/moto_crosscheck.rs: a local moto server, fake keys.\nprovider \"aws\" {{\n  access_key                  = \"testing\"\n  secret_key                  = \"testing\"\n  skip_credentials_validation = true\n  skip_metadata_api_check     = true\n  skip_requesting_account_id  = true\n  skip_region_validation      = true\n  s3_use_path_style           = true\n  endpoints {{\n{endpoints}  }}\n}}\n"
+    )
 }
 
 fn served(address: &str) -> bool {
@@ -187,7 +141,7 @@ fn build(text: &str, moto: &Moto) -> Built {
     let rendered = common::build_text("fleet.yaml", text, &base);
     let dir = common::write_temp(&rendered);
     let aws = dir.path().join("aws");
-    std::fs::write(aws.join("zz_moto_override.tf"), moto.override_file()).unwrap();
+    std::fs::write(aws.join("zz_moto_override.tf"), override_file(moto)).unwrap();
     Built {
         _dir: dir,
         aws,
@@ -414,10 +368,7 @@ fn terraform_plans_against_moto_what_fleetform_diff_reports() {
             "terraform or its offline aws mirror is missing",
         );
     };
-    let moto_server = std::env::var_os("FLEETFORM_MOTO_SERVER")
-        .map(PathBuf::from)
-        .or_else(|| which("moto_server"));
-    let Some(moto_server) = moto_server else {
+    let Some(moto_server) = Moto::binary() else {
         return common::skip(
             "moto cross-check",
             "moto_server is not on PATH (pip install 'moto[server]')",

@@ -4,6 +4,7 @@
 //! absent, and fail instead under `FLEETFORM_REQUIRE_TOOLS` (CI installs them all).
 #![allow(dead_code)]
 
+pub mod moto;
 mod terraform;
 
 #[allow(unused_imports)]
@@ -100,7 +101,7 @@ pub fn write_temp(rendered: &Rendered) -> tempfile::TempDir {
     dir
 }
 
-fn which(tool: &str) -> Option<PathBuf> {
+pub fn which(tool: &str) -> Option<PathBuf> {
     std::env::var_os("PATH").and_then(|paths| {
         std::env::split_paths(&paths)
             .map(|p| p.join(tool))
