@@ -181,6 +181,7 @@ fn acme() -> Subject {
         country: Some("DE".into()),
         state: Some("Bavaria".into()),
         locality: Some("Munich".into()),
+        dn_qualifier: None,
     }
 }
 

@@ -1377,3 +1377,77 @@ fn aws_bulk_writes_the_certificate_task_input_for_every_device_kept_or_issued() 
         }
     }
 }
+
+#[test]
+fn the_device_type_is_the_certificates_dn_qualifier() {
+    let ws = Workspace::with_ca(&[]);
+    let devices = ws.path("devices");
+    certs(&[
+        "device",
+        "--ca-dir",
+        p(&ws.path("certs")),
+        "--id",
+        "valve-0001",
+        "--type",
+        "valve",
+        "--out",
+        p(&devices),
+    ])
+    .ok();
+    let cert = devices.join("valve-0001/device.pem");
+    let subject = Command::new("openssl")
+        .args(["x509", "-noout", "-subject", "-nameopt", "RFC2253", "-in"])
+        .arg(&cert)
+        .output()
+        .unwrap();
+    let subject = String::from_utf8_lossy(&subject.stdout);
+    // 2.5.4.46, a PrintableString (X.520), beside the CN: what AWS JITP reads as
+    // AWS::IoT::Certificate::DistinguishedNameQualifier.
+    assert!(
+        subject.contains("CN=valve-0001") && subject.contains("dnQualifier=valve"),
+        "{subject}"
+    );
+    openssl_verify(
+        &ws.path("certs/root-ca.pem"),
+        &devices.join("valve-0001/chain.pem"),
+        now(),
+    );
+    // A type a PrintableString cannot hold is refused before anything is written.
+    let err = certs(&[
+        "device",
+        "--ca-dir",
+        p(&ws.path("certs")),
+        "--id",
+        "valve-0002",
+        "--type",
+        "big_valve",
+        "--out",
+        p(&devices),
+    ])
+    .err();
+    assert!(err.contains("dnQualifier is a PrintableString"), "{err}");
+    assert!(!devices.join("valve-0002").exists());
+    // With --spec, the type must be one of the spec's.
+    let spec = ws.write(
+        "fleet.yaml",
+        "version: 1\nstack: {name: plant, environment: test}\nclouds:\n  aws: {region: eu-west-1, provisioning: {method: jitp}}\nfleet:\n  devices: 10\n  device_types: [{name: meter}, {name: valve}]\n",
+    );
+    let err = certs(&[
+        "device",
+        "--ca-dir",
+        p(&ws.path("certs")),
+        "--spec",
+        p(&spec),
+        "--id",
+        "pump-1",
+        "--type",
+        "pump",
+        "--out",
+        p(&devices),
+    ])
+    .err();
+    assert!(
+        err.contains("has no such device type") && err.contains("meter, valve"),
+        "{err}"
+    );
+}

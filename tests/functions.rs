@@ -116,10 +116,28 @@ fn certificates(dir: &Path) -> serde_json::Value {
         "--out",
         &dev,
     ]);
+    // A device of a fleet with several types: its type is the certificate's dnQualifier.
+    run(&[
+        "certs",
+        "device",
+        "--id",
+        "valve-0007",
+        "--type",
+        "valve",
+        "--ca-dir",
+        &ca,
+        "--out",
+        &dev,
+    ]);
     serde_json::json!({
         "ca": ca_dir.join("signing-ca.pem"),
         "device": devices.join("sensor-0042/device.pem"),
         "device_id": "sensor-0042",
+        "typed_device": {
+            "pem": devices.join("valve-0007/device.pem"),
+            "device_id": "valve-0007",
+            "type": "valve",
+        },
     })
 }
 

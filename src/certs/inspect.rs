@@ -87,6 +87,7 @@ pub(crate) fn subject_of(name: &X509Name<'_>) -> Subject {
         country: first(name.iter_country()),
         state: first(name.iter_state_or_province()),
         locality: first(name.iter_locality()),
+        dn_qualifier: first(name.iter_by_oid(&x509_parser::oid_registry::OID_X509_DN_QUALIFIER)),
     }
 }
 

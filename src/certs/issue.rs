@@ -677,6 +677,7 @@ pub fn sign_csr(
         country: wanted.country.clone().or(csr_subject.country),
         state: wanted.state.clone().or(csr_subject.state),
         locality: wanted.locality.clone().or(csr_subject.locality),
+        dn_qualifier: wanted.dn_qualifier.clone().or(csr_subject.dn_qualifier),
     };
     subject.validate().map_err(|e| {
         csr_error(
@@ -741,6 +742,20 @@ fn distinguished_name(subject: &Subject) -> Result<DistinguishedName> {
         if let Some(value) = value {
             dn.push(ty, DnValue::Utf8String(value.clone()));
         }
+    }
+    if let Some(q) = &subject.dn_qualifier {
+        let printable = rcgen::string::PrintableString::try_from(q.as_str()).map_err(|e| {
+            CertsError::parameter(
+                "device type (dnQualifier)",
+                q,
+                e.to_string(),
+                "use letters, digits and `-`",
+            )
+        })?;
+        dn.push(
+            DnType::CustomDnType(vec![2, 5, 4, 46]),
+            DnValue::PrintableString(printable),
+        );
     }
     dn.push(
         DnType::CommonName,

@@ -145,6 +145,9 @@ pub struct Subject {
     pub state: Option<String>,
     /// L.
     pub locality: Option<String>,
+    /// dnQualifier (2.5.4.46, a PrintableString): the device's type, which AWS JITP reads as
+    /// `AWS::IoT::Certificate::DistinguishedNameQualifier` and the JITR activator reads too.
+    pub dn_qualifier: Option<String>,
 }
 
 impl Subject {
@@ -176,6 +179,19 @@ impl Subject {
         )?;
         check_field("state (ST)", self.state.as_ref(), 128)?;
         check_field("locality (L)", self.locality.as_ref(), 128)?;
+        check_field("dnQualifier", self.dn_qualifier.as_ref(), 64)?;
+        if let Some(q) = &self.dn_qualifier
+            && !q
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || " '()+,-./:=?".contains(c))
+        {
+            return Err(CertsError::parameter(
+                "device type (dnQualifier)",
+                q,
+                "a dnQualifier is a PrintableString: letters, digits, space and ' ( ) + , - . / : = ?",
+                "name the device type without other characters (`_` included)",
+            ));
+        }
         if let Some(country) = &self.country
             && !(country.len() == 2 && country.chars().all(|c| c.is_ascii_uppercase()))
         {
@@ -198,6 +214,7 @@ impl Subject {
             ("L", &self.locality),
             ("ST", &self.state),
             ("C", &self.country),
+            ("dnQualifier", &self.dn_qualifier),
         ] {
             if let Some(value) = value {
                 parts.push(format!("{key}={value}"));

@@ -170,6 +170,7 @@ impl SubjectArgs {
             country: self.country.clone(),
             state: self.state.clone(),
             locality: self.locality.clone(),
+            dn_qualifier: None,
         }
     }
 }
@@ -284,6 +285,10 @@ pub struct DeviceArgs {
     /// Registry of devices: CSV with an `id` column, or YAML list of `{id: ...}`.
     #[arg(long, value_name = "FILE", conflicts_with = "csr")]
     pub registry: Option<PathBuf>,
+    /// The devices' type (a spec device type), written as the subject's dnQualifier: AWS JITP
+    /// and the JITR activator give the thing that type when the fleet has several.
+    #[arg(long = "type", value_name = "TYPE")]
+    pub device_type: Option<String>,
     /// Sign this device CSR instead of generating a key (repeatable); the id is the CSR's CN.
     #[arg(long, value_name = "FILE", conflicts_with_all = ["key", "device_passphrase_env", "device_passphrase_file"])]
     pub csr: Vec<PathBuf>,
@@ -671,7 +676,9 @@ fn device(
 ) -> anyhow::Result<ExitCode> {
     // 1. Validate every input before generating anything.
     let ca_name = DeviceId::parse(&a.ca_name, "--ca")?;
-    let mut profile = LeafProfile::new(a.subject.subject("placeholder"));
+    let mut subject = a.subject.subject("placeholder");
+    subject.dn_qualifier.clone_from(&a.device_type);
+    let mut profile = LeafProfile::new(subject);
     profile.key = a.key.unwrap_or_default();
     profile.validity_days = a.days.unwrap_or(DEFAULT_DEVICE_DAYS);
     let mut warnings = profile.validate()?;
@@ -1144,6 +1151,8 @@ struct SpecDefaults {
     identity: crate::model::Identity,
     /// `fleet.registry`, file and inline entries alike, as validated for `build`.
     device_ids: Vec<String>,
+    /// `fleet.device_types`, by name.
+    device_types: Vec<String>,
 }
 
 /// Reads and validates a fleet spec; an invalid spec is [`InvalidSpec`], showing its
@@ -1165,6 +1174,13 @@ fn spec_defaults(path: &Path) -> anyhow::Result<SpecDefaults> {
             .registry
             .iter()
             .map(|d| d.id().to_owned())
+            .collect(),
+        device_types: v
+            .model
+            .fleet
+            .device_types
+            .iter()
+            .map(|t| t.name.clone())
             .collect(),
         identity: v.model.identity,
     })
@@ -1217,6 +1233,16 @@ fn apply_spec(args: &mut CertsArgs) -> anyhow::Result<()> {
                 return Ok(());
             };
             let spec = spec_defaults(&path)?;
+            if let Some(t) = &a.device_type
+                && !spec.device_types.contains(t)
+            {
+                anyhow::bail!(CertsError::parameter(
+                    "--type",
+                    t,
+                    format!("`{}` has no such device type", path.display()),
+                    format!("use one of: {}", join_or_none(&spec.device_types)),
+                ));
+            }
             fill_subject(&mut a.subject, &spec.identity.subject);
             a.key.get_or_insert(key_of(spec.identity.key_algorithm));
             a.days.get_or_insert(spec.identity.validity.device_days);

@@ -43,11 +43,28 @@ def activator(fn, aws, monkeypatch, tmp_path):
     fakes.values[fn.environment["CA_CERTIFICATE_ID"]] = ca_id
     with lambda_environment(fn, fakes, monkeypatch):
         loaded, handler = load_lambda(fn, tmp_path / "pkg")
-    if loaded.module.THING_TYPE:
-        types = {t["name"] for t in fn.module.resources("aws_iot_thing_type").values()}
-        assert loaded.module.THING_TYPE in types, f"thing type {loaded.module.THING_TYPE!r} is not in Terraform"
-        iot.create_thing_type(thingTypeName=loaded.module.THING_TYPE)
-    return handler, loaded.module, fakes, recorder, ca_id
+    module = loaded.module
+    types = {t["name"] for t in fn.module.resources("aws_iot_thing_type").values()}
+    wanted = [module.THING_TYPE] if module.THING_TYPE else []
+    if module.TYPE_PREFIX:
+        wanted = [module.TYPE_PREFIX + t for t in module.DEVICE_TYPES]
+    for name in wanted:
+        assert name in types, f"thing type {name!r} is not in Terraform"
+        iot.create_thing_type(thingTypeName=name)
+    groups = {g["name"] for g in fn.module.resources("aws_iot_thing_group").values()}
+    for name in module.THING_GROUPS:
+        assert name in groups, f"thing group {name!r} is not in Terraform"
+        iot.create_thing_group(thingGroupName=name)
+    return handler, module, fakes, recorder, ca_id
+
+
+def device_for(module) -> tuple[str, str, str | None]:
+    """A device certificate the fleet takes: (PEM, thing name, thing type). With several
+    device types, the one `fleetform certs device --type` made."""
+    if module.TYPE_PREFIX:
+        typed = CERTIFICATES["typed_device"]
+        return Path(typed["pem"]).read_text(), typed["device_id"], module.TYPE_PREFIX + typed["type"]
+    return Path(CERTIFICATES["device"]).read_text(), CERTIFICATES["device_id"], module.THING_TYPE or None
 
 
 def moto_describes_the_issuing_ca(monkeypatch) -> None:
@@ -89,13 +106,15 @@ def test_rule_delivers_the_registration_events_of_the_fleet_ca(fn):
 def test_fleet_certificate_becomes_an_active_device(fn, activator):
     handler, module, fakes, recorder, ca_id = activator
     iot = fakes.client("iot")
-    cert = register(iot, Path(CERTIFICATES["device"]).read_text(), Path(CERTIFICATES["ca"]).read_text())
+    pem, device, thing_type = device_for(module)
+    cert = register(iot, pem, Path(CERTIFICATES["ca"]).read_text())
     recorder.clear()
     result = handler(registration_event(cert["certificateId"], ca_id), LambdaContext(fn))
-    device = CERTIFICATES["device_id"]
     assert result == {"certificateId": cert["certificateId"], "thingName": device}
     thing = iot.describe_thing(thingName=device)
-    assert thing.get("thingTypeName") == module.THING_TYPE
+    assert thing.get("thingTypeName") == thing_type
+    groups = iot.list_thing_groups_for_thing(thingName=device)["thingGroups"]
+    assert [g["groupName"] for g in groups] == module.THING_GROUPS
     assert iot.list_thing_principals(thingName=device)["principals"] == [cert["certificateArn"]]
     policies = iot.list_attached_policies(target=cert["certificateArn"])["policies"]
     assert [p["policyName"] for p in policies] == [fakes.resolve(fn.environment["DEVICE_POLICY"])]
@@ -109,6 +128,22 @@ def test_fleet_certificate_becomes_an_active_device(fn, activator):
         "certificateId": cert["certificateId"],
         "skipped": "ACTIVE",
     }
+
+
+TYPED = [fn for fn in FUNCTIONS if len(fn.module.resources("aws_iot_thing_type")) > 1]
+
+
+@pytest.mark.parametrize("fn", TYPED, ids=ids(TYPED))
+def test_with_several_types_a_certificate_without_one_stays_pending(fn, activator):
+    handler, module, fakes, _, ca_id = activator
+    assert module.TYPE_PREFIX and len(module.DEVICE_TYPES) > 1
+    iot = fakes.client("iot")
+    cert = register(iot, Path(CERTIFICATES["device"]).read_text(), Path(CERTIFICATES["ca"]).read_text())
+    with pytest.raises(ValueError, match="dnQualifier None names none of the device types"):
+        handler(registration_event(cert["certificateId"], ca_id), LambdaContext(fn))
+    desc = iot.describe_certificate(certificateId=cert["certificateId"])["certificateDescription"]
+    assert desc["status"] == "PENDING_ACTIVATION"
+    assert iot.list_things()["things"] == []
 
 
 @pytest.mark.parametrize("fn", FUNCTIONS, ids=ids(FUNCTIONS))

@@ -61,9 +61,35 @@ def hook(fn, aws, monkeypatch, tmp_path):
     iot.attach_thing_principal(thingName=EXISTING, principal=cert["certificateArn"])
     dynamodb = fakes.client("dynamodb")
     for serial in (EXISTING, REGISTERED, NEW):
-        dynamodb.put_item(TableName=env["ALLOW_LIST_TABLE"], Item={"serial_number": {"S": serial}})
+        dynamodb.put_item(TableName=env["ALLOW_LIST_TABLE"], Item=factory_record(loaded.module, serial))
     recorder.clear()
     return handler, loaded.module, fakes, recorder, env, cert["certificateArn"]
+
+
+def factory_record(module, serial: str) -> dict:
+    """The allow-list item a factory writes: the serial number and, when the fleet has
+    types, the device's type and its searchable attributes."""
+    item = {"serial_number": {"S": serial}}
+    if module.DEVICE_TYPES:
+        device_type = sorted(module.DEVICE_TYPES)[0]
+        item["device_type"] = {"S": device_type}
+        item["attributes"] = {"M": {a: {"S": f"{a}-of-{serial}"} for a in module.DEVICE_TYPES[device_type]}}
+    return item
+
+
+def expected_overrides(module, serial: str) -> dict:
+    """What the hook answers for a factory record: the type and its attributes, the other
+    types' attributes empty."""
+    out = {}
+    if not module.DEVICE_TYPES:
+        return out
+    device_type = sorted(module.DEVICE_TYPES)[0]
+    if module.TYPE_PARAMETER:
+        out[module.TYPE_PARAMETER] = device_type
+    for attribute, parameter in module.ATTRIBUTE_PARAMETERS.items():
+        mine = attribute in module.DEVICE_TYPES[device_type]
+        out[parameter] = f"{attribute}-of-{serial}" if mine else ""
+    return out
 
 
 def refusals(caplog) -> list[logging.LogRecord]:
@@ -95,8 +121,11 @@ def test_unknown_serial_not_on_the_allow_list_is_refused(fn, hook, caplog):
 
 @pytest.mark.parametrize("fn", HOOKS, ids=ids(HOOKS))
 def test_listed_new_serial_is_accepted(fn, hook, caplog):
-    handler, _, fakes, recorder, env, _ = hook
-    assert handler(request(fn, NEW), LambdaContext(fn)) == {"allowProvisioning": True, "parameterOverrides": {}}
+    handler, module, fakes, recorder, env, _ = hook
+    assert handler(request(fn, NEW), LambdaContext(fn)) == {
+        "allowProvisioning": True,
+        "parameterOverrides": expected_overrides(module, NEW),
+    }
     assert not refusals(caplog)
     (get,) = [c for c in recorder.calls if c.operation == "GetItem"]
     assert get.params["ConsistentRead"] is True and get.params["TableName"] == env["ALLOW_LIST_TABLE"]
@@ -133,11 +162,57 @@ def test_malformed_serials_are_refused_before_any_lookup(fn, hook, caplog, seria
 def test_serials_under_the_claim_client_id_prefix_are_refused(fn, hook, caplog):
     handler, _, fakes, recorder, env, _ = hook
     serial = env["CLAIM_CLIENT_ID_PREFIX"] + "0005"
-    fakes.client("dynamodb").put_item(TableName=env["ALLOW_LIST_TABLE"], Item={"serial_number": {"S": serial}})
+    fakes.client("dynamodb").put_item(TableName=env["ALLOW_LIST_TABLE"], Item=factory_record(fn_module(hook), serial))
     recorder.clear()
     assert handler(request(fn, serial), LambdaContext(fn)) == {"allowProvisioning": False}
     assert refusals(caplog)[0].reason == "the serial number starts with the provisioning client id prefix"
     assert recorder.calls == []
+
+
+def fn_module(hook):
+    return hook[1]
+
+
+TYPED_HOOKS = [fn for fn in HOOKS if len(fn.module.resources("aws_iot_thing_type")) > 1]
+
+
+@pytest.mark.parametrize("fn", HOOKS, ids=ids(HOOKS))
+def test_overrides_name_parameters_the_template_declares(fn, hook):
+    """AWS IoT takes overrides only for the template's parameters; every one the hook sends
+    must be declared, and the type must map to a thing type Terraform creates."""
+    handler, module, _, _, _, _ = hook
+    template = json.loads((fn.module.path / "provisioning/fleet-template.json").read_text())
+    answer = handler(request(fn, NEW), LambdaContext(fn))
+    for parameter in answer["parameterOverrides"]:
+        assert parameter in template["Parameters"], parameter
+    thing_type = template["Resources"]["thing"]["Properties"].get("ThingTypeName")
+    types = {t["name"] for t in fn.module.resources("aws_iot_thing_type").values()}
+    if isinstance(thing_type, dict):
+        prefix, ref = thing_type["Fn::Join"][1]
+        assert prefix + answer["parameterOverrides"][ref["Ref"]] in types
+    elif thing_type is not None:
+        assert thing_type in types
+
+
+@pytest.mark.parametrize("fn", TYPED_HOOKS, ids=ids(TYPED_HOOKS))
+def test_with_several_types_the_type_comes_from_the_factory_or_the_device(fn, hook, caplog):
+    handler, module, fakes, recorder, env, _ = hook
+    table = env["ALLOW_LIST_TABLE"]
+    dynamodb = fakes.client("dynamodb")
+    types = sorted(module.DEVICE_TYPES)
+    # No type recorded: the device's own DeviceType is taken, if it is one of the fleet's.
+    dynamodb.put_item(TableName=table, Item={"serial_number": {"S": "SN-UNTYPED-0006"}})
+    asked = request(fn, "SN-UNTYPED-0006")
+    asked["parameters"][module.TYPE_PARAMETER] = types[-1]
+    answer = handler(asked, LambdaContext(fn))
+    assert answer["parameterOverrides"][module.TYPE_PARAMETER] == types[-1]
+    asked["parameters"][module.TYPE_PARAMETER] = "teapot"
+    assert handler(asked, LambdaContext(fn)) == {"allowProvisioning": False}
+    assert refusals(caplog)[-1].reason == "the device type is missing or not one of the fleet's"
+    # The factory's record wins over what the device claims.
+    asked = request(fn, NEW)
+    asked["parameters"][module.TYPE_PARAMETER] = types[-1]
+    assert handler(asked, LambdaContext(fn))["parameterOverrides"][module.TYPE_PARAMETER] == types[0]
 
 
 @pytest.mark.parametrize("fn", HOOKS, ids=ids(HOOKS))

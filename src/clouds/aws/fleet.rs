@@ -15,7 +15,7 @@ use super::functions::{self, Function};
 use super::hcl::{BlockExt, module_path, named, rf, t, tpl};
 use super::iam::Stmt;
 use super::provisioning::{
-    FILE, PURPOSE, pem_validation, provisioning_role, single_thing_type, spec_dir, spec_path,
+    FILE, PURPOSE, new_thing, pem_validation, provisioning_role, spec_dir, spec_path,
 };
 use crate::blueprint;
 use crate::model::AwsProvisioningMethod;
@@ -32,6 +32,92 @@ pub(super) fn template_name(prefix: &str) -> String {
     )
 }
 
+/// The template's thing: its type from the `DeviceType` parameter when the fleet has several,
+/// and one parameter per searchable attribute of any type, which the hook fills from the
+/// allow list (or the device sends). A type's attributes that another type lacks are empty on
+/// that type's things.
+fn template_context(cx: &Ctx) -> serde_json::Value {
+    let mut context = new_thing(cx, DEVICE_TYPE_PARAMETER);
+    context["attributes"] = searchable_attributes(cx)
+        .into_iter()
+        .map(|a| serde_json::json!({"attribute": a, "parameter": attribute_parameter(&a)}))
+        .collect();
+    context
+}
+
+/// What the hook knows of the template: the types with their searchable attributes, the
+/// parameter naming the type (when the template does not), the attributes' parameters.
+fn hook_context(cx: &Ctx, claim: bool) -> serde_json::Value {
+    let types: serde_json::Map<String, serde_json::Value> =
+        cx.m.fleet
+            .device_types
+            .iter()
+            .map(|t| (t.name.clone(), serde_json::json!(t.searchable_attributes)))
+            .collect();
+    let type_parameter = match super::provisioning::new_thing_type(cx) {
+        super::provisioning::NewThingType::Named { .. } => DEVICE_TYPE_PARAMETER,
+        _ => "",
+    };
+    let attribute_parameters: serde_json::Map<String, serde_json::Value> =
+        searchable_attributes(cx)
+            .into_iter()
+            .map(|a| {
+                let p = attribute_parameter(&a);
+                (a, serde_json::json!(p))
+            })
+            .collect();
+    serde_json::json!({
+        "claim": claim,
+        "types": types,
+        "type_parameter": type_parameter,
+        "attribute_parameters": attribute_parameters,
+    })
+}
+
+/// An allow-list item as the factory writes it, for the README: the serial number and, for a
+/// typed fleet, the first type and its searchable attributes.
+fn example_item(cx: &Ctx) -> serde_json::Value {
+    let mut item = serde_json::json!({"serial_number": {"S": "SN-0001"}});
+    if let Some(ty) = cx.m.fleet.device_types.first() {
+        if cx.m.fleet.device_types.len() > 1 {
+            item["device_type"] = serde_json::json!({"S": ty.name});
+        }
+        if !ty.searchable_attributes.is_empty() {
+            let attributes: serde_json::Map<String, serde_json::Value> = ty
+                .searchable_attributes
+                .iter()
+                .map(|a| (a.clone(), serde_json::json!({"S": format!("{a}-value")})))
+                .collect();
+            item["attributes"] = serde_json::json!({"M": attributes});
+        }
+    }
+    item
+}
+
+/// The template parameter that names the device's type (with several types).
+const DEVICE_TYPE_PARAMETER: &str = "DeviceType";
+
+/// Every type's searchable attributes, once each, in spec order (`serial_number` is the
+/// serial the device sends).
+fn searchable_attributes(cx: &Ctx) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for a in
+        cx.m.fleet
+            .device_types
+            .iter()
+            .flat_map(|t| &t.searchable_attributes)
+    {
+        if a != "serial_number" && !out.contains(a) {
+            out.push(a.clone());
+        }
+    }
+    out
+}
+
+fn attribute_parameter(attribute: &str) -> String {
+    format!("attr_{attribute}")
+}
+
 pub(super) fn plan(cx: &mut Ctx) -> Result<(), PlanError> {
     let method = cx.aws.provisioning.method;
     let claim = method == AwsProvisioningMethod::FleetByClaim;
@@ -39,10 +125,7 @@ pub(super) fn plan(cx: &mut Ctx) -> Result<(), PlanError> {
     provisioning_role(cx);
     let body = blueprint::render(
         "aws/provisioning/fleet-template.json.j2",
-        serde_json::json!({
-            "policy": format!("{}-device", cx.prefix()),
-            "thing_type": single_thing_type(cx),
-        }),
+        template_context(cx),
     )?;
     cx.text(
         "provisioning/fleet-template.json",
@@ -135,7 +218,7 @@ fn hook(cx: &mut Ctx, claim: bool) -> Result<(), PlanError> {
             description: "Pre-provisioning hook: admits listed serial numbers whose thing has no certificate yet."
                 .to_owned(),
             blueprint: "aws/functions/pre_provisioning_hook.py.j2",
-            context: serde_json::json!({ "claim": claim }),
+            context: hook_context(cx, claim),
             env,
             statements: vec![
                 Stmt::allow(
@@ -178,7 +261,12 @@ fn hook(cx: &mut Ctx, claim: bool) -> Result<(), PlanError> {
     );
     cx.fact(
         "allow_list",
-        serde_json::json!({ "table": table, "claim_client_id_prefix": claim.then_some(prefix) }),
+        serde_json::json!({
+            "table": table,
+            "claim_client_id_prefix": claim.then_some(prefix),
+            "record": !cx.m.fleet.device_types.is_empty(),
+            "example_item": example_item(cx).to_string(),
+        }),
     );
     Ok(())
 }

@@ -166,13 +166,28 @@ fn registry(cx: &mut Ctx) {
     if m.fleet.registry.is_empty() {
         return;
     }
-    let deps = registry_dependencies(cx);
-    registry_resources(cx, &DeviceRange::all(&m.fleet.registry), deps);
+    let mut deps = registry_dependencies(cx);
+    let fleet_group = super::ota::fleet_group(cx);
+    if fleet_group.is_some() {
+        deps.push(r("aws_iot_thing_group.fleet"));
+    }
+    registry_resources(
+        cx,
+        &DeviceRange::all(&m.fleet.registry),
+        deps,
+        fleet_group.as_deref(),
+    );
 }
 
 /// The registry data file and the things (and group memberships) from it, with one
 /// `for_each`. Used by the main stack and by registry shard stacks.
-pub(super) fn registry_resources(cx: &mut Ctx, devices: &DeviceRange, deps: Vec<Expression>) {
+/// `fleet_group`: a thing group every device joins besides its own (OTA's target).
+pub(super) fn registry_resources(
+    cx: &mut Ctx,
+    devices: &DeviceRange,
+    deps: Vec<Expression>,
+    fleet_group: Option<&str>,
+) {
     let (types, groups) = iot_names(cx);
     cx.stream(
         "registry/devices.json",
@@ -185,9 +200,13 @@ pub(super) fn registry_resources(cx: &mut Ctx, devices: &DeviceRange, deps: Vec<
     );
     cx.fact("registry_devices", devices.len());
     // [for id, d in local.registry : [for g in d.groups : { key = "id/g", thing = id, group = g }]]
+    let groups = match fleet_group {
+        Some(g) => tf::call("concat", [r("device.groups"), tf::strings([g])]),
+        None => r("device.groups"),
+    };
     let inner = tf::for_list(
         "group",
-        r("device.groups"),
+        groups,
         tf::obj([
             ("key", tpl([rf("id"), t("/"), rf("group")])),
             ("thing", r("id")),
@@ -212,7 +231,7 @@ pub(super) fn registry_resources(cx: &mut Ctx, devices: &DeviceRange, deps: Vec<
         }
         other => other,
     };
-    registry_intent(cx, devices);
+    registry_intent(cx, devices, fleet_group);
     let f = cx.tf(
         "registry.tf",
         "Pre-registered things from registry/devices.json, with one for_each (no block per device).",
@@ -242,7 +261,7 @@ pub(super) fn registry_resources(cx: &mut Ctx, devices: &DeviceRange, deps: Vec<
             })
             .build(),
     );
-    if devices.any_groups() {
+    if devices.any_groups() || fleet_group.is_some() {
         f.push(
             tf::resource("aws_iot_thing_group_membership", "registry")
                 .attr("for_each", r("local.registry_memberships"))
@@ -264,7 +283,7 @@ const REGISTRY_PLAN_SAMPLE_ABOVE: usize = 50;
 
 /// The registry as the tests see it: its size (from the data file the `for_each` reads),
 /// and each device's thing, type, attributes and groups (every device, or a sample).
-fn registry_intent(cx: &mut Ctx, devices: &DeviceRange) {
+fn registry_intent(cx: &mut Ctx, devices: &DeviceRange, fleet_group: Option<&str>) {
     use crate::plan::intent::{eq, length};
     cx.intent.assert(
         "fleet.registry",
@@ -291,8 +310,8 @@ fn registry_intent(cx: &mut Ctx, devices: &DeviceRange) {
                 tf::call("tomap", [tf::obj(d.attributes().map(|(k, v)| (k, lit(v))))]),
             ));
         }
-        for g in d.groups() {
-            let group = cx.thing_group_name(g);
+        let spec_groups = d.groups().map(|g| cx.thing_group_name(g));
+        for group in spec_groups.chain(fleet_group.map(str::to_owned)) {
             let key = format!("{id}/{group}");
             checks.push((
                 tf::r_index(

@@ -41,6 +41,7 @@ mod shard;
 mod storage;
 mod story;
 mod tables;
+mod teardown;
 #[cfg(test)]
 mod tests;
 mod web;
@@ -83,6 +84,10 @@ impl CloudPlanner for AwsPlanner {
 
     fn archive_writers(&self, model: &Model) -> Vec<(&'static str, &'static str)> {
         pipeline::archive_writers(model)
+    }
+
+    fn check(&self, model: &Model) -> crate::diagnostics::Diagnostics {
+        ota::check(model)
     }
 
     fn targets(&self, model: &Model) -> bool {
@@ -185,6 +190,7 @@ fn plan_with(m: &Model, aws: &Aws, flags: Flags) -> Result<Module, PlanError> {
     alerts::plan(&mut cx)?;
     analytics::plan(&mut cx);
     ota::plan(&mut cx)?;
+    teardown::plan(&mut cx)?;
     web::plan(&mut cx)?;
     alerts::monitoring(&mut cx);
     cx.finish(&design)

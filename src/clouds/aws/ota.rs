@@ -6,6 +6,11 @@
 //! an AWS Signer profile, a role that lets AWS IoT presign firmware URLs) and fleetform
 //! writes the job document and `scripts/create-ota-job.sh`, which uploads, signs and starts
 //! a job with the AWS CLI from `terraform output`.
+//!
+//! A job targets thing groups, so with OTA on every device joins one fleet-wide group, the
+//! script's default target: the provisioning templates, the JITR activator and the registry
+//! put each thing in it ([`fleet_group`]). With code signing, the job document carries the
+//! signature AWS Signer made over the image, beside its size and SHA-256.
 
 use super::Ctx;
 use super::hcl::{BlockExt, under};
@@ -16,6 +21,36 @@ use crate::plan::PlanError;
 use crate::plan::tf::{self, lit, r};
 
 const FILE: &str = "ota.tf";
+
+/// Spec name of the fleet-wide thing group (refused as a spec group name while OTA is on).
+pub(super) const FLEET_GROUP: &str = "fleet";
+
+/// AWS IoT name of the thing group every device joins, when OTA needs one.
+pub(super) fn fleet_group(cx: &Ctx) -> Option<String> {
+    cx.flags.ota.then(|| cx.thing_group_name(FLEET_GROUP))
+}
+
+/// A spec group that would take the fleet group's name, as a located error.
+pub(super) fn check(model: &crate::model::Model) -> crate::diagnostics::Diagnostics {
+    use crate::diagnostics::{Diagnostic, Diagnostics};
+    let mut out = Diagnostics::new();
+    if model.aws.is_none() || !model.features.ota {
+        return out;
+    }
+    for (i, g) in model.fleet.groups.iter().enumerate() {
+        if g.name == FLEET_GROUP {
+            out.push(
+                Diagnostic::error(
+                    "reserved-name",
+                    format!("the group name `{FLEET_GROUP}` is taken on AWS: over-the-air updates put every device in a thing group of that name"),
+                )
+                .at(crate::spec::node::SpecPath::parse("fleet.groups").index(i).key("name"))
+                .hint("rename the group"),
+            );
+        }
+    }
+    out
+}
 const PURPOSE: &str =
     "Over-the-air updates: firmware bucket, AWS Signer profile and the IoT jobs role.";
 
@@ -125,12 +160,27 @@ pub(super) fn plan(cx: &mut Ctx) -> Result<(), PlanError> {
         managed: Vec::new(),
     }
     .write(f);
-    let target =
-        cx.m.fleet
-            .groups
-            .iter()
-            .find(|g| g.parent.is_none())
-            .map(|g| cx.thing_group_name(&g.name));
+    let target = fleet_group(cx);
+    let f = cx.tf(FILE, PURPOSE);
+    f.comment("Every device joins this group (provisioning templates, JITR, registry): the default target of firmware jobs.");
+    f.push(
+        tf::resource("aws_iot_thing_group", "fleet")
+            .attr("name", lit(target.clone().unwrap_or_default()))
+            .child(
+                tf::block("properties")
+                    .attr(
+                        "description",
+                        lit("Every device of the fleet: the default target of firmware updates."),
+                    )
+                    .build(),
+            )
+            .build(),
+    );
+    cx.out(
+        "fleet_thing_group_name",
+        "Thing group every device joins: the default target of firmware jobs.",
+        r("aws_iot_thing_group.fleet.name"),
+    );
     let doc = blueprint::render("aws/jobs/ota-job-document.json.j2", serde_json::json!({}))?;
     cx.text(
         "jobs/ota-job-document.json",

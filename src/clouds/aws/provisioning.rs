@@ -36,6 +36,25 @@ pub(super) const PURPOSE: &str = "Provisioning: how device certificates become t
 pub(super) fn plan(cx: &mut Ctx) -> Result<(), PlanError> {
     let method = cx.aws.provisioning.method;
     cx.fact("method", method_key(method));
+    // What names a new thing's type, which the README tells the factory to set: the
+    // certificate's dnQualifier (JITP, JITR) or the allow list's `device_type` (fleet
+    // provisioning); empty when the template names it.
+    let typed_by = match (new_thing_type(cx), method) {
+        (NewThingType::Named { .. }, AwsProvisioningMethod::Jitp | AwsProvisioningMethod::Jitr) => {
+            "certificate"
+        }
+        (NewThingType::Named { .. }, _) => "allow_list",
+        _ => "",
+    };
+    cx.fact("typed_by", typed_by);
+    cx.fact(
+        "device_types",
+        cx.m.fleet
+            .device_types
+            .iter()
+            .map(|t| &t.name)
+            .collect::<Vec<_>>(),
+    );
     if cx.flags.ca {
         ca(cx)?;
     }
@@ -319,22 +338,65 @@ fn subject_fields(cx: &Ctx) -> Vec<(&'static str, &'static str)> {
     fields
 }
 
-pub(super) fn single_thing_type(cx: &Ctx) -> Option<String> {
-    match cx.m.fleet.device_types.as_slice() {
-        [only] => Some(cx.thing_type_name(&only.name)),
-        _ => None,
+/// The thing type a newly provisioned thing gets.
+pub(super) enum NewThingType {
+    /// The fleet has no device types.
+    Untyped,
+    /// The fleet's one type, by its AWS name.
+    One(String),
+    /// One of several, named by the device (its certificate's dnQualifier, or the `DeviceType`
+    /// it provisions with): the AWS name is this prefix and the spec name.
+    Named { prefix: String },
+}
+
+pub(super) fn new_thing_type(cx: &Ctx) -> NewThingType {
+    let types = &cx.m.fleet.device_types;
+    match types.as_slice() {
+        [] => NewThingType::Untyped,
+        [only] => NewThingType::One(cx.thing_type_name(&only.name)),
+        all => {
+            let prefix = format!("{}-", cx.prefix());
+            // A name shortened with a hash (names::fit) cannot be joined from its parts.
+            if all
+                .iter()
+                .all(|t| cx.thing_type_name(&t.name) == format!("{prefix}{}", t.name))
+            {
+                NewThingType::Named { prefix }
+            } else {
+                NewThingType::Untyped
+            }
+        }
     }
 }
 
-fn jitp_context(cx: &Ctx) -> serde_json::Value {
+/// What every provisioning template (and the JITR activator) gives a new thing: its type,
+/// named literally or joined from `type_parameter`, and its groups.
+pub(super) fn new_thing(cx: &Ctx, type_parameter: &str) -> serde_json::Value {
+    let (thing_type, type_prefix) = match new_thing_type(cx) {
+        NewThingType::Untyped => (None, None),
+        NewThingType::One(name) => (Some(name), None),
+        NewThingType::Named { prefix } => (None, Some(prefix)),
+    };
     serde_json::json!({
         "policy": format!("{}-device", cx.prefix()),
-        "thing_type": single_thing_type(cx),
-        "attributes": subject_fields(cx)
-            .into_iter()
-            .map(|(attr, field)| serde_json::json!({"attribute": attr, "parameter": format!("AWS::IoT::Certificate::{field}")}))
-            .collect::<Vec<_>>(),
+        "thing_type": thing_type,
+        "type_prefix": type_prefix,
+        "type_parameter": type_parameter,
+        "types": cx.m.fleet.device_types.iter().map(|t| &t.name).collect::<Vec<_>>(),
+        "thing_groups": super::ota::fleet_group(cx).into_iter().collect::<Vec<_>>(),
     })
+}
+
+/// The certificate field that names a device's type for JITP and JITR.
+pub(super) const TYPE_FIELD: &str = "AWS::IoT::Certificate::DistinguishedNameQualifier";
+
+fn jitp_context(cx: &Ctx) -> serde_json::Value {
+    let mut context = new_thing(cx, TYPE_FIELD);
+    context["attributes"] = subject_fields(cx)
+        .into_iter()
+        .map(|(attr, field)| serde_json::json!({"attribute": attr, "parameter": format!("AWS::IoT::Certificate::{field}")}))
+        .collect();
+    context
 }
 
 fn jitr(cx: &mut Ctx) -> Result<(), PlanError> {
@@ -350,10 +412,7 @@ fn jitr(cx: &mut Ctx) -> Result<(), PlanError> {
             file_purpose: PURPOSE,
             description: "JITR: checks certificates auto-registered by the fleet CA, creates their thing and activates them.".to_owned(),
             blueprint: "aws/functions/jitr_activator.py.j2",
-            context: serde_json::json!({
-                "policy": format!("{}-device", cx.prefix()),
-                "thing_type": single_thing_type(cx),
-            }),
+            context: new_thing(cx, TYPE_FIELD),
             env: vec![
                 ("DEVICE_POLICY", r("aws_iot_policy.device.name")),
                 (
@@ -378,9 +437,21 @@ fn jitr(cx: &mut Ctx) -> Result<(), PlanError> {
                 Stmt::allow(
                     "CreateThings",
                     &["iot:CreateThing", "iot:DescribeThing", "iot:AttachThingPrincipal"],
-                    vec![thing_arn],
+                    vec![thing_arn.clone()],
                 ),
-            ],
+            ]
+            .into_iter()
+            .chain(super::ota::fleet_group(cx).map(|group| {
+                Stmt::allow(
+                    "JoinFleetGroup",
+                    &["iot:AddThingToThingGroup"],
+                    vec![
+                        tpl([rf("local.iot_arn"), t(format!(":thinggroup/{group}"))]),
+                        thing_arn,
+                    ],
+                )
+            }))
+            .collect(),
             timeout: 30,
             concurrency: functions::Concurrency::Unreserved(
                 "no reservation: registrations arrive at AWS IoT's registration rate, and a cap would leave certificates pending",

@@ -44,7 +44,7 @@ pub fn plan_registry_shard(
             .attr("config", config)
             .build(),
     );
-    iot::registry_resources(&mut cx, &shard.devices, Vec::new());
+    iot::registry_resources(&mut cx, &shard.devices, Vec::new(), None);
     if aws.provisioning.method == AwsProvisioningMethod::Manual {
         let outputs = |name: &str| r(&format!("data.terraform_remote_state.fleet.outputs.{name}"));
         let registered = Expression::from(hcl::expr::BinaryOp::new(
