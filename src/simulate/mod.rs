@@ -17,14 +17,16 @@
 //! - Azure DPS: register through DPS, then connect to the assigned hub.
 //! - Azure without DPS: connect to the hub with the device certificate.
 
-pub mod aws;
-pub mod azure;
 pub mod net;
 pub mod payload;
 mod tls;
 
 use std::time::Duration;
 
+// The device side of each cloud moved into its folder; the next step asks for it through
+// the registration instead of by path.
+use crate::clouds::aws::device as aws;
+use crate::clouds::azure::device as azure;
 use crate::model::{AuthMethod, AwsProvisioningMethod, Model};
 use crate::plan::Cloud;
 

@@ -23,6 +23,7 @@ pub mod capacity;
 mod catalog;
 pub mod cost;
 mod dataflow;
+pub mod device;
 mod flags;
 mod fleet;
 mod functions;

@@ -22,6 +22,7 @@ pub mod capacity;
 mod catalog;
 pub mod cost;
 mod dataflow;
+pub mod device;
 mod dps;
 mod eventhubs;
 mod functions;
