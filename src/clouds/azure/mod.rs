@@ -22,7 +22,7 @@ pub mod capacity;
 mod catalog;
 pub mod cost;
 mod dataflow;
-pub mod device;
+mod device;
 mod dps;
 mod eventhubs;
 mod functions;
@@ -80,6 +80,10 @@ pub struct AzurePlanner;
 impl CloudPlanner for AzurePlanner {
     fn cloud(&self) -> Cloud {
         Cloud::Azure
+    }
+
+    fn device_side(&self) -> &'static dyn crate::clouds::DeviceSide {
+        &device::AzureDevices
     }
 
     fn targets(&self, model: &Model) -> bool {
