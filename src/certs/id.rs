@@ -10,6 +10,7 @@
 use std::fmt;
 
 use super::error::{CertsError, Result};
+use crate::clouds::{CaCode, Cloud};
 
 /// The longest device id accepted: the AWS thing name and Azure registration id limit.
 pub const MAX_DEVICE_ID_LEN: usize = 128;
@@ -125,33 +126,18 @@ fn display_id(raw: &str) -> String {
     }
 }
 
-/// Which cloud asked for a proof-of-possession certificate; the code rules differ.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Cloud {
-    /// AWS IoT Core `get-registration-code`.
-    Aws,
-    /// Azure IoT Hub DPS `generate-verification-code`.
-    Azure,
-}
-
 /// A registration (AWS) or verification (Azure) code, checked to fit a common name.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct VerificationCode(String);
 
 impl VerificationCode {
-    /// Checks a code pasted from the cloud console or CLI. AWS codes are 64 hex digits; Azure
-    /// codes are shorter alphanumeric strings. Both must fit a 64-character common name.
+    /// Checks a code pasted from the cloud console or CLI. Every code must fit a
+    /// 64-character common name and hold only letters, digits and `-`; `cloud`'s device side
+    /// names the code and adds its own format ([`crate::clouds::DeviceSide::ca_code_problem`]:
+    /// AWS codes are 64 hex digits, Azure codes shorter alphanumeric strings).
     pub fn parse(raw: &str, cloud: Cloud) -> Result<Self> {
-        let (flag, hint) = match cloud {
-            Cloud::Aws => (
-                "registration code",
-                "copy it from `aws iot get-registration-code --query registrationCode --output text`",
-            ),
-            Cloud::Azure => (
-                "verification code",
-                "copy it from `az iot dps certificate generate-verification-code ... --query properties.verificationCode -o tsv`",
-            ),
-        };
+        let side = cloud.device_side();
+        let CaCode { name: flag, hint } = side.ca_code();
         let shown = display_id(raw);
         let refuse = |reason: &str| CertsError::parameter(flag, &shown, reason, hint);
         if raw.is_empty() {
@@ -167,8 +153,8 @@ impl VerificationCode {
                 "it contains characters other than letters, digits and `-` (a stray quote or space?)",
             ));
         }
-        if cloud == Cloud::Aws && !(raw.len() == 64 && raw.chars().all(|c| c.is_ascii_hexdigit())) {
-            return Err(refuse("AWS registration codes are 64 hexadecimal digits"));
+        if let Some(reason) = side.ca_code_problem(raw) {
+            return Err(refuse(reason));
         }
         Ok(Self(raw.to_owned()))
     }
@@ -232,12 +218,14 @@ mod tests {
     }
 
     #[test]
-    fn codes() {
-        let aws = "a".repeat(64);
-        assert!(VerificationCode::parse(&aws, Cloud::Aws).is_ok());
-        assert!(VerificationCode::parse("abc", Cloud::Aws).is_err());
-        assert!(VerificationCode::parse("ABC123DEF", Cloud::Azure).is_ok());
-        assert!(VerificationCode::parse("\"ABC\"", Cloud::Azure).is_err());
-        assert!(VerificationCode::parse(&"A".repeat(65), Cloud::Azure).is_err());
+    fn every_clouds_code_keeps_the_common_rules() {
+        for planner in crate::clouds::CLOUDS {
+            let cloud = planner.cloud();
+            let name = planner.device_side().ca_code().name;
+            for bad in ["", "\"ABC\"", "a b", &"A".repeat(65)] {
+                let err = VerificationCode::parse(bad, cloud).unwrap_err().to_string();
+                assert!(err.contains(name), "{cloud}: {err}");
+            }
+        }
     }
 }

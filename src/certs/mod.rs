@@ -37,8 +37,11 @@ pub mod registry;
 pub mod rotate;
 pub mod write;
 
+/// The cloud a verification code is for: the registration's id, whose device side knows the
+/// code's format.
+pub use crate::clouds::Cloud;
 pub use error::{CertsError, Result};
-pub use id::{Cloud, DeviceId, VerificationCode};
+pub use id::{DeviceId, VerificationCode};
 pub use inspect::{CertSummary, ChainReport, inspect};
 pub use issue::{
     CaBundle, CaIssuer, CaMaterial, DeviceBundle, RotateProfile, generate_ca, issue_claim,

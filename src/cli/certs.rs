@@ -627,10 +627,7 @@ fn verify(
     let code = VerificationCode::parse(code, cloud)?;
     let name = DeviceId::parse(ca_name, "--ca")?;
     let passphrase = ca_passphrase(passphrase_args)?;
-    let prefix = match cloud {
-        Cloud::Aws => "aws",
-        Cloud::Azure => "azure",
-    };
+    let prefix = cloud.dir();
     let dir = out_dir.unwrap_or(ca_dir);
     let target = dir.join(format!("{prefix}-verification-{name}.pem"));
     preflight(
@@ -644,17 +641,7 @@ fn verify(
     plan.add(&target, FileKind::Certificate, Some(name.as_str()), pem);
     let written = write_plan(&plan, output.force)?;
     let (ca_cert, _) = ca_paths(ca_dir, name.as_str());
-    let next = match cloud {
-        Cloud::Aws => format!(
-            "next: aws iot register-ca-certificate --ca-certificate file://{} --verification-cert file://{} --set-as-active --allow-auto-registration",
-            ca_cert.display(),
-            target.display()
-        ),
-        Cloud::Azure => format!(
-            "next: az iot dps certificate verify --dps-name <DPS> --resource-group <RG> --certificate-name <NAME> --path {} --etag <ETAG>",
-            target.display()
-        ),
-    };
+    let next = cloud.device_side().ca_next_step(&ca_cert, &target);
     writeln!(err, "{next}")?;
     report(
         out,

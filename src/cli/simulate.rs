@@ -135,14 +135,9 @@ pub(crate) fn run(args: &Args, ctx: &super::Ctx) -> anyhow::Result<ExitStatus> {
         trip_every: args.trip_every.max(1),
         timeout: Duration::from_secs(args.timeout.max(1)),
     };
-    let fleet_provisioning = cloud == Cloud::Aws
-        && model.aws.as_ref().is_some_and(|a| {
-            matches!(
-                a.provisioning.method,
-                crate::model::AwsProvisioningMethod::FleetByClaim
-                    | crate::model::AwsProvisioningMethod::TrustedUser
-            )
-        });
+    // The cloud's exchange issues the certificates (AWS fleet provisioning): devices start
+    // without a bundle, and their ids come from the registry.
+    let fleet_provisioning = cloud.device_side().issues_certificates(model);
     let ids = device_ids(args, model, fleet_provisioning)?;
 
     if args.dry_run {

@@ -4,11 +4,16 @@
 //! cloud's Terraform, and the words, limits and prices that describe what it builds. Each
 //! cloud implements [`CloudPlanner`] and is listed once in [`CLOUDS`]; code outside these
 //! folders iterates that list or picks a planner by its [`Cloud`] id, and never describes a
-//! cloud itself. Adding a cloud is a folder beside `aws/` and `azure/` plus one line in
+//! cloud itself. What the device-side tools (the simulator, the certificate kit) ask of a
+//! cloud is its [`DeviceSide`], reached through its planner. Adding a cloud is a folder beside `aws/` and `azure/` plus one line in
 //! [`CLOUDS`] (see `docs/adding-a-cloud.md`).
 
 pub mod aws;
 pub mod azure;
+
+use std::future::Future;
+use std::path::Path;
+use std::pin::Pin;
 
 use crate::design::Design;
 use crate::diagnostics::Diagnostics;
@@ -17,6 +22,8 @@ use crate::model::{Model, Stacks};
 use crate::plan::forcenew::Rules;
 use crate::plan::lifecycle::Holds;
 use crate::plan::{Module, PlanError};
+use crate::simulate::net::{Failure, Log};
+use crate::simulate::{self, Device, Flags, Flow, Identity, Outputs};
 
 /// Every cloud fleetform plans for, in output order (AWS, then Azure). The one registration
 /// list: a cloud not listed here is never planned, explained, drawn or priced.
@@ -62,6 +69,11 @@ impl Cloud {
     /// The planner of this cloud.
     pub fn planner(self) -> &'static dyn CloudPlanner {
         planner(self)
+    }
+
+    /// The device side of this cloud.
+    pub fn device_side(self) -> &'static dyn DeviceSide {
+        planner(self).device_side()
     }
 }
 
@@ -123,6 +135,10 @@ pub trait CloudPlanner: Sync {
 
     /// Whether `model` targets this cloud.
     fn targets(&self, model: &Model) -> bool;
+
+    /// How this cloud's devices connect and register, and how it checks a CA's proof of
+    /// possession: what `fleetform simulate` and `fleetform certs` ask of it.
+    fn device_side(&self) -> &'static dyn DeviceSide;
 
     /// The region (or location) `model` deploys this cloud into; empty when not targeted.
     fn region(&self, model: &Model) -> String;
@@ -200,6 +216,115 @@ pub trait CloudPlanner: Sync {
     }
 }
 
+/// What the device-side tools ask of a cloud: how a simulated device reaches it and what it
+/// sends (`fleetform simulate`, whose engine in [`crate::simulate`] stays cloud-neutral), and
+/// the code the cloud asks a CA to sign to prove possession of its key (`fleetform certs
+/// verify-<cloud>`). Each cloud implements it in its `device.rs`.
+pub trait DeviceSide: Sync {
+    /// How devices of `model` first reach this cloud: the [`Flow`] each runs (with the
+    /// cloud's first-connection exchange, a [`Registration`], when it has one) and the
+    /// endpoint they dial, from `flags`, else from the deployed root's `outputs`. `claim` is
+    /// the claim certificate the CLI read (`--claim`), for an exchange that trades one.
+    ///
+    /// # Errors
+    ///
+    /// When `model` does not target this cloud, or a setting the flow needs is missing.
+    fn contact(
+        &self,
+        model: &Model,
+        outputs: &Outputs,
+        flags: &Flags,
+        claim: Option<Identity>,
+    ) -> Result<Contact, simulate::PlanError>;
+
+    /// Whether the first-connection exchange issues each device its certificate, so devices
+    /// start without one and their ids come from the registry (AWS fleet provisioning).
+    fn issues_certificates(&self, model: &Model) -> bool {
+        let _ = model;
+        false
+    }
+
+    /// The topic device `id` publishes telemetry to.
+    fn telemetry_topic(&self, model: &Model, id: &str) -> String;
+
+    /// The MQTT user name device (or registration) `id` connects to `host` with; `None`: none.
+    fn username(&self, host: &str, id: &str) -> Option<String> {
+        let _ = (host, id);
+        None
+    }
+
+    /// The ALPN protocol a connection on `port` asks for; `None`: none.
+    fn alpn(&self, port: u16) -> Option<&'static str> {
+        let _ = port;
+        None
+    }
+
+    /// What the cloud calls the code a CA's verification certificate carries, and where a
+    /// person copies it from.
+    fn ca_code(&self) -> CaCode;
+
+    /// Why `code` is not in this cloud's format, beyond the rules every code keeps (letters,
+    /// digits and `-`, at most the 64 characters of a common name); `None` when it is.
+    fn ca_code_problem(&self, code: &str) -> Option<&'static str> {
+        let _ = code;
+        None
+    }
+
+    /// The command that hands the verification certificate (and, where the cloud registers
+    /// it at the same time, the CA certificate) to the cloud, as a `next:` line.
+    fn ca_next_step(&self, ca_certificate: &Path, verification_certificate: &Path) -> String;
+}
+
+/// Where a cloud's devices connect first and what they do there.
+#[derive(Debug, Clone)]
+pub struct Contact {
+    pub flow: Flow,
+    /// `HOST` or `HOST:PORT`, as a flag or an output gave it.
+    pub endpoint: String,
+}
+
+/// The code a cloud asks a CA to sign into a verification certificate's common name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CaCode {
+    /// What the cloud calls it, as errors name it (`registration code`).
+    pub name: &'static str,
+    /// Where to copy it from, as the error's hint.
+    pub hint: &'static str,
+}
+
+/// The future of a first-connection exchange: boxed so [`Registration`] is object safe, and
+/// `Send` because every simulated device runs as its own task.
+pub type Exchange<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// A cloud's first-connection exchange (AWS fleet provisioning over MQTT, Azure DPS
+/// registration), holding what it needs (template, claim, ID scope). The simulator runs it
+/// once per device, then connects for telemetry as the [`Registered`] answer says.
+pub trait Registration: std::fmt::Debug + Send + Sync {
+    /// Registers `device` with the cloud over connections of `plan` (see
+    /// [`crate::simulate::net::Conn`]), logging each step a person would want to see.
+    fn register<'a>(
+        &'a self,
+        plan: &'a simulate::Plan,
+        device: &'a Device,
+        log: &'a Log,
+    ) -> Exchange<'a, Result<Registered, Failure>>;
+}
+
+/// What a registration assigned a device.
+#[derive(Debug, Clone)]
+pub struct Registered {
+    /// The id the cloud gave the device (thing name, device id): its client id from now on,
+    /// and the sender its messages name.
+    pub id: String,
+    /// A certificate the exchange issued; `None`: the device keeps its own.
+    pub identity: Option<Identity>,
+    /// The host the device was assigned to (DPS: its IoT hub), on the plan's port; `None`:
+    /// the plan's endpoint.
+    pub hub: Option<String>,
+    /// The telemetry topic of the assigned id, when it differs from the planned one.
+    pub topic: Option<String>,
+}
+
 /// The provider's replacement rules for a resource type, from the cloud it belongs to.
 pub fn rules(ty: &str) -> Option<&'static Rules> {
     if ty.starts_with("azurerm_") {
@@ -228,6 +353,20 @@ mod tests {
         assert_eq!(ids, [Cloud::Aws, Cloud::Azure]);
         for id in ids {
             assert_eq!(planner(id).cloud(), id);
+        }
+    }
+
+    #[test]
+    fn every_cloud_names_its_ca_code_and_the_next_step() {
+        for p in CLOUDS {
+            let side = p.device_side();
+            let code = side.ca_code();
+            assert!(!code.name.is_empty() && !code.hint.is_empty());
+            let next = side.ca_next_step(Path::new("ca.pem"), Path::new("v.pem"));
+            assert!(
+                next.starts_with("next: ") && next.contains("v.pem"),
+                "{next}"
+            );
         }
     }
 }

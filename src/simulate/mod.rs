@@ -4,28 +4,30 @@
 //! The steps stay apart like the rest of the pipeline: [`plan`] turns the model, the chosen
 //! cloud, the Terraform outputs and the flags into a [`Plan`] (pure: every device's flow,
 //! client id, user name, topic and identity); [`payload`] makes the deterministic messages;
-//! [`aws`] and [`azure`] hold the device side of each cloud's provisioning exchange; [`net`]
-//! is the only part that touches the network (rumqttc over rustls, set up in `tls`). The CLI
-//! reads the files.
+//! [`net`] is the only part that touches the network (rumqttc over rustls, set up in `tls`).
+//! The CLI reads the files.
 //!
-//! What each provisioning method does on the wire:
-//! - AWS manual: connect with the device certificate (client id = thing name), publish.
-//! - AWS JITP/JITR: the same, but AWS drops the first connection while it registers the
-//!   certificate; reconnect with backoff ([`aws::backoff`]).
-//! - AWS fleet provisioning by claim or trusted user: connect with the claim, run
-//!   CreateKeysAndCertificate and RegisterThing, reconnect with the new certificate.
-//! - Azure DPS: register through DPS, then connect to the assigned hub.
-//! - Azure without DPS: connect to the hub with the device certificate.
+//! This engine is cloud-neutral. What a cloud's devices do on the wire is the cloud's
+//! knowledge, asked through [`crate::clouds::DeviceSide`] and implemented in
+//! `src/clouds/<cloud>/device.rs`: where a device connects and with which user name and ALPN
+//! protocol, its telemetry topic, and the first-connection exchange that registers it (AWS
+//! fleet provisioning over MQTT, Azure DPS registration) as a [`Registration`]. A device runs
+//! one [`Flow`]:
+//! - [`Flow::Direct`]: connect with the device certificate, publish.
+//! - [`Flow::JustInTime`]: the same, but the cloud drops the first connection while it
+//!   registers the certificate; reconnect with [`backoff`].
+//! - [`Flow::Register`]: run the cloud's exchange, then connect as it says (with the id, the
+//!   certificate and the host it assigned).
 
-pub mod aws;
-pub mod azure;
 pub mod net;
 pub mod payload;
 mod tls;
 
+use std::sync::Arc;
 use std::time::Duration;
 
-use crate::model::{AuthMethod, AwsProvisioningMethod, Model};
+use crate::clouds::{Contact, DeviceSide, Registration};
+use crate::model::{AuthMethod, Model};
 use crate::plan::Cloud;
 
 pub use payload::{Shape, ShapeError};
@@ -68,23 +70,21 @@ impl std::fmt::Display for Endpoint {
 /// How one device gets connected.
 #[derive(Debug, Clone)]
 pub enum Flow {
-    /// Connect with the device certificate (AWS manual, IoT Hub without DPS).
+    /// Connect with the device certificate.
     Direct,
-    /// AWS JITP/JITR: the first connection may be dropped while AWS registers it.
+    /// The first connection may be dropped while the cloud registers the certificate.
     JustInTime,
-    /// AWS fleet provisioning: trade the claim for a certificate, then reconnect.
-    Claim { template: String, claim: Identity },
-    /// Azure DPS: register, then connect to the assigned hub.
-    Dps { id_scope: String },
+    /// Run the cloud's first-connection exchange, then connect as it assigned.
+    Register(Arc<dyn Registration>),
 }
 
 /// One simulated device.
 #[derive(Debug, Clone)]
 pub struct Device {
     pub id: String,
-    /// AWS: the telemetry topic for this device; Azure: filled in after assignment.
+    /// The telemetry topic the cloud gives the device's id; a registration may assign another.
     pub topic: String,
-    /// The device's own certificate; `None` until fleet provisioning issues one.
+    /// The device's own certificate; `None` when the cloud's exchange issues one.
     pub identity: Option<Identity>,
 }
 
@@ -93,17 +93,22 @@ pub struct Device {
 pub struct Plan {
     pub cloud: Cloud,
     pub flow: Flow,
-    /// AWS: the IoT data endpoint; Azure: the DPS endpoint with DPS, else the hub.
+    /// Where devices connect first: the broker, or the cloud's registration service.
     pub endpoint: Endpoint,
     /// Trust anchors for the server certificate (PEM); `None`: the system's roots.
     pub server_ca: Option<(String, Vec<u8>)>,
-    /// AWS on port 443: ALPN `x-amzn-mqtt-ca`.
-    pub alpn: bool,
-    /// Client id prefix the claim certificate may connect with (AWS).
-    pub claim_client_id_prefix: String,
+    /// The ALPN protocol the cloud asks for on this port, if any.
+    pub alpn: Option<&'static str>,
     pub devices: Vec<Device>,
     pub shape: Shape,
     pub run: Run,
+}
+
+impl Plan {
+    /// The device side of the plan's cloud.
+    pub fn side(&self) -> &'static dyn DeviceSide {
+        self.cloud.planner().device_side()
+    }
 }
 
 /// How much to send.
@@ -141,26 +146,36 @@ pub struct PlanError {
     pub hint: String,
 }
 
-fn err(message: impl Into<String>, hint: impl Into<String>) -> PlanError {
-    PlanError {
-        message: message.into(),
-        hint: hint.into(),
+impl PlanError {
+    /// A usage problem and what to do about it.
+    pub fn new(message: impl Into<String>, hint: impl Into<String>) -> Self {
+        Self {
+            message: message.into(),
+            hint: hint.into(),
+        }
+    }
+
+    /// A setting neither a flag nor the root's outputs gave: `what` is missing, `flag` sets
+    /// it, and the root's output `output` holds it after `terraform apply`.
+    pub fn missing(what: &str, output: &str, flag: &str) -> Self {
+        Self::new(
+            format!(
+                "no {what}: pass `{flag}`, or `--root DIR` / `--outputs FILE` of a deployed root"
+            ),
+            format!("fleetform reads the `{output}` output of `terraform output -json`"),
+        )
     }
 }
 
-/// What the Terraform root exports that the simulator needs (`terraform output -json`).
+fn err(message: impl Into<String>, hint: impl Into<String>) -> PlanError {
+    PlanError::new(message, hint)
+}
+
+/// The string outputs a deployed Terraform root exports (`terraform output -json`), by name;
+/// each cloud's device side reads the ones its devices need.
 #[derive(Debug, Clone, Default)]
 pub struct Outputs {
-    /// AWS `iot_data_endpoint`.
-    pub iot_data_endpoint: Option<String>,
-    /// AWS `provisioning_template_name`.
-    pub provisioning_template_name: Option<String>,
-    /// Azure `dps_global_endpoint`.
-    pub dps_global_endpoint: Option<String>,
-    /// Azure `dps_id_scope`.
-    pub dps_id_scope: Option<String>,
-    /// Azure `primary_iot_hub_hostname`.
-    pub primary_iot_hub_hostname: Option<String>,
+    values: std::collections::BTreeMap<String, String>,
 }
 
 impl Outputs {
@@ -170,19 +185,19 @@ impl Outputs {
         let Some(map) = v.as_object() else {
             return Err("expected the object `terraform output -json` prints".to_owned());
         };
-        let get = |name: &str| {
-            map.get(name)
-                .and_then(|o| o.get("value"))
-                .and_then(serde_json::Value::as_str)
-                .map(str::to_owned)
-        };
-        Ok(Self {
-            iot_data_endpoint: get("iot_data_endpoint"),
-            provisioning_template_name: get("provisioning_template_name"),
-            dps_global_endpoint: get("dps_global_endpoint"),
-            dps_id_scope: get("dps_id_scope"),
-            primary_iot_hub_hostname: get("primary_iot_hub_hostname"),
-        })
+        let values = map
+            .iter()
+            .filter_map(|(name, o)| {
+                let value = o.get("value").and_then(serde_json::Value::as_str)?;
+                Some((name.clone(), value.to_owned()))
+            })
+            .collect();
+        Ok(Self { values })
+    }
+
+    /// The output `name`, when the root exports it as a string.
+    pub fn get(&self, name: &str) -> Option<String> {
+        self.values.get(name).cloned()
     }
 }
 
@@ -212,8 +227,9 @@ pub fn shape(model: &Model) -> Shape {
 
 /// Decides the flow, endpoint and topics for a cloud of the model.
 ///
-/// `claim` is the claim identity for AWS fleet provisioning; `devices` are `(id, identity)`
-/// pairs, identities absent only for fleet provisioning.
+/// `claim` is the claim identity for a cloud whose exchange trades a claim for a certificate
+/// (AWS fleet provisioning); `devices` are `(id, identity)` pairs, identities absent only when
+/// the cloud's exchange issues them ([`DeviceSide::issues_certificates`]).
 #[allow(clippy::too_many_arguments)]
 pub fn plan(
     model: &Model,
@@ -271,93 +287,10 @@ pub fn plan(
             }),
         }
     };
-    let missing = |what: &str, output: &str, flag: &str| {
-        err(
-            format!(
-                "no {what}: pass `{flag}`, or `--root DIR` / `--outputs FILE` of a deployed root"
-            ),
-            format!("fleetform reads the `{output}` output of `terraform output -json`"),
-        )
-    };
-    let (flow, endpoint, claim_prefix) = match cloud {
-        Cloud::Aws => {
-            let aws = model
-                .aws
-                .as_ref()
-                .ok_or_else(|| err("the spec does not target AWS", "pass `--cloud azure`"))?;
-            let endpoint = flags
-                .endpoint
-                .clone()
-                .or_else(|| outputs.iot_data_endpoint.clone())
-                .ok_or_else(|| {
-                    missing("AWS IoT endpoint", "iot_data_endpoint", "--endpoint HOST")
-                })?;
-            let flow = match aws.provisioning.method {
-                AwsProvisioningMethod::Manual => Flow::Direct,
-                AwsProvisioningMethod::Jitp | AwsProvisioningMethod::Jitr => Flow::JustInTime,
-                AwsProvisioningMethod::FleetByClaim | AwsProvisioningMethod::TrustedUser => {
-                    let template = flags
-                        .template
-                        .clone()
-                        .or_else(|| outputs.provisioning_template_name.clone())
-                        .ok_or_else(|| {
-                            missing(
-                                "provisioning template name",
-                                "provisioning_template_name",
-                                "--template NAME",
-                            )
-                        })?;
-                    let claim = claim.ok_or_else(|| {
-                        err(
-                            "fleet provisioning needs a claim certificate: pass `--claim DIR`",
-                            "DIR holds claim.pem and claim.key, as `fleetform certs claim --name NAME` writes to claims/NAME/",
-                        )
-                    })?;
-                    Flow::Claim { template, claim }
-                }
-            };
-            (
-                flow,
-                host_port(&endpoint)?,
-                aws.provisioning.claim_client_id_prefix.clone(),
-            )
-        }
-        Cloud::Azure => {
-            if model.azure.is_none() {
-                return Err(err("the spec does not target Azure", "pass `--cloud aws`"));
-            }
-            let dps = model.azure.as_ref().and_then(|a| a.dps.as_ref());
-            if dps.is_some() {
-                let endpoint = flags
-                    .endpoint
-                    .clone()
-                    .or_else(|| outputs.dps_global_endpoint.clone())
-                    .ok_or_else(|| {
-                        missing("DPS endpoint", "dps_global_endpoint", "--endpoint HOST")
-                    })?;
-                let id_scope = flags
-                    .id_scope
-                    .clone()
-                    .or_else(|| outputs.dps_id_scope.clone())
-                    .ok_or_else(|| missing("DPS ID scope", "dps_id_scope", "--id-scope SCOPE"))?;
-                (Flow::Dps { id_scope }, host_port(&endpoint)?, String::new())
-            } else {
-                let endpoint = flags
-                    .endpoint
-                    .clone()
-                    .or_else(|| outputs.primary_iot_hub_hostname.clone())
-                    .ok_or_else(|| {
-                        missing(
-                            "IoT Hub host name",
-                            "primary_iot_hub_hostname",
-                            "--endpoint HOST",
-                        )
-                    })?;
-                (Flow::Direct, host_port(&endpoint)?, String::new())
-            }
-        }
-    };
-    let claims = matches!(flow, Flow::Claim { .. });
+    let side = cloud.planner().device_side();
+    let Contact { flow, endpoint } = side.contact(model, outputs, flags, claim)?;
+    let endpoint = host_port(&endpoint)?;
+    let claims = side.issues_certificates(model);
     let mut out = Vec::new();
     for (id, identity) in devices {
         if identity.is_none() && !claims {
@@ -373,37 +306,30 @@ pub fn plan(
             identity: if claims { None } else { identity },
         });
     }
-    let alpn = cloud == Cloud::Aws && endpoint.port == 443;
+    let alpn = side.alpn(endpoint.port);
     Ok(Plan {
         cloud,
         flow,
         endpoint,
         server_ca,
         alpn,
-        claim_client_id_prefix: claim_prefix,
         devices: out,
         shape,
         run,
     })
 }
 
-/// The telemetry topic of a device: the spec's on AWS (with the registry's device type,
-/// else the first type), the device-to-cloud topic on IoT Hub.
+/// The telemetry topic of device `id` on `cloud`, as the cloud's device side gives it.
 pub fn topic_for(model: &Model, cloud: Cloud, id: &str) -> String {
-    match cloud {
-        Cloud::Aws => {
-            let device_type = model
-                .fleet
-                .registry
-                .iter()
-                .find(|d| d.id() == id)
-                .and_then(|d| d.device_type().map(str::to_owned))
-                .or_else(|| model.fleet.device_types.first().map(|t| t.name.clone()))
-                .unwrap_or_default();
-            model.messaging.telemetry_topic.for_device(id, &device_type)
-        }
-        Cloud::Azure => azure::telemetry_topic(id),
-    }
+    cloud.planner().device_side().telemetry_topic(model, id)
+}
+
+/// Reconnect delays after the cloud drops the first connection ([`Flow::JustInTime`]):
+/// exponential from one second, capped at 16, with up to 25% jitter from the run's generator
+/// so a fleet started together does not reconnect in lockstep.
+pub fn backoff(attempt: u32, jitter: f64) -> Duration {
+    let base = 1u64 << attempt.min(4);
+    Duration::from_millis((base as f64 * 1000.0 * (1.0 + 0.25 * jitter)) as u64)
 }
 
 /// The messages a plan would send, without a network: `(device, topic, payload)`.
@@ -420,4 +346,15 @@ pub fn dry_run(plan: &Plan) -> Result<Vec<(String, String, serde_json::Value)>, 
         }
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_to_sixteen_seconds_with_a_quarter_of_jitter() {
+        assert_eq!(backoff(0, 0.0).as_millis(), 1000);
+        assert_eq!(backoff(9, 1.0).as_millis(), 20000);
+    }
 }

@@ -16,8 +16,7 @@ use rumqttc::{
 
 use super::payload::{SplitMix64, device_seed};
 use super::tls::{classify, tls_config};
-use super::{Endpoint, Flow, Identity, Plan, aws, azure};
-use crate::plan::Cloud;
+use super::{Endpoint, Flow, Identity, Plan, backoff};
 
 /// What happened to one device.
 #[derive(Debug, Clone, Default, serde::Serialize)]
@@ -51,7 +50,7 @@ pub struct Failure {
 }
 
 impl Failure {
-    pub(super) fn new(code: &'static str, message: impl Into<String>) -> Self {
+    pub fn new(code: &'static str, message: impl Into<String>) -> Self {
         Self {
             code,
             message: message.into(),
@@ -59,7 +58,8 @@ impl Failure {
             retry: false,
         }
     }
-    pub(super) fn hint(mut self, h: impl Into<String>) -> Self {
+    #[must_use]
+    pub fn hint(mut self, h: impl Into<String>) -> Self {
         self.hints.push(h.into());
         self
     }
@@ -138,25 +138,28 @@ async fn session(
     let timeout = plan.run.timeout;
     // Reconnect jitter has its own stream, so retries never change message content.
     let mut jitter = SplitMix64::new(device_seed(plan.run.seed ^ 0x6A69_7474_6572, &d.id));
+    let side = plan.side();
     let mut conn = match &plan.flow {
         Flow::Direct => {
             let identity = d.identity.as_ref().expect("planned with an identity");
-            let user = (plan.cloud == Cloud::Azure)
-                .then(|| azure::hub_username(&plan.endpoint.host, &d.id));
+            let user = side.username(&plan.endpoint.host, &d.id);
             Conn::open(plan, &d.id, user, identity, &plan.endpoint, timeout).await?
         }
         Flow::JustInTime => {
             let identity = d.identity.as_ref().expect("planned with an identity");
+            let user = side.username(&plan.endpoint.host, &d.id);
             let mut attempt = 0;
             loop {
-                match Conn::open(plan, &d.id, None, identity, &plan.endpoint, timeout).await {
+                match Conn::open(plan, &d.id, user.clone(), identity, &plan.endpoint, timeout).await
+                {
                     Ok(c) => break c,
                     Err(f) if f.retry && attempt < 5 => {
-                        let wait = aws::backoff(attempt, jitter.unit());
+                        let wait = backoff(attempt, jitter.unit());
                         log(format!(
-                            "{}: connection dropped ({}); AWS registers a new certificate on its first connection, reconnecting in {:.1}s",
+                            "{}: connection dropped ({}); {} registers a new certificate on its first connection, reconnecting in {:.1}s",
                             d.id,
                             f.message,
+                            plan.cloud.title(),
                             wait.as_secs_f64()
                         ));
                         report.reconnects += 1;
@@ -167,23 +170,26 @@ async fn session(
                 }
             }
         }
-        Flow::Claim { template, claim } => {
-            let (thing, identity) = claim_exchange(plan, &d.id, template, claim, log).await?;
-            report.assigned_id = Some(thing.clone());
-            Conn::open(plan, &thing, None, &identity, &plan.endpoint, timeout).await?
-        }
-        Flow::Dps { id_scope } => {
-            let identity = d.identity.as_ref().expect("planned with an identity");
-            let (hub, device_id) = dps_exchange(plan, &d.id, id_scope, identity, log).await?;
-            report.assigned_hub = Some(hub.clone());
-            report.assigned_id = Some(device_id.clone());
-            report.topic = azure::telemetry_topic(&device_id);
-            let hub_ep = Endpoint {
-                host: hub.clone(),
-                port: plan.endpoint.port,
+        Flow::Register(registration) => {
+            let registered = registration.register(plan, d, log).await?;
+            report.assigned_id = Some(registered.id.clone());
+            report.assigned_hub.clone_from(&registered.hub);
+            if let Some(topic) = registered.topic {
+                report.topic = topic;
+            }
+            let endpoint = registered.hub.map_or_else(
+                || plan.endpoint.clone(),
+                |host| Endpoint {
+                    host,
+                    port: plan.endpoint.port,
+                },
+            );
+            let identity = match &registered.identity {
+                Some(issued) => issued,
+                None => d.identity.as_ref().expect("planned with an identity"),
             };
-            let user = azure::hub_username(&hub, &device_id);
-            Conn::open(plan, &device_id, Some(user), identity, &hub_ep, timeout).await?
+            let user = side.username(&endpoint.host, &registered.id);
+            Conn::open(plan, &registered.id, user, identity, &endpoint, timeout).await?
         }
     };
     log(format!(
@@ -226,192 +232,8 @@ async fn session(
     Ok(())
 }
 
-/// CreateKeysAndCertificate, then RegisterThing, on the claim's connection.
-async fn claim_exchange(
-    plan: &Plan,
-    serial: &str,
-    template: &str,
-    claim: &Identity,
-    log: &Log,
-) -> Result<(String, Identity), Failure> {
-    let client_id = format!("{}{serial}", plan.claim_client_id_prefix);
-    let mut c = Conn::open(
-        plan,
-        &client_id,
-        None,
-        claim,
-        &plan.endpoint,
-        plan.run.timeout,
-    )
-    .await?;
-    log(format!(
-        "{serial}: connected with the claim certificate as `{client_id}`"
-    ));
-    let provision = aws::provision_topic(template);
-    // Subscribe before publishing: replies are not retained.
-    for topic in aws::replies(aws::CREATE_TOPIC)
-        .into_iter()
-        .chain(aws::replies(&provision))
-    {
-        c.subscribe(&topic).await?;
-    }
-    c.publish(aws::CREATE_TOPIC, b"{}".to_vec()).await?;
-    let (topic, body) = c.reply(&aws::replies(aws::CREATE_TOPIC)).await?;
-    if topic.ends_with("/rejected") {
-        let why = aws::rejection(&body);
-        return Err(Failure::new(
-            "simulate-provisioning",
-            format!("CreateKeysAndCertificate was rejected: {why}"),
-        )
-        .hint("the claim certificate's policy must allow iot:Publish and iot:Receive on $aws/certificates/create/*"));
-    }
-    let created: aws::NewCertificate = serde_json::from_slice(&body).map_err(|e| {
-        Failure::new(
-            "simulate-provisioning",
-            format!("CreateKeysAndCertificate replied with something else than the documented shape: {e}"),
-        )
-    })?;
-    c.publish(
-        &provision,
-        aws::register_request(&created.certificate_ownership_token, serial),
-    )
-    .await?;
-    let (topic, body) = c.reply(&aws::replies(&provision)).await?;
-    if topic.ends_with("/rejected") {
-        let why = aws::rejection(&body);
-        return Err(Failure::new(
-            "simulate-provisioning",
-            format!("RegisterThing with template `{template}` was rejected: {why}"),
-        )
-        .hint(format!("the pre-provisioning hook accepts only serial numbers on its allow list: add `{serial}`")));
-    }
-    let registered: aws::Registered = serde_json::from_slice(&body).map_err(|e| {
-        Failure::new(
-            "simulate-provisioning",
-            format!("RegisterThing replied with something else than the documented shape: {e}"),
-        )
-    })?;
-    c.close().await;
-    log(format!(
-        "{serial}: provisioned as thing `{}` with certificate {}",
-        registered.thing_name, created.certificate_id
-    ));
-    let identity = Identity {
-        chain_pem: created.certificate_pem.into_bytes(),
-        key_pem: zeroize::Zeroizing::new(created.private_key.into_bytes()),
-        chain_file: format!(
-            "certificate {} from CreateKeysAndCertificate",
-            created.certificate_id
-        ),
-        key_file: "its private key (kept in memory)".to_owned(),
-    };
-    Ok((registered.thing_name, identity))
-}
-
-/// Registers with DPS and waits for the assignment: `(hub, device id)`.
-async fn dps_exchange(
-    plan: &Plan,
-    registration_id: &str,
-    id_scope: &str,
-    identity: &Identity,
-    log: &Log,
-) -> Result<(String, String), Failure> {
-    let user = azure::dps_username(id_scope, registration_id);
-    let mut c = Conn::open(
-        plan,
-        registration_id,
-        Some(user),
-        identity,
-        &plan.endpoint,
-        plan.run.timeout,
-    )
-    .await?;
-    c.subscribe(azure::DPS_REPLIES).await?;
-    let mut rid = 1;
-    c.publish(
-        &azure::register_topic(rid),
-        azure::register_body(registration_id),
-    )
-    .await?;
-    let deadline = Instant::now() + plan.run.timeout.max(Duration::from_secs(60));
-    loop {
-        let (topic, body) = c.reply_where(|t| azure::parse_reply(t).is_some()).await?;
-        let Some(reply) = azure::parse_reply(&topic) else {
-            continue;
-        };
-        if reply.rid.is_some_and(|r| r != rid) {
-            continue;
-        }
-        let op: azure::Operation = serde_json::from_slice(&body).map_err(|e| {
-            Failure::new(
-                "simulate-provisioning",
-                format!("DPS replied with something else than the documented shape: {e}"),
-            )
-        })?;
-        match reply.status {
-            200 => {
-                let state = op.registration_state.unwrap_or(azure::RegistrationState {
-                    assigned_hub: None,
-                    device_id: None,
-                    error_message: None,
-                });
-                match (op.status.as_deref(), state.assigned_hub, state.device_id) {
-                    (Some("assigned"), Some(hub), Some(device_id)) => {
-                        c.close().await;
-                        log(format!(
-                            "{registration_id}: DPS assigned `{device_id}` to {hub}"
-                        ));
-                        return Ok((hub, device_id));
-                    }
-                    (status, _, _) => {
-                        return Err(Failure::new(
-                            "simulate-provisioning",
-                            format!(
-                                "DPS finished the registration as `{}`: {}",
-                                status.unwrap_or("unknown"),
-                                state.error_message.unwrap_or_else(|| "no message".to_owned())
-                            ),
-                        )
-                        .hint("check the enrollment group: enabled, its CA verified, a linked hub that accepts the allocation"));
-                    }
-                }
-            }
-            202 => {
-                let Some(operation) = op.operation_id else {
-                    return Err(Failure::new(
-                        "simulate-provisioning",
-                        "DPS accepted the registration without an operationId",
-                    ));
-                };
-                if Instant::now() > deadline {
-                    return Err(Failure::new(
-                        "simulate-timeout",
-                        format!("DPS still assigns `{registration_id}` after a minute"),
-                    ));
-                }
-                let wait = reply.retry_after_seconds.unwrap_or(3).min(30);
-                tokio::time::sleep(Duration::from_secs(wait)).await;
-                rid += 1;
-                c.publish(&azure::status_topic(rid, &operation), Vec::new())
-                    .await?;
-            }
-            status => {
-                return Err(Failure::new(
-                    "simulate-provisioning",
-                    format!(
-                        "DPS rejected the registration of `{registration_id}` with {status}: {}",
-                        op.message.unwrap_or_else(|| "no message".to_owned())
-                    ),
-                )
-                .hint("the registration id must be the device certificate's CN, and an enabled enrollment group must hold its CA")
-                .hint(format!("errorCode: {}", op.error_code.map_or_else(|| "none".to_owned(), |c| c.to_string()))));
-            }
-        }
-    }
-}
-
-/// One MQTT connection.
-struct Conn {
+/// One MQTT connection, for the engine and for the clouds' first-connection exchanges.
+pub struct Conn {
     client: AsyncClient,
     events: EventLoop,
     endpoint: String,
@@ -420,7 +242,9 @@ struct Conn {
 }
 
 impl Conn {
-    async fn open(
+    /// Connects as `client_id` (with `username` when the cloud asks for one) to `endpoint`,
+    /// presenting `identity` with the plan's TLS settings, and waits for the CONNACK.
+    pub async fn open(
         plan: &Plan,
         client_id: &str,
         username: Option<String>,
@@ -456,7 +280,8 @@ impl Conn {
         Ok(c)
     }
 
-    async fn subscribe(&mut self, filter: &str) -> Result<(), Failure> {
+    /// Subscribes to `filter` and waits for the broker to grant it.
+    pub async fn subscribe(&mut self, filter: &str) -> Result<(), Failure> {
         self.client
             .subscribe(filter, QoS::AtLeastOnce)
             .await
@@ -480,7 +305,8 @@ impl Conn {
         }
     }
 
-    async fn publish(&mut self, topic: &str, payload: Vec<u8>) -> Result<(), Failure> {
+    /// Publishes `payload` to `topic` (QoS 1) and waits for the acknowledgement.
+    pub async fn publish(&mut self, topic: &str, payload: Vec<u8>) -> Result<(), Failure> {
         self.client
             .publish(topic, QoS::AtLeastOnce, false, payload)
             .await
@@ -495,11 +321,12 @@ impl Conn {
     }
 
     /// The next message on one of `topics`.
-    async fn reply(&mut self, topics: &[String]) -> Result<(String, Vec<u8>), Failure> {
+    pub async fn reply(&mut self, topics: &[String]) -> Result<(String, Vec<u8>), Failure> {
         self.reply_where(|t| topics.iter().any(|x| x == t)).await
     }
 
-    async fn reply_where(
+    /// The next message on a topic `want` accepts.
+    pub async fn reply_where(
         &mut self,
         want: impl Fn(&str) -> bool,
     ) -> Result<(String, Vec<u8>), Failure> {
@@ -538,7 +365,8 @@ impl Conn {
         }
     }
 
-    async fn close(mut self) {
+    /// Disconnects cleanly.
+    pub async fn close(mut self) {
         if self.client.disconnect().await.is_ok() {
             let _ = self
                 .until(|e| matches!(e, Event::Outgoing(Outgoing::Disconnect)).then_some(()))

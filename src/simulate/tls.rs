@@ -80,9 +80,9 @@ pub(super) fn tls_config(
                 &e,
             )
         })?;
-    if plan.alpn {
-        // AWS IoT on 443 picks MQTT by this protocol name.
-        config.alpn_protocols = vec![b"x-amzn-mqtt-ca".to_vec()];
+    if let Some(protocol) = plan.alpn {
+        // The cloud's broker picks MQTT by this protocol name (AWS IoT on 443).
+        config.alpn_protocols = vec![protocol.as_bytes().to_vec()];
     }
     Ok(Arc::new(config))
 }

@@ -23,6 +23,7 @@ pub mod capacity;
 mod catalog;
 pub mod cost;
 mod dataflow;
+mod device;
 mod flags;
 mod fleet;
 mod functions;
@@ -80,6 +81,10 @@ pub struct AwsPlanner;
 impl CloudPlanner for AwsPlanner {
     fn cloud(&self) -> Cloud {
         Cloud::Aws
+    }
+
+    fn device_side(&self) -> &'static dyn crate::clouds::DeviceSide {
+        &device::AwsDevices
     }
 
     fn archive_writers(&self, model: &Model) -> Vec<(&'static str, &'static str)> {

@@ -22,6 +22,7 @@ pub mod capacity;
 mod catalog;
 pub mod cost;
 mod dataflow;
+mod device;
 mod dps;
 mod eventhubs;
 mod functions;
@@ -79,6 +80,10 @@ pub struct AzurePlanner;
 impl CloudPlanner for AzurePlanner {
     fn cloud(&self) -> Cloud {
         Cloud::Azure
+    }
+
+    fn device_side(&self) -> &'static dyn crate::clouds::DeviceSide {
+        &device::AzureDevices
     }
 
     fn targets(&self, model: &Model) -> bool {
