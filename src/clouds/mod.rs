@@ -140,6 +140,15 @@ pub trait CloudPlanner: Sync {
     /// possession: what `fleetform simulate` and `fleetform certs` ask of it.
     fn device_side(&self) -> &'static dyn DeviceSide;
 
+    /// The prefix of every resource type this cloud's Terraform provider defines (`aws_`).
+    fn resource_prefix(&self) -> &'static str;
+
+    /// What forces replacement of resource type `ty` (from the provider's source).
+    fn replacement_rules(&self, ty: &str) -> Option<&'static Rules>;
+
+    /// What resource type `ty` holds that a replacement or destroy loses, if anything.
+    fn holds(&self, ty: &str) -> Option<Holds>;
+
     /// The region (or location) `model` deploys this cloud into; empty when not targeted.
     fn region(&self, model: &Model) -> String;
 
@@ -327,20 +336,20 @@ pub struct Registered {
 
 /// The provider's replacement rules for a resource type, from the cloud it belongs to.
 pub fn rules(ty: &str) -> Option<&'static Rules> {
-    if ty.starts_with("azurerm_") {
-        azure::lifecycle::replacement_rules().resources.get(ty)
-    } else {
-        aws::lifecycle::replacement_rules().resources.get(ty)
-    }
+    provider_of(ty)?.replacement_rules(ty)
 }
 
 /// What a resource type holds that a replacement or destroy loses, if anything.
 pub fn holds(ty: &str) -> Option<Holds> {
-    if ty.starts_with("azurerm_") {
-        azure::lifecycle::holds(ty)
-    } else {
-        aws::lifecycle::holds(ty)
-    }
+    provider_of(ty)?.holds(ty)
+}
+
+/// The cloud whose provider defines resource type `ty`.
+fn provider_of(ty: &str) -> Option<&'static dyn CloudPlanner> {
+    CLOUDS
+        .iter()
+        .copied()
+        .find(|p| ty.starts_with(p.resource_prefix()))
 }
 
 #[cfg(test)]

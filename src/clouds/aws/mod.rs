@@ -99,6 +99,18 @@ impl CloudPlanner for AwsPlanner {
         model.aws.is_some()
     }
 
+    fn resource_prefix(&self) -> &'static str {
+        "aws_"
+    }
+
+    fn replacement_rules(&self, ty: &str) -> Option<&'static crate::plan::forcenew::Rules> {
+        lifecycle::replacement_rules().resources.get(ty)
+    }
+
+    fn holds(&self, ty: &str) -> Option<crate::plan::lifecycle::Holds> {
+        lifecycle::holds(ty)
+    }
+
     fn region(&self, model: &Model) -> String {
         model
             .aws
