@@ -21,6 +21,9 @@
 //! same layout as the folders, in a deterministic order. A resumed archive
 //! keeps its longest prefix of whole devices that check out, cuts anything after it (a device
 //! cut off mid-write) and continues from there.
+//!
+//! Long because both bundle layouts (folders and tar) share the parallel, chunked issuing and
+//! the resume logic with its checks of what a resumed run may keep.
 
 use std::fmt::Write as _;
 use std::io::{Read as _, Seek as _, Write as _};

@@ -8,6 +8,9 @@
 //! digitalSignature (+ keyEncipherment for RSA), extendedKeyUsage clientAuth and subject/authority
 //! key identifiers. Serial numbers are 20 random bytes, positive (the top bit is cleared and the
 //! next one set, so every serial encodes in exactly 20 octets with 158 random bits).
+//!
+//! Long because CA, leaf, CSR-signed and verification certificates share one parameter
+//! builder and one set of checks; each kind is a short function here.
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};

@@ -6,6 +6,10 @@
 //! travel as [`UNKNOWN`]: a function that computes from one returns it, structural ones
 //! (`merge`, `concat`, `length` ...) keep it in place. `file` reads the module's own files
 //! (registry data, templates) from the module being evaluated, never the disk.
+//!
+//! Over 600 lines: one small function per Terraform built-in the generated code calls, each
+//! with its rule for unknown values, behind one dispatch table; split by family they would
+//! scatter that table.
 
 // hcl-rs's `FuncDef` takes `fn(FuncArgs) -> Result<Value, String>`: the arguments come by value.
 #![allow(clippy::needless_pass_by_value)]

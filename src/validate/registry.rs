@@ -10,6 +10,9 @@
 //!
 //! YAML registries are parsed whole (a YAML list cannot be streamed with spans), so they are
 //! capped lower ([`MAX_YAML_REGISTRY_BYTES`]); large fleets belong in CSV.
+//!
+//! Long because the CSV and YAML readers share the located errors, the size caps and the
+//! per-column interning that let a million rows stream through without being held.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::hash::Hasher as _;
