@@ -209,7 +209,7 @@ fn delta_of_identical_estimates_is_empty() {
     let estimate = run(&worked_example(1_500));
     let delta = compare(&estimate, &estimate);
     assert!(delta.is_empty());
-    assert!(fleetform::cost::compare::text(&delta).ends_with("No change.\n"));
+    assert!(fleetform::cost::compare::text(&delta).ends_with("The estimate does not change.\n"));
 }
 
 #[test]

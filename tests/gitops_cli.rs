@@ -558,7 +558,11 @@ fn exit_code_is_3_for_changes_and_4_for_data_loss_only_with_the_flag() {
         stdout(&same).lines().next(),
         Some("Infrastructure: 0 to add, 0 to replace, 0 to change, 0 to destroy")
     );
-    assert!(stdout(&same).contains("No change."), "{}", stdout(&same));
+    assert!(
+        stdout(&same).contains("The estimate does not change."),
+        "{}",
+        stdout(&same)
+    );
 
     // Invalid specs are 1 and usage errors 2, with or without the flag.
     let broken = edit(&base(), "version: 1", "version: 1\nno_such_key: true");

@@ -249,7 +249,7 @@ pub fn text(delta: &Delta) -> String {
         ));
     }
     if delta.is_empty() {
-        out.push_str("\nNo change.\n");
+        out.push_str("\nThe estimate does not change.\n");
     }
     out
 }
@@ -300,7 +300,7 @@ pub fn markdown(delta: &Delta) -> String {
         out.push_str("\n</details>\n");
     }
     if delta.is_empty() {
-        out.push_str("\nNo change.\n");
+        out.push_str("\nThe estimate does not change.\n");
     }
     out
 }
