@@ -344,6 +344,18 @@ pub fn holds(ty: &str) -> Option<Holds> {
     provider_of(ty)?.holds(ty)
 }
 
+/// The name in `known` nearest to `name` (a misspelling: at most two edits, or a quarter of
+/// its length), for a did-you-mean hint.
+pub(crate) fn closest<'a>(name: &str, known: &[&'a str]) -> Option<&'a str> {
+    let most = (name.chars().count() / 4).max(2);
+    known
+        .iter()
+        .map(|k| (strsim::levenshtein(name, k), *k))
+        .filter(|(d, _)| *d <= most)
+        .min()
+        .map(|(_, k)| k)
+}
+
 /// The cloud whose provider defines resource type `ty`.
 fn provider_of(ty: &str) -> Option<&'static dyn CloudPlanner> {
     CLOUDS

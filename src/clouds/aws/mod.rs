@@ -42,6 +42,7 @@ mod ota;
 mod parity;
 mod pipeline;
 mod provisioning;
+pub mod regions;
 mod shard;
 mod storage;
 mod story;
@@ -96,7 +97,9 @@ impl CloudPlanner for AwsPlanner {
     }
 
     fn check(&self, model: &Model) -> crate::diagnostics::Diagnostics {
-        ota::check(model)
+        let mut out = regions::check(model);
+        out.extend(ota::check(model));
+        out
     }
 
     fn targets(&self, model: &Model) -> bool {

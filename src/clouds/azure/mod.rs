@@ -36,6 +36,7 @@ mod ota;
 mod outputs;
 mod parity;
 mod readme;
+pub mod regions;
 mod routing;
 pub(crate) mod saql;
 mod state;
@@ -145,7 +146,9 @@ impl CloudPlanner for AzurePlanner {
     }
 
     fn check(&self, model: &Model) -> crate::diagnostics::Diagnostics {
-        limits::check(model)
+        let mut out = regions::check(model);
+        out.extend(limits::check(model));
+        out
     }
 
     fn bulk_commands(&self, model: &Model, module: &str) -> Option<String> {
