@@ -385,7 +385,7 @@ fn planner_choices_are_priced_as_planned() {
         (
             "azure-pinned-hub-two-sites",
             azure(
-                "    iot_hub:\n      sku: S2\n      units: 2\n    dps:\n      linked_hubs:\n        - location: westeurope\n        - location: northeurope\n",
+                "    iot_hub:\n      sku: S2\n      units: 2\n    dps:\n      linked_hubs:\n        - location: westeurope\n        - location: northeurope\n      enrollment_groups: [{name: devices}]\n",
                 "pipeline:\n  routes:\n    - name: all\n      to: [stream]\n  state_store:\n    enabled: true\n",
             ),
         ),

@@ -356,6 +356,18 @@ fn azure(spec: &FleetSpec, d: &mut Diagnostics) {
                 );
             }
         }
+        // A DPS provisions a device only through an enrollment: a group, or (TPM) an
+        // individual enrollment per registered device.
+        if dps.enrollment_groups.is_empty() && spec.identity.method != AuthMethod::Tpm {
+            d.push(
+                Diagnostic::error(
+                    "dps-without-enrollment",
+                    "the DPS has no enrollment group, so no device can provision through it",
+                )
+                .at_key(p("clouds.azure.dps"))
+                .hint("add one under `clouds.azure.dps.enrollment_groups`, e.g. `enrollment_groups: [{name: devices}]`: its devices attest as `identity.method` says"),
+            );
+        }
         if free && dps.linked_hubs.len() > 1 {
             d.push(
                 Diagnostic::error(
