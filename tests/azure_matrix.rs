@@ -261,8 +261,38 @@ fn cases() -> Vec<Case> {
                 ("analytics.tf", "azurerm_kusto_eventhub_data_connection"),
                 ("analytics/schema.kql", ".create-merge table Telemetry"),
                 ("eventhubs.tf", "\"adx\""),
+                (
+                    "tests/fleetform.tftest.hcl",
+                    "contains(azurerm_cosmosdb_account.state.ip_range_filter, \"0.0.0.0\") == true",
+                ),
             ],
             absent: vec![],
+        },
+        // A state store no route writes to: its firewall keeps 0.0.0.0 out, and the shipped
+        // tests hold that (issue 13.14); the premium case above holds the other way.
+        Case {
+            name: "state-store-without-a-route",
+            yaml: spec(
+                "mx-stateonly",
+                500,
+                "",
+                "pipeline:\n  routes:\n    - name: telemetry\n      to: [stream, archive]\n  state_store:\n    enabled: true\n",
+            ),
+            expect: vec![
+                ("state.tf", "ip_range_filter = var.state_store_allowed_ip_ranges"),
+                (
+                    "tests/fleetform.tftest.hcl",
+                    "contains(azurerm_cosmosdb_account.state.ip_range_filter, \"0.0.0.0\") == false",
+                ),
+                (
+                    "tests/fleetform.tftest.hcl",
+                    "run \"allowed_readers_reach_the_state_store_firewall\"",
+                ),
+            ],
+            absent: vec![
+                ("state.tf", "\"0.0.0.0\""),
+                ("routing.tf", "azurerm_iothub_endpoint_cosmosdb_account"),
+            ],
         },
         Case {
             name: "capture-off-storage-endpoint",

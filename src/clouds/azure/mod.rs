@@ -181,7 +181,7 @@ impl CloudPlanner for AzurePlanner {
             );
         }
         if d.m.features.state_store {
-            module.hcl("state.tf", state::file(&d));
+            module.hcl("state.tf", state::file(&d, &mut t));
         }
         if d.ota {
             module.hcl("ota.tf", ota::file(&d, &mut t));
