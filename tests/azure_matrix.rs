@@ -103,7 +103,7 @@ fn cases() -> Vec<Case> {
                 "identity:\n  method: symmetric_key\n",
             ),
             expect: vec![
-                ("iothub.tf", "name     = \"B"),
+                ("main.tf", "sku = \"B"),
                 ("dps.tf", "allocation_policy             = \"Hashed\""),
                 (
                     "scripts/create-enrollment-groups.sh",
@@ -128,7 +128,7 @@ fn cases() -> Vec<Case> {
                 "messaging:\n  cloud_to_device:\n    commands: true\n    commands_per_device_per_day: 2\n",
             ),
             expect: vec![
-                ("iothub.tf", "name     = \"S"),
+                ("main.tf", "sku = \"S"),
                 ("iothub.tf", "cloud_to_device"),
                 ("dps.tf", "allocation_policy             = \"Static\""),
                 ("dps.tf", "apply_allocation_policy = false"),
@@ -156,7 +156,7 @@ fn cases() -> Vec<Case> {
                 "messaging:\n  messages_per_device_per_hour: 1\n  message_bytes: 200\nstorage:\n  archive:\n    enabled: false\n",
             ),
             expect: vec![
-                ("iothub.tf", "name     = \"F1\""),
+                ("main.tf", "sku = \"F1\""),
                 ("iothub.tf", "event_hub_partition_count     = 2"),
             ],
             absent: vec![
@@ -175,7 +175,7 @@ fn cases() -> Vec<Case> {
             ),
             expect: vec![
                 ("iothub.tf", "The SKU or unit count is pinned"),
-                ("iothub.tf", "capacity = 2"),
+                ("main.tf", "units = 2"),
                 ("dps.tf", "allocation_policy             = \"GeoLatency\""),
                 ("dps.tf", "allocation_weight       = 2"),
                 ("main.tf", "eastus = {"),
@@ -261,8 +261,67 @@ fn cases() -> Vec<Case> {
                 ("analytics.tf", "azurerm_kusto_eventhub_data_connection"),
                 ("analytics/schema.kql", ".create-merge table Telemetry"),
                 ("eventhubs.tf", "\"adx\""),
+                (
+                    "tests/fleetform.tftest.hcl",
+                    "contains(azurerm_cosmosdb_account.state.ip_range_filter, \"0.0.0.0\") == true",
+                ),
             ],
             absent: vec![],
+        },
+        // Weights 3:1: each hub is sized for its share of the fleet, and the shipped tests
+        // assert each hub's units (issue 13.13).
+        Case {
+            name: "weighted-hubs-sized-by-share",
+            yaml: spec(
+                "mx-shares",
+                1000,
+                "iot_hub:\n  tier: standard\ndps:\n  allocation: evenly_weighted\n  linked_hubs:\n    - location: westeurope\n      allocation_weight: 3\n    - location: northeurope\n      allocation_weight: 1\n  enrollment_groups:\n    - name: sensors",
+                "messaging:\n  messages_per_device_per_hour: 60\n  message_bytes: 1000\n",
+            ),
+            expect: vec![
+                ("iothub.tf", "capacity = each.value.units"),
+                ("main.tf", "units = 3"),
+                ("main.tf", "units = 1"),
+                (
+                    "tests/fleetform.tftest.hcl",
+                    "azurerm_iothub.hub[\"westeurope\"].sku[0].capacity == 3",
+                ),
+                (
+                    "tests/fleetform.tftest.hcl",
+                    "azurerm_iothub.hub[\"northeurope\"].sku[0].capacity == 1",
+                ),
+                (
+                    "monitoring.tf",
+                    "threshold = local.iot_hubs[each.key].daily_quota_alarm",
+                ),
+            ],
+            absent: vec![],
+        },
+        // A state store no route writes to: its firewall keeps 0.0.0.0 out, and the shipped
+        // tests hold that (issue 13.14); the premium case above holds the other way.
+        Case {
+            name: "state-store-without-a-route",
+            yaml: spec(
+                "mx-stateonly",
+                500,
+                "",
+                "pipeline:\n  routes:\n    - name: telemetry\n      to: [stream, archive]\n  state_store:\n    enabled: true\n",
+            ),
+            expect: vec![
+                ("state.tf", "ip_range_filter = var.state_store_allowed_ip_ranges"),
+                (
+                    "tests/fleetform.tftest.hcl",
+                    "contains(azurerm_cosmosdb_account.state.ip_range_filter, \"0.0.0.0\") == false",
+                ),
+                (
+                    "tests/fleetform.tftest.hcl",
+                    "run \"allowed_readers_reach_the_state_store_firewall\"",
+                ),
+            ],
+            absent: vec![
+                ("state.tf", "\"0.0.0.0\""),
+                ("routing.tf", "azurerm_iothub_endpoint_cosmosdb_account"),
+            ],
         },
         Case {
             name: "capture-off-storage-endpoint",
@@ -342,7 +401,7 @@ fn cases() -> Vec<Case> {
                 "pipeline:\n  ota:\n    enabled: true\n",
             ),
             expect: vec![
-                ("iothub.tf", "name     = \"S1\""),
+                ("main.tf", "sku = \"S1\""),
                 ("ota.tf", "azurerm_iothub_device_update_instance"),
             ],
             absent: vec![("README.md", "Device Update needs Standard-tier hubs")],

@@ -92,10 +92,10 @@ fn basic_hub_when_no_standard_features() {
 #[test]
 fn pinned_hub_larger_than_needed() {
     let mut w = fleet(1_500);
-    w.azure.as_mut().expect("azure").hub_pin = Some(HubPin {
+    w.azure.as_mut().expect("azure").pin_hubs(Some(HubPin {
         sku: HubSku::S2,
         units: Some(3),
-    });
+    }));
     let e = run(&w);
     let advice =
         find(&e, Cloud::Azure, "Size the hub as S1 × 8 instead of S2 × 3").expect("sizing advice");
@@ -107,10 +107,10 @@ fn pinned_hub_too_small_is_billed_and_throttles() {
     // The plan builds a pinned hub even when it is too small (validation warns): the bill is
     // its units, and the estimate says devices are throttled.
     let mut w = fleet(1_500);
-    w.azure.as_mut().expect("azure").hub_pin = Some(HubPin {
+    w.azure.as_mut().expect("azure").pin_hubs(Some(HubPin {
         sku: HubSku::S1,
         units: Some(2),
-    });
+    }));
     let e = run(&w);
     let hub = &e.cloud(Cloud::Azure).expect("azure").lines[0];
     assert_eq!((hub.item.as_str(), hub.quantity), ("hub units", 2.0));
@@ -430,14 +430,15 @@ fn invalid_workloads_are_errors_not_panics() {
 #[test]
 fn the_headroom_note_prices_the_next_size_from_the_book_for_every_hub() {
     let mut w = Fleet::new(1_000, 780.0, 1_000);
-    w.azure = Some(AzureWorkload {
-        hub_pin: Some(HubPin {
-            sku: HubSku::S1,
-            units: Some(1),
-        }),
-        hubs: 2,
+    let mut azure = AzureWorkload {
+        hubs: AzureWorkload::even_hubs(2),
         ..AzureWorkload::default()
-    });
+    };
+    azure.pin_hubs(Some(HubPin {
+        sku: HubSku::S1,
+        units: Some(1),
+    }));
+    w.azure = Some(azure);
     let book = PriceBook::with_overrides("azure.iot_hub.standard_s1.price_usd: 30\n", "p.yaml")
         .expect("valid override");
     let e = estimate(&w, &book).expect("estimates");
@@ -471,11 +472,11 @@ fn hub_sizing_advice_fits_the_planned_volume() {
     w.shadow_updates_per_device_per_day = 1.0; // twins: Standard only, no Basic advice
     w.shadow_document_bytes = 500;
     let azure = w.azure.as_mut().expect("azure");
-    azure.hub_pin = Some(HubPin {
+    azure.pin_hubs(Some(HubPin {
         sku: HubSku::S2,
         units: Some(1),
-    });
-    azure.planned_daily_quota_messages = Some(3_600_000);
+    }));
+    azure.hubs[0].planned_daily_quota_messages = Some(3_600_000);
     let e = run(&w);
     let advice = find(&e, Cloud::Azure, "Size the hub as S1 × 9 instead of S2 × 1")
         .unwrap_or_else(|| panic!("sizing advice for the planned volume: {:#?}", e.advice));
@@ -500,11 +501,13 @@ fn hub_sizing_advice_for_several_hubs_says_per_hub() {
     w.shadow_updates_per_device_per_day = 1.0;
     w.shadow_document_bytes = 500;
     let azure = w.azure.as_mut().expect("azure");
-    azure.hub_pin = Some(HubPin {
+    azure.pin_hubs(Some(HubPin {
         sku: HubSku::S2,
         units: Some(1),
-    });
-    azure.hubs = 2;
+    }));
+    let pin = azure.hubs[0].pin;
+    azure.hubs = AzureWorkload::even_hubs(2);
+    azure.pin_hubs(pin);
     let e = run(&w);
     let advice = find(&e, Cloud::Azure, "S1 × 4")
         .unwrap_or_else(|| panic!("sizing advice: {:#?}", e.advice));
@@ -521,10 +524,10 @@ fn hub_sizing_advice_for_several_hubs_says_per_hub() {
 #[test]
 fn basic_hub_advice_also_when_the_hub_is_pinned() {
     let mut w = fleet(1_500);
-    w.azure.as_mut().expect("azure").hub_pin = Some(HubPin {
+    w.azure.as_mut().expect("azure").pin_hubs(Some(HubPin {
         sku: HubSku::S1,
         units: Some(8),
-    });
+    }));
     let e = run(&w);
     let basic = find(&e, Cloud::Azure, "Use a Basic IoT Hub (B2 × 1)")
         .unwrap_or_else(|| panic!("basic advice: {:#?}", e.advice));

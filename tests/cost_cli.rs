@@ -406,7 +406,7 @@ fn a_budget_that_is_not_zero_or_more_is_a_usage_error() {
     assert!(out.contains("zero or more"), "{out}");
 }
 
-/// The budget message formats money like the estimate does (`$5,544.89`, not `$5544.89`),
+/// The budget message formats money like the estimate does (`$5,294.89`, not `$5294.89`),
 /// and a total equal to the budget to the cent is within it (`cost::budget` compares cents).
 #[test]
 fn the_budget_message_formats_money_like_the_estimate() {
@@ -418,7 +418,7 @@ fn the_budget_message_formats_money_like_the_estimate() {
     ]);
     assert_eq!(code, 1, "{err}");
     assert!(
-        err.contains("exceeds the monthly budget of $5,000.00: prod/Azure $5,544.89"),
+        err.contains("exceeds the monthly budget of $5,000.00: prod/Azure $5,294.89"),
         "{err}"
     );
     assert!(
@@ -478,10 +478,10 @@ fn compare_shows_environments_of_one_spec_as_added_or_removed() {
             assert!(lines.iter().all(|l| l["change"] == change), "{env}: {c}");
         }
     }
-    // prod's Azure bill ($5,544.89) is added whole.
+    // prod's Azure bill ($5,294.89) is added whole.
     let azure = &v["prod"]["clouds"][1];
     assert_eq!(azure["cloud"], "azure");
-    assert_eq!(cents(azure["delta_usd"].as_f64().unwrap()), 554_489);
+    assert_eq!(cents(azure["delta_usd"].as_f64().unwrap()), 529_489);
 
     let (code, out, err) = fleetform(&["cost", &head, "--compare", &base]);
     assert_eq!(code, 0, "{err}");

@@ -84,6 +84,41 @@ fn line<'a>(cloud: &'a CloudEstimate, service: &str, item: &str) -> Option<&'a L
         .find(|l| l.service == service && l.item == item)
 }
 
+/// `local.iot_hubs` of an Azure root: each hub's object, by location.
+fn iot_hubs(module: &Module) -> Vec<(String, Body)> {
+    let mut out = Vec::new();
+    for f in module.files.values() {
+        let FileContent::Hcl(body) = f else { continue };
+        for b in body.blocks().filter(|b| b.identifier() == "locals") {
+            let Some(Expression::Object(hubs)) = attr(b.body(), "iot_hubs") else {
+                continue;
+            };
+            for (key, value) in hubs {
+                let Expression::Object(fields) = value else {
+                    continue;
+                };
+                let mut site = Body::builder();
+                for (k, v) in fields {
+                    let k = match k {
+                        hcl::ObjectKey::Identifier(i) => i.to_string(),
+                        hcl::ObjectKey::Expression(Expression::String(s)) => s.clone(),
+                        _ => continue,
+                    };
+                    site = site.add_attribute((k, v.clone()));
+                }
+                let key = match key {
+                    hcl::ObjectKey::Identifier(i) => i.to_string(),
+                    hcl::ObjectKey::Expression(Expression::String(s)) => s.clone(),
+                    hcl::ObjectKey::Expression(e) => hcl::format::to_string(e).unwrap_or_default(),
+                    _ => String::new(),
+                };
+                out.push((key, site.build()));
+            }
+        }
+    }
+    out
+}
+
 fn close(a: f64, b: f64) -> bool {
     (a - b).abs() < 1e-6 * b.abs().max(1.0)
 }
@@ -192,24 +227,57 @@ fn check_aws(name: &str, module: &Module, bill: &CloudEstimate) {
 fn check_azure(name: &str, model: &Model, module: &Module, bill: &CloudEstimate) {
     let rs = resources(module);
     let of = |ty: &str| rs.iter().filter(|r| r.ty == ty).collect::<Vec<_>>();
+    // Each hub's SKU and units are in `local.iot_hubs`, which `azurerm_iothub.hub` reads
+    // (`each.value.sku`, `each.value.units`): units built per SKU against units priced per SKU.
     let hub = of("azurerm_iothub");
     let sku = child(hub[0].body, "sku").expect("sku").body();
-    let (sku_name, units) = (
-        string(sku, "name").expect("sku name"),
-        number(sku, "capacity").expect("capacity"),
-    );
-    let hubs = model.azure.as_ref().expect("azure").hubs.len() as u64;
-    let priced = line(bill, "IoT Hub", "hub units").expect("hub units");
+    for key in ["name", "capacity"] {
+        let text = hcl::format::to_string(attr(sku, key).expect("sku attribute")).unwrap();
+        let wanted = if key == "name" {
+            "each.value.sku"
+        } else {
+            "each.value.units"
+        };
+        assert_eq!(text.trim(), wanted, "{name}: each hub has its own size");
+    }
+    let mut built: std::collections::BTreeMap<String, u64> = std::collections::BTreeMap::new();
+    for (location, site) in iot_hubs(module) {
+        let sku = string(&site, "sku").expect("sku of a hub");
+        let units = number(&site, "units").expect("units of a hub");
+        *built.entry(sku).or_default() += units;
+        let planned = model
+            .azure
+            .as_ref()
+            .expect("azure")
+            .hubs
+            .iter()
+            .find(|h| h.location == location)
+            .expect("a planned hub");
+        assert_eq!(u64::from(planned.units), units, "{name}: {location}");
+    }
+    let mut priced: std::collections::BTreeMap<String, f64> = std::collections::BTreeMap::new();
+    for l in lines(bill, "IoT Hub")
+        .into_iter()
+        .filter(|l| l.item.starts_with("hub units"))
+    {
+        let sku = l
+            .unit
+            .strip_suffix(" unit-month")
+            .expect("a unit-month line");
+        *priced.entry(sku.to_owned()).or_default() += l.quantity;
+    }
     assert_eq!(
-        priced.unit,
-        format!("{sku_name} unit-month"),
-        "{name}: the hub SKU priced is the one built"
+        built.keys().collect::<Vec<_>>(),
+        priced.keys().collect::<Vec<_>>(),
+        "{name}: the hub SKUs priced are the ones built"
     );
-    assert!(
-        close(priced.quantity, (units * hubs) as f64),
-        "{name}: {} hub units priced, {units} × {hubs} built",
-        priced.quantity
-    );
+    for (sku, units) in &built {
+        assert!(
+            close(priced[sku], *units as f64),
+            "{name}: {} {sku} hub units priced, {units} built",
+            priced[sku]
+        );
+    }
 
     let namespace = of("azurerm_eventhub_namespace");
     if let Some(tu) = line(bill, "Event Hubs", "throughput unit hours") {

@@ -10,7 +10,7 @@ use fleetform::clouds::aws::cost::{
     LambdaWorkload, S3Archive, S3Transition, Versioning,
 };
 use fleetform::clouds::azure::cost::{
-    AzureWorkload, BlobArchive, BlobTransition, CosmosDbWorkload, EventHubs,
+    AzureWorkload, BlobArchive, BlobTransition, CosmosDbWorkload, EventHubs, HubLoad,
 };
 use fleetform::cost::{
     Batching, Budget, Cloud, Estimate, FunctionWorkload, PriceBook, compare, exceeds, render,
@@ -113,10 +113,13 @@ fn kitchen_sink() -> Fleet {
         ..AwsWorkload::default()
     });
     w.azure = Some(AzureWorkload {
-        hub_pin: Some(HubPin {
-            sku: HubSku::S1,
-            units: Some(200),
-        }),
+        hubs: vec![HubLoad {
+            pin: Some(HubPin {
+                sku: HubSku::S1,
+                units: Some(200),
+            }),
+            ..HubLoad::default()
+        }],
         event_hubs: Some(EventHubs {
             tier: EventHubsTier::Standard,
             units: None,

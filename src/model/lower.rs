@@ -6,9 +6,9 @@
 //! where `bad-condition` and `bad-topic` are reported, along with the diagnostics that need
 //! computed figures (a fleet no hub tier can carry). Lowering reports; it never panics.
 //!
-//! Long (about 900 lines, 90 of them tests): one pass over the spec in its order, one
-//! function per section. The per-cloud sections (`aws`, `azure` and the hub sizing, about
-//! 350 lines) are the part to move into the cloud folders, with the spec's (see
+//! Long (about 1,200 lines, 130 of them tests): one pass over the spec in its order, one
+//! function per section. The per-cloud sections (`aws`, `azure`, the hub shares and sizing, about
+//! 450 lines) are the part to move into the cloud folders, with the spec's (see
 //! `src/spec/mod.rs`).
 
 use std::sync::Arc;
@@ -313,18 +313,16 @@ pub fn hub_sites(a: &spec::AzureCloud, s: &spec::Stack) -> Vec<m::HubSite> {
         let (location, weight) = linked.first().map_or((a.location.clone(), 1), |l| {
             (l.location.clone(), l.allocation_weight)
         });
-        return vec![m::HubSite {
-            name: name(None),
-            location,
-            allocation_weight: weight,
-        }];
+        return vec![m::HubSite::new(name(None), location, weight)];
     }
     linked
         .iter()
-        .map(|l| m::HubSite {
-            name: name(Some(&l.location)),
-            location: l.location.clone(),
-            allocation_weight: l.allocation_weight,
+        .map(|l| {
+            m::HubSite::new(
+                name(Some(&l.location)),
+                l.location.clone(),
+                l.allocation_weight,
+            )
         })
         .collect()
 }
@@ -361,29 +359,67 @@ fn metered_daily_messages(spec: &FleetSpec, traffic: &m::Traffic, blocks: fn(u64
     (per_device * traffic.planned_devices as f64 * traffic.headroom).ceil() as u64
 }
 
-/// Share of the fleet's traffic the busiest hub carries.
-fn busiest_hub_share(a: &spec::AzureCloud) -> f64 {
-    let Some(dps) = &a.dps else { return 1.0 };
+/// How the DPS spreads the fleet over one linked hub: its share of the devices (0 to 1), and
+/// whether the spec says so. Evenly weighted allocation hashes devices in proportion to the
+/// weights; static sends them all to the first hub; lowest-latency and custom allocation
+/// follow where devices are and what the webhook picks, which only the linked hubs'
+/// `devices` can tell. Without them any one hub may receive the whole fleet, so each is
+/// given all of it (`predicted: false`, which the validation warns about).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct HubShare {
+    pub share: f64,
+    pub predicted: bool,
+}
+
+/// The share of each hub [`hub_sites`] creates, in the same order.
+pub fn hub_shares(a: &spec::AzureCloud, fleet_devices: u64) -> Vec<HubShare> {
+    let whole = HubShare {
+        share: 1.0,
+        predicted: true,
+    };
+    let Some(dps) = a.dps.as_ref().filter(|d| d.linked_hubs.len() > 1) else {
+        return vec![whole];
+    };
+    let hubs = &dps.linked_hubs;
     match dps.allocation {
-        spec::Allocation::Static => 1.0,
         spec::Allocation::EvenlyWeighted => {
-            let total: u32 = dps.linked_hubs.iter().map(|l| l.allocation_weight).sum();
-            let max = dps
-                .linked_hubs
-                .iter()
-                .map(|l| l.allocation_weight)
-                .max()
-                .unwrap_or(1);
-            if total == 0 {
-                1.0
-            } else {
-                f64::from(max) / f64::from(total)
+            let total: u32 = hubs.iter().map(|l| l.allocation_weight).sum();
+            hubs.iter()
+                .map(|l| HubShare {
+                    share: if total == 0 {
+                        1.0
+                    } else {
+                        f64::from(l.allocation_weight) / f64::from(total)
+                    },
+                    predicted: total > 0,
+                })
+                .collect()
+        }
+        spec::Allocation::Static => (0..hubs.len())
+            .map(|i| HubShare {
+                share: if i == 0 { 1.0 } else { 0.0 },
+                predicted: true,
+            })
+            .collect(),
+        spec::Allocation::LowestLatency | spec::Allocation::Custom => {
+            let counts: Option<Vec<u64>> = hubs.iter().map(|l| l.devices).collect();
+            match counts {
+                Some(counts) if fleet_devices > 0 => counts
+                    .iter()
+                    .map(|n| HubShare {
+                        share: *n as f64 / fleet_devices as f64,
+                        predicted: true,
+                    })
+                    .collect(),
+                _ => hubs
+                    .iter()
+                    .map(|_| HubShare {
+                        share: 1.0,
+                        predicted: false,
+                    })
+                    .collect(),
             }
         }
-        // Lowest latency sends each device to the hub nearest to it, and custom allocation
-        // to whichever hub the webhook picks: the spec does not say where devices are, so
-        // any one hub may receive the whole fleet, and each is sized for it.
-        spec::Allocation::LowestLatency | spec::Allocation::Custom => 1.0,
     }
 }
 
@@ -430,26 +466,37 @@ fn azure(
     diags: &mut Diagnostics,
 ) -> m::Azure {
     let names = azure_names(a, &spec.stack);
-    let hubs = hub_sites(a, &spec.stack);
+    let shares = hub_shares(a, spec.fleet.devices);
     let total_daily = daily_quota_messages(spec, traffic);
-    let per_hub_daily = (total_daily as f64 * busiest_hub_share(a)).ceil() as u64;
     let free = a.iot_hub.tier == HubTier::Free || a.iot_hub.sku == Some(HubSku::F1);
-    let per_hub_daily = if free {
-        daily_free_quota_messages(spec, traffic)
-    } else {
-        per_hub_daily
-    };
     // Device Update needs twins and cloud-to-device messages, so OTA rules Basic out too.
     let needs_standard = messaging.cloud_talks_back() || spec.pipeline.ota.enabled;
-    let (sku, units, daily_quota) = match size_hub(&a.iot_hub, per_hub_daily, needs_standard) {
-        Ok(s) => (HubSku::from(s.sku), s.units, s.daily_capacity),
-        Err(capacity::CapacityError::HubPinnedTooSmall {
-            sku,
-            units,
-            daily_capacity,
-            daily_messages,
-        }) => {
-            diags.push(
+    // Each hub is sized for its own share of the traffic; a pin applies to every hub.
+    let sized: Vec<(u64, Result<capacity::HubSizing, capacity::CapacityError>)> = shares
+        .iter()
+        .map(|s| {
+            let daily = if free {
+                daily_free_quota_messages(spec, traffic)
+            } else {
+                (total_daily as f64 * s.share).ceil() as u64
+            };
+            (daily, size_hub(&a.iot_hub, daily, needs_standard))
+        })
+        .collect();
+    // One diagnostic, for the busiest hub that does not fit.
+    if let Some((per_hub_daily, Err(e))) = sized
+        .iter()
+        .filter(|(_, r)| r.is_err())
+        .max_by_key(|(daily, _)| *daily)
+    {
+        let per_hub_daily = *per_hub_daily;
+        match e {
+            capacity::CapacityError::HubPinnedTooSmall {
+                sku,
+                units,
+                daily_capacity,
+                daily_messages,
+            } => diags.push(
                 Diagnostic::warning(
                     "hub-undersized",
                     format!(
@@ -458,11 +505,8 @@ fn azure(
                 )
                 .at(SpecPath::parse(if a.iot_hub.units.is_some() { "clouds.azure.iot_hub.units" } else { "clouds.azure.iot_hub" }))
                 .hint("remove `sku` and `units` to let fleetform size the hub"),
-            );
-            (HubSku::from(sku), units, daily_capacity)
-        }
-        Err(e) => {
-            diags.push(
+            ),
+            e => diags.push(
                 Diagnostic::error(
                     "capacity-exceeded",
                     match e {
@@ -475,14 +519,64 @@ fn azure(
                 )
                 .at(SpecPath::parse("fleet.devices"))
                 .hint("link more hubs through the DPS (`clouds.azure.dps.linked_hubs`), allow a higher tier, or send fewer, larger messages"),
-            );
-            (
+            ),
+        }
+    }
+    let sized: Vec<(u64, HubSku, u32, u64)> = sized
+        .into_iter()
+        .map(|(daily, r)| match r {
+            Ok(s) => (daily, HubSku::from(s.sku), s.units, s.daily_capacity),
+            // What the pin builds, too small (the warning above says so).
+            Err(capacity::CapacityError::HubPinnedTooSmall {
+                sku,
+                units,
+                daily_capacity,
+                ..
+            }) => (daily, HubSku::from(sku), units, daily_capacity),
+            Err(_) => (
+                daily,
                 HubSku::S3,
                 10,
                 capacity::HubSku::S3.daily_quota_per_unit() * 10,
+            ),
+        })
+        .collect();
+    let mut hubs = hub_sites(a, &spec.stack);
+    for ((site, share), (daily, sku, units, quota)) in hubs.iter_mut().zip(&shares).zip(&sized) {
+        site.share = share.share;
+        site.predicted = share.predicted;
+        site.devices = (spec.fleet.devices as f64 * share.share).round() as u64;
+        site.sku = *sku;
+        site.units = *units;
+        site.planned_daily_quota_messages = *daily;
+        site.daily_quota = *quota;
+    }
+    // The busiest hub stands for all of them where one size is shown (the first on a tie).
+    let busiest = hubs
+        .iter()
+        .enumerate()
+        .max_by(|(i, x), (j, y)| {
+            x.planned_daily_quota_messages
+                .cmp(&y.planned_daily_quota_messages)
+                .then(j.cmp(i))
+        })
+        .map_or(0, |(i, _)| i);
+    let (per_hub_daily, sku, units, daily_quota) = hubs.get(busiest).map_or(
+        (
+            0,
+            HubSku::S1,
+            1,
+            capacity::HubSku::S1.daily_quota_per_unit(),
+        ),
+        |h| {
+            (
+                h.planned_daily_quota_messages,
+                h.sku,
+                h.units,
+                h.daily_quota,
             )
-        }
-    };
+        },
+    );
     let eh = &a.event_hubs;
     // Premium namespaces are sized in processing units; start at one.
     let throughput_units = match capacity::event_hubs_throughput_units(
@@ -976,15 +1070,35 @@ mod tests {
     }
 
     #[test]
-    fn the_busiest_hub_follows_the_allocation_policy() {
+    fn hub_shares_follow_the_allocation_policy() {
+        let shares = |a: &spec::AzureCloud| -> Vec<(f64, bool)> {
+            hub_shares(a, 1000)
+                .into_iter()
+                .map(|s| (s.share, s.predicted))
+                .collect()
+        };
         // Weights decide the split: 3 of 4 devices hash to the first hub.
-        let share = busiest_hub_share(&linked("evenly_weighted", &[3, 1]));
-        assert!((share - 0.75).abs() < 1e-12, "{share}");
+        assert_eq!(
+            shares(&linked("evenly_weighted", &[3, 1])),
+            [(0.75, true), (0.25, true)]
+        );
         // Static sends every device to the first hub.
-        assert!((busiest_hub_share(&linked("static", &[1, 1, 1])) - 1.0).abs() < 1e-12);
+        assert_eq!(
+            shares(&linked("static", &[1, 1, 1])),
+            [(1.0, true), (0.0, true), (0.0, true)]
+        );
         // Lowest latency and custom allocation may send the whole fleet to any one hub.
-        assert!((busiest_hub_share(&linked("lowest_latency", &[1, 1, 1])) - 1.0).abs() < 1e-12);
-        assert!((busiest_hub_share(&linked("custom", &[1, 1])) - 1.0).abs() < 1e-12);
+        assert_eq!(
+            shares(&linked("lowest_latency", &[1, 1, 1])),
+            [(1.0, false); 3]
+        );
+        assert_eq!(shares(&linked("custom", &[1, 1])), [(1.0, false); 2]);
+        // ... unless the spec says how many devices each hub gets.
+        let mut a = linked("lowest_latency", &[1, 1]);
+        let dps = a.dps.as_mut().unwrap();
+        dps.linked_hubs[0].devices = Some(600);
+        dps.linked_hubs[1].devices = Some(400);
+        assert_eq!(shares(&a), [(0.6, true), (0.4, true)]);
     }
 
     fn groups(list: &[(&str, Option<&str>)]) -> Vec<spec::DeviceGroup> {

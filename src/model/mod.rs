@@ -180,17 +180,20 @@ pub struct Azure {
     pub names: AzureNames,
 }
 
-/// IoT Hub settings shared by every linked hub.
+/// IoT Hub settings shared by every linked hub. Each hub is sized for its own share of the
+/// fleet ([`HubSite`]); the size here is the busiest hub's, which stands for them all where
+/// one size is shown (the SKU tier, the README's headline).
 #[derive(Debug, Clone)]
 pub struct IotHub {
+    /// SKU of the busiest hub.
     pub sku: HubSku,
-    /// Units per hub.
+    /// Units of the busiest hub.
     pub units: u32,
     /// Whether the sku/units came from the spec rather than the sizing.
     pub pinned: bool,
-    /// Daily quota messages (4 KB blocks) per hub the sizing planned for.
+    /// Daily quota messages (4 KB blocks) the busiest hub is planned for.
     pub planned_daily_quota_messages: u64,
-    /// Daily quota the chosen sku and units give per hub.
+    /// Daily quota the busiest hub's sku and units give.
     pub daily_quota: u64,
     pub partitions: u32,
     pub retention_days: u32,
@@ -199,12 +202,45 @@ pub struct IotHub {
     pub ip_filter: Vec<IpRule>,
 }
 
-/// One IoT hub in one location.
+/// One IoT hub in one location, sized for the devices the DPS allocation sends it.
 #[derive(Debug, Clone)]
 pub struct HubSite {
     pub name: GlobalName,
     pub location: String,
     pub allocation_weight: u32,
+    /// Share of the fleet the hub is sized for, 0 to 1 (see
+    /// [`crate::model::lower::hub_shares`]): the weight's share, all or nothing under static
+    /// allocation, the spec's `devices` over `fleet.devices`, or the whole fleet.
+    pub share: f64,
+    /// Whether the allocation predicts the share; `false`: the spec does not say where
+    /// devices go, and the hub is sized for the whole fleet.
+    pub predicted: bool,
+    /// Today's devices the share stands for (`fleet.devices` × share, rounded).
+    pub devices: u64,
+    pub sku: HubSku,
+    pub units: u32,
+    /// Daily quota messages (4 KB blocks) this hub is planned for (a year ahead, headroom).
+    pub planned_daily_quota_messages: u64,
+    /// Daily quota its sku and units give.
+    pub daily_quota: u64,
+}
+
+impl HubSite {
+    /// A hub not sized yet: the whole fleet, one S1 unit, until the lowering sizes it.
+    pub fn new(name: GlobalName, location: String, allocation_weight: u32) -> Self {
+        Self {
+            name,
+            location,
+            allocation_weight,
+            share: 1.0,
+            predicted: true,
+            devices: 0,
+            sku: HubSku::S1,
+            units: 1,
+            planned_daily_quota_messages: 0,
+            daily_quota: 0,
+        }
+    }
 }
 
 /// An IP filter rule.

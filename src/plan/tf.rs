@@ -85,7 +85,10 @@ pub fn r_index(path: &str, key: Expression, then: &[&str]) -> Expression {
     }
     builder = builder.index(key);
     for part in then {
-        builder = builder.attr(ident(part));
+        builder = match part.parse::<u64>() {
+            Ok(i) => builder.index(Expression::Number(i.into())),
+            Err(_) => builder.attr(ident(part)),
+        };
     }
     builder.build().into()
 }

@@ -512,11 +512,19 @@ pub struct LinkedHub {
     #[schemars(regex(pattern = r"^[a-z][a-z0-9]{2,30}$"), example = &"northeurope")]
     pub location: String,
     /// Weight for evenly weighted allocation, 0 to 1000; with `evenly_weighted`, 0 is refused
-    /// (the hub would never receive a device). Lowest-latency and custom allocation size every
-    /// hub for the whole fleet, since any one hub may receive it.
+    /// (the hub would never receive a device), and each hub is sized for its weight's share of
+    /// the fleet. Lowest-latency and custom allocation ignore weights: see `devices`.
     #[serde(default = "default_one")]
     #[schemars(range(min = 0, max = 1000))]
     pub allocation_weight: u32,
+    /// Devices expected on this hub, for the allocations whose split fleetform cannot work
+    /// out (`lowest_latency`: where devices are; `custom`: what the webhook picks). The hub
+    /// is sized and priced for them; give it on every linked hub, adding up to
+    /// `fleet.devices`. Without it each such hub is sized for the whole fleet. Not used with
+    /// `evenly_weighted` (the weights split the fleet) or `static` (the first hub takes all).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 0), example = &12000)]
+    pub devices: Option<u64>,
 }
 
 /// DPS allocation policy.

@@ -427,6 +427,7 @@ fn azure(spec: &FleetSpec, d: &mut Diagnostics) {
                 }
             }
         }
+        hub_devices(spec, dps, d);
         let mut names_seen = BTreeSet::new();
         // "A certificate can be specified in only one enrollment entry in your DPS
         // instance" (learn.microsoft.com, iot-dps/concepts-x509-attestation): each X.509
@@ -533,6 +534,92 @@ fn azure(spec: &FleetSpec, d: &mut Diagnostics) {
             )
             .at(p("clouds.azure.event_hubs.capture"))
             .hint("set `capture: false`, or turn on `storage.archive`"),
+        );
+    }
+}
+
+/// `linked_hubs[].devices`, the expected devices per hub: only where the allocation policy
+/// cannot split the fleet itself (lowest latency, custom), on every linked hub, adding up to
+/// `fleet.devices`. Without them those hubs are each sized for the whole fleet, which the
+/// warning says (the sizing is in `model::lower::hub_shares`).
+fn hub_devices(spec: &FleetSpec, dps: &crate::spec::AzureDps, d: &mut Diagnostics) {
+    let hubs = p("clouds.azure.dps.linked_hubs");
+    let given: Vec<(usize, u64)> = dps
+        .linked_hubs
+        .iter()
+        .enumerate()
+        .filter_map(|(i, l)| l.devices.map(|n| (i, n)))
+        .collect();
+    let unpredictable = matches!(
+        dps.allocation,
+        Allocation::LowestLatency | Allocation::Custom
+    );
+    if !unpredictable {
+        let why = if dps.allocation == Allocation::Static {
+            "static allocation sends every device to the first linked hub"
+        } else {
+            "evenly weighted allocation splits the fleet by `allocation_weight`"
+        };
+        for (i, _) in &given {
+            d.push(
+                Diagnostic::error(
+                    "hub-devices-unused",
+                    format!("`devices` on a linked hub is for lowest-latency and custom allocation; {why}"),
+                )
+                .at(hubs.index(*i).key("devices"))
+                .hint("remove `devices`, and set `allocation_weight` to change the split"),
+            );
+        }
+        return;
+    }
+    if dps.linked_hubs.len() < 2 {
+        return;
+    }
+    if given.is_empty() {
+        d.push(
+            Diagnostic::warning(
+                "hub-sized-for-fleet",
+                format!(
+                    "with `{}` allocation fleetform cannot tell how many devices each linked hub gets, so every hub is sized and priced for the whole fleet",
+                    if dps.allocation == Allocation::Custom { "custom" } else { "lowest_latency" }
+                ),
+            )
+            .at(p("clouds.azure.dps.allocation"))
+            .hint("give each linked hub the devices you expect on it (`devices`), adding up to `fleet.devices`"),
+        );
+        return;
+    }
+    if let Some((i, l)) = dps
+        .linked_hubs
+        .iter()
+        .enumerate()
+        .find(|(_, l)| l.devices.is_none())
+    {
+        d.push(
+            Diagnostic::error(
+                "hub-devices-incomplete",
+                format!(
+                    "the hub in `{}` has no `devices`, and other linked hubs do",
+                    l.location
+                ),
+            )
+            .at(hubs.index(i))
+            .hint("give `devices` on every linked hub, or on none"),
+        );
+        return;
+    }
+    let sum: u64 = given.iter().map(|(_, n)| n).sum();
+    if sum != spec.fleet.devices {
+        d.push(
+            Diagnostic::error(
+                "hub-devices-sum",
+                format!(
+                    "the linked hubs' `devices` add up to {sum}, and `fleet.devices` is {}",
+                    spec.fleet.devices
+                ),
+            )
+            .at(hubs.index(given[given.len() - 1].0).key("devices"))
+            .hint("make the hubs' `devices` add up to `fleet.devices`"),
         );
     }
 }

@@ -3,7 +3,9 @@
 
 use std::sync::Arc;
 
-use super::cost::{AzureWorkload, BlobArchive, BlobTransition, CosmosDbWorkload, EventHubs};
+use super::cost::{
+    AzureWorkload, BlobArchive, BlobTransition, CosmosDbWorkload, EventHubs, HubLoad,
+};
 use super::words::sku_name;
 use super::{Design, storage, tf_label};
 use crate::capacity::StorageClass;
@@ -44,15 +46,27 @@ pub(super) fn bill(d: &Design) -> Bill {
 /// The priced resources, with the addresses the planner gives them.
 fn items(d: &Design, meter: &AzureWorkload) -> Vec<BillItem> {
     let az = d.az;
+    let uniform = d
+        .hubs
+        .iter()
+        .all(|h| h.sku == d.hubs[0].sku && h.units == d.hubs[0].units);
     let mut out = vec![BillItem {
         resource_type: "azurerm_iothub",
         addresses: vec!["azurerm_iothub.hub".to_owned()],
-        size: format!(
-            "{} × {} per hub × {} hub(s)",
-            sku_name(az.hub.sku),
-            az.hub.units,
-            d.hubs.len()
-        ),
+        size: if uniform {
+            format!(
+                "{} × {} per hub × {} hub(s)",
+                sku_name(az.hub.sku),
+                az.hub.units,
+                d.hubs.len()
+            )
+        } else {
+            d.hubs
+                .iter()
+                .map(|h| format!("{} {} × {}", h.location, sku_name(h.sku), h.units))
+                .collect::<Vec<_>>()
+                .join(", ")
+        },
         drivers: vec!["unit-months (daily quota in 4 KB blocks)"],
         priced: true,
     }];
@@ -237,14 +251,22 @@ fn workload(d: &Design, w: &Workload) -> AzureWorkload {
         ),
         // Device Update (OTA) needs a Standard hub as much as twins and C2D do.
         needs_standard_hub: model.messaging.cloud_talks_back() || model.features.ota,
-        hub_pin: Some(HubPin {
-            sku: az.hub.sku.into(),
-            units: Some(az.hub.units),
-        }),
-        // The Free tier's plan is in 0.5 KB blocks; the other tiers' in 4 KB blocks.
-        planned_daily_quota_messages: (az.hub.sku != model::HubSku::F1)
-            .then_some(az.hub.planned_daily_quota_messages),
-        hubs: u32::try_from(az.hubs.len()).unwrap_or(1).max(1),
+        // Each hub as the planner sized it, for the share of the fleet its allocation sends it.
+        hubs: az
+            .hubs
+            .iter()
+            .map(|h| HubLoad {
+                name: h.location.clone(),
+                share: h.share,
+                pin: Some(HubPin {
+                    sku: h.sku.into(),
+                    units: Some(h.units),
+                }),
+                // The Free tier's plan is in 0.5 KB blocks; the other tiers' in 4 KB blocks.
+                planned_daily_quota_messages: (h.sku != model::HubSku::F1)
+                    .then_some(h.planned_daily_quota_messages),
+            })
+            .collect(),
         event_hubs: (streams || capture).then(|| EventHubs {
             tier: eh.tier.into(),
             units: Some(eh.throughput_units),

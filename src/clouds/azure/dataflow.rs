@@ -70,8 +70,8 @@ pub(super) fn dataflow(design: &Design) -> Dataflow {
         let mut details = vec![format!(
             "{}, {} x {}",
             site.location,
-            sku_name(az.hub.sku),
-            az.hub.units
+            sku_name(site.sku),
+            site.units
         )];
         if !caps.is_empty() {
             details.push(caps.join(", "));

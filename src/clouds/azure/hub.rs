@@ -25,13 +25,7 @@ use crate::plan::tf::{self, TfFile, lit, r};
 pub(super) fn file(d: &Design, t: &mut Intent) -> TfFile {
     let hub = &d.az.hub;
     let mut f = TfFile::new();
-    let sku = format!("{:?}", hub.sku);
-    let sizing = format!(
-        "{sku} x {} per hub: {} quota messages (4 KB blocks) a day; the busiest hub is planned at {}.",
-        hub.units,
-        thousands(hub.daily_quota),
-        thousands(hub.planned_daily_quota_messages)
-    );
+    let sizing = sizing_notes(d);
     let origin = if hub.pinned {
         "The SKU or unit count is pinned in the fleet spec."
     } else {
@@ -56,8 +50,10 @@ pub(super) fn file(d: &Design, t: &mut Intent) -> TfFile {
             "devices connect over the public internet; clouds.azure.iot_hub.ip_filter narrows who may",
         );
     }
+    for line in &sizing {
+        b = b.note(line);
+    }
     b = b
-        .note(&sizing)
         .note(origin)
         .attr("for_each", r("local.iot_hubs"))
         .attr("name", r("each.value.name"))
@@ -76,8 +72,9 @@ pub(super) fn file(d: &Design, t: &mut Intent) -> TfFile {
         .attr("event_hub_retention_in_days", tf::num(retention))
         .block(
             tf::block("sku")
-                .attr("name", lit(&sku))
-                .attr("capacity", tf::num(hub.units))
+                .note("Each hub's size is its own (local.iot_hubs): it follows the devices it receives.")
+                .attr("name", r("each.value.sku"))
+                .attr("capacity", r("each.value.units"))
                 .build(),
         )
         .block(
@@ -134,7 +131,7 @@ pub(super) fn file(d: &Design, t: &mut Intent) -> TfFile {
         );
     }
     f.push(b.tagged().build());
-    intent(d, t, &sku, partitions, retention);
+    intent(d, t, partitions, retention);
     if d.hub_ca {
         hub_ca(&mut f, t);
     }
@@ -270,8 +267,60 @@ fn hub_ca(f: &mut TfFile, t: &mut Intent) {
     );
 }
 
+/// The sizing, in words, for the note above the hubs: each hub's size and the share of the
+/// fleet it is sized for.
+fn sizing_notes(d: &Design) -> Vec<String> {
+    let mut out = Vec::new();
+    for h in &d.hubs {
+        let what = if d.hubs.len() == 1 {
+            "The hub".to_owned()
+        } else {
+            format!("{}:", h.location)
+        };
+        let share = if d.hubs.len() == 1 {
+            String::new()
+        } else {
+            format!(" for {}", share_words(d, h))
+        };
+        out.push(format!(
+            "{what} {:?} x {}{share}: {} quota messages (4 KB blocks) a day, planned at {}.",
+            h.sku,
+            h.units,
+            thousands(h.daily_quota),
+            thousands(h.planned_daily_quota_messages)
+        ));
+    }
+    out
+}
+
+/// What share of the fleet hub `h` is sized for, and why: `750 devices (weight 3 of 4)`.
+pub(crate) fn share_words(d: &Design, h: &crate::model::HubSite) -> String {
+    use crate::model::Allocation;
+    let devices = thousands(h.devices);
+    match d.az.dps.as_ref().map(|dps| dps.allocation) {
+        _ if d.hubs.len() == 1 => format!("all {devices} devices"),
+        Some(Allocation::EvenlyWeighted) => {
+            let total: u32 = d.hubs.iter().map(|h| h.allocation_weight).sum();
+            format!(
+                "{devices} devices (weight {} of {total})",
+                h.allocation_weight
+            )
+        }
+        Some(Allocation::Static) if h.share > 0.0 => {
+            format!("all {devices} devices (static allocation)")
+        }
+        Some(Allocation::Static) => {
+            "no devices (static allocation sends them to the first hub)".to_owned()
+        }
+        _ if !h.predicted => format!(
+            "the whole fleet, {devices} devices (the allocation does not say where devices go)"
+        ),
+        _ => format!("{devices} devices (linked_hubs[].devices)"),
+    }
+}
+
 /// What the hubs must plan as, from the same values the hub block was built with.
-fn intent(d: &Design, t: &mut Intent, sku: &str, partitions: u32, retention: u32) {
+fn intent(d: &Design, t: &mut Intent, partitions: u32, retention: u32) {
     let hub = &d.az.hub;
     let each = |cond: Expression| all_in("h", r("azurerm_iothub.hub"), cond);
     let locations: Vec<&str> = d.hubs.iter().map(|h| h.location.as_str()).collect();
@@ -287,18 +336,32 @@ fn intent(d: &Design, t: &mut Intent, sku: &str, partitions: u32, retention: u32
             set(locations.iter().map(|l| lit(*l))),
         ),
     );
-    t.assert(
-        if hub.pinned {
+    // One assertion per hub: each is sized for its own share of the fleet.
+    for h in &d.hubs {
+        let planned =
+            |a: &str| tf::r_index("azurerm_iothub.hub", lit(&h.location), &["sku", "0", a]);
+        let key = if hub.pinned {
             "clouds.azure.iot_hub.sku / units"
+        } else if d.hubs.len() > 1 {
+            "clouds.azure.iot_hub.tier and clouds.azure.dps (fleetform sized each hub for the devices its allocation sends it)"
         } else {
             "clouds.azure.iot_hub.tier (fleetform sized the hubs from fleet and messaging)"
-        },
-        format!("{sku} x {} per hub", hub.units),
-        each(all([
-            eq(r("h.sku.0.name"), lit(sku)),
-            eq(r("h.sku.0.capacity"), tf::num(hub.units)),
-        ])),
-    );
+        };
+        t.assert(
+            key,
+            format!(
+                "{:?} x {} in {}, for {}",
+                h.sku,
+                h.units,
+                h.location,
+                share_words(d, h)
+            ),
+            all([
+                eq(planned("name"), lit(format!("{:?}", h.sku))),
+                eq(planned("capacity"), tf::num(h.units)),
+            ]),
+        );
+    }
     t.assert(
         "clouds.azure.iot_hub.partitions / retention_days",
         format!("{partitions} partitions and {retention} day(s) on the built-in endpoint"),

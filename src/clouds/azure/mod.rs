@@ -201,7 +201,7 @@ impl CloudPlanner for AzurePlanner {
             );
         }
         if d.m.features.state_store {
-            module.hcl("state.tf", state::file(&d));
+            module.hcl("state.tf", state::file(&d, &mut t));
         }
         if d.ota {
             module.hcl("ota.tf", ota::file(&d, &mut t));
@@ -542,6 +542,12 @@ fn main(d: &Design) -> TfFile {
                 ("name", global(&h.name)),
                 ("location", lit(&h.location)),
                 ("allocation_weight", tf::num(h.allocation_weight)),
+                ("sku", lit(format!("{:?}", h.sku))),
+                ("units", tf::num(h.units)),
+                (
+                    "daily_quota_alarm",
+                    tf::num(monitoring::daily_quota_alarm(h)),
+                ),
             ]),
         )
     }));
@@ -570,7 +576,8 @@ fn main(d: &Design) -> TfFile {
                 tf::call("merge", [r("local.spec_tags"), r("var.extra_tags")]),
             )
             .attr("spec_tags", tags)
-            .note("One IoT hub per linked location, keyed by location; the first is the primary.")
+            .note("One IoT hub per linked location, keyed by location; the first is the primary. Each is")
+            .note("sized for the devices the DPS allocation sends it (see iothub.tf).")
             .attr("iot_hubs", hubs)
             .attr("primary_hub", lit(&d.hubs[0].location))
             .build(),

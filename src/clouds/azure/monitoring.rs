@@ -114,15 +114,13 @@ pub(super) fn file(d: &Design, t: &mut Intent) -> TfFile {
     }
 
     if spec.monitoring.alarms {
-        let hub = &d.az.hub;
-        let quota = (hub.daily_quota as f64 * 0.8).floor() as u64;
         let alarms = [
             Alarm {
                 label: "hub_throttling",
                 suffix: "-throttling",
                 description: "Devices are being throttled: they send faster than the hub's units allow.",
                 metric: "d2c.telemetry.ingress.sendThrottle",
-                threshold: 0,
+                threshold: Threshold::Fixed(0),
                 aggregation: "Total",
                 dimension: None,
             },
@@ -131,7 +129,8 @@ pub(super) fn file(d: &Design, t: &mut Intent) -> TfFile {
                 suffix: "-daily-quota",
                 description: "More than 80% of the daily message quota is used; at 100% devices are refused until midnight UTC.",
                 metric: "dailyMessageQuotaUsed",
-                threshold: quota,
+                // Each hub's own: 80% of its daily quota (local.iot_hubs).
+                threshold: Threshold::PerHub,
                 aggregation: "Maximum",
                 dimension: None,
             },
@@ -140,7 +139,7 @@ pub(super) fn file(d: &Design, t: &mut Intent) -> TfFile {
                 suffix: "-routing-dropped",
                 description: "Routed messages were dropped (the endpoint was unreachable, or no route and no fallback matched).",
                 metric: "d2c.telemetry.egress.dropped",
-                threshold: 0,
+                threshold: Threshold::Fixed(0),
                 aggregation: "Total",
                 dimension: None,
             },
@@ -149,7 +148,7 @@ pub(super) fn file(d: &Design, t: &mut Intent) -> TfFile {
                 suffix: "-routing-orphaned",
                 description: "Messages matched no route and the fallback route did not take them.",
                 metric: "d2c.telemetry.egress.orphaned",
-                threshold: 0,
+                threshold: Threshold::Fixed(0),
                 aggregation: "Total",
                 dimension: None,
             },
@@ -158,33 +157,56 @@ pub(super) fn file(d: &Design, t: &mut Intent) -> TfFile {
                 suffix: "-routing-failed",
                 description: "Deliveries to custom endpoints failed; IoT Hub has no dead-letter queue, so failed messages are lost after retries.",
                 metric: "RoutingDeliveries",
-                threshold: 0,
+                threshold: Threshold::Fixed(0),
                 aggregation: "Total",
                 dimension: Some(("Result", "failure")),
             },
         ];
         for alarm in alarms {
-            t.assert(
-                "monitoring.alarms",
-                format!(
-                    "an alarm on every hub when {} ({}) is above {}",
-                    alarm.metric, alarm.aggregation, alarm.threshold
-                ),
-                all_in(
-                    "a",
-                    r(&format!("azurerm_monitor_metric_alert.{}", alarm.label)),
-                    any_in(
-                        "c",
-                        r("a.criteria"),
-                        all([
-                            eq(r("c.metric_name"), lit(alarm.metric)),
-                            eq(r("c.aggregation"), lit(alarm.aggregation)),
-                            eq(r("c.operator"), lit("GreaterThan")),
-                            eq(r("c.threshold"), tf::num(alarm.threshold)),
-                        ]),
+            let criteria = |threshold: u64| {
+                any_in(
+                    "c",
+                    r("a.criteria"),
+                    all([
+                        eq(r("c.metric_name"), lit(alarm.metric)),
+                        eq(r("c.aggregation"), lit(alarm.aggregation)),
+                        eq(r("c.operator"), lit("GreaterThan")),
+                        eq(r("c.threshold"), tf::num(threshold)),
+                    ]),
+                )
+            };
+            let address = format!("azurerm_monitor_metric_alert.{}", alarm.label);
+            match alarm.threshold {
+                Threshold::Fixed(threshold) => t.assert(
+                    "monitoring.alarms",
+                    format!(
+                        "an alarm on every hub when {} ({}) is above {threshold}",
+                        alarm.metric, alarm.aggregation
                     ),
+                    all_in("a", r(&address), criteria(threshold)),
                 ),
-            );
+                // Each hub's threshold is its own quota's: one assertion per hub.
+                Threshold::PerHub => {
+                    for h in &d.hubs {
+                        let threshold = daily_quota_alarm(h);
+                        t.assert(
+                            "monitoring.alarms",
+                            format!(
+                                "an alarm on the hub in {} when {} ({}) is above {threshold}, 80% of its daily quota",
+                                h.location, alarm.metric, alarm.aggregation
+                            ),
+                            tf::call(
+                                "alltrue",
+                                [tf::for_list(
+                                    "a",
+                                    tf::list([tf::r_index(&address, lit(&h.location), &[])]),
+                                    criteria(threshold),
+                                )],
+                            ),
+                        );
+                    }
+                }
+            }
             f.push(hub_alarm(&alarm, d.action_group));
         }
         let mut throttling = tf::resource("azurerm_monitor_metric_alert", "eventhubs_throttling")
@@ -279,12 +301,25 @@ pub(super) fn file(d: &Design, t: &mut Intent) -> TfFile {
 }
 
 /// A metric alert on every hub.
+/// The daily-quota alarm's threshold on hub `h`: 80% of its own daily quota.
+pub(super) fn daily_quota_alarm(h: &crate::model::HubSite) -> u64 {
+    (h.daily_quota as f64 * 0.8).floor() as u64
+}
+
+/// Where an alarm's threshold comes from.
+#[derive(Clone, Copy)]
+enum Threshold {
+    Fixed(u64),
+    /// The hub's own, from `local.iot_hubs` (its daily quota follows its size).
+    PerHub,
+}
+
 struct Alarm {
     label: &'static str,
     suffix: &'static str,
     description: &'static str,
     metric: &'static str,
-    threshold: u64,
+    threshold: Threshold,
     aggregation: &'static str,
     dimension: Option<(&'static str, &'static str)>,
 }
@@ -295,7 +330,15 @@ fn hub_alarm(alarm: &Alarm, action_group: bool) -> hcl::Block {
         .attr("metric_name", lit(alarm.metric))
         .attr("aggregation", lit(alarm.aggregation))
         .attr("operator", lit("GreaterThan"))
-        .attr("threshold", tf::num(alarm.threshold));
+        .attr(
+            "threshold",
+            match alarm.threshold {
+                Threshold::Fixed(n) => tf::num(n),
+                Threshold::PerHub => {
+                    tf::r_index("local.iot_hubs", r("each.key"), &["daily_quota_alarm"])
+                }
+            },
+        );
     if let Some((name, value)) = alarm.dimension {
         criteria = criteria.block(
             tf::block("dimension")

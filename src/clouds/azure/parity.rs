@@ -13,12 +13,24 @@ pub(super) fn rows(d: &Design) -> Vec<ParityRow> {
     let m = d.m;
     let mapped = |s: String| Mapping::Mapped(s);
     let hubs = d.hubs.len();
+    // Each hub is sized for its own share of the fleet: one size when they agree, else each.
+    let sizes = if d
+        .hubs
+        .iter()
+        .all(|h| h.sku == d.az.hub.sku && h.units == d.az.hub.units)
+    {
+        format!("{:?} x {}", d.az.hub.sku, d.az.hub.units)
+    } else {
+        d.hubs
+            .iter()
+            .map(|h| format!("{} {:?} x {}", h.location, h.sku, h.units))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
     let hub_text = format!(
-        "{} IoT hub{} ({:?} x {})",
+        "{} IoT hub{} ({sizes})",
         hubs,
         if hubs == 1 { "" } else { "s" },
-        d.az.hub.sku,
-        d.az.hub.units
     );
 
     map(

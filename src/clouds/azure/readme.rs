@@ -27,6 +27,20 @@ pub(super) fn readme_context(
             },
         })
     });
+    // Each hub's own size and the share of the fleet it is sized for.
+    let hubs: Vec<serde_json::Value> = d
+        .hubs
+        .iter()
+        .map(|h| {
+            serde_json::json!({
+                "name": h.name.to_string(), "location": h.location, "weight": h.allocation_weight,
+                "sku": format!("{:?}", h.sku), "units": h.units,
+                "daily_quota": hub::thousands(h.daily_quota),
+                "planned_daily": hub::thousands(h.planned_daily_quota_messages),
+                "share": hub::share_words(d, h),
+            })
+        })
+        .collect();
     let mut context = serde_json::json!({
         "stack": m.stack.prefix,
         "description": m.stack.description,
@@ -44,9 +58,7 @@ pub(super) fn readme_context(
             "standard": d.standard,
             "local_authentication": az.hub.local_authentication,
         },
-        "hubs": d.hubs.iter().map(|h| serde_json::json!({
-            "name": h.name.to_string(), "location": h.location, "weight": h.allocation_weight,
-        })).collect::<Vec<_>>(),
+        "hubs": hubs,
         "dps": az.dps.as_ref().map(|dps| serde_json::json!({
             "name": az.names.dps.to_string(),
             "allocation": dps::allocation_policy(dps.allocation),
@@ -108,6 +120,13 @@ pub(super) fn readme_context(
     });
     // Past what one `json!` expands within the recursion limit.
     context["hub_ca"] = d.hub_ca.into();
+    context["hubs_differ"] = d
+        .hubs
+        .iter()
+        .any(|h| h.sku != az.hub.sku || h.units != az.hub.units)
+        .into();
+    context["hubs_for_whole_fleet"] =
+        (d.hubs.len() > 1 && d.hubs.iter().any(|h| !h.predicted)).into();
     context["ca_upload"] = d.ca_upload().into();
     context["state_endpoint"] = d.state_endpoint.into();
     context["device_import"] = device_import.unwrap_or_default();

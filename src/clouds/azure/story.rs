@@ -287,19 +287,45 @@ pub(super) fn story(d: &Design) -> Story {
             1.0
         };
         let hubs_text = if az.hubs.len() > 1 {
+            // Each hub is sized for the share its allocation sends it, and says which.
+            let each: Vec<String> = d
+                .hubs
+                .iter()
+                .map(|h| {
+                    format!(
+                        "{} {} × {} for {}, {} a day",
+                        h.location,
+                        sku_name(h.sku),
+                        h.units,
+                        super::hub::share_words(d, h),
+                        int(h.planned_daily_quota_messages)
+                    )
+                })
+                .collect();
+            let unpredicted = if d.hubs.iter().any(|h| !h.predicted) {
+                " The allocation does not say where devices go, so every hub is sized for the whole fleet; give each linked hub its expected `devices` to size them for their share."
+            } else {
+                ""
+            };
             format!(
-                " With {} hubs, the busiest carries {} of it: {} a day.",
+                " With {} hubs, the busiest carries {} of it: {} a day. Each hub is sized for its own share: {}.{unpredicted}",
                 az.hubs.len(),
                 crate::cost::format::pct(share.min(1.0)),
-                int(hub.planned_daily_quota_messages)
+                int(hub.planned_daily_quota_messages),
+                each.join("; ")
             )
         } else {
             String::new()
         };
         sizing.push(format!(
-            "**IoT Hub {} × {} per hub.** IoT Hub throttles by a daily quota of messages counted in 4 KB blocks. Per device and day: {} = {}. Planned: {} devices × {}{} = {} a day.{hubs_text} {} × {} units = {} × {} = {} a day ({} used). {tier_reason}",
+            "**IoT Hub {} × {}{}.** IoT Hub throttles by a daily quota of messages counted in 4 KB blocks. Per device and day: {} = {}. Planned: {} devices × {}{} = {} a day.{hubs_text} {} × {} units = {} × {} = {} a day ({} used). {tier_reason}",
             sku_name(hub.sku),
             hub.units,
+            if d.hubs.iter().all(|h| h.sku == hub.sku && h.units == hub.units) {
+                " per hub"
+            } else {
+                " on the busiest hub"
+            },
             terms.join(" + "),
             num(per_device),
             int(t.planned_devices),

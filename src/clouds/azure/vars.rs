@@ -243,7 +243,7 @@ pub(crate) fn variables(d: &Design) -> Vec<Var> {
             var(
                 "state_store_allowed_ip_ranges",
                 "list(string)",
-                "Public IPs or CIDR ranges of readers outside Azure (an office, a CI runner) allowed through the state store's firewall, which otherwise admits only Azure datacenters (where IoT Hub routing writes from), or nothing when no route writes to it.",
+                "Public IPs or CIDR ranges of readers outside Azure (an office, a CI runner) allowed through the state store's firewall, which otherwise admits only Azure datacenters (where IoT Hub routing writes from); when no route writes to it, these are the only clients, and with none listed its public endpoint is closed.",
             )
             .default(tf::list([]))
             .validate(

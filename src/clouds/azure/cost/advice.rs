@@ -4,7 +4,7 @@
 //! costs more than it saves.
 
 use super::AzureWorkload;
-use super::price::hub_sizing;
+use super::price::{SizedHub, hub_sizing};
 use crate::capacity::{self, AZURE_HUB_QUOTA_BLOCK_BYTES, KIB, StorageClass};
 use crate::cost::advice::{Collector, scale_invocations};
 use crate::cost::storage;
@@ -21,51 +21,40 @@ pub(super) fn advice(
 ) -> Vec<Advice> {
     let mut c = Collector::new(w, azure, book, run);
     let traffic = Traffic::of(w);
-    let current = hub_sizing(w, azure, &traffic).ok();
-    let hubs = azure.hubs.max(1);
-    let per_hub = if hubs > 1 {
-        format!(" per hub × {hubs} hubs")
-    } else {
-        String::new()
-    };
+    let current = hub_sizing(w, azure, &traffic).ok().map(|(h, _)| h);
 
-    // The alternatives are sized without the pin, so for the planned volume when it is larger
+    // The alternatives are sized without the pins, so for the planned volume when it is larger
     // than today's, as the planner sizes: advice never undercuts the capacity plan.
-    if let (Some(pin), Some((sizing, _, _))) = (azure.hub_pin, current) {
-        let auto = hub_sizing(
-            w,
-            &AzureWorkload {
-                hub_pin: None,
-                ..azure.clone()
-            },
-            &traffic,
-        )
-        .ok();
-        if let Some((best, _, _)) = auto {
-            let title = if hubs > 1 {
+    if let (true, Some(now)) = (azure.hubs_pinned(), &current) {
+        let mut unpinned = azure.clone();
+        unpinned.pin_hubs(None);
+        let auto = hub_sizing(w, &unpinned, &traffic).ok().map(|(h, _)| h);
+        if let Some(best) = auto {
+            let title = if azure.hubs.len() > 1 && uniform(&best) && uniform(now) {
                 format!(
-                    "Size each of the {hubs} hubs as {} × {} instead of {} × {}",
-                    best.sku, best.units, pin.sku, sizing.units
+                    "Size each of the {} hubs as {} × {} instead of {} × {}",
+                    best.len(),
+                    best[0].sizing.sku,
+                    best[0].sizing.units,
+                    now[0].sizing.sku,
+                    now[0].sizing.units
                 )
             } else {
                 format!(
-                    "Size the hub as {} × {} instead of {} × {}",
-                    best.sku, best.units, pin.sku, sizing.units
+                    "Size the hub{} as {} instead of {}",
+                    plural(&best),
+                    sizes(&best),
+                    sizes(now)
                 )
             };
             c.offer_bill(
                 title,
-                |a| a.hub_pin = None,
+                |a| a.pin_hubs(None),
                 |saving| {
                     format!(
-                        "{} fit {} × {}{per_hub} (capacity {}/day{}, headroom {}). Saves {} a \
-                         month.",
+                        "{} fit {}. Saves {} a month.",
                         hub_volume(azure, &best),
-                        best.sku,
-                        best.units,
-                        format::int(best.daily_capacity),
-                        if hubs > 1 { " per hub" } else { "" },
-                        format::pct(best.headroom),
+                        fits(&best),
                         format::usd(saving)
                     )
                 },
@@ -75,26 +64,22 @@ pub(super) fn advice(
     // Independent of a pin (the CLI always pins the planner's size): Basic only when the fleet
     // declares no twins, C2D or methods, which Basic lacks.
     if !azure.hub_allow_basic && !azure.needs_standard_hub && !w.talks_back() {
-        let basic = hub_sizing(
-            w,
-            &AzureWorkload {
-                hub_allow_basic: true,
-                hub_pin: None,
-                ..azure.clone()
-            },
-            &traffic,
-        )
-        .ok()
-        .filter(|(best, _, _)| best.sku.tier() == capacity::HubTier::Basic);
-        if let Some((best, _, _)) = basic {
+        let mut basic = azure.clone();
+        basic.hub_allow_basic = true;
+        basic.pin_hubs(None);
+        let sized = hub_sizing(w, &basic, &traffic)
+            .ok()
+            .map(|(h, _)| h)
+            .filter(|hubs| {
+                hubs.iter()
+                    .all(|h| h.sizing.sku.tier() == capacity::HubTier::Basic)
+            });
+        if let Some(best) = sized {
             c.offer_bill(
-                format!(
-                    "Use a Basic IoT Hub ({} × {}{per_hub})",
-                    best.sku, best.units
-                ),
+                format!("Use a Basic IoT Hub ({})", sizes(&best)),
                 |a| {
                     a.hub_allow_basic = true;
-                    a.hub_pin = None;
+                    a.pin_hubs(None);
                 },
                 |saving| {
                     format!(
@@ -163,23 +148,105 @@ pub(super) fn advice(
     c.advice
 }
 
+/// Whether every hub came out the same size.
+fn uniform(hubs: &[SizedHub]) -> bool {
+    hubs.iter().all(|h| {
+        h.sizing.sku == hubs[0].sizing.sku
+            && h.sizing.units == hubs[0].sizing.units
+            && h.sizing.daily_messages == hubs[0].sizing.daily_messages
+    })
+}
+
+fn plural(hubs: &[SizedHub]) -> &'static str {
+    if hubs.len() > 1 { "s" } else { "" }
+}
+
+/// `S1 × 2`, `S1 × 2 per hub × 3 hubs`, or each hub's size when they differ.
+fn sizes(hubs: &[SizedHub]) -> String {
+    if hubs.is_empty() {
+        return String::new();
+    }
+    if uniform(hubs) {
+        let h = &hubs[0].sizing;
+        if hubs.len() > 1 {
+            format!("{} × {} per hub × {} hubs", h.sku, h.units, hubs.len())
+        } else {
+            format!("{} × {}", h.sku, h.units)
+        }
+    } else {
+        hubs.iter()
+            .map(|h| format!("{} {} × {}", label(h), h.sizing.sku, h.sizing.units))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
+fn label(h: &SizedHub) -> &str {
+    if h.name.is_empty() { "a hub" } else { &h.name }
+}
+
+/// The size of each alternative with its capacity and headroom, in words.
+fn fits(hubs: &[SizedHub]) -> String {
+    let one = |h: &SizedHub, per_hub: &str| {
+        format!(
+            "{} × {}{per_hub} (capacity {}/day{}, headroom {})",
+            h.sizing.sku,
+            h.sizing.units,
+            format::int(h.sizing.daily_capacity),
+            if per_hub.is_empty() { "" } else { " per hub" },
+            format::pct(h.sizing.headroom)
+        )
+    };
+    if uniform(hubs) {
+        let per_hub = if hubs.len() > 1 {
+            format!(" per hub × {} hubs", hubs.len())
+        } else {
+            String::new()
+        };
+        one(&hubs[0], &per_hub)
+    } else {
+        hubs.iter()
+            .map(|h| format!("{}: {}", label(h), one(h, "")))
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+}
+
 /// The daily volume a hub alternative was sized for, in words: `2,880,000 quota messages a
 /// day`, per hub when there are several, and `(planned a year ahead)` when it is the planned
 /// volume.
-fn hub_volume(azure: &AzureWorkload, sizing: &capacity::HubSizing) -> String {
-    let planned = azure
-        .planned_daily_quota_messages
-        .is_some_and(|p| p >= sizing.daily_messages);
-    format!(
-        "{} quota messages a day{}{}",
-        format::int(sizing.daily_messages),
-        if azure.hubs > 1 { " per hub" } else { "" },
-        if planned {
-            " (planned a year ahead)"
-        } else {
-            ""
-        }
-    )
+fn hub_volume(azure: &AzureWorkload, hubs: &[SizedHub]) -> String {
+    let planned = |i: usize, h: &SizedHub| {
+        azure
+            .hubs
+            .get(i)
+            .and_then(|l| l.planned_daily_quota_messages)
+            .is_some_and(|p| p >= h.sizing.daily_messages)
+    };
+    let words = |i: usize, h: &SizedHub, per_hub: bool| {
+        format!(
+            "{} quota messages a day{}{}",
+            format::int(h.sizing.daily_messages),
+            if per_hub { " per hub" } else { "" },
+            if planned(i, h) {
+                " (planned a year ahead)"
+            } else {
+                ""
+            }
+        )
+    };
+    if hubs.is_empty() {
+        return String::new();
+    }
+    if uniform(hubs) {
+        words(0, &hubs[0], hubs.len() > 1)
+    } else {
+        hubs.iter()
+            .enumerate()
+            .map(|(i, h)| format!("{} on {}", words(i, h, false), label(h)))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
 }
 
 fn blob_lifecycle(c: &mut Collector<'_, AzureWorkload>, azure: &AzureWorkload) {

@@ -27,16 +27,9 @@ pub struct AzureWorkload {
     /// rates (a declared feature may be used at a rate of zero): Basic hub tiers, which lack
     /// them, are neither chosen nor suggested. Default false.
     pub needs_standard_hub: bool,
-    /// A SKU (and unit count) fixed by the spec; `None` picks the cheapest that fits.
-    pub hub_pin: Option<HubPin>,
-    /// Daily quota messages (4 KB blocks) per hub that the hub capacity is planned for, e.g.
-    /// the fleet a year ahead with headroom, when known. Without a pin the hub is sized for
-    /// the larger of this and today's volume, as the planner sizes it; the usage billed is
-    /// today's either way. Default `None`.
-    pub planned_daily_quota_messages: Option<u64>,
-    /// IoT hubs the fleet is spread over (DPS linked hubs), each with the same SKU and units;
-    /// the daily volume is split evenly between them. Default 1.
-    pub hubs: u32,
+    /// The IoT hubs the fleet is spread over (DPS linked hubs), each sized and billed for its
+    /// own share of the daily volume. Default: one hub carrying the whole fleet.
+    pub hubs: Vec<HubLoad>,
     /// An Event Hubs namespace receiving telemetry routed from the hub.
     pub event_hubs: Option<EventHubs>,
     /// The Blob telemetry archive.
@@ -55,9 +48,7 @@ impl Default for AzureWorkload {
         Self {
             hub_allow_basic: false,
             needs_standard_hub: false,
-            hub_pin: None,
-            planned_daily_quota_messages: None,
-            hubs: 1,
+            hubs: vec![HubLoad::default()],
             event_hubs: None,
             archive: None,
             functions: None,
@@ -69,11 +60,19 @@ impl Default for AzureWorkload {
 
 impl AzureWorkload {
     fn check(&self) -> Result<(), Error> {
-        if self.hubs == 0 {
+        if self.hubs.is_empty() {
             return Err(invalid(
                 "azure.hubs",
                 "a fleet needs at least one IoT hub".to_owned(),
             ));
+        }
+        for hub in &self.hubs {
+            if !(0.0..=1.0).contains(&hub.share) {
+                return Err(invalid(
+                    "azure.hubs.share",
+                    format!("a hub carries 0 to 1 of the fleet, not {}", hub.share),
+                ));
+            }
         }
         if let Some(hubs) = &self.event_hubs {
             if hubs.capture && hubs.tier == EventHubsTier::Basic {
@@ -102,6 +101,61 @@ impl AzureWorkload {
             non_negative("azure.cosmos_db.ru_per_read", cosmos.ru_per_read)?;
         }
         Ok(())
+    }
+}
+
+/// One IoT hub and the part of the fleet it carries.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HubLoad {
+    /// What the hub's line calls it when hubs differ (its location); may be empty.
+    pub name: String,
+    /// Share of the fleet's devices, so of its daily volume, the hub carries: 0 to 1. A hub
+    /// the allocation may send the whole fleet to carries 1, whatever the others carry.
+    pub share: f64,
+    /// A SKU (and unit count) fixed for this hub (the spec's pin, or the size the planner
+    /// built); `None` picks the cheapest that fits.
+    pub pin: Option<HubPin>,
+    /// Daily quota messages (4 KB blocks) this hub's capacity is planned for, e.g. its share
+    /// of the fleet a year ahead with headroom, when known. Without a pin the hub is sized for
+    /// the larger of this and today's volume, as the planner sizes it; the usage billed is
+    /// today's either way. Default `None`.
+    pub planned_daily_quota_messages: Option<u64>,
+}
+
+impl Default for HubLoad {
+    /// One hub with the whole fleet, sized automatically.
+    fn default() -> Self {
+        Self {
+            name: String::new(),
+            share: 1.0,
+            pin: None,
+            planned_daily_quota_messages: None,
+        }
+    }
+}
+
+impl AzureWorkload {
+    /// Fixes every hub's SKU and units to `pin`.
+    pub fn pin_hubs(&mut self, pin: Option<HubPin>) {
+        for hub in &mut self.hubs {
+            hub.pin = pin;
+        }
+    }
+
+    /// Whether any hub's size is fixed.
+    pub fn hubs_pinned(&self) -> bool {
+        self.hubs.iter().any(|h| h.pin.is_some())
+    }
+
+    /// `hubs` identical hubs, each carrying `1 / hubs` of the fleet.
+    pub fn even_hubs(hubs: u32) -> Vec<HubLoad> {
+        let n = hubs.max(1);
+        (0..n)
+            .map(|_| HubLoad {
+                share: 1.0 / f64::from(n),
+                ..HubLoad::default()
+            })
+            .collect()
     }
 }
 

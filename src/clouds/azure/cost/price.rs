@@ -5,6 +5,11 @@
 //! and unit count through [`crate::capacity::iot_hub_sizing`], the same call the planner makes.
 //! Event Hubs bills throughput units per hour and 64 KB ingress events; Capture bills per TU-hour.
 //! Blob tier changes bill one write operation of the destination tier.
+//!
+//! Long (about 660 lines): one function per billed service in the bill's order, IoT Hub the
+//! largest (each linked hub sized for its own share of the fleet, identical hubs billed on one
+//! line, and the headroom and throttle notes per size); splitting it would scatter the
+//! metering rules the notes quote.
 
 use crate::capacity::{
     self, BlobTier, CapacityError, EventHubsTier, HOURS_PER_MONTH, HubPin, HubSizing, HubSku,
@@ -105,54 +110,121 @@ pub(crate) fn daily_quota_messages(
     (total, text)
 }
 
-/// Sizes the hub the way the planner does.
+/// One hub as the estimate sizes it: its size and how its daily volume adds up.
+#[derive(Debug, Clone)]
+pub(crate) struct SizedHub {
+    pub sizing: HubSizing,
+    pub text: String,
+    pub pinned: bool,
+    pub name: String,
+}
+
+/// Sizes each hub the way the planner does, for its share of the fleet; also whether Basic
+/// tiers were allowed.
 pub(crate) fn hub_sizing(
     w: &Workload,
     azure: &AzureWorkload,
     t: &Traffic,
-) -> Result<(capacity::HubSizing, String, bool), Error> {
+) -> Result<(Vec<SizedHub>, bool), Error> {
     let allow_basic = azure.hub_allow_basic && !azure.needs_standard_hub && !w.talks_back();
-    let free = matches!(
-        azure.hub_pin,
-        Some(HubPin {
-            sku: HubSku::F1,
-            ..
-        })
-    );
+    let free = azure.hubs.iter().any(|h| {
+        matches!(
+            h.pin,
+            Some(HubPin {
+                sku: HubSku::F1,
+                ..
+            })
+        )
+    });
     let block = if free {
         capacity::azure_hub_free_quota_messages
     } else {
         capacity::azure_hub_quota_messages
     };
-    let (daily, mut text) = daily_quota_messages(w, t, block);
-    let hubs = u64::from(azure.hubs.max(1));
-    let per_hub = daily.div_ceil(hubs);
-    if hubs > 1 {
-        text = format!("({text}) ÷ {hubs} hubs = {} per hub", format::int(per_hub));
+    let (daily, fleet_text) = daily_quota_messages(w, t, block);
+    let n = azure.hubs.len().max(1);
+    let even = n > 1
+        && azure
+            .hubs
+            .iter()
+            .all(|h| (h.share - 1.0 / n as f64).abs() < 1e-9);
+    let mut out = Vec::with_capacity(n);
+    for hub in &azure.hubs {
+        let (per_hub, mut text) = if even {
+            let per_hub = daily.div_ceil(n as u64);
+            (
+                per_hub,
+                format!(
+                    "({fleet_text}) ÷ {n} hubs = {} per hub",
+                    format::int(per_hub)
+                ),
+            )
+        } else if (hub.share - 1.0).abs() > 1e-12 {
+            let per_hub = (daily as f64 * hub.share).ceil() as u64;
+            (
+                per_hub,
+                format!(
+                    "({fleet_text}) × {} of the fleet = {} on this hub",
+                    format::pct(hub.share),
+                    format::int(per_hub)
+                ),
+            )
+        } else if n > 1 {
+            (daily, format!("{fleet_text}, all of it on this hub"))
+        } else {
+            (daily, fleet_text.clone())
+        };
+        // Without a pin, size the way the planner does: for the planned fleet when it is larger.
+        let sized_for = match hub.planned_daily_quota_messages {
+            Some(planned) if hub.pin.is_none() && planned > per_hub => {
+                text = format!(
+                    "{text}; sized for the {} planned a year ahead",
+                    format::int(planned)
+                );
+                planned
+            }
+            _ => per_hub,
+        };
+        let sizing = match capacity::iot_hub_sizing(sized_for, allow_basic, hub.pin) {
+            // A pinned hub that is too small is what the plan builds (validation warns): it is
+            // billed per unit all the same and throttles devices, which a note says.
+            Err(CapacityError::HubPinnedTooSmall {
+                sku,
+                units,
+                daily_messages,
+                ..
+            }) => HubSizing::new(sku, units, daily_messages),
+            other => other?,
+        };
+        out.push(SizedHub {
+            sizing,
+            text,
+            pinned: hub.pin.is_some(),
+            name: hub.name.clone(),
+        });
     }
-    // Without a pin, size the way the planner does: for the planned fleet when it is larger.
-    let sized_for = match azure.planned_daily_quota_messages {
-        Some(planned) if azure.hub_pin.is_none() && planned > per_hub => {
-            text = format!(
-                "{text}; sized for the {} planned a year ahead",
-                format::int(planned)
-            );
-            planned
+    Ok((out, allow_basic))
+}
+
+/// Hubs that come out the same (SKU, units, volume): one line for each group, so identical
+/// hubs read `per hub × N hubs` as before and hubs sized for different shares each get theirs.
+fn hub_groups(hubs: Vec<SizedHub>) -> Vec<(SizedHub, Vec<String>)> {
+    let mut groups: Vec<(SizedHub, Vec<String>)> = Vec::new();
+    for hub in hubs {
+        let same = groups.iter_mut().find(|(g, _)| {
+            g.sizing.sku == hub.sizing.sku
+                && g.sizing.units == hub.sizing.units
+                && g.sizing.daily_messages == hub.sizing.daily_messages
+                && g.pinned == hub.pinned
+        });
+        if let Some((_, names)) = same {
+            names.push(hub.name);
+        } else {
+            let name = hub.name.clone();
+            groups.push((hub, vec![name]));
         }
-        _ => per_hub,
-    };
-    let sizing = match capacity::iot_hub_sizing(sized_for, allow_basic, azure.hub_pin) {
-        // A pinned hub that is too small is what the plan builds (validation warns): it is
-        // billed per unit all the same and throttles devices, which a note says.
-        Err(CapacityError::HubPinnedTooSmall {
-            sku,
-            units,
-            daily_messages,
-            ..
-        }) => HubSizing::new(sku, units, daily_messages),
-        other => other?,
-    };
-    Ok((sizing, text, allow_basic))
+    }
+    groups
 }
 
 fn iot_hub(
@@ -163,9 +235,76 @@ fn iot_hub(
     lines: &mut Lines,
     notes: &mut Vec<String>,
 ) -> Result<(), Error> {
-    let (sizing, breakdown, allow_basic) = hub_sizing(w, azure, t)?;
+    let (sized, allow_basic) = hub_sizing(w, azure, t)?;
+    let groups = hub_groups(sized);
+    let several = groups.len() > 1;
+    for (hub, names) in &groups {
+        let item = if several {
+            let named: Vec<&str> = names
+                .iter()
+                .map(String::as_str)
+                .filter(|n| !n.is_empty())
+                .collect();
+            if named.is_empty() {
+                format!("hub units ({} hub(s))", names.len())
+            } else {
+                format!("hub units ({})", named.join(", "))
+            }
+        } else {
+            "hub units".to_owned()
+        };
+        let hubs = u32::try_from(names.len()).unwrap_or(1).max(1);
+        hub_line(
+            &HubLine {
+                sizing: &hub.sizing,
+                breakdown: &hub.text,
+                pinned: hub.pinned,
+                allow_basic,
+                hubs,
+                item: &item,
+            },
+            t,
+            book,
+            lines,
+            notes,
+        );
+    }
+    if azure.hub_allow_basic && !allow_basic {
+        notes.push(
+            "Basic IoT Hub tiers were allowed, but the fleet uses twins, cloud-to-device \
+             messages or direct methods, which only Standard offers."
+                .to_owned(),
+        );
+    }
+    notes.push(
+        "IoT Hub is billed per unit whatever the traffic; exceeding the daily quota throttles \
+         rather than bills. Routing to endpoints is free."
+            .to_owned(),
+    );
+    Ok(())
+}
+
+/// One group of identical hubs, as the line bills it.
+struct HubLine<'a> {
+    sizing: &'a HubSizing,
+    breakdown: &'a str,
+    pinned: bool,
+    allow_basic: bool,
+    /// Hubs of this size.
+    hubs: u32,
+    item: &'a str,
+}
+
+fn hub_line(
+    h: &HubLine<'_>,
+    t: &Traffic,
+    book: &PriceBook,
+    lines: &mut Lines,
+    notes: &mut Vec<String>,
+) {
+    let (sizing, allow_basic, hubs) = (h.sizing, h.allow_basic, h.hubs);
     let sku = sizing.sku;
-    let choice = if azure.hub_pin.is_some() {
+    let choice = if h.pinned {
         format!("{sku} as configured")
     } else if allow_basic {
         "cheapest Basic or Standard SKU that fits".to_owned()
@@ -173,9 +312,8 @@ fn iot_hub(
         "cheapest Standard SKU that fits".to_owned()
     };
     let price = book.azure.iot_hub.unit(sku);
-    let hubs = azure.hubs.max(1);
     // A pinned hub has the units the spec gives, not what the traffic needs.
-    let units = if azure.hub_pin.is_some() {
+    let units = if h.pinned {
         format!("{sku} × {} units", sizing.units)
     } else {
         format!(
@@ -187,12 +325,13 @@ fn iot_hub(
     };
     lines.add_with_unit(
         HUB,
-        "hub units",
+        h.item,
         f64::from(sizing.units * hubs),
         &format!("{sku} unit-month"),
         price,
         &format!(
-            "{breakdown}; {choice}: {units}{}, capacity {}/day, headroom {}",
+            "{}; {choice}: {units}{}, capacity {}/day, headroom {}",
+            h.breakdown,
             if hubs > 1 {
                 format!(" per hub × {hubs} hubs")
             } else {
@@ -202,13 +341,6 @@ fn iot_hub(
             format::pct(sizing.headroom)
         ),
     );
-    if azure.hub_allow_basic && !allow_basic {
-        notes.push(
-            "Basic IoT Hub tiers were allowed, but the fleet uses twins, cloud-to-device \
-             messages or direct methods, which only Standard offers."
-                .to_owned(),
-        );
-    }
     let per_hub = if hubs > 1 {
         format!(" per hub × {hubs} hubs")
     } else {
@@ -269,12 +401,6 @@ fn iot_hub(
             format::num(throttle)
         ));
     }
-    notes.push(
-        "IoT Hub is billed per unit whatever the traffic; exceeding the daily quota throttles \
-         rather than bills. Routing to endpoints is free."
-            .to_owned(),
-    );
-    Ok(())
 }
 
 fn event_hubs(
