@@ -223,6 +223,34 @@ fn templates_and_inputs_follow_the_documented_bulk_format() {
 }
 
 #[test]
+fn with_ota_every_bulk_registered_thing_joins_the_fleet_group() {
+    // Firmware jobs target the fleet group (issue 19.10): the bulk task puts each thing in it
+    // beside its own groups, and REPLACE keeps it there when a task runs again.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("fleet.yaml"),
+        format!("{SPEC}pipeline:\n  ota: {{enabled: true}}\n"),
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("devices.csv"), registry()).unwrap();
+    let rendered = common::build_file(&dir.path().join("fleet.yaml"));
+    let templates: Vec<&String> = rendered
+        .files
+        .keys()
+        .filter(|p| p.starts_with("aws/registry/bulk/") && p.ends_with(".template.json"))
+        .collect();
+    assert!(!templates.is_empty());
+    for path in templates {
+        let t = json_file(&rendered, path);
+        check_template(path, &t);
+        let thing = &t["Resources"]["thing"];
+        let groups = thing["Properties"]["ThingGroups"].as_array().unwrap();
+        assert_eq!(groups.last().unwrap(), "bulky-test-fleet", "{path}");
+        assert_eq!(thing["OverrideSettings"]["ThingGroups"], "REPLACE");
+    }
+}
+
+#[test]
 fn the_bulk_module_passes_terraform_and_checkov() {
     let (_dir, rendered) = build();
     let out = common::write_temp(&rendered);

@@ -146,8 +146,9 @@ impl Task {
         format!("things/{}.jsonl", self.name)
     }
 
-    /// The provisioning template (documented JITP / bulk template format).
-    pub fn template(&self) -> Value {
+    /// The provisioning template (documented JITP / bulk template format). `fleet_group`: a
+    /// thing group every device joins besides its own (the OTA fleet group).
+    pub fn template(&self, fleet_group: Option<&str>) -> Value {
         let mut params = serde_json::Map::new();
         params.insert("ThingName".into(), json!({"Type": "String"}));
         let mut props = serde_json::Map::new();
@@ -161,6 +162,7 @@ impl Task {
                 params.insert(format!("ThingGroup{i}"), json!({"Type": "String"}));
                 json!({"Ref": format!("ThingGroup{i}")})
             })
+            .chain(fleet_group.map(|g| json!(g)))
             .collect();
         if !groups.is_empty() {
             props.insert("ThingGroups".into(), Value::Array(groups));
@@ -420,8 +422,10 @@ pub(super) fn plan(cx: &mut Ctx) -> Result<(), PlanError> {
             "tasks": tasks.iter().map(|t| json!({"name": t.name, "devices": t.count})).collect::<Vec<_>>(),
         }),
     );
+    let fleet_group = super::ota::fleet_group(cx);
     for task in &tasks {
-        let mut template = serde_json::to_string_pretty(&task.template()).unwrap_or_default();
+        let mut template = serde_json::to_string_pretty(&task.template(fleet_group.as_deref()))
+            .unwrap_or_default();
         template.push('\n');
         cx.text(
             &task.template_path(),
