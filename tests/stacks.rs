@@ -115,6 +115,39 @@ fn shards_split_the_registry_without_overlap() {
     );
 }
 
+#[test]
+fn with_ota_the_shards_things_join_the_main_stacks_fleet_group() {
+    // Firmware jobs target the main stack's fleet group (issue 19.10); a shard names the
+    // same group, so the things it registers are in it too.
+    let text = std::fs::read_to_string(root().join("examples/stacks/fleet.yaml"))
+        .unwrap()
+        .replace(
+            "\nstorage:",
+            "\npipeline:\n  ota:\n    enabled: true\nstorage:",
+        );
+    let rendered = common::build_text("fleet.yaml", &text, &root().join("examples/stacks"));
+    let main = String::from_utf8(rendered.files["prod/aws/ota.tf"].bytes.clone()).unwrap();
+    let group = main
+        .lines()
+        .skip_while(|l| !l.contains("resource \"aws_iot_thing_group\" \"fleet\""))
+        .find_map(|l| l.trim().strip_prefix("name = "))
+        .expect("the main stack creates the fleet group")
+        .to_owned();
+    for n in 1..=3 {
+        let tf = String::from_utf8(
+            rendered.files[&format!("prod/aws-registry-{n:02}/registry.tf")]
+                .bytes
+                .clone(),
+        )
+        .unwrap();
+        assert!(
+            tf.contains(&format!("concat(device.groups, [{group}])")),
+            "shard {n} adds its things to {group}:\n{tf}"
+        );
+        assert!(tf.contains("resource \"aws_iot_thing_group_membership\" \"registry\""));
+    }
+}
+
 /// Every stack in `stacks.json` is a root module of the output, and every root module is a
 /// stack: `examples.rs` runs real validate, plan and the shipped tests on every root of every
 /// example, this one included, so each stack passes the same checks as a single-stack build.

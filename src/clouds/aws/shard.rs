@@ -44,7 +44,9 @@ pub fn plan_registry_shard(
             .attr("config", config)
             .build(),
     );
-    iot::registry_resources(&mut cx, &shard.devices, Vec::new(), None);
+    // The fleet group is the main stack's; its name is the same here (same prefix).
+    let fleet_group = super::ota::fleet_group(&cx);
+    iot::registry_resources(&mut cx, &shard.devices, Vec::new(), fleet_group.as_deref());
     if aws.provisioning.method == AwsProvisioningMethod::Manual {
         let outputs = |name: &str| r(&format!("data.terraform_remote_state.fleet.outputs.{name}"));
         let registered = Expression::from(hcl::expr::BinaryOp::new(
