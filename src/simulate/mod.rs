@@ -348,6 +348,35 @@ pub fn dry_run(plan: &Plan) -> Result<Vec<(String, String, serde_json::Value)>, 
     Ok(out)
 }
 
+/// What the simulator's unit tests (here and in each cloud's `device.rs`) build devices from.
+#[cfg(test)]
+pub(crate) mod fixtures {
+    use super::{Identity, Run};
+
+    /// An identity with no key material, named `name`.
+    pub(crate) fn identity(name: &str) -> Identity {
+        Identity {
+            chain_pem: Vec::new(),
+            key_pem: zeroize::Zeroizing::new(Vec::new()),
+            chain_file: format!("{name}.pem"),
+            key_file: format!("{name}.key"),
+        }
+    }
+
+    /// One message, one second apart, no trips.
+    pub(crate) fn run() -> Run {
+        Run {
+            messages: Some(1),
+            duration: None,
+            interval: std::time::Duration::from_secs(1),
+            seed: 0,
+            trip: Vec::new(),
+            trip_every: 1,
+            timeout: std::time::Duration::from_secs(1),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

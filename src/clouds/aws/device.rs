@@ -332,7 +332,8 @@ pub fn rejection(body: &[u8]) -> String {
 mod tests {
     use super::*;
     use crate::clouds::Cloud;
-    use crate::simulate::{self, Run};
+    use crate::simulate;
+    use crate::simulate::fixtures::{identity, run};
     use crate::validate::{NoFiles, validate};
 
     fn model(provisioning: &str) -> Model {
@@ -343,27 +344,6 @@ mod tests {
             .validated
             .expect("valid")
             .model
-    }
-
-    fn identity(name: &str) -> Identity {
-        Identity {
-            chain_pem: Vec::new(),
-            key_pem: zeroize::Zeroizing::new(Vec::new()),
-            chain_file: format!("{name}.pem"),
-            key_file: format!("{name}.key"),
-        }
-    }
-
-    fn run() -> Run {
-        Run {
-            messages: Some(1),
-            duration: None,
-            interval: std::time::Duration::from_secs(1),
-            seed: 0,
-            trip: Vec::new(),
-            trip_every: 1,
-            timeout: std::time::Duration::from_secs(1),
-        }
     }
 
     /// The simulator's plan follows the spec's provisioning method through this device side.
