@@ -1,9 +1,10 @@
 //! Azure locations: a misspelled `location` (`westeurop`) is accepted by every tool until
 //! Azure Resource Manager refuses the first resource at `terraform apply`, so validation
 //! checks each location the spec names against the public, government and China clouds'
-//! physical regions (`az account list-locations`, regionType `Physical`, as of 2026), with
-//! the nearest real name. A name near none of them may be a region opened since: it is a
-//! warning, not an error.
+//! physical regions, with the nearest real name. Unlike the AWS lists (botocore's data),
+//! this one is written by hand from Azure's published region names (the `name` column of
+//! `az account list-locations`), since no tool on the build machine carries it; a name near
+//! none of them may be a region opened since, so that is a warning, not an error.
 
 use crate::diagnostics::{Diagnostic, Diagnostics};
 use crate::model::Model;
